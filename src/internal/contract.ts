@@ -1,0 +1,89 @@
+/**
+ * The contracts outside tools rely on (see the design's "Contracts"): the case file and the
+ * result of a run. A field may be added; none may change meaning.
+ */
+
+/** One map entry in a case: key and value in hex, in the map's own byte layout. */
+export interface CaseMapEntry {
+  key: string;
+  /** The value in hex; for a per-CPU map it is set on every CPU. */
+  value?: string;
+  /** For a prog-array slot: a program of the same object. */
+  program?: string;
+}
+
+export interface FibInterface {
+  ifindex: number;
+  name: string;
+  /** `02:00:00:00:01:01`. */
+  mac: string;
+  /** Addresses with prefix length: `10.1.0.1/24`, `fd01::1/64`. */
+  addrs: string[];
+  mtu?: number;
+}
+
+export interface FibRoute {
+  /** Destination prefix: `10.9.0.0/16`, `default`, `::/0`. */
+  dst: string;
+  via?: string;
+  dev: number;
+}
+
+export interface FibNeighbor {
+  ip: string;
+  mac: string;
+  dev: number;
+}
+
+/** Kernel network state bpf_fib_lookup and redirects see. Interface 1 is always loopback. */
+export interface FibSpec {
+  interfaces?: FibInterface[];
+  routes?: FibRoute[];
+  neighbors?: FibNeighbor[];
+  /** Whether IP forwarding is on; default true. */
+  forwarding?: boolean;
+}
+
+/** A case as read from JSON (paths not yet resolved). */
+export interface CaseFile {
+  object: string;
+  program: string;
+  packet?: string;
+  type?: 'xdp' | 'tc';
+  ctx?: Record<string, number | number[]>;
+  maps?: Record<string, CaseMapEntry[]>;
+  fib?: FibSpec;
+  parity?: { ignore?: string[] };
+  expect?: { retval?: number; packet?: string };
+}
+
+export interface ResultMapEntry {
+  key: string;
+  /** Hex value; for per-CPU maps, the value of the CPU the run happened on. */
+  value: string;
+  /** Per-CPU maps only: every CPU's value. */
+  values?: string[];
+}
+
+export interface Warning {
+  code: string;
+  message: string;
+  source?: string;
+}
+
+/** The result of one run, as `bpfsim run --json` prints it. */
+export interface RunResult {
+  /** r0 as the kernel reports it: an unsigned 32-bit number. */
+  retval: number;
+  /** `XDP_TX`, `TC_ACT_SHOT`, `unknown(N)`. */
+  action: string;
+  /** The output packet in hex (from data, metadata excluded). */
+  packet: string;
+  redirect: { ifindex: number; flags: number } | null;
+  maps: Record<string, ResultMapEntry[]>;
+  checksums: { ip: 'ok' | 'bad' | null; l4: 'ok' | 'bad' | null };
+  warnings: Warning[];
+  trace: string[];
+  /** The context's ctx_in fields after the run, only when the case gave `ctx`. */
+  ctx?: Record<string, number | number[]>;
+}

@@ -1,0 +1,77 @@
+import type { MapSpec, ProgramSpec } from '../loader/spec.js';
+import type { VmMemory } from './memory.js';
+
+/**
+ * A live map as the VM sees it. Implementations (src/maps) keep values in the VM's memory, so
+ * a lookup returns an address the program can dereference. Keys and values passed in are views
+ * of bytes (often straight into VM memory): implementations copy what they keep.
+ */
+export interface VmMap {
+  readonly spec: MapSpec;
+  /** Address of the value for `key` as seen from `cpu` (per-CPU maps), or 0 when absent. */
+  lookup(key: Uint8Array, cpu: number): number;
+  /** Inserts or replaces; 0 or a negative errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL) as the kernel returns. */
+  update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
+  /** Deletes; 0 or a negative errno (-ENOENT, -EINVAL for arrays). */
+  delete(key: Uint8Array): number;
+  /** The key after `key` in the kernel's iteration order (the first key when `key` is null or absent), or null at the end. */
+  nextKey(key: Uint8Array | null): Uint8Array | null;
+  /** Every value of `key` from user space: one per possible CPU for per-CPU maps, else one. Null when absent. */
+  read(key: Uint8Array): Uint8Array[] | null;
+  /** User-space update (as bpf(BPF_MAP_UPDATE_ELEM)): per-CPU maps take one value per CPU or one value for all. */
+  write(key: Uint8Array, values: Uint8Array[], flags: number): number;
+}
+
+/** A helper's implementation: the five argument registers in, r0 out (all as unsigned 64-bit bigints). */
+export type HelperFn = (env: RunEnv, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
+
+/** A helper the VM can call: id (BPF_FUNC_*), kernel name and implementation. */
+export interface HelperDef {
+  id: number;
+  name: string;
+  fn: HelperFn;
+}
+
+/** Helpers by id, for one program type; built by src/helpers and passed to the VM. */
+export interface HelperRegistry {
+  get(id: number): HelperDef | undefined;
+}
+
+/** A prepared (interpreted or compiled) program an engine can run. */
+export interface Executable {
+  readonly program: ProgramSpec;
+  /** Runs with r1 = `ctxAddr` and returns r0 as an unsigned 64-bit bigint. Faults throw VmFault. */
+  run(env: RunEnv, ctxAddr: number): bigint;
+}
+
+/** An execution engine: `interp` (reference) or `wasm` (default, fast). */
+export interface Engine {
+  readonly name: 'interp' | 'wasm';
+  /** Validates and prepares `program` to run against maps and helpers of `machine`. */
+  prepare(program: ProgramSpec, machine: MachineShape): Executable;
+}
+
+/** What an engine needs to know when preparing a program. */
+export interface MachineShape {
+  readonly mem: VmMemory;
+  readonly maps: readonly VmMap[];
+  readonly helpers: HelperRegistry;
+}
+
+/**
+ * The state of one run, shared by the engine and the helpers it calls. The engine sets `pc`
+ * before every helper call so that a helper's fault names the calling instruction.
+ */
+export interface RunEnv extends MachineShape {
+  readonly progType: number;
+  /** The CPU this run happens on (per-CPU maps, bpf_get_smp_processor_id). */
+  cpu: number;
+  /** Instruction index of the helper call in progress. */
+  pc: number;
+  /** Instructions left before `vm/budget-exceeded`. */
+  budget: number;
+  /** Programs a tail call can reach, by index into ObjectSpec.programs (prog arrays hold these indices). */
+  readonly programs: readonly (Executable | undefined)[];
+  /** Tail calls taken so far in this run (MAX_TAIL_CALL_CNT limits it). */
+  tailCalls: number;
+}

@@ -1,0 +1,169 @@
+import { VmFault } from '../internal/errors.js';
+import { CTRL, LAYOUT, WASM_PAGE } from './layout.js';
+
+/** A block of equally sized values (map values, a global data section) in the heap. */
+export interface Slab {
+  /** Address of the first value. */
+  base: number;
+  /** Distance between consecutive values, bytes (>= valueSize, 8-aligned). */
+  stride: number;
+  /** Bytes of each value the program may touch. */
+  valueSize: number;
+  count: number;
+  writable: boolean;
+  /** What the fault message calls it: `map 'flows' value`, `.rodata`. */
+  name: string;
+}
+
+/** Checks a context access: true when the program may read (or write) `size` bytes at `off`. */
+export type CtxAccessRule = (off: number, size: number, write: boolean) => boolean;
+
+/** What kind of region an access landed in. */
+export type RegionKind = 'ctx' | 'stack' | 'packet' | 'slab';
+
+/**
+ * The VM's linear memory: one WebAssembly.Memory holding the control block, the context, the
+ * stack frames, the packet and a heap of slabs for map values and global data. Every access the
+ * program makes goes through {@link check} (the interpreter) or an equivalent inline test (wasm).
+ */
+export class VmMemory {
+  readonly memory: WebAssembly.Memory;
+  private buffer!: ArrayBuffer;
+  private bytes!: Uint8Array;
+  private dataView!: DataView;
+  private heapTop: number = LAYOUT.HEAP;
+  /** Slabs sorted by base address. */
+  private readonly slabs: Slab[] = [];
+  /** Context access rule; set by whoever fills the context. */
+  ctxRule: CtxAccessRule = () => false;
+  /** Size of the current context struct, bytes. */
+  ctxSize = 0;
+  /** Lowest address the stack may be touched at in this run (frames in use). */
+  stackLow: number = LAYOUT.STACK + LAYOUT.STACK_SIZE;
+
+  constructor(initialPages = 4) {
+    this.memory = new WebAssembly.Memory({ initial: Math.max(initialPages, LAYOUT.HEAP / WASM_PAGE + 1), maximum: 65536 });
+    this.refresh();
+  }
+
+  private refresh(): void {
+    this.buffer = this.memory.buffer;
+    this.bytes = new Uint8Array(this.buffer);
+    this.dataView = new DataView(this.buffer);
+  }
+
+  /** The whole memory as bytes. Re-read after any allocation: growing the memory replaces it. */
+  get u8(): Uint8Array {
+    if (this.memory.buffer !== this.buffer) this.refresh();
+    return this.bytes;
+  }
+
+  /** The whole memory as a DataView (little-endian reads are the caller's to ask for). */
+  get view(): DataView {
+    if (this.memory.buffer !== this.buffer) this.refresh();
+    return this.dataView;
+  }
+
+  /** Packet bounds of the current run, from the control block. */
+  get pktStart(): number {
+    return this.view.getUint32(LAYOUT.CTRL + CTRL.PKT_START, true);
+  }
+  get pktData(): number {
+    return this.view.getUint32(LAYOUT.CTRL + CTRL.PKT_DATA, true);
+  }
+  get pktEnd(): number {
+    return this.view.getUint32(LAYOUT.CTRL + CTRL.PKT_END, true);
+  }
+  /** Sets the packet bounds: `start` = data_meta, `data` = data, `end` = data_end. */
+  setPacketBounds(start: number, data: number, end: number): void {
+    const v = this.view;
+    v.setUint32(LAYOUT.CTRL + CTRL.PKT_START, start, true);
+    v.setUint32(LAYOUT.CTRL + CTRL.PKT_DATA, data, true);
+    v.setUint32(LAYOUT.CTRL + CTRL.PKT_END, end, true);
+  }
+
+  /**
+   * Allocates `count` values of `valueSize` bytes in a new slab and returns it. Values are
+   * 8-byte aligned and zeroed. Slabs are never freed: a map keeps its slabs for its lifetime.
+   */
+  allocSlab(valueSize: number, count: number, name: string, writable = true): Slab {
+    const stride = Math.max(8, (valueSize + 7) & ~7);
+    const len = stride * count;
+    const base = (this.heapTop + 7) & ~7;
+    const top = base + len;
+    if (top > 0xffff_0000) throw new RangeError(`vm memory: cannot allocate ${len} bytes for ${name}: 4 GiB address space exhausted`);
+    const needPages = Math.ceil(top / WASM_PAGE) - this.memory.buffer.byteLength / WASM_PAGE;
+    if (needPages > 0) this.memory.grow(needPages);
+    this.heapTop = top;
+    const slab: Slab = { base, stride, valueSize, count, writable, name };
+    this.slabs.push(slab);
+    this.u8.fill(0, base, top);
+    return slab;
+  }
+
+  /** The slab holding address `addr`, or undefined. */
+  slabAt(addr: number): Slab | undefined {
+    const slabs = this.slabs;
+    let lo = 0;
+    let hi = slabs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = slabs[mid]!;
+      if (addr < s.base) hi = mid - 1;
+      else if (addr >= s.base + s.stride * s.count) lo = mid + 1;
+      else return s;
+    }
+    return undefined;
+  }
+
+  /**
+   * Which region `size` bytes at `addr` lie in, or a VmFault (`vm/out-of-bounds`, or
+   * `vm/read-only` for a write to read-only data or context) naming pc, address, size and the
+   * nearest region. Addresses are unsigned 64-bit values from registers, as numbers.
+   */
+  check(addr: number, size: number, write: boolean, pc: number): RegionKind {
+    const end = addr + size;
+    if (addr >= this.pktStart && end <= this.pktEnd) return 'packet';
+    if (addr >= this.stackLow && end <= LAYOUT.STACK + LAYOUT.STACK_SIZE) return 'stack';
+    if (addr >= LAYOUT.CTX && end <= LAYOUT.CTX + this.ctxSize) {
+      if (this.ctxRule(addr - LAYOUT.CTX, size, write)) return 'ctx';
+      throw this.fault(write ? 'vm/ctx-write' : 'vm/ctx-read', `${write ? 'write to' : 'read of'} context field at offset ${addr - LAYOUT.CTX} size ${size} is not allowed`, pc, addr, size, 'ctx');
+    }
+    const slab = addr >= LAYOUT.HEAP ? this.slabAt(addr) : undefined;
+    if (slab) {
+      const within = (addr - slab.base) % slab.stride;
+      if (within + size <= slab.valueSize) {
+        if (write && !slab.writable) throw this.fault('vm/read-only', `write of ${size} bytes to read-only ${slab.name} at 0x${addr.toString(16)}`, pc, addr, size, slab.name);
+        return 'slab';
+      }
+      throw this.fault('vm/out-of-bounds', `${write ? 'write' : 'read'} of ${size} bytes at 0x${addr.toString(16)} runs past the end of ${slab.name} (offset ${within}, value size ${slab.valueSize})`, pc, addr, size, slab.name);
+    }
+    const region = this.nearestRegion(addr);
+    throw this.fault('vm/out-of-bounds', `invalid ${write ? 'write' : 'read'} of ${size} bytes at 0x${addr.toString(16)}${addr === 0 ? ' (null pointer)' : ''}, nearest region: ${region}`, pc, addr, size, region);
+  }
+
+  /** A description of the region closest to `addr`, for fault messages. */
+  nearestRegion(addr: number): string {
+    const candidates: [string, number, number][] = [
+      ['packet', this.pktStart, this.pktEnd],
+      ['stack', this.stackLow, LAYOUT.STACK + LAYOUT.STACK_SIZE],
+      ['ctx', LAYOUT.CTX, LAYOUT.CTX + this.ctxSize],
+      ...this.slabs.map((s): [string, number, number] => [s.name, s.base, s.base + s.stride * s.count]),
+    ];
+    let best = 'none';
+    let bestDist = Infinity;
+    for (const [name, lo, hi] of candidates) {
+      const dist = addr < lo ? lo - addr : addr >= hi ? addr - hi + 1 : 0;
+      if (dist < bestDist) {
+        bestDist = dist;
+        const delta = addr < lo ? `${lo - addr} bytes before` : addr >= hi ? `${addr - hi} bytes past the end of` : 'inside';
+        best = `${delta} ${name} [0x${lo.toString(16)}, 0x${hi.toString(16)})`;
+      }
+    }
+    return best;
+  }
+
+  private fault(code: string, message: string, pc: number, addr: number, size: number, region: string): VmFault {
+    return new VmFault(code, `insn ${pc}: ${message}`, pc, { addr, size, region });
+  }
+}
