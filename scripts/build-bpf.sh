@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Compiles every bpf/*.c and bpf/tests/*.c into build/bpf/ with clang-19 (-O2 -g -target bpf).
+# Only objects older than their source (or any header in bpf/) are rebuilt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+arch_include="/usr/include/$(uname -m)-linux-gnu"
+newest_header=$(ls -t bpf/*.h 2>/dev/null | head -1 || true)
+build_one() {
+  local src=$1 out=$2
+  if [[ -f $out && $out -nt $src && ( -z $newest_header || $out -nt $newest_header ) ]]; then return 0; fi
+  mkdir -p "$(dirname "$out")"
+  clang-19 -O2 -g -target bpf -I"$arch_include" -Ibpf -Wall -Wno-unused-function -c "$src" -o "$out.tmp"
+  mv "$out.tmp" "$out"
+}
+shopt -s nullglob
+for src in bpf/*.c; do build_one "$src" "build/bpf/$(basename "${src%.c}").o"; done
+for src in bpf/tests/*.c; do build_one "$src" "build/bpf/tests/$(basename "${src%.c}").o"; done

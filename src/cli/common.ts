@@ -1,0 +1,44 @@
+import { SimError, VmFault } from '../internal/errors.js';
+
+/** Exit status of the `bpfsim` command: 0 ran and met expectations, 1 an expectation or parity failed, 2 could not run. */
+export const EXIT = { OK: 0, FAILED: 1, CANNOT_RUN: 2 } as const;
+
+/** Thrown by a command to end with a given status after printing its own output. */
+export class ExitRequest extends Error {
+  constructor(readonly status: number) {
+    super(`exit ${status}`);
+  }
+}
+
+/** The one line printed on stderr for an error that stops a command. */
+export function errorLine(err: unknown): string {
+  if (err instanceof VmFault && err.source) return `bpfsim: ${err.message} (${err.source})`;
+  if (err instanceof SimError) return `bpfsim: ${err.message}`;
+  if (err instanceof Error) return `bpfsim: internal error: ${err.message}`;
+  return `bpfsim: internal error: ${String(err)}`;
+}
+
+/**
+ * Runs a command's action: its resolved value is the exit status; a SimError (or any other
+ * exception) prints one line on stderr and exits 2, never a stack trace.
+ */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number> | number): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      process.exitCode = await fn(...args);
+    } catch (err) {
+      if (err instanceof ExitRequest) {
+        process.exitCode = err.status;
+        return;
+      }
+      process.stderr.write(errorLine(err) + '\n');
+      if (process.env.BPFSIM_DEBUG && err instanceof Error) process.stderr.write(String(err.stack) + '\n');
+      process.exitCode = EXIT.CANNOT_RUN;
+    }
+  };
+}
+
+/** Prints `value` as one line of JSON on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + '\n');
+}

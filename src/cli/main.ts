@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { EXIT } from './common.js';
+import { register as registerBench } from './bench.js';
+import { register as registerConformance } from './conformance.js';
+import { register as registerDemo } from './demo.js';
+import { register as registerDisasm } from './disasm.js';
+import { register as registerInspect } from './inspect.js';
+import { register as registerParity } from './parity.js';
+import { register as registerReplay } from './replay.js';
+import { register as registerRun } from './run.js';
+
+const program = new Command('bpfsim')
+  .description('userspace eBPF simulator and test harness for XDP and TC programs')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+
+for (const register of [registerRun, registerParity, registerReplay, registerBench, registerConformance, registerDisasm, registerInspect, registerDemo]) {
+  register(program);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT.CANNOT_RUN;
+  } else {
+    throw err;
+  }
+}
