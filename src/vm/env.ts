@@ -40,8 +40,11 @@ export interface HelperRegistry {
 /** A prepared (interpreted or compiled) program an engine can run. */
 export interface Executable {
   readonly program: ProgramSpec;
-  /** Runs with r1 = `ctxAddr` and returns r0 as an unsigned 64-bit bigint. Faults throw VmFault. */
-  run(env: RunEnv, ctxAddr: number): bigint;
+  /**
+   * Runs with r1 = `ctxAddr` (and r2 = `r2`, for bpf_conformance's memory length) and returns r0
+   * as an unsigned 64-bit bigint. Faults throw VmFault; an exhausted budget throws `vm/budget-exceeded`.
+   */
+  run(env: RunEnv, ctxAddr: number, r2?: number): bigint;
 }
 
 /** An execution engine: `interp` (reference) or `wasm` (default, fast). */

@@ -34,3 +34,24 @@ export const CTRL = {
 
 /** WebAssembly page size, bytes. */
 export const WASM_PAGE = 0x10000;
+
+/**
+ * Map pointers in registers (from `lddw rX, map`) are handles above the heap, never valid
+ * addresses: MAP_HANDLE_BASE + index * MAP_HANDLE_STRIDE, index into ObjectSpec.maps.
+ */
+export const MAP_HANDLE_BASE = 0xf000_0000;
+export const MAP_HANDLE_STRIDE = 0x100;
+/** The heap never grows past this address. */
+export const HEAP_LIMIT = MAP_HANDLE_BASE;
+
+/** The register value of a pointer to map `index`. */
+export function mapHandle(index: number): number {
+  return MAP_HANDLE_BASE + index * MAP_HANDLE_STRIDE;
+}
+
+/** The map index of handle `value`, or -1 when it is not a map pointer. */
+export function mapIndexOf(value: bigint | number): number {
+  const v = Number(value);
+  if (v < MAP_HANDLE_BASE || v >= 0x1_0000_0000 || (v - MAP_HANDLE_BASE) % MAP_HANDLE_STRIDE !== 0) return -1;
+  return (v - MAP_HANDLE_BASE) / MAP_HANDLE_STRIDE;
+}

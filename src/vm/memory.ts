@@ -1,5 +1,5 @@
 import { VmFault } from '../internal/errors.js';
-import { CTRL, LAYOUT, WASM_PAGE } from './layout.js';
+import { CTRL, HEAP_LIMIT, LAYOUT, WASM_PAGE } from './layout.js';
 
 /** A block of equally sized values (map values, a global data section) in the heap. */
 export interface Slab {
@@ -91,7 +91,7 @@ export class VmMemory {
     const len = stride * count;
     const base = (this.heapTop + 7) & ~7;
     const top = base + len;
-    if (top > 0xffff_0000) throw new RangeError(`vm memory: cannot allocate ${len} bytes for ${name}: 4 GiB address space exhausted`);
+    if (top > HEAP_LIMIT) throw new RangeError(`vm memory: cannot allocate ${len} bytes for ${name}: 4 GiB address space exhausted`);
     const needPages = Math.ceil(top / WASM_PAGE) - this.memory.buffer.byteLength / WASM_PAGE;
     if (needPages > 0) this.memory.grow(needPages);
     this.heapTop = top;
