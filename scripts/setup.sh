@@ -30,6 +30,7 @@ if [[ ! -f dist/.stamp ]] || [[ -n $(find src tsconfig.json tsconfig.build.json 
   echo "setup: building dist/" >&2
   rm -rf dist
   npx --no-install tsc -p tsconfig.build.json
+  chmod +x dist/cli/main.js
   touch dist/.stamp
 fi
 

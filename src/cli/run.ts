@@ -1,16 +1,63 @@
 import type { Command } from 'commander';
-import { SimError } from '../internal/errors.js';
-import { action } from './common.js';
+import pc from 'picocolors';
+import type { RunResult } from '../internal/contract.js';
+import { CaseError } from '../internal/errors.js';
+import { readCase } from '../sim/case.js';
+import { runCase } from '../sim/backend.js';
+import { unmetExpectations } from '../sim/run-case.js';
+import { action, EXIT, printJson } from './common.js';
 
-/** Registers `bpfsim run` (placeholder until its module lands). */
+interface RunFlags {
+  backend: string;
+  engine: string;
+  json?: boolean;
+  trace?: boolean;
+  coverage?: string;
+}
+
+/** Registers `bpfsim run CASE.json`. */
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run (not built yet)')
-    .allowUnknownOption()
-    .action(
-      action(() => {
-        throw new SimError('cli/not-built', 'run: not built yet');
-      }),
-    );
+    .description('run one case on the VM or the kernel and print the result')
+    .argument('<case>', 'case file (JSON)')
+    .option('--backend <backend>', 'vm or kernel', 'vm')
+    .option('--engine <engine>', 'wasm or interp (vm backend)', 'wasm')
+    .option('--json', 'print the result as one JSON object')
+    .option('--trace', 'print every executed instruction (interpreter)')
+    .option('--coverage <file>', 'write line coverage as lcov')
+    .action(action(async (casePath: string, flags: RunFlags) => runCommand(casePath, flags)));
+}
+
+async function runCommand(casePath: string, flags: RunFlags): Promise<number> {
+  if (flags.backend !== 'vm' && flags.backend !== 'kernel') throw new CaseError('cli/bad-option', `--backend: expected vm or kernel, got '${flags.backend}'`);
+  if (flags.engine !== 'wasm' && flags.engine !== 'interp') throw new CaseError('cli/bad-option', `--engine: expected wasm or interp, got '${flags.engine}'`);
+  const c = await readCase(casePath);
+  const result = await runCase(c, {
+    backend: flags.backend,
+    engine: flags.engine,
+    trace: flags.trace ? (line) => process.stderr.write(line + '\n') : undefined,
+    coverage: flags.coverage,
+  });
+  const misses = unmetExpectations(c, result);
+  if (flags.json) printJson(result);
+  else printHuman(result);
+  for (const miss of misses) process.stderr.write(`bpfsim: ${casePath}: ${miss}\n`);
+  return misses.length ? EXIT.FAILED : EXIT.OK;
+}
+
+function printHuman(result: RunResult): void {
+  const lines = [`${pc.bold(result.action)} (retval ${result.retval})`];
+  if (result.redirect) lines.push(`redirect: ifindex ${result.redirect.ifindex} flags ${result.redirect.flags}`);
+  lines.push(`packet: ${result.packet.length / 2} bytes ${result.packet}`);
+  lines.push(`checksums: ip ${result.checksums.ip ?? '-'}, l4 ${result.checksums.l4 ?? '-'}`);
+  for (const [name, entries] of Object.entries(result.maps)) {
+    if (!entries.length) continue;
+    lines.push(`map ${name}:`);
+    for (const e of entries) lines.push(`  ${e.key} => ${e.values ? e.values.join(' | ') : e.value}`);
+  }
+  if (result.ctx) lines.push(`ctx: ${JSON.stringify(result.ctx)}`);
+  for (const t of result.trace) lines.push(`trace: ${t}`);
+  for (const w of result.warnings) lines.push(pc.yellow(`warning: ${w.message}${w.source ? ` (${w.source})` : ''}`));
+  process.stdout.write(lines.join('\n') + '\n');
 }

@@ -1,0 +1,83 @@
+import type { ResultMapEntry, RunResult } from '../internal/contract.js';
+import { CaseError } from '../internal/errors.js';
+import { toHex } from '../internal/hex.js';
+import { dumpMap } from '../maps/index.js';
+import { checkChecksums } from '../packet/checksum.js';
+import { actionName, BPF_ANY } from '../uapi/index.js';
+import type { Case } from './case.js';
+import { Machine, resolveProgType, type MachineOptions } from './machine.js';
+
+/** Options of {@link runCaseOnVm}. */
+export interface VmRunOptions extends Omit<MachineOptions, 'fib'> {}
+
+/** Writes the case's map entries into a machine's maps, in order (as `bpftool map update` would). */
+export function applyCaseMaps(machine: Machine, c: Case): void {
+  for (const [name, entries] of Object.entries(c.maps)) {
+    const map = machine.map(name);
+    entries.forEach((entry, i) => {
+      let value = entry.value;
+      if (entry.program !== undefined) {
+        const index = machine.spec.programs.findIndex((p) => p.name === entry.program);
+        if (index < 0) throw new CaseError('case/unknown-program', `maps.${name}[${i}]: no program '${entry.program}' in the object`);
+        value = new Uint8Array(new Uint32Array([index]).buffer);
+      }
+      const rc = map.write(entry.key, [value!], BPF_ANY);
+      if (rc < 0) throw new CaseError('case/map-update', `maps.${name}[${i}]: update failed with ${errnoName(-rc)}`);
+    });
+  }
+}
+
+const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 14: 'EFAULT', 17: 'EEXIST', 22: 'EINVAL', 28: 'ENOSPC', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP' };
+
+/** `-EEXIST` for 17. */
+export function errnoName(errno: number): string {
+  return `-${ERRNO_NAMES[errno] ?? errno}`;
+}
+
+/** The result's `maps`: every map of the machine, as the design's JSON gives them. */
+export function dumpMaps(machine: Machine): Record<string, ResultMapEntry[]> {
+  const maps: Record<string, ResultMapEntry[]> = {};
+  machine.maps.forEach((map, i) => {
+    const spec = machine.spec.maps[i]!;
+    maps[spec.name] = dumpMap(map).map(({ key, values }) => {
+      const entry: ResultMapEntry = { key: toHex(key), value: toHex(values[values.length > 1 ? machine.cpu : 0]!) };
+      if (values.length > 1) entry.values = values.map(toHex);
+      return entry;
+    });
+  });
+  return maps;
+}
+
+/** Runs a case on the VM and returns the design's result object. */
+export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
+  const machine = await Machine.load(c.objectPath, { ...options, fib: c.fib });
+  applyCaseMaps(machine, c);
+  const program = machine.program(c.program);
+  const progType = resolveProgType(program, c.type);
+  const out = machine.run(program.name, c.packet, c.ctx ?? {}, c.type);
+  const result: RunResult = {
+    retval: out.retval,
+    action: actionName(progType, out.retval),
+    packet: toHex(out.packet),
+    redirect: out.redirect,
+    maps: dumpMaps(machine),
+    checksums: checkChecksums(out.packet),
+    warnings: [],
+    trace: out.trace,
+  };
+  if (c.ctx) result.ctx = out.ctx;
+  return result;
+}
+
+/** The ways a result misses the case's `expect`, one line each; empty when it meets them. */
+export function unmetExpectations(c: Case, result: RunResult): string[] {
+  const misses: string[] = [];
+  if (c.expect?.retval !== undefined && c.expect.retval !== result.retval) {
+    misses.push(`expected retval ${c.expect.retval}, got ${result.retval} (${result.action})`);
+  }
+  if (c.expect?.packet !== undefined) {
+    const want = toHex(c.expect.packet);
+    if (want !== result.packet) misses.push(`expected packet ${want}, got ${result.packet}`);
+  }
+  return misses;
+}

@@ -1,0 +1,3 @@
+export * from './bpf.js';
+export * from './context.js';
+export * from './helper-names.js';
