@@ -1,15 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { CaseError, LoadError, VmFault } from '../internal/errors.js';
-import { loadObject } from '../loader/index.js';
+import { loadObject } from '../loader/load-object.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { createMap } from '../maps/index.js';
-import { checkHelpers, createHelperRegistry } from '../helpers/index.js';
-import { SimKernel } from '../helpers/kernel-state.js';
-import { readXdpResult, setupXdp } from '../helpers/context-xdp.js';
-import { readSkbResult, setupSkb } from '../helpers/context-skb.js';
+import { checkHelpers, createHelperRegistry, readSkbResult, readXdpResult, setupSkb, setupXdp, SimKernel } from '../helpers/index.js';
 import type { FibSpec } from '../internal/contract.js';
-import { BPF_PROG_TYPE } from '../uapi/index.js';
+import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
 import { getEngine } from '../vm/engines.js';
 import type { Executable, HelperRegistry, RunEnv, VmMap } from '../vm/env.js';
 import { LAYOUT } from '../vm/layout.js';
@@ -43,6 +40,8 @@ export interface RunOutcome {
   r0: bigint;
   /** r0 as the kernel reports it: unsigned 32-bit. */
   retval: number;
+  /** The verdict's name for the program type: `XDP_DROP`, `TC_ACT_OK`, `unknown(N)`. */
+  action: string;
   /** The packet after the run, from data to data_end. */
   packet: Uint8Array;
   /** ctx_out: the ctx_in fields after the run. */
@@ -151,8 +150,8 @@ export class Machine {
     const progType = resolveProgType(program, type);
     this.kernel.beginRun();
     const xdp = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
-    if (xdp) setupXdp(this.mem, packet, ctx);
-    else setupSkb(this.mem, packet, ctx);
+    if (xdp) setupXdp(this.mem, packet, ctx, this.kernel);
+    else setupSkb(this.mem, packet, ctx, this.kernel);
     const env: RunEnv = {
       mem: this.mem,
       maps: this.maps,
@@ -175,6 +174,7 @@ export class Machine {
     return {
       r0,
       retval: Number(r0 & 0xffff_ffffn),
+      action: actionName(progType, Number(r0 & 0xffff_ffffn)),
       packet: out.packet,
       ctx: out.ctx,
       redirect: this.kernel.redirect ? { ifindex: this.kernel.redirect.ifindex, flags: this.kernel.redirect.flags } : null,

@@ -1,0 +1,44 @@
+import type { ResultMapEntry, RunResult } from '../internal/contract.js';
+import { toHex } from '../internal/hex.js';
+import { runOnKernel } from '../kernel/index.js';
+import { checkChecksums } from '../packet/checksum.js';
+import { actionName } from '../uapi/index.js';
+import type { Case } from './case.js';
+
+/**
+ * Runs a case through the real kernel (BPF_PROG_TEST_RUN, src/kernel) and returns the same
+ * result shape as the VM. What the kernel does not report is left empty: `redirect` is null
+ * (test_run does not say where a redirect would go) and `trace` is empty (trace_printk output
+ * goes to the global trace pipe).
+ */
+export async function runCaseOnKernel(c: Case): Promise<RunResult> {
+  const out = await runOnKernel({
+    objectPath: c.objectPath,
+    program: c.program,
+    progType: c.type,
+    packet: c.packet,
+    ctx: c.ctx,
+    maps: c.maps,
+    fib: c.fib,
+  });
+  const maps: Record<string, ResultMapEntry[]> = {};
+  for (const [name, entries] of Object.entries(out.maps)) {
+    maps[name] = entries.map(({ key, values }) => {
+      const entry: ResultMapEntry = { key: toHex(key), value: toHex(values[0]!) };
+      if (values.length > 1) entry.values = values.map(toHex);
+      return entry;
+    });
+  }
+  const result: RunResult = {
+    retval: out.retval,
+    action: actionName(out.progType, out.retval),
+    packet: toHex(out.packet),
+    redirect: null,
+    maps,
+    checksums: checkChecksums(out.packet),
+    warnings: [],
+    trace: [],
+  };
+  if (c.ctx) result.ctx = out.ctx ?? {};
+  return result;
+}
