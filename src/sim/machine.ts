@@ -90,12 +90,20 @@ export class Machine {
     this.cpu = options.cpu ?? 0;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     if (this.cpu < 0 || this.cpu >= this.cpus) throw new RangeError(`cpu ${this.cpu} is not one of ${this.cpus} possible CPUs`);
-    this.kernel = new SimKernel({ cpus: this.cpus, clockNs: options.clockNs, seed: options.seed, fib: options.fib });
-    const programIndex = (name: string) => {
-      const i = spec.programs.findIndex((p) => p.name === name);
+    this.kernel = new SimKernel({ cpus: this.cpus, cpu: this.cpu, clockNs: options.clockNs, seed: options.seed, fib: options.fib });
+    const indexOf = (list: { name: string }[]) => (name: string) => {
+      const i = list.findIndex((item) => item.name === name);
       return i < 0 ? undefined : i;
     };
-    this.maps = spec.maps.map((m) => createMap(m, this.mem, { cpus: this.cpus, programIndex }));
+    const mapOptions = {
+      cpus: this.cpus,
+      programIndex: indexOf(spec.programs),
+      programCount: spec.programs.length,
+      mapIndex: indexOf(spec.maps),
+      mapCount: spec.maps.length,
+      ifindexExists: (ifindex: number) => this.kernel.network.interface(ifindex) !== undefined,
+    };
+    this.maps = spec.maps.map((m) => createMap(m, this.mem, mapOptions));
     const engine = getEngine(options.engine ?? 'wasm');
     this.executables = spec.programs.map((program) => {
       checkHelpers(program);

@@ -10,6 +10,11 @@ export interface VmMap {
   readonly spec: MapSpec;
   /** Address of the value for `key` as seen from `cpu` (per-CPU maps), or 0 when absent. */
   lookup(key: Uint8Array, cpu: number): number;
+  /**
+   * As {@link lookup} with the key read in place: the spec's keySize bytes at `off` in `bytes`
+   * (for an engine, `mem.u8` and the key's address), so a lookup needs no view. Optional.
+   */
+  lookupAt?(bytes: Uint8Array, off: number, cpu: number): number;
   /** Inserts or replaces; 0 or a negative errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL) as the kernel returns. */
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
   /** Deletes; 0 or a negative errno (-ENOENT, -EINVAL for arrays). */
@@ -77,4 +82,14 @@ export interface RunEnv extends MachineShape {
   readonly programs: readonly (Executable | undefined)[];
   /** Tail calls taken so far in this run (MAX_TAIL_CALL_CNT limits it). */
   tailCalls: number;
+  /**
+   * Calls the BPF function whose handle (`funcHandle(pc)` from src/vm/layout.ts, what `lddw rX,
+   * func` loads) is `func` with arguments r1–r5 in a new call frame and returns its r0. The engine
+   * sets it for the duration of a run, so callback helpers (bpf_loop, bpf_for_each_map_elem) can
+   * call back into the program; undefined outside a run.
+   */
+  callback?: CallbackFn;
 }
+
+/** Calls a BPF function of the running program by handle; see {@link RunEnv.callback}. */
+export type CallbackFn = (func: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;

@@ -1,0 +1,57 @@
+/**
+ * The kernel backend's child process: started by runOnKernel inside `unshare --mount --net
+ * --propagation private` and pinned to CPU 0, it reads one case (JSON, {@link WireRequest}) on
+ * stdin, mounts a private bpffs on /sys/fs/bpf (pinned-by-name maps land there, never on the
+ * host's), builds the case's fib, runs the case and writes one JSON answer on stdout. It never
+ * prints a stack trace: every failure is an `{ error }` answer. Its namespaces die with it.
+ */
+import { execFileSync } from 'node:child_process';
+import { KernelError } from '../internal/errors.js';
+import { buildFib } from './netns.js';
+import { runCaseInProcess } from './run-case.js';
+import { encodeWireError, type WireAnswer, type WireRequest } from './wire.js';
+
+let answered = false;
+
+/** Writes the one answer and exits once it is flushed; later answers (a late error) are dropped. */
+function answer(a: WireAnswer): void {
+  if (answered) return;
+  answered = true;
+  process.stdout.write(JSON.stringify(a) + '\n', () => process.exit(0));
+}
+
+function fail(err: unknown): void {
+  answer({ error: encodeWireError(err) });
+}
+
+function mountBpffs(): void {
+  try {
+    execFileSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message: string };
+    const why = (e.stderr?.toString().trim() || e.message).split('\n')[0];
+    throw new KernelError('kernel/bpffs', `mount a private bpffs on /sys/fs/bpf: ${why}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function main(): Promise<void> {
+  let req: WireRequest;
+  try {
+    req = JSON.parse(await readStdin()) as WireRequest;
+  } catch (err) {
+    throw new KernelError('kernel/protocol', `kernel child: bad request: ${(err as Error).message}`);
+  }
+  mountBpffs();
+  buildFib(req.fib);
+  answer({ result: runCaseInProcess(req) });
+}
+
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+main().catch(fail);

@@ -1,0 +1,7 @@
+/**
+ * The real-kernel backend: run a case through libbpf and BPF_PROG_TEST_RUN in a private
+ * namespace, and check whether that is possible here.
+ */
+export { runOnKernel, type KernelCase, type KernelResult, type RunOnKernelOptions } from './run-on-kernel.js';
+export { kernelAvailable, NO_PRIVILEGES_MESSAGE } from './available.js';
+export { summarizeVerifierLog } from './verifier-log.js';

@@ -1,0 +1,129 @@
+/**
+ * The few libbpf 1.1 functions the kernel backend calls, bound through koffi to Debian's
+ * `libbpf.so.1` (prototypes from /usr/include/bpf/libbpf.h and bpf.h). Both koffi and libbpf are
+ * loaded lazily: a machine without them gets a KernelError `kernel/unavailable`, never a crash at
+ * import time.
+ */
+import { createRequire } from 'node:module';
+import { KernelError } from '../internal/errors.js';
+
+/** An opaque native pointer (`struct bpf_object *`, `struct bpf_map *`...) as koffi returns it. */
+export type Ptr = unknown;
+
+/** The bound libbpf and libc functions; buffers passed for `void *` are used in place. */
+export interface Libbpf {
+  bpf_object__open_file(path: string, opts: Buffer | null): Ptr;
+  libbpf_get_error(ptr: Ptr): number;
+  bpf_object__load(obj: Ptr): number;
+  bpf_object__close(obj: Ptr): void;
+  bpf_object__find_program_by_name(obj: Ptr, name: string): Ptr;
+  bpf_object__next_program(obj: Ptr, prev: Ptr): Ptr;
+  bpf_object__next_map(obj: Ptr, prev: Ptr): Ptr;
+  bpf_program__name(prog: Ptr): string;
+  bpf_program__section_name(prog: Ptr): string;
+  bpf_program__type(prog: Ptr): number;
+  bpf_program__set_type(prog: Ptr, type: number): number;
+  bpf_program__set_autoload(prog: Ptr, autoload: boolean): number;
+  bpf_program__fd(prog: Ptr): number;
+  bpf_map__name(map: Ptr): string;
+  bpf_map__fd(map: Ptr): number;
+  bpf_map__type(map: Ptr): number;
+  bpf_map__key_size(map: Ptr): number;
+  bpf_map__value_size(map: Ptr): number;
+  bpf_map__max_entries(map: Ptr): number;
+  bpf_map__is_internal(map: Ptr): boolean;
+  bpf_map_update_elem(fd: number, key: Buffer, value: Buffer, flags: number): number;
+  bpf_map_lookup_elem(fd: number, key: Buffer, value: Buffer): number;
+  bpf_map_get_next_key(fd: number, key: Buffer | null, next: Buffer): number;
+  bpf_prog_test_run_opts(fd: number, opts: Buffer): number;
+  libbpf_num_possible_cpus(): number;
+  /** The native address of a buffer's bytes, to store in a struct field (the buffer must stay referenced). */
+  address(buf: Buffer): bigint;
+  /** Collects every message libbpf prints (warnings, info, debug) into `sink`, one string each. */
+  capturePrint(sink: (level: number, text: string) => void): void;
+}
+
+/** Where Debian installs libbpf 1.1; the soname is tried first so other layouts work too. */
+const LIBBPF_NAMES = ['libbpf.so.1', '/usr/lib/x86_64-linux-gnu/libbpf.so.1'];
+
+let cached: Libbpf | undefined;
+
+/**
+ * Binds libbpf through koffi on first use. Throws a KernelError `kernel/unavailable` with a
+ * one-line reason when koffi is not installed or libbpf cannot be loaded.
+ */
+export function loadLibbpf(): Libbpf {
+  if (cached) return cached;
+  // koffi is an optional dependency and a CommonJS module: require() keeps the load lazy and sync.
+  const require = createRequire(import.meta.url);
+  let koffi: any;
+  try {
+    koffi = require('koffi');
+  } catch {
+    throw new KernelError('kernel/unavailable', 'kernel backend unavailable: the optional npm package koffi is not installed');
+  }
+  let lib: any;
+  let lastErr = '';
+  for (const name of LIBBPF_NAMES) {
+    try {
+      lib = koffi.load(name);
+      break;
+    } catch (err) {
+      lastErr = (err as Error).message.split('\n')[0];
+    }
+  }
+  if (!lib) throw new KernelError('kernel/unavailable', `kernel backend unavailable: cannot load libbpf.so.1 (${lastErr})`);
+  let libc: any;
+  try {
+    libc = koffi.load('libc.so.6');
+  } catch (err) {
+    throw new KernelError('kernel/unavailable', `kernel backend unavailable: cannot load libc.so.6 (${(err as Error).message.split('\n')[0]})`);
+  }
+
+  const printFn = koffi.proto('int bpfsim_libbpf_print_fn(int level, const char *fmt, void *args)');
+  const vsnprintf = libc.func('int vsnprintf(void *buf, size_t size, const char *fmt, void *ap)');
+  const setPrint = lib.func('void *libbpf_set_print(bpfsim_libbpf_print_fn *fn)');
+  let registered: unknown;
+
+  const f = (sig: string) => lib.func(sig);
+  cached = {
+    bpf_object__open_file: f('void *bpf_object__open_file(const char *path, void *opts)'),
+    libbpf_get_error: f('long libbpf_get_error(void *ptr)'),
+    bpf_object__load: f('int bpf_object__load(void *obj)'),
+    bpf_object__close: f('void bpf_object__close(void *obj)'),
+    bpf_object__find_program_by_name: f('void *bpf_object__find_program_by_name(void *obj, const char *name)'),
+    bpf_object__next_program: f('void *bpf_object__next_program(void *obj, void *prev)'),
+    bpf_object__next_map: f('void *bpf_object__next_map(void *obj, void *prev)'),
+    bpf_program__name: f('const char *bpf_program__name(void *prog)'),
+    bpf_program__section_name: f('const char *bpf_program__section_name(void *prog)'),
+    bpf_program__type: f('int bpf_program__type(void *prog)'),
+    bpf_program__set_type: f('int bpf_program__set_type(void *prog, int type)'),
+    bpf_program__set_autoload: f('int bpf_program__set_autoload(void *prog, bool autoload)'),
+    bpf_program__fd: f('int bpf_program__fd(void *prog)'),
+    bpf_map__name: f('const char *bpf_map__name(void *map)'),
+    bpf_map__fd: f('int bpf_map__fd(void *map)'),
+    bpf_map__type: f('int bpf_map__type(void *map)'),
+    bpf_map__key_size: f('uint32_t bpf_map__key_size(void *map)'),
+    bpf_map__value_size: f('uint32_t bpf_map__value_size(void *map)'),
+    bpf_map__max_entries: f('uint32_t bpf_map__max_entries(void *map)'),
+    bpf_map__is_internal: f('bool bpf_map__is_internal(void *map)'),
+    bpf_map_update_elem: f('int bpf_map_update_elem(int fd, void *key, void *value, uint64_t flags)'),
+    bpf_map_lookup_elem: f('int bpf_map_lookup_elem(int fd, void *key, void *value)'),
+    bpf_map_get_next_key: f('int bpf_map_get_next_key(int fd, void *key, void *next_key)'),
+    bpf_prog_test_run_opts: f('int bpf_prog_test_run_opts(int fd, void *opts)'),
+    libbpf_num_possible_cpus: f('int libbpf_num_possible_cpus()'),
+    address: (buf) => koffi.address(buf) as bigint,
+    capturePrint(sink) {
+      if (registered) koffi.unregister(registered);
+      const buf = Buffer.alloc(8192);
+      // libbpf hands us printf's format and a va_list: let libc's vsnprintf do the formatting.
+      registered = koffi.register((level: number, fmt: string, args: unknown) => {
+        const n = vsnprintf(buf, buf.length, fmt, args);
+        sink(level, buf.subarray(0, Math.max(0, Math.min(n, buf.length - 1))).toString('utf8'));
+        return 0;
+      }, koffi.pointer(printFn));
+      setPrint(registered);
+    },
+  };
+  return cached;
+}

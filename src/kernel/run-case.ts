@@ -1,0 +1,162 @@
+/**
+ * One case through libbpf and BPF_PROG_TEST_RUN, in the calling process: open and load the
+ * object, fill its maps, run the program once (or `repeat` times) and read everything back.
+ * The kernel backend's child calls this inside its private namespaces; nothing else should.
+ */
+import { CaseError, KernelError, VerifierError } from '../internal/errors.js';
+import { fromHex, toHex } from '../internal/hex.js';
+import { BPF_PROG_TYPE } from '../uapi/bpf.js';
+import { decodeCtx, decodeTestRunOpts, encodeCtx, encodeTestRunOpts, OPEN_OPTS, OPEN_OPTS_SIZE, type CtxKind } from './ctx.js';
+import { errnoName } from './errno.js';
+import { loadLibbpf, type Libbpf, type Ptr } from './libbpf.js';
+import { dumpMap, openMaps, updateMap } from './maps.js';
+import { summarizeVerifierLog } from './verifier-log.js';
+import type { WireRequest, WireResult } from './wire.js';
+
+/** Verifier log buffer size: level-1 logs of big programs run to megabytes. */
+const LOG_SIZE = 16 << 20;
+/** Room for a packet that grows (bpf_xdp_adjust_head/tail, bpf_skb_change_tail). */
+const DATA_OUT_SLACK = 65536;
+const LIBBPF_WARN = 0;
+
+function libbpfMessages(msgs: { level: number; text: string }[]): string {
+  return msgs
+    .filter((m) => m.level === LIBBPF_WARN)
+    .map((m) => m.text.trim().replace(/^libbpf: /, ''))
+    .filter((t) => t !== '' && !t.startsWith('-- '))
+    .join('; ');
+}
+
+function findProgram(lib: Libbpf, obj: Ptr, name: string): Ptr {
+  const byName = lib.bpf_object__find_program_by_name(obj, name);
+  if (byName) return byName;
+  const bySection: Ptr[] = [];
+  for (let p = lib.bpf_object__next_program(obj, null); p; p = lib.bpf_object__next_program(obj, p)) {
+    if (lib.bpf_program__section_name(p) === name) bySection.push(p);
+  }
+  if (bySection.length === 1) return bySection[0];
+  const why = bySection.length > 1 ? `section '${name}' holds ${bySection.length} programs` : 'no such program or section';
+  throw new CaseError('case/unknown-program', `program '${name}': ${why}`);
+}
+
+/** The program type of a section libbpf 1.1 does not know, by its prefix; undefined when none fits. */
+export function sectionProgType(section: string): number | undefined {
+  if (/^xdp([./]|$)/.test(section)) return BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
+  if (/^(tc|tcx|classifier)([./]|$)/.test(section)) return BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS;
+  if (/^action([./]|$)/.test(section)) return BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT;
+  return undefined;
+}
+
+function ctxKind(progType: number): CtxKind {
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) return 'xdp';
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT) return 'skb';
+  throw new CaseError('case/unsupported-program-type', `program type ${progType}: expected XDP or TC (give the case a 'type')`);
+}
+
+/**
+ * Runs `req` in this process and returns its result. Throws VerifierError when the verifier
+ * rejects a program, CaseError for a case that does not fit the object, and KernelError
+ * (`kernel/open`, `kernel/load`, `kernel/map-update`, `kernel/test-run`, `kernel/no-privileges`)
+ * with libbpf's message and the errno name otherwise.
+ */
+export function runCaseInProcess(req: WireRequest): WireResult {
+  const lib = loadLibbpf();
+  const msgs: { level: number; text: string }[] = [];
+  lib.capturePrint((level, text) => msgs.push({ level, text }));
+
+  const logBuf = Buffer.alloc(LOG_SIZE);
+  const openOpts = Buffer.alloc(OPEN_OPTS_SIZE);
+  openOpts.writeBigUInt64LE(BigInt(OPEN_OPTS_SIZE), OPEN_OPTS.sz);
+  openOpts.writeBigUInt64LE(lib.address(logBuf), OPEN_OPTS.kernel_log_buf);
+  openOpts.writeBigUInt64LE(BigInt(LOG_SIZE), OPEN_OPTS.kernel_log_size);
+
+  const obj = lib.bpf_object__open_file(req.objectPath, openOpts);
+  const openErr = obj ? lib.libbpf_get_error(obj) : -1;
+  if (!obj || openErr) {
+    const errno = openErr || -22;
+    throw new KernelError('kernel/open', `open object '${req.objectPath}': ${libbpfMessages(msgs) || 'libbpf failed'} (${errnoName(errno)})`);
+  }
+  try {
+    return runLoaded(lib, obj, req, logBuf, msgs);
+  } finally {
+    lib.bpf_object__close(obj);
+  }
+}
+
+function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs: { level: number; text: string }[]): WireResult {
+  const prog = findProgram(lib, obj, req.program);
+  if (req.progType) {
+    const t = req.progType === 'xdp' ? BPF_PROG_TYPE.BPF_PROG_TYPE_XDP : BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS;
+    lib.bpf_program__set_type(prog, t);
+  }
+  // libbpf 1.1 predates sections like `tc/ingress` and `tcx/egress`: type those as the VM does,
+  // and skip programs nobody can type, as they would fail the whole object.
+  for (let p = lib.bpf_object__next_program(obj, null); p; p = lib.bpf_object__next_program(obj, p)) {
+    if (lib.bpf_program__type(p) !== 0) continue;
+    const inferred = sectionProgType(lib.bpf_program__section_name(p));
+    if (inferred !== undefined) lib.bpf_program__set_type(p, inferred);
+    else if (lib.bpf_program__name(p) !== lib.bpf_program__name(prog)) lib.bpf_program__set_autoload(p, false);
+  }
+  const progType = lib.bpf_program__type(prog);
+  const kind = ctxKind(progType);
+
+  const rc = lib.bpf_object__load(obj);
+  if (rc < 0) {
+    const text = libbpfMessages(msgs);
+    const failed = /prog '([^']+)': BPF program load failed/.exec(text);
+    const log = logBuf.toString('utf8', 0, Math.max(0, logBuf.indexOf(0)));
+    if (failed && log.trim() !== '') {
+      const summary = summarizeVerifierLog(log);
+      throw new VerifierError(`program '${failed[1]}': ${summary || errnoName(rc)}`, log);
+    }
+    if (rc === -1) {
+      throw new KernelError('kernel/no-privileges', 'kernel backend needs root: CAP_BPF and CAP_NET_ADMIN');
+    }
+    throw new KernelError('kernel/load', `load object '${req.objectPath}': ${text || 'libbpf failed'} (${errnoName(rc)})`);
+  }
+
+  const maps = openMaps(lib, obj);
+  const programFd = (name: string): number => {
+    const p = lib.bpf_object__find_program_by_name(obj, name);
+    const fd = p ? lib.bpf_program__fd(p) : -1;
+    if (fd < 0) throw new CaseError('case/unknown-program', `prog-array slot: program '${name}' is not a loaded program of the object`);
+    return fd;
+  };
+  for (const [name, entries] of Object.entries(req.maps ?? {})) {
+    const m = maps.find((x) => x.name === name || x.libbpfName === name);
+    if (!m) throw new CaseError('case/unknown-map', `maps: map '${name}': no such map in the object (have ${maps.map((x) => x.name).join(', ')})`);
+    entries.forEach((e, i) => updateMap(lib, m, e, `maps: map '${name}': entry ${i}`, programFd));
+  }
+
+  const packet = Buffer.from(fromHex(req.packet, 'packet'));
+  const ctxGiven = req.ctx !== undefined;
+  // XDP always gets a ctx_in so ctx_out tells where data starts after metadata (data_out has both).
+  const ctxIn = kind === 'xdp' || ctxGiven ? encodeCtx(kind, req.ctx ?? {}, packet.length) : undefined;
+  const ctxOut = ctxIn ? Buffer.alloc(ctxIn.length) : undefined;
+  const dataOut = Buffer.alloc(packet.length + DATA_OUT_SLACK);
+  const repeat = req.repeat ?? 1;
+  const opts = encodeTestRunOpts({ dataIn: packet, dataOut, ctxIn, ctxOut, repeat }, lib.address);
+  const runRc = lib.bpf_prog_test_run_opts(lib.bpf_program__fd(prog), opts);
+  if (runRc < 0) {
+    throw new KernelError('kernel/test-run', `test run of '${req.program}': BPF_PROG_TEST_RUN failed (${errnoName(runRc)})`);
+  }
+  const out = decodeTestRunOpts(opts);
+  const data = dataOut.subarray(0, out.dataSizeOut);
+  let metaLen = 0;
+  if (kind === 'xdp' && ctxOut && out.ctxSizeOut >= 4) metaLen = Math.min(ctxOut.readUInt32LE(0), data.length);
+
+  const result: WireResult = {
+    retval: out.retval,
+    progType,
+    packet: toHex(data.subarray(metaLen)),
+    maps: {},
+  };
+  if (metaLen > 0) result.meta = toHex(data.subarray(0, metaLen));
+  if (ctxGiven && ctxOut) result.ctx = decodeCtx(kind, ctxOut, Object.keys(req.ctx ?? {}));
+  if (req.repeat !== undefined) result.durationNs = out.duration;
+  for (const m of maps) {
+    const entries = dumpMap(lib, m);
+    if (entries) result.maps[m.name] = entries;
+  }
+  return result;
+}

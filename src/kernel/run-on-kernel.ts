@@ -1,0 +1,145 @@
+/**
+ * The real-kernel backend: runs one case through libbpf and `BPF_PROG_TEST_RUN` (bpf(2),
+ * net/bpf/test_run.c) in a child process with its own network namespace and bpffs, pinned to
+ * CPU 0, and returns what the kernel did. The caller's process never loads a program itself.
+ */
+import { spawn } from 'node:child_process';
+import { KernelError } from '../internal/errors.js';
+import { fromHex, toHex } from '../internal/hex.js';
+import type { FibSpec } from '../internal/contract.js';
+import { checkPrivileges, childArgv, NO_PRIVILEGES_MESSAGE } from './available.js';
+import { decodeWireError, type WireAnswer, type WireRequest, type WireResult } from './wire.js';
+
+/** One case for the kernel. */
+export interface KernelCase {
+  /** Path of the clang-compiled object. */
+  objectPath: string;
+  /** The program's function name, or a section name that only one program has. */
+  program: string;
+  /** Program type for a section libbpf does not know; default from the section name. */
+  progType?: 'xdp' | 'tc';
+  /** The frame from the Ethernet header; for XDP with `ctx.data = N`, N metadata bytes first. */
+  packet: Uint8Array;
+  /** ctx_in fields of `struct xdp_md` (data, ingress_ifindex, rx_queue_index) or `struct __sk_buff`. */
+  ctx?: Record<string, number | number[]>;
+  /** Entries written before the run, in order; `program` fills a prog-array slot with that program's fd. */
+  maps?: Record<string, { key: Uint8Array; value?: Uint8Array; program?: string }[]>;
+  /** Interfaces, routes, neighbours and forwarding built in the private namespace. */
+  fib?: FibSpec;
+  /** BPF_PROG_TEST_RUN's `repeat`: the same input this many times; default 1. */
+  repeat?: number;
+}
+
+/** What the kernel did with a case. */
+export interface KernelResult {
+  /** r0 as the kernel reports it, an unsigned 32-bit number. */
+  retval: number;
+  /** BPF_PROG_TYPE_* of the program as loaded. */
+  progType: number;
+  /** data_out from `data` on: XDP metadata, if any, is in `meta`. */
+  packet: Uint8Array;
+  /** XDP metadata in front of the packet after the run (bpf_xdp_adjust_meta), when there is some. */
+  meta?: Uint8Array;
+  /** ctx_out values of the fields the case gave. */
+  ctx?: Record<string, number | number[]>;
+  /**
+   * Every data map after the run, under the VM's names (`.rodata`, `.bss` for global data):
+   * each entry of a hash-like map, each non-zero entry of an array-like map; `values` has one
+   * value per possible CPU for per-CPU maps, one otherwise. Prog arrays and other maps whose
+   * values are not data are left out.
+   */
+  maps: Record<string, { key: Uint8Array; values: Uint8Array[] }[]>;
+  /** The kernel's average duration of one run in ns, when the case gave `repeat`. */
+  durationNs?: number;
+}
+
+/** Options for {@link runOnKernel}. */
+export interface RunOnKernelOptions {
+  /** Milliseconds before the child is killed; default 60000. */
+  timeoutMs?: number;
+}
+
+function toWire(c: KernelCase): WireRequest {
+  const req: WireRequest = { objectPath: c.objectPath, program: c.program, packet: toHex(c.packet) };
+  if (c.progType) req.progType = c.progType;
+  if (c.ctx) req.ctx = c.ctx;
+  if (c.fib) req.fib = c.fib;
+  if (c.repeat !== undefined) req.repeat = c.repeat;
+  if (c.maps) {
+    req.maps = {};
+    for (const [name, entries] of Object.entries(c.maps)) {
+      req.maps[name] = entries.map((e) => ({
+        key: toHex(e.key),
+        ...(e.value ? { value: toHex(e.value) } : {}),
+        ...(e.program !== undefined ? { program: e.program } : {}),
+      }));
+    }
+  }
+  return req;
+}
+
+function fromWire(r: WireResult): KernelResult {
+  const maps: KernelResult['maps'] = {};
+  for (const [name, entries] of Object.entries(r.maps)) {
+    maps[name] = entries.map((e) => ({ key: fromHex(e.key), values: e.values.map((v) => fromHex(v)) }));
+  }
+  const out: KernelResult = { retval: r.retval, progType: r.progType, packet: fromHex(r.packet), maps };
+  if (r.meta) out.meta = fromHex(r.meta);
+  if (r.ctx) out.ctx = r.ctx;
+  if (r.durationNs !== undefined) out.durationNs = r.durationNs;
+  return out;
+}
+
+/**
+ * Runs `c` on the real kernel. Throws VerifierError when the verifier rejects the program
+ * (summary as message, whole log on `.log`), CaseError for a case that does not fit the object,
+ * and KernelError otherwise: `kernel/no-privileges` without root, `kernel/unavailable` without
+ * koffi or libbpf, `kernel/timeout`, or libbpf's message with the errno name.
+ */
+export async function runOnKernel(c: KernelCase, opts: RunOnKernelOptions = {}): Promise<KernelResult> {
+  checkPrivileges();
+  const argv = childArgv();
+  const input = JSON.stringify(toWire(c));
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  return new Promise<KernelResult>((resolve, reject) => {
+    const child = spawn(
+      'unshare',
+      ['--mount', '--net', '--propagation', 'private', '--', 'taskset', '-c', '0', process.execPath, ...argv],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdin.on('error', () => {
+      // The child died before reading its input: its exit is reported below.
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new KernelError('kernel/unavailable', `kernel backend unavailable: cannot start unshare: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (timedOut) return reject(new KernelError('kernel/timeout', `kernel backend: case did not finish in ${timeoutMs} ms`));
+      const lines = Buffer.concat(out).toString('utf8').trim().split('\n');
+      let answer: WireAnswer | undefined;
+      try {
+        answer = JSON.parse(lines[lines.length - 1]) as WireAnswer;
+      } catch {
+        answer = undefined;
+      }
+      if (answer && 'result' in answer) return resolve(fromWire(answer.result));
+      if (answer && 'error' in answer) return reject(decodeWireError(answer.error));
+      const stderr = Buffer.concat(err).toString('utf8').trim();
+      if (/Operation not permitted/.test(stderr)) return reject(new KernelError('kernel/no-privileges', NO_PRIVILEGES_MESSAGE));
+      const why = stderr.split('\n')[0] || `exit status ${code}`;
+      reject(new KernelError('kernel/child', `kernel backend: child process failed: ${why}`));
+    });
+    child.stdin.end(input);
+  });
+}

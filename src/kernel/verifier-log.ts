@@ -1,0 +1,42 @@
+/**
+ * The one-line summary of a verifier log, as cilium/ebpf gives it (internal/errors.go): the last
+ * line, with the line before it when the last one alone says too little, and without the
+ * trailing `processed N insns ...` statistics.
+ */
+
+/** The log's lines: cut at the first NUL, surrounding whitespace trimmed, each line right-trimmed. */
+export function verifierLogLines(log: string): string[] {
+  const nul = log.indexOf('\0');
+  const text = (nul >= 0 ? log.slice(0, nul) : log).trim();
+  if (text === '') return [];
+  return text.split('\n').map((l) => l.trimEnd());
+}
+
+/**
+ * Whether `line` only makes sense after the line before it: a BTF member line (starts with a
+ * tab), a register state (`R0 !read_ok`, `R1 offset is outside of the packet`), or an invalid
+ * context access whose instruction is on the previous line.
+ */
+export function needsPreviousLine(line: string): boolean {
+  if (line.startsWith('\t')) return true;
+  if (/^R[0-9]/.test(line)) return true;
+  return line.startsWith('invalid bpf_context access');
+}
+
+/** Statistics lines the kernel appends after the verdict; they never explain a rejection. */
+function isStatistics(line: string): boolean {
+  return line.startsWith('processed ') || line.startsWith('verification time ') || line.startsWith('stack depth ');
+}
+
+/**
+ * The summary of a verifier log: its last meaningful line, or the last two joined with `: `
+ * when the last needs context. Empty when the log is.
+ */
+export function summarizeVerifierLog(log: string): string {
+  const lines = verifierLogLines(log);
+  while (lines.length > 0 && isStatistics(lines[lines.length - 1])) lines.pop();
+  if (lines.length === 0) return '';
+  const n = lines.length;
+  const picked = n >= 2 && needsPreviousLine(lines[n - 1]) ? lines.slice(n - 2) : lines.slice(n - 1);
+  return picked.map((l) => l.trim()).join(': ');
+}

@@ -1,0 +1,57 @@
+/**
+ * The JSON the kernel backend's parent and child processes exchange: the request on the child's
+ * stdin, one answer on its stdout. Bytes travel as hex. Errors travel as `{ class, code, message,
+ * log? }` so the parent can rethrow the same typed error; the child never prints a stack trace.
+ */
+import { CaseError, KernelError, SimError, VerifierError } from '../internal/errors.js';
+import type { FibSpec } from '../internal/contract.js';
+
+/** A case as the child receives it. */
+export interface WireRequest {
+  objectPath: string;
+  program: string;
+  progType?: 'xdp' | 'tc';
+  /** The frame in hex, metadata first when `ctx.data` says there is some. */
+  packet: string;
+  ctx?: Record<string, number | number[]>;
+  maps?: Record<string, { key: string; value?: string; program?: string }[]>;
+  fib?: FibSpec;
+  repeat?: number;
+}
+
+/** A run's result as the child sends it. */
+export interface WireResult {
+  retval: number;
+  progType: number;
+  packet: string;
+  meta?: string;
+  ctx?: Record<string, number | number[]>;
+  maps: Record<string, { key: string; values: string[] }[]>;
+  durationNs?: number;
+}
+
+/** A typed error as the child sends it. */
+export interface WireError {
+  class: string;
+  code: string;
+  message: string;
+  log?: string;
+}
+
+/** The child's one line of output. */
+export type WireAnswer = { result: WireResult } | { error: WireError };
+
+/** Serializes any thrown value; anything but a SimError becomes `kernel/internal` with its message only. */
+export function encodeWireError(err: unknown): WireError {
+  if (err instanceof VerifierError) return { class: 'VerifierError', code: err.code, message: err.message, log: err.log };
+  if (err instanceof SimError) return { class: err.name, code: err.code, message: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { class: 'KernelError', code: 'kernel/internal', message: `kernel backend: ${message.split('\n')[0]}` };
+}
+
+/** The typed error a child reported: VerifierError, CaseError or KernelError (every other class). */
+export function decodeWireError(e: WireError): SimError {
+  if (e.class === 'VerifierError') return new VerifierError(e.message, e.log ?? '');
+  if (e.class === 'CaseError') return new CaseError(e.code, e.message);
+  return new KernelError(e.code, e.message);
+}

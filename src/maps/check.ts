@@ -1,0 +1,158 @@
+import { MapError } from '../internal/errors.js';
+import type { MapSpec } from '../loader/spec.js';
+import {
+  BPF_ANY,
+  BPF_EXIST,
+  BPF_F_MMAPABLE,
+  BPF_F_NO_COMMON_LRU,
+  BPF_F_NO_PREALLOC,
+  BPF_F_RDONLY,
+  BPF_F_RDONLY_PROG,
+  BPF_F_WRONLY,
+  BPF_F_WRONLY_PROG,
+  BPF_MAP_TYPE,
+  ERRNO,
+  mapTypeName,
+} from '../uapi/bpf.js';
+
+/** BPF_F_NUMA_NODE, BPF_F_ZERO_SEED, BPF_F_PRESERVE_ELEMS, BPF_F_INNER_MAP (bpf.h). */
+export const BPF_F_NUMA_NODE = 1 << 2;
+export const BPF_F_ZERO_SEED = 1 << 6;
+export const BPF_F_PRESERVE_ELEMS = 1 << 11;
+export const BPF_F_INNER_MAP = 1 << 12;
+/** BPF_F_ACCESS_MASK (include/linux/bpf.h). */
+export const BPF_F_ACCESS_MASK = BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
+
+/** Errno values the maps return that src/uapi's table does not name. */
+export const EBADF = 9;
+
+export const { EINVAL, EEXIST, ENOENT, E2BIG, ENOSPC, ENOMEM } = ERRNO;
+
+/** True for update flags the kernel refuses with -EINVAL (anything but BPF_ANY, BPF_NOEXIST, BPF_EXIST; BPF_F_LOCK needs a spin lock no bpfsim map value has). */
+export function badUpdateFlags(flags: number): boolean {
+  return !(flags === BPF_ANY || flags === 1 || flags === BPF_EXIST);
+}
+
+/** The `-EEXIST`/`-ENOENT` of the kernel's check_flags (kernel/bpf/hashtab.c), or 0. */
+export function checkFlags(exists: boolean, flags: number): number {
+  if (exists && flags === 1) return -EEXIST;
+  if (!exists && flags === BPF_EXIST) return -ENOENT;
+  return 0;
+}
+
+/** The name slabs and messages use for a map: `map 'flows'`. */
+export function mapLabel(spec: MapSpec): string {
+  return `map '${spec.name}'`;
+}
+
+function invalid(spec: MapSpec, why: string): MapError {
+  return new MapError('map/invalid-spec', `${mapLabel(spec)}: ${mapTypeName(spec.type)}: ${why}`);
+}
+
+const T = BPF_MAP_TYPE;
+const HTAB_FLAGS = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
+const ARRAY_FLAGS = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
+const DEV_FLAGS = BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY;
+const LPM_FLAGS = BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK;
+
+/**
+ * Checks a map spec as the kernel's map_alloc_check/map_alloc do for its type
+ * (kernel/bpf/hashtab.c htab_map_alloc_check, arraymap.c array_map_alloc_check and
+ * fd_array_map_alloc_check, devmap.c dev_map_init_map, lpm_trie.c trie_alloc): a spec the
+ * kernel would refuse throws MapError `map/invalid-spec`.
+ */
+export function checkMapSpec(spec: MapSpec): void {
+  const { type, keySize, valueSize, maxEntries, flags } = spec;
+  if (!Number.isInteger(maxEntries) || maxEntries <= 0 || maxEntries > 0xffffffff) throw invalid(spec, `max_entries must be > 0, got ${maxEntries}`);
+  if ((flags & BPF_F_RDONLY_PROG) !== 0 && (flags & BPF_F_WRONLY_PROG) !== 0) throw invalid(spec, 'flags BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG exclude each other');
+  const allowed = (mask: number) => {
+    if ((flags & ~mask) !== 0) throw invalid(spec, `flags 0x${(flags >>> 0).toString(16)} not allowed (allowed mask 0x${mask.toString(16)})`);
+  };
+  switch (type) {
+    case T.BPF_MAP_TYPE_HASH:
+    case T.BPF_MAP_TYPE_PERCPU_HASH:
+    case T.BPF_MAP_TYPE_LRU_HASH:
+    case T.BPF_MAP_TYPE_LRU_PERCPU_HASH:
+    case T.BPF_MAP_TYPE_HASH_OF_MAPS: {
+      allowed(HTAB_FLAGS);
+      const lru = type === T.BPF_MAP_TYPE_LRU_HASH || type === T.BPF_MAP_TYPE_LRU_PERCPU_HASH;
+      if (!lru && (flags & BPF_F_NO_COMMON_LRU) !== 0) throw invalid(spec, 'BPF_F_NO_COMMON_LRU needs an LRU map');
+      if (lru && (flags & BPF_F_NO_PREALLOC) !== 0) throw invalid(spec, 'LRU maps must be preallocated (BPF_F_NO_PREALLOC gives -ENOTSUPP)');
+      if (keySize <= 0) throw invalid(spec, `key size must be > 0, got ${keySize}`);
+      if (valueSize <= 0) throw invalid(spec, `value size must be > 0, got ${valueSize}`);
+      if (type === T.BPF_MAP_TYPE_HASH_OF_MAPS && valueSize !== 4) throw invalid(spec, `value size must be 4, got ${valueSize}`);
+      if (maxEntries > 2 ** 31) throw invalid(spec, `max_entries must be <= 2^31, got ${maxEntries}`);
+      return;
+    }
+    case T.BPF_MAP_TYPE_ARRAY:
+    case T.BPF_MAP_TYPE_PERCPU_ARRAY:
+    case T.BPF_MAP_TYPE_PROG_ARRAY:
+    case T.BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case T.BPF_MAP_TYPE_ARRAY_OF_MAPS: {
+      allowed(ARRAY_FLAGS);
+      if (keySize !== 4) throw invalid(spec, `key size must be 4, got ${keySize}`);
+      if (valueSize <= 0) throw invalid(spec, `value size must be > 0, got ${valueSize}`);
+      if (type !== T.BPF_MAP_TYPE_ARRAY && (flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)) !== 0) throw invalid(spec, 'BPF_F_MMAPABLE and BPF_F_INNER_MAP need an ARRAY map');
+      if (type !== T.BPF_MAP_TYPE_PERF_EVENT_ARRAY && (flags & BPF_F_PRESERVE_ELEMS) !== 0) throw invalid(spec, 'BPF_F_PRESERVE_ELEMS needs a PERF_EVENT_ARRAY map');
+      const fd = type === T.BPF_MAP_TYPE_PROG_ARRAY || type === T.BPF_MAP_TYPE_PERF_EVENT_ARRAY || type === T.BPF_MAP_TYPE_ARRAY_OF_MAPS;
+      if (fd && valueSize !== 4) throw invalid(spec, `value size must be 4, got ${valueSize}`);
+      if (fd && (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) !== 0) throw invalid(spec, 'program access flags are not allowed');
+      return;
+    }
+    case T.BPF_MAP_TYPE_DEVMAP:
+    case T.BPF_MAP_TYPE_DEVMAP_HASH:
+      allowed(DEV_FLAGS);
+      if (keySize !== 4) throw invalid(spec, `key size must be 4, got ${keySize}`);
+      if (valueSize !== 4 && valueSize !== 8) throw invalid(spec, `value size must be 4 or 8, got ${valueSize}`);
+      return;
+    case T.BPF_MAP_TYPE_LPM_TRIE:
+      if ((flags & BPF_F_NO_PREALLOC) === 0) throw invalid(spec, 'BPF_F_NO_PREALLOC is required');
+      allowed(LPM_FLAGS);
+      if (keySize < 5 || keySize > 260) throw invalid(spec, `key size must be 5..260 (u32 prefixlen + 1..256 data bytes), got ${keySize}`);
+      if (valueSize < 1) throw invalid(spec, `value size must be > 0, got ${valueSize}`);
+      return;
+    default:
+      throw new MapError('map/unsupported-type', `${mapLabel(spec)}: map type ${mapTypeName(type)} is not supported`);
+  }
+}
+
+/** Throws `map/bad-key-size` unless `key` has the map's key size. */
+export function checkKey(spec: MapSpec, key: Uint8Array): void {
+  if (key.length !== spec.keySize) throw new MapError('map/bad-key-size', `${mapLabel(spec)}: key: expected ${spec.keySize} bytes, got ${key.length}`);
+}
+
+/**
+ * Normalises a user-space value argument to `perSlot` values of valueSize bytes: one value for
+ * every CPU, one per CPU, or (per-CPU maps) the kernel's own form, one buffer of
+ * round_up(value_size, 8) * ncpus bytes. Throws `map/bad-value-size` otherwise.
+ */
+export function userValues(spec: MapSpec, values: readonly Uint8Array[], perSlot: number): Uint8Array[] {
+  const size = spec.valueSize;
+  const bad = (got: string) => new MapError('map/bad-value-size', `${mapLabel(spec)}: value: expected ${size} bytes${perSlot > 1 ? ` (one value, ${perSlot} values, or ${perSlot} x ${(size + 7) & ~7} bytes)` : ''}, got ${got}`);
+  if (values.length === 1) {
+    const v = values[0]!;
+    if (v.length === size) return new Array<Uint8Array>(perSlot).fill(v);
+    const rounded = (size + 7) & ~7;
+    if (perSlot > 1 && v.length === rounded * perSlot) {
+      const out: Uint8Array[] = [];
+      for (let c = 0; c < perSlot; c++) out.push(v.subarray(c * rounded, c * rounded + size));
+      return out;
+    }
+    throw bad(`${v.length}`);
+  }
+  if (values.length !== perSlot) throw bad(`${values.length} values`);
+  for (const v of values) if (v.length !== size) throw bad(`${v.length}`);
+  return [...values];
+}
+
+/** The little-endian u32 at the start of `key` (array index, devmap key). */
+export function u32At(key: Uint8Array, off = 0): number {
+  return (key[off]! | (key[off + 1]! << 8) | (key[off + 2]! << 16) | (key[off + 3]! << 24)) >>> 0;
+}
+
+/** A 4-byte little-endian key or value of `n`. */
+export function u32Bytes(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n >>> 0, true);
+  return b;
+}

@@ -1,0 +1,76 @@
+import { MapError } from '../internal/errors.js';
+import type { MapSpec } from '../loader/spec.js';
+import type { VmMap } from '../vm/env.js';
+import type { VmMemory } from '../vm/memory.js';
+import { BPF_MAP_TYPE, mapTypeName } from '../uapi/bpf.js';
+import { ArrayMap } from './array.js';
+import { ArrayOfMaps } from './array-of-maps.js';
+import { HashOfMaps } from './hash-of-maps.js';
+import { checkMapSpec, mapLabel } from './check.js';
+import { DevMap } from './devmap.js';
+import { DevMapHash } from './devmap-hash.js';
+import { HashMap } from './hash.js';
+import { LpmTrieMap } from './lpm-trie.js';
+import { LruHashMap } from './lru-hash.js';
+import { LruPercpuHashMap } from './lru-percpu-hash.js';
+import type { MapOptions } from './options.js';
+import { PercpuArrayMap } from './percpu-array.js';
+import { PercpuHashMap } from './percpu-hash.js';
+import { ProgArray } from './prog-array.js';
+
+export { ArrayMap } from './array.js';
+export { ArrayOfMaps } from './array-of-maps.js';
+export { HashOfMaps } from './hash-of-maps.js';
+export { DevMap, type DevTarget } from './devmap.js';
+export { DevMapHash } from './devmap-hash.js';
+export { dumpMap, type MapEntry } from './dump.js';
+export { HashMap } from './hash.js';
+export { KeyTable } from './key-table.js';
+export { LpmTrieMap } from './lpm-trie.js';
+export { LruHashMap } from './lru-hash.js';
+export { LruList } from './lru-list.js';
+export { LruPercpuHashMap } from './lru-percpu-hash.js';
+export type { MapOptions } from './options.js';
+export { PercpuArrayMap } from './percpu-array.js';
+export { PercpuHashMap } from './percpu-hash.js';
+export { ProgArray } from './prog-array.js';
+
+const T = BPF_MAP_TYPE;
+
+/**
+ * Makes the live map of `spec` with its values in `mem`, after checking the spec as the
+ * kernel's map creation does (MapError `map/invalid-spec`). Types bpfsim does not simulate throw
+ * MapError `map/unsupported-type` naming the type (`MapType(99)` for unknown numbers).
+ */
+export function createMap(spec: MapSpec, mem: VmMemory, opts: MapOptions): VmMap {
+  if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 0xffff) throw new RangeError(`cpus: expected an integer in 1..65535, got ${opts.cpus}`);
+  checkMapSpec(spec);
+  switch (spec.type) {
+    case T.BPF_MAP_TYPE_HASH:
+      return new HashMap(spec, mem, opts);
+    case T.BPF_MAP_TYPE_PERCPU_HASH:
+      return new PercpuHashMap(spec, mem, opts);
+    case T.BPF_MAP_TYPE_LRU_HASH:
+      return new LruHashMap(spec, mem, opts);
+    case T.BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return new LruPercpuHashMap(spec, mem, opts);
+    case T.BPF_MAP_TYPE_ARRAY:
+      return new ArrayMap(spec, mem, opts);
+    case T.BPF_MAP_TYPE_PERCPU_ARRAY:
+      return new PercpuArrayMap(spec, mem, opts);
+    case T.BPF_MAP_TYPE_PROG_ARRAY:
+      return new ProgArray(spec, mem, opts);
+    case T.BPF_MAP_TYPE_DEVMAP:
+      return new DevMap(spec, mem, opts);
+    case T.BPF_MAP_TYPE_DEVMAP_HASH:
+      return new DevMapHash(spec, mem, opts);
+    case T.BPF_MAP_TYPE_LPM_TRIE:
+      return new LpmTrieMap(spec, mem);
+    case T.BPF_MAP_TYPE_ARRAY_OF_MAPS:
+      return new ArrayOfMaps(spec, mem, opts);
+    case T.BPF_MAP_TYPE_HASH_OF_MAPS:
+      return new HashOfMaps(spec, mem, opts);
+    default:
+      throw new MapError('map/unsupported-type', `${mapLabel(spec)}: map type ${mapTypeName(spec.type)} is not supported`);
+  }
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { needsPreviousLine, summarizeVerifierLog, verifierLogLines } from '../../src/kernel/verifier-log.js';
+
+describe('kernel', () => {
+  it.each([
+    {
+      name: 'register line needs the line before',
+      have: '0: R1=ctx() R10=fp0\n1: (71) r0 = *(u8 *)(r1 +20)\ninvalid access to packet, off=20 size=1, R1(id=0,off=20,r=0)\nR1 offset is outside of the packet\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n',
+      want: 'invalid access to packet, off=20 size=1, R1(id=0,off=20,r=0): R1 offset is outside of the packet',
+    },
+    { name: 'R0 !read_ok', have: '0: (95) exit\nR0 !read_ok\nprocessed 1 insns (limit 1000000)', want: '0: (95) exit: R0 !read_ok' },
+    { name: 'a self-explaining last line', have: 'func#0 @0\nunknown func bpf_foo#999\n', want: 'unknown func bpf_foo#999' },
+    {
+      name: 'invalid bpf_context access',
+      have: "0: (79) r6 = *(u64 *)(r1 +0)\nfunc '__x64_sys_recvfrom' arg0 type FWD is not a struct\ninvalid bpf_context access off=0 size=8",
+      want: "func '__x64_sys_recvfrom' arg0 type FWD is not a struct: invalid bpf_context access off=0 size=8",
+    },
+    { name: 'BTF member line', have: '[13] STRUCT drm_rect size=16 vlen=4\n\tx1 type_id=2', want: '[13] STRUCT drm_rect size=16 vlen=4: x1 type_id=2' },
+    { name: 'a one-line log', have: 'R1 type=scalar expected=fp', want: 'R1 type=scalar expected=fp' },
+    { name: 'text after a NUL is ignored', have: 'back-edge from insn 3 to 1\n\0garbage\nmore', want: 'back-edge from insn 3 to 1' },
+    { name: 'empty', have: '  \n', want: '' },
+    { name: 'statistics only', have: 'processed 1 insns\nverification time 12 usec\n', want: '' },
+  ])('summarizes a verifier log: $name', ({ have, want }) => {
+    expect(summarizeVerifierLog(have)).toBe(want);
+  });
+
+  it('keeps leading whitespace of each line and trims trailing whitespace', () => {
+    expect(verifierLogLines('\n a  \n\tb\t\n')).toEqual(['a', '\tb']);
+  });
+
+  it.each([
+    { have: 'R0 !read_ok', want: true },
+    { have: '\tx1 type_id=2', want: true },
+    { have: 'invalid bpf_context access off=0 size=8', want: true },
+    { have: 'Rx is not a register', want: false },
+    { have: 'unreachable insn 4', want: false },
+  ])('tells whether "$have" needs the previous line', ({ have, want }) => {
+    expect(needsPreviousLine(have)).toBe(want);
+  });
+});
