@@ -1,16 +1,50 @@
 import type { Command } from 'commander';
-import { SimError } from '../internal/errors.js';
-import { action } from './common.js';
+import pc from 'picocolors';
+import { readCase } from '../sim/case.js';
+import { parityOfCase } from '../sim/parity-case.js';
+import { action, errorLine, EXIT, printJson } from './common.js';
 
-/** Registers `bpfsim parity` (placeholder until its module lands). */
+interface ParityFlags {
+  engine: 'wasm' | 'interp';
+  json?: boolean;
+}
+
+/** Registers `bpfsim parity CASE.json...`: every case on the VM and the kernel, and their differences. */
 export function register(program: Command): void {
   program
     .command('parity')
-    .description('parity (not built yet)')
-    .allowUnknownOption()
-    .action(
-      action(() => {
-        throw new SimError('cli/not-built', 'parity: not built yet');
-      }),
-    );
+    .description('run every case on the VM and on the kernel and print each difference')
+    .argument('<cases...>', 'case files (JSON)')
+    .option('--engine <engine>', 'VM engine: wasm or interp', 'wasm')
+    .option('--json', 'print one JSON object')
+    .action(action(async (paths: string[], flags: ParityFlags) => parityCommand(paths, flags)));
+}
+
+async function parityCommand(paths: string[], flags: ParityFlags): Promise<number> {
+  const report: { case: string; agree: boolean; differences?: string[]; error?: string }[] = [];
+  for (const path of paths) {
+    try {
+      const { differences } = await parityOfCase(await readCase(path), flags.engine);
+      report.push({ case: path, agree: differences.length === 0, differences: differences.map((d) => d.message) });
+    } catch (err) {
+      report.push({ case: path, agree: false, error: errorLine(err).replace(/^bpfsim: /, '') });
+    }
+  }
+  if (flags.json) {
+    printJson({ cases: report, agree: report.filter((r) => r.agree).length, differ: report.filter((r) => r.differences?.length).length, errors: report.filter((r) => r.error).length });
+  } else {
+    for (const r of report) {
+      if (r.error) process.stdout.write(`${pc.red('error')} ${r.case}: ${r.error}\n`);
+      else if (r.agree) process.stdout.write(`${pc.green('agree')} ${r.case}\n`);
+      else {
+        process.stdout.write(`${pc.yellow('differ')} ${r.case}\n`);
+        for (const d of r.differences!) process.stdout.write(`  ${d}\n`);
+      }
+    }
+  }
+  if (report.some((r) => r.error)) {
+    for (const r of report) if (r.error) process.stderr.write(`bpfsim: ${r.case}: ${r.error}\n`);
+    return EXIT.CANNOT_RUN;
+  }
+  return report.every((r) => r.agree) ? EXIT.OK : EXIT.FAILED;
 }

@@ -27,6 +27,8 @@ export interface FibRoute {
   dst: string;
   via?: string;
   dev: number;
+  /** Route type (rtnetlink RTN_*); default `unicast`. The others need no `via` and ignore `dev`. */
+  type?: 'unicast' | 'blackhole' | 'unreachable' | 'prohibit';
 }
 
 export interface FibNeighbor {

@@ -6,7 +6,7 @@
 import { CaseError, KernelError, VerifierError } from '../internal/errors.js';
 import { fromHex, toHex } from '../internal/hex.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
-import { decodeCtx, decodeTestRunOpts, encodeCtx, encodeTestRunOpts, OPEN_OPTS, OPEN_OPTS_SIZE, type CtxKind } from './ctx.js';
+import { decodeCtx, decodeTestRunOpts, encodeCtx, encodeTestRunOpts, OPEN_OPTS, OPEN_OPTS_SIZE, SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS, type CtxKind } from './ctx.js';
 import { errnoName } from './errno.js';
 import { loadLibbpf, type Libbpf, type Ptr } from './libbpf.js';
 import { dumpMap, openMaps, updateMap } from './maps.js';
@@ -152,7 +152,7 @@ function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs
     maps: {},
   };
   if (metaLen > 0) result.meta = toHex(data.subarray(0, metaLen));
-  if (ctxGiven && ctxOut) result.ctx = decodeCtx(kind, ctxOut, Object.keys(req.ctx ?? {}));
+  if (ctxGiven && ctxOut) result.ctx = decodeCtx(kind, ctxOut, [...(kind === 'xdp' ? XDP_CTX_IN_FIELDS : SKB_CTX_IN_FIELDS)]);
   if (req.repeat !== undefined) result.durationNs = out.duration;
   for (const m of maps) {
     const entries = dumpMap(lib, m);

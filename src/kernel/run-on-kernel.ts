@@ -40,7 +40,7 @@ export interface KernelResult {
   packet: Uint8Array;
   /** XDP metadata in front of the packet after the run (bpf_xdp_adjust_meta), when there is some. */
   meta?: Uint8Array;
-  /** ctx_out values of the fields the case gave. */
+  /** ctx_out: every ctx_in field of the program type after the run, when the case gave ctx. */
   ctx?: Record<string, number | number[]>;
   /**
    * Every data map after the run, under the VM's names (`.rodata`, `.bss` for global data):

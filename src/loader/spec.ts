@@ -1,3 +1,4 @@
+import type { Btf } from '../btf/btf.js';
 import type { Insn } from '../isa/insn.js';
 
 /**
@@ -11,8 +12,8 @@ export interface ObjectSpec {
   programs: ProgramSpec[];
   /** Every map, those from `.maps`/`maps` first, then global data sections, in section order. */
   maps: MapSpec[];
-  /** The object's BTF, when it has a `.BTF` section. Opaque here; see src/btf. */
-  btf?: unknown;
+  /** The object's BTF, when it has a `.BTF` section (DATASEC sizes and offsets fixed up as libbpf does). */
+  btf?: Btf;
 }
 
 /** A source position from BTF line_info. */
@@ -70,6 +71,12 @@ export interface MapSpec {
   data?: Uint8Array;
   /** Initial entries of a prog array: slot → program name. */
   initialPrograms?: { slot: number; program: string }[];
+  /** Initial entries of an array/hash of maps (`.values = { [1] = &inner }`): slot → map name. */
+  initialMaps?: { slot: number; map: string }[];
+  /** `__uint(numa_node, N)`, when given. */
+  numaNode?: number;
+  /** `__uint(map_extra, N)` (bloom filter hashes, arena address), when given. */
+  mapExtra?: number;
   /** Where it came from: `.maps`, `maps` (legacy), or a data section. */
   source: 'btf' | 'legacy' | 'data';
 }

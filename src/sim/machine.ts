@@ -7,8 +7,9 @@ import { createMap } from '../maps/index.js';
 import { checkHelpers, createHelperRegistry, readSkbResult, readXdpResult, setupSkb, setupXdp, SimKernel } from '../helpers/index.js';
 import type { FibSpec } from '../internal/contract.js';
 import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
+import { SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS } from '../kernel/ctx.js';
 import { getEngine } from '../vm/engines.js';
-import type { Executable, HelperRegistry, RunEnv, VmMap } from '../vm/env.js';
+import type { Engine, Executable, HelperRegistry, RunEnv, VmMap } from '../vm/env.js';
 import { LAYOUT } from '../vm/layout.js';
 import { VmMemory } from '../vm/memory.js';
 import { sourceOf } from './source.js';
@@ -29,6 +30,11 @@ export interface MachineOptions {
   seed?: number;
   /** Kernel network state bpf_fib_lookup and redirects see. */
   fib?: FibSpec;
+  /**
+   * The type of programs whose section name does not tell (a case's `type`): with it, such
+   * programs load untyped and run as this type; without it, an unknown section is a load error.
+   */
+  type?: 'xdp' | 'tc';
 }
 
 /** Context fields a run starts from (the case's `ctx`). */
@@ -44,7 +50,7 @@ export interface RunOutcome {
   action: string;
   /** The packet after the run, from data to data_end. */
   packet: Uint8Array;
-  /** ctx_out: the ctx_in fields after the run. */
+  /** ctx_out: every field BPF_PROG_TEST_RUN takes in ctx_in for the program type, after the run. */
   ctx: CtxInput;
   redirect: { ifindex: number; flags: number } | null;
   trace: string[];
@@ -79,7 +85,11 @@ export class Machine {
   readonly cpus: number;
   cpu: number;
   budget: number;
-  private readonly executables: (Executable | undefined)[];
+  private readonly engine: Engine;
+  /** Prepared programs by index, for the program type runs use; made on the first run. */
+  private executables: (Executable | undefined)[] = [];
+  private preparedFor = -1;
+  private readonly typeIndependent: boolean;
   private readonly registries = new Map<number, HelperRegistry>();
 
   constructor(
@@ -104,17 +114,18 @@ export class Machine {
       ifindexExists: (ifindex: number) => this.kernel.network.interface(ifindex) !== undefined,
     };
     this.maps = spec.maps.map((m) => createMap(m, this.mem, mapOptions));
-    const engine = getEngine(options.engine ?? 'wasm');
-    this.executables = spec.programs.map((program) => {
-      checkHelpers(program);
-      return engine.prepare(program, { mem: this.mem, maps: this.maps, helpers: this.registry(program.type) });
-    });
+    this.engine = getEngine(options.engine ?? 'wasm');
+    // Objects whose programs all have a networking type are checked and compiled now, so that a
+    // load error shows at load; the others wait for the run that names their type.
+    this.typeIndependent = spec.programs.every((p) => isNetworkingType(p.type));
+    if (this.typeIndependent) this.prepare(BPF_PROG_TYPE.BPF_PROG_TYPE_XDP);
   }
 
   /** Loads an object from a path or from its bytes. */
   static async load(object: string | Uint8Array, options: MachineOptions = {}): Promise<Machine> {
     const bytes = typeof object === 'string' ? await readObjectFile(object) : object;
-    return new Machine(loadObject(bytes), options);
+    const spec = loadObject(bytes, options.type ? { programType: BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC } : {});
+    return new Machine(spec, options);
   }
 
   private registry(progType: number): HelperRegistry {
@@ -124,6 +135,22 @@ export class Machine {
       this.registries.set(progType, registry);
     }
     return registry;
+  }
+
+  /**
+   * Checks and prepares every program of the object on the engine: programs of a networking type
+   * keep their own, the others (a section libbpf types by `type` in the case) take `progType`.
+   * Done once per program type; a tail call reaches the programs prepared here.
+   */
+  private prepare(progType: number): (Executable | undefined)[] {
+    if (this.preparedFor === progType || (this.typeIndependent && this.preparedFor >= 0)) return this.executables;
+    this.executables = this.spec.programs.map((program) => {
+      const type = isNetworkingType(program.type) ? program.type : progType;
+      checkHelpers(program, type);
+      return this.engine.prepare(program, { mem: this.mem, maps: this.maps, helpers: this.registry(type) });
+    });
+    this.preparedFor = progType;
+    return this.executables;
   }
 
   /** The program named `name` (its function name), or the only one in section `name`. */
@@ -171,20 +198,23 @@ export class Machine {
       programs: this.executables,
       tailCalls: 0,
     };
+    const executable = this.prepare(progType)[index]!;
     let r0: bigint;
     try {
-      r0 = this.executables[index]!.run(env, LAYOUT.CTX);
+      r0 = executable.run(env, LAYOUT.CTX);
     } catch (err) {
       if (err instanceof VmFault && err.source === undefined) err.source = sourceOf(program, err.pc);
       throw err;
     }
     const out = xdp ? readXdpResult(this.mem, ctx) : readSkbResult(this.mem, ctx);
+    const ctxFields: readonly string[] = xdp ? XDP_CTX_IN_FIELDS : SKB_CTX_IN_FIELDS;
+    const ctxOut = Object.fromEntries(Object.entries(out.ctx).filter(([name]) => ctxFields.includes(name)));
     return {
       r0,
       retval: Number(r0 & 0xffff_ffffn),
       action: actionName(progType, Number(r0 & 0xffff_ffffn)),
       packet: out.packet,
-      ctx: out.ctx,
+      ctx: ctxOut,
       redirect: this.kernel.redirect ? { ifindex: this.kernel.redirect.ifindex, flags: this.kernel.redirect.flags } : null,
       trace: [...this.kernel.trace],
     };
@@ -195,9 +225,12 @@ export class Machine {
 export function resolveProgType(program: ProgramSpec, type?: 'xdp' | 'tc'): number {
   if (type === 'xdp') return BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
   if (type === 'tc') return BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS;
-  const t = program.type;
-  if (t === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT) return t;
+  if (isNetworkingType(program.type)) return program.type;
   throw new CaseError('case/unsupported-program-type', `program '${program.name}' in section '${program.sectionName}' is not an XDP or TC program: give "type" in the case`);
+}
+
+function isNetworkingType(t: number): boolean {
+  return t === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT;
 }
 
 async function readObjectFile(path: string): Promise<Uint8Array> {

@@ -8,7 +8,7 @@ import type { Case } from './case.js';
 import { Machine, resolveProgType, type MachineOptions } from './machine.js';
 
 /** Options of {@link runCaseOnVm}. */
-export interface VmRunOptions extends Omit<MachineOptions, 'fib'> {}
+export type VmRunOptions = Omit<MachineOptions, 'fib' | 'type'>;
 
 /** Writes the case's map entries into a machine's maps, in order (as `bpftool map update` would). */
 export function applyCaseMaps(machine: Machine, c: Case): void {
@@ -50,7 +50,7 @@ export function dumpMaps(machine: Machine): Record<string, ResultMapEntry[]> {
 
 /** Runs a case on the VM and returns the design's result object. */
 export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
-  const machine = await Machine.load(c.objectPath, { ...options, fib: c.fib });
+  const machine = await Machine.load(c.objectPath, { ...options, fib: c.fib, type: c.type });
   applyCaseMaps(machine, c);
   const program = machine.program(c.program);
   const progType = resolveProgType(program, c.type);

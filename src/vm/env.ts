@@ -30,11 +30,21 @@ export interface VmMap {
 /** A helper's implementation: the five argument registers in, r0 out (all as unsigned 64-bit bigints). */
 export type HelperFn = (env: RunEnv, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 
+/**
+ * An optional BigInt-free form of a helper, which the WebAssembly engine calls instead of `fn`
+ * when every argument register is below 2^32: the arguments as unsigned 32-bit numbers, r0 as
+ * a safe integer (a negative value stands for its 64-bit two's complement). It must behave
+ * exactly as `fn` does on the same arguments.
+ */
+export type FastHelperFn = (env: RunEnv, r1: number, r2: number, r3: number, r4: number, r5: number) => number;
+
 /** A helper the VM can call: id (BPF_FUNC_*), kernel name and implementation. */
 export interface HelperDef {
   id: number;
   name: string;
   fn: HelperFn;
+  /** See {@link FastHelperFn}; engines that do not use it call `fn`. */
+  fast?: FastHelperFn;
 }
 
 /** Helpers by id, for one program type; built by src/helpers and passed to the VM. */

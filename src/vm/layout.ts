@@ -10,8 +10,9 @@ export const LAYOUT = {
   CTX: 0x1000,
   CTX_SIZE: 0x100,
   /**
-   * Stack: MAX_CALL_FRAMES frames of MAX_BPF_STACK bytes. Frame i is
-   * [STACK + i*512, STACK + (i+1)*512) and its r10 is the frame's end.
+   * Stack: MAX_CALL_FRAMES frames of MAX_BPF_STACK bytes, growing down as calls nest. The frame
+   * at call depth d (0 = the program itself) is [STACK_END - (d+1)*512, STACK_END - d*512) and
+   * its r10 is that range's end ({@link frameTop}).
    */
   STACK: 0x2000,
   STACK_SIZE: 8 * 512,
@@ -30,6 +31,13 @@ export const CTRL = {
   PKT_END: 0x04,
   /** u32: data, where the frame starts after any metadata. */
   PKT_DATA: 0x08,
+  /** u32: the context size the WebAssembly engine's table below was built for (VmMemory.ctxSize). */
+  WASM_CTX_SIZE: 0x0c,
+  /**
+   * 256 bytes, one per context offset: the WebAssembly engine's copy of VmMemory.ctxRule, bit
+   * log2(size) set when a read of that size is allowed there, bit 4 + log2(size) for a write.
+   */
+  WASM_CTX_RULES: 0x100,
 } as const;
 
 /** WebAssembly page size, bytes. */
@@ -54,4 +62,37 @@ export function mapIndexOf(value: bigint | number): number {
   const v = Number(value);
   if (v < MAP_HANDLE_BASE || v >= 0x1_0000_0000 || (v - MAP_HANDLE_BASE) % MAP_HANDLE_STRIDE !== 0) return -1;
   return (v - MAP_HANDLE_BASE) / MAP_HANDLE_STRIDE;
+}
+
+/** One past the last stack byte: r10 of frame 0. */
+export const STACK_END = LAYOUT.STACK + LAYOUT.STACK_SIZE;
+/** Bytes per call frame (MAX_BPF_STACK). */
+export const FRAME_SIZE = 512;
+
+/** r10 of the frame at call depth `depth` (0 = the program itself): the end of its 512 bytes. */
+export function frameTop(depth: number): number {
+  return STACK_END - depth * FRAME_SIZE;
+}
+
+/**
+ * Function pointers in registers (from `lddw rX, func` with src BPF_PSEUDO_FUNC, passed to
+ * callback helpers such as bpf_loop) are handles, never valid addresses:
+ * FUNC_HANDLE_BASE + pc * FUNC_HANDLE_STRIDE, with pc the callee's instruction index. They sit
+ * above the map handles and are never a multiple of MAP_HANDLE_STRIDE away from MAP_HANDLE_BASE,
+ * so {@link mapIndexOf} never mistakes one for a map.
+ */
+export const FUNC_HANDLE_BASE = 0xf800_0008;
+/** Distance between the handles of consecutive instruction indices. */
+export const FUNC_HANDLE_STRIDE = 0x10;
+
+/** The register value of a pointer to the function starting at instruction `pc`. */
+export function funcHandle(pc: number): number {
+  return FUNC_HANDLE_BASE + pc * FUNC_HANDLE_STRIDE;
+}
+
+/** The instruction index of function handle `value`, or -1 when it is not a function pointer. */
+export function funcPcOf(value: bigint | number): number {
+  const v = Number(value);
+  if (v < FUNC_HANDLE_BASE || v >= 0x1_0000_0000 || (v - FUNC_HANDLE_BASE) % FUNC_HANDLE_STRIDE !== 0) return -1;
+  return (v - FUNC_HANDLE_BASE) / FUNC_HANDLE_STRIDE;
 }

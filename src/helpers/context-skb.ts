@@ -1,0 +1,217 @@
+import { CaseError } from '../internal/errors.js';
+import { SK_BUFF, SK_BUFF_SIZE } from '../uapi/context.js';
+import { LAYOUT } from '../vm/layout.js';
+import type { CtxAccessRule, VmMemory } from '../vm/memory.js';
+import type { SimKernel } from './kernel-state.js';
+
+/**
+ * The skb as bpf_prog_test_run_skb (net/bpf/test_run.c) builds it: NET_SKB_PAD + NET_IP_ALIGN
+ * (64 + 0 on x86-64) bytes of headroom, the frame, SKB_DATA_ALIGN(size) + 320 bytes for the
+ * tail and skb_shared_info; at most PAGE_SIZE - 64 - 320 bytes of frame.
+ */
+export const SKB_FRAME = {
+  HEAD: LAYOUT.PACKET,
+  HEADROOM: 64,
+  TAILROOM: 320,
+  MIN_LEN: 14,
+  MAX_LEN: 4096 - 64 - 320,
+} as const;
+
+/** GSO_LEGACY_MAX_SIZE and GSO_MAX_SEGS (include/linux/netdevice.h): convert___skb_to_skb's limits. */
+const GSO_LEGACY_MAX_SIZE = 65536;
+const GSO_MAX_SEGS = 65535;
+
+/** The __sk_buff fields ctx_in may set (convert___skb_to_skb); any other must be zero. */
+export const SKB_CTX_IN_FIELDS = ['mark', 'priority', 'ingress_ifindex', 'ifindex', 'cb', 'tstamp', 'wire_len', 'gso_segs', 'gso_size', 'hwtstamp'] as const;
+
+/** What a TC run leaves, as the kernel copies it back. */
+export interface SkbResult {
+  /** skb->data for skb->len bytes: the frame from the Ethernet header. */
+  packet: Uint8Array;
+  /** ctx_out: the ctx_in fields after the run (convert_skb_to___skb). */
+  ctx: Record<string, number | number[]>;
+}
+
+/** Readable 4-byte fields of __sk_buff that also allow aligned 1- and 2-byte reads. */
+const NARROW_READ = new Set<number>(
+  ['len', 'pkt_type', 'mark', 'queue_mapping', 'protocol', 'vlan_present', 'vlan_tci', 'vlan_proto', 'priority', 'ingress_ifindex', 'ifindex', 'tc_index', 'hash', 'tc_classid', 'napi_id', 'wire_len', 'gso_segs', 'gso_size'].map(
+    (n) => SK_BUFF[n as keyof typeof SK_BUFF].off,
+  ),
+);
+const FULL_WRITE = new Set<number>(['mark', 'queue_mapping', 'priority', 'tc_index', 'tc_classid'].map((n) => SK_BUFF[n as keyof typeof SK_BUFF].off));
+const POINTERS = new Set<number>([SK_BUFF.data.off, SK_BUFF.data_end.off, SK_BUFF.data_meta.off]);
+const CB_END = SK_BUFF.cb.off + SK_BUFF.cb.size;
+
+/**
+ * The context access rule of BPF_PROG_TYPE_SCHED_CLS (tc_cls_act_is_valid_access over
+ * bpf_skb_is_valid_access, net/core/filter.c), as this machine's 6.18 verifier accepts it:
+ * cb[] read and written at any aligned size up to 8; mark, queue_mapping, priority, tc_index
+ * and tc_classid written as whole u32s; tstamp read and written as u64; the other u32 fields
+ * read whole or in aligned narrow pieces; data, data_end, data_meta read as u32 only; sk and
+ * hwtstamp read as u64; tstamp_type read as a byte; family..local_port and flow_keys not at all.
+ */
+export const skbCtxRule: CtxAccessRule = (off, size, write) => {
+  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) return false;
+  if (off % size !== 0) return false;
+  if (off >= SK_BUFF.cb.off && off + size <= CB_END) return true;
+  if (off === SK_BUFF.tstamp.off) return size === 8;
+  if (write) return size === 4 && FULL_WRITE.has(off);
+  if (off === SK_BUFF.sk.off || off === SK_BUFF.hwtstamp.off) return size === 8;
+  if (off === SK_BUFF.tstamp_type.off) return size === 1;
+  if (POINTERS.has(off)) return size === 4;
+  return size <= 4 && NARROW_READ.has(off & ~3);
+};
+
+const given = new WeakMap<VmMemory, Record<string, unknown>>();
+
+function refuse(field: string, why: string, errno = 'EINVAL'): CaseError {
+  return new CaseError('case/bad-ctx', `ctx: ${field}: ${why} (the kernel refuses it with ${errno})`);
+}
+
+function u32Field(ctx: Record<string, unknown>, name: string, max = 0xffff_ffff): number {
+  const v = ctx[name];
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new CaseError('case/bad-ctx', `ctx: ${name}: expected an unsigned integer up to ${max}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** eth_type_trans's skb->protocol for `frame` (net/ethernet/eth.c), as the host-order u16. */
+export function ethProtocol(frame: Uint8Array): number {
+  const proto = (frame[12]! << 8) | frame[13]!;
+  if (proto >= 0x0600) return proto;
+  // An 802.3 frame: raw IPX (0xFFFF after the header) or 802.2 LLC.
+  if (frame.length >= 16 && frame[14] === 0xff && frame[15] === 0xff) return 0x0001;
+  return 0x0004;
+}
+
+/** eth_type_trans's skb->pkt_type for a frame received on a device with `mac` and `broadcast`. */
+export function ethPktType(frame: Uint8Array, mac: Uint8Array, broadcast: Uint8Array): number {
+  const dest = frame.subarray(0, 6);
+  const eq = (a: Uint8Array) => a.every((b, i) => dest[i] === b);
+  if (eq(mac)) return 0; // PACKET_HOST
+  if (dest[0]! & 1) return eq(broadcast) ? 1 : 2; // PACKET_BROADCAST, PACKET_MULTICAST
+  return 3; // PACKET_OTHERHOST
+}
+
+/**
+ * Fills the VM memory for a TC (BPF_PROG_TYPE_SCHED_CLS/ACT) run as bpf_prog_test_run_skb does:
+ * the frame at LAYOUT.PACKET + 64 with Ethernet header in front, __sk_buff at LAYOUT.CTX with
+ * len, pkt_type and protocol from eth_type_trans on the receiving device (loopback, or
+ * `ctxIn.ifindex` when above 1), the ctx_in fields, real data/data_end/data_meta addresses, the
+ * packet bounds and the access rule. Refuses what the kernel refuses with CaseError `case/bad-ctx`
+ * or `case/bad-packet`. Without `kernel`, an `ifindex` above 1 is taken as an Ethernet device
+ * with an all-zero MAC.
+ */
+export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string, unknown> = {}, kernel?: SimKernel): void {
+  const size = packet.length;
+  if (size < SKB_FRAME.MIN_LEN || size > SKB_FRAME.MAX_LEN) {
+    throw new CaseError('case/bad-packet', `packet: expected ${SKB_FRAME.MIN_LEN} to ${SKB_FRAME.MAX_LEN} bytes for a TC run, got ${size} (the kernel refuses it with EINVAL)`);
+  }
+  const ctx = ctxIn;
+  for (const [name, value] of Object.entries(ctx)) {
+    if (!(name in SK_BUFF)) throw new CaseError('case/bad-ctx', `ctx: '${name}' is not a field of struct __sk_buff`);
+    if (!(SKB_CTX_IN_FIELDS as readonly string[]).includes(name)) {
+      const zero = value === 0 || (Array.isArray(value) && value.every((x) => x === 0));
+      if (!zero) throw refuse(name, 'BPF_PROG_TEST_RUN does not accept it in ctx_in; it must be 0');
+    }
+  }
+  const ifindex = u32Field(ctx, 'ifindex');
+  let mac: Uint8Array = new Uint8Array(6);
+  let broadcast: Uint8Array = new Uint8Array(6);
+  let devIndex = 1;
+  if (ifindex > 1) {
+    devIndex = ifindex;
+    const dev = kernel?.network.interface(ifindex);
+    if (kernel && !dev) throw refuse('ifindex', `no interface with ifindex ${ifindex}`, 'ENODEV');
+    mac = dev?.mac ?? new Uint8Array(6);
+    broadcast = dev?.broadcast ?? new Uint8Array(6).fill(0xff);
+  }
+  const cbIn = ctx.cb ?? [0, 0, 0, 0, 0];
+  if (!Array.isArray(cbIn) || cbIn.length > 5 || cbIn.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 0xffff_ffff)) {
+    throw new CaseError('case/bad-ctx', `ctx: cb: expected up to five u32 numbers, got ${JSON.stringify(cbIn)}`);
+  }
+  const wireLen = u32Field(ctx, 'wire_len');
+  if (wireLen !== 0 && (wireLen < size || wireLen > GSO_LEGACY_MAX_SIZE)) throw refuse('wire_len', `must be 0 or between the packet length ${size} and ${GSO_LEGACY_MAX_SIZE}, got ${wireLen}`);
+  const gsoSegs = u32Field(ctx, 'gso_segs');
+  if (gsoSegs > GSO_MAX_SEGS) throw refuse('gso_segs', `must be at most ${GSO_MAX_SEGS}, got ${gsoSegs}`);
+  const tstamp = u64Field(ctx, 'tstamp');
+  const hwtstamp = u64Field(ctx, 'hwtstamp');
+
+  const u8 = mem.u8;
+  const data = SKB_FRAME.HEAD + SKB_FRAME.HEADROOM;
+  const end = data + size;
+  u8.fill(0, SKB_FRAME.HEAD, data + ((size + 63) & ~63) + SKB_FRAME.TAILROOM);
+  u8.set(packet, data);
+
+  u8.fill(0, LAYOUT.CTX, LAYOUT.CTX + LAYOUT.CTX_SIZE);
+  const v = mem.view;
+  const put = (f: { off: number }, value: number) => v.setUint32(LAYOUT.CTX + f.off, value >>> 0, true);
+  put(SK_BUFF.len, size);
+  put(SK_BUFF.pkt_type, ethPktType(packet, mac, broadcast));
+  put(SK_BUFF.mark, u32Field(ctx, 'mark'));
+  // skb->protocol is big-endian in the skb; the u32 load sees its two bytes in wire order.
+  const proto = ethProtocol(packet);
+  u8[LAYOUT.CTX + SK_BUFF.protocol.off] = proto >> 8;
+  u8[LAYOUT.CTX + SK_BUFF.protocol.off + 1] = proto & 0xff;
+  put(SK_BUFF.priority, u32Field(ctx, 'priority'));
+  put(SK_BUFF.ingress_ifindex, u32Field(ctx, 'ingress_ifindex'));
+  put(SK_BUFF.ifindex, devIndex);
+  cbIn.forEach((x, i) => v.setUint32(LAYOUT.CTX + SK_BUFF.cb.off + 4 * i, x as number, true));
+  put(SK_BUFF.data, data);
+  put(SK_BUFF.data_end, end);
+  put(SK_BUFF.data_meta, data);
+  v.setBigUint64(LAYOUT.CTX + SK_BUFF.tstamp.off, tstamp, true);
+  put(SK_BUFF.wire_len, wireLen || size);
+  put(SK_BUFF.gso_segs, gsoSegs);
+  put(SK_BUFF.gso_size, u32Field(ctx, 'gso_size'));
+  v.setBigUint64(LAYOUT.CTX + SK_BUFF.hwtstamp.off, hwtstamp, true);
+  mem.setPacketBounds(data, data, end);
+  mem.ctxRule = skbCtxRule;
+  mem.ctxSize = SK_BUFF_SIZE;
+  given.set(mem, { ...ctx });
+}
+
+function u64Field(ctx: Record<string, unknown>, name: string): bigint {
+  const v = ctx[name];
+  if (v === undefined) return 0n;
+  if (typeof v === 'bigint' && v >= 0n && v < 1n << 64n) return v;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CaseError('case/bad-ctx', `ctx: ${name}: expected an unsigned integer, got ${JSON.stringify(v)}`);
+  return BigInt(v);
+}
+
+/**
+ * Sets skb->len (data_end - data) after a helper moved the packet bounds: the control block,
+ * __sk_buff's data/data_end/data_meta and len.
+ */
+export function setSkbBounds(mem: VmMemory, data: number, end: number): void {
+  const v = mem.view;
+  v.setUint32(LAYOUT.CTX + SK_BUFF.data.off, data, true);
+  v.setUint32(LAYOUT.CTX + SK_BUFF.data_end.off, end, true);
+  v.setUint32(LAYOUT.CTX + SK_BUFF.data_meta.off, data, true);
+  v.setUint32(LAYOUT.CTX + SK_BUFF.len.off, end - data, true);
+  mem.setPacketBounds(data, data, end);
+}
+
+/** The packet and ctx_out after a TC run (convert_skb_to___skb, bpf_test_finish). */
+export function readSkbResult(mem: VmMemory, ctxIn?: Record<string, unknown>): SkbResult {
+  const v = mem.view;
+  const at = (f: { off: number }) => v.getUint32(LAYOUT.CTX + f.off, true);
+  const inCtx = ctxIn ?? given.get(mem) ?? {};
+  const cb: number[] = [];
+  for (let i = 0; i < 5; i++) cb.push(v.getUint32(LAYOUT.CTX + SK_BUFF.cb.off + 4 * i, true));
+  return {
+    packet: mem.u8.slice(mem.pktData, mem.pktEnd),
+    ctx: {
+      mark: at(SK_BUFF.mark),
+      priority: at(SK_BUFF.priority),
+      ingress_ifindex: typeof inCtx.ingress_ifindex === 'number' ? inCtx.ingress_ifindex : 0,
+      ifindex: at(SK_BUFF.ifindex),
+      cb,
+      tstamp: Number(v.getBigUint64(LAYOUT.CTX + SK_BUFF.tstamp.off, true)),
+      wire_len: at(SK_BUFF.wire_len),
+      gso_segs: at(SK_BUFF.gso_segs),
+      gso_size: typeof inCtx.gso_size === 'number' ? inCtx.gso_size : 0,
+      hwtstamp: Number(v.getBigUint64(LAYOUT.CTX + SK_BUFF.hwtstamp.off, true)),
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { CaseError } from '../internal/errors.js';
+import { XDP_MD, XDP_MD_SIZE } from '../uapi/context.js';
+import { LAYOUT } from '../vm/layout.js';
+import type { CtxAccessRule, VmMemory } from '../vm/memory.js';
+import type { SimKernel } from './kernel-state.js';
+
+/**
+ * The XDP frame as bpf_prog_test_run_xdp (net/bpf/test_run.c) lays it out in one 4 KiB page:
+ * XDP_PACKET_HEADROOM (256) bytes of headroom, of which the first sizeof(struct xdp_frame) (40)
+ * can never be reached by bpf_xdp_adjust_head/meta, the data, and the skb_shared_info tailroom
+ * (SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) = 320 on x86-64) past data_hard_end.
+ */
+export const XDP_FRAME = {
+  /** data_hard_start: the page starts at the packet buffer. */
+  HARD_START: LAYOUT.PACKET,
+  /** xdp->frame_sz: the whole page. */
+  FRAME_SIZE: 4096,
+  HEADROOM: 256,
+  /** sizeof(struct xdp_frame): kept free at the start of the headroom. */
+  XDP_FRAME_SIZE: 40,
+  TAILROOM: 320,
+  /** ETH_HLEN: the smallest frame test_run and the adjust helpers accept. */
+  MIN_LEN: 14,
+} as const;
+
+/** data_hard_end (xdp_data_hard_end): the first address the frame may not grow past. */
+export const XDP_HARD_END = XDP_FRAME.HARD_START + XDP_FRAME.FRAME_SIZE - XDP_FRAME.TAILROOM;
+
+/** The ctx_in fields of struct xdp_md (bpf.h) BPF_PROG_TEST_RUN reads. */
+export interface XdpCtxIn {
+  /** Bytes of metadata at the start of the packet (xdp_md.data as ctx_in gives it). */
+  data?: number;
+  /** Must equal the packet length when given. */
+  data_end?: number;
+  /** Must be 0. */
+  data_meta?: number;
+  ingress_ifindex?: number;
+  rx_queue_index?: number;
+  /** Must be 0. */
+  egress_ifindex?: number;
+}
+
+/** What an XDP run leaves, as the kernel copies it back. */
+export interface XdpResult {
+  /** The frame from data to data_end (metadata excluded). */
+  packet: Uint8Array;
+  /** The metadata in front of data (data_meta to data); the kernel's data_out starts with it. */
+  meta: Uint8Array;
+  /** ctx_out: xdp_md with data and data_end as offsets from data_meta, the rest as given. */
+  ctx: Record<string, number>;
+}
+
+const XDP_FIELDS = new Set(Object.keys(XDP_MD));
+const given = new WeakMap<VmMemory, XdpCtxIn>();
+
+/** xdp_is_valid_access for BPF_PROG_TYPE_XDP (not devmap): aligned 4-byte reads of the first five fields. */
+export const xdpCtxRule: CtxAccessRule = (off, size, write) => !write && size === 4 && off % 4 === 0 && off < XDP_MD.egress_ifindex.off;
+
+function refuse(field: string, why: string, errno = 'EINVAL'): CaseError {
+  return new CaseError('case/bad-ctx', `ctx: ${field}: ${why} (the kernel refuses it with ${errno})`);
+}
+
+function num(ctx: Record<string, unknown>, name: string): number {
+  const v = ctx[name];
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new CaseError('case/bad-ctx', `ctx: ${name}: expected a u32, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * Fills the VM memory for an XDP run as bpf_prog_test_run_xdp does: the frame in a zeroed page
+ * at LAYOUT.PACKET with `ctxIn.data` bytes of `packet` as metadata in front of data, xdp_md at
+ * LAYOUT.CTX with real addresses, the packet bounds and the context access rule. Refuses what
+ * the kernel refuses (CaseError `case/bad-ctx`, `case/bad-packet`); with `kernel`, the ingress
+ * interface must exist there and have the queue (veth and loopback have one).
+ */
+export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Record<string, unknown> = {}, kernel?: SimKernel): void {
+  const ctx = ctxIn as Record<string, unknown>;
+  for (const name of Object.keys(ctx)) if (!XDP_FIELDS.has(name)) throw new CaseError('case/bad-ctx', `ctx: '${name}' is not a field of struct xdp_md`);
+  const size = packet.length;
+  const metaLen = num(ctx, 'data');
+  const dataEnd = ctx.data_end === undefined ? size : num(ctx, 'data_end');
+  if (num(ctx, 'data_meta') !== 0) throw refuse('data_meta', 'must be 0: no user data may come before the metadata');
+  if (dataEnd !== size) throw refuse('data_end', `must equal the packet length ${size}, got ${dataEnd}`);
+  if (metaLen > size) throw refuse('data', `metadata length ${metaLen} is larger than the packet (${size} bytes)`);
+  if (metaLen % 4 !== 0 || metaLen > XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE) {
+    throw refuse('data', `metadata length must be a multiple of 4 and at most ${XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE}, got ${metaLen}`);
+  }
+  if (size < XDP_FRAME.MIN_LEN) throw new CaseError('case/bad-packet', `packet: expected at least ${XDP_FRAME.MIN_LEN} bytes, got ${size} (the kernel refuses it with EINVAL)`);
+  const maxData = XDP_FRAME.FRAME_SIZE - (XDP_FRAME.HEADROOM - metaLen) - XDP_FRAME.TAILROOM;
+  if (size > maxData) {
+    throw new CaseError('case/packet-too-big', `packet: ${size} bytes do not fit the ${maxData}-byte linear XDP buffer; the kernel would move the rest to fragments, which bpfsim does not simulate`);
+  }
+  if (num(ctx, 'egress_ifindex') !== 0) throw refuse('egress_ifindex', 'must be 0');
+  const ingress = num(ctx, 'ingress_ifindex');
+  const rxq = num(ctx, 'rx_queue_index');
+  if (!ingress && rxq) throw refuse('rx_queue_index', 'needs ingress_ifindex');
+  if (ingress && kernel) {
+    if (!kernel.network.interface(ingress)) throw refuse('ingress_ifindex', `no interface with ifindex ${ingress}`, 'ENODEV');
+    if (rxq >= 1) throw refuse('rx_queue_index', `interface ${ingress} has 1 rx queue, got queue ${rxq}`);
+  }
+
+  const u8 = mem.u8;
+  u8.fill(0, XDP_FRAME.HARD_START, XDP_FRAME.HARD_START + XDP_FRAME.FRAME_SIZE);
+  const dataMeta = XDP_FRAME.HARD_START + XDP_FRAME.HEADROOM - metaLen;
+  const data = dataMeta + metaLen;
+  const end = dataMeta + size;
+  u8.set(packet, dataMeta);
+
+  u8.fill(0, LAYOUT.CTX, LAYOUT.CTX + LAYOUT.CTX_SIZE);
+  const v = mem.view;
+  v.setUint32(LAYOUT.CTX + XDP_MD.data.off, data, true);
+  v.setUint32(LAYOUT.CTX + XDP_MD.data_end.off, end, true);
+  v.setUint32(LAYOUT.CTX + XDP_MD.data_meta.off, dataMeta, true);
+  // Without an ingress interface the frame arrives on loopback's queue 0 (test_run's default rxq).
+  v.setUint32(LAYOUT.CTX + XDP_MD.ingress_ifindex.off, ingress || 1, true);
+  v.setUint32(LAYOUT.CTX + XDP_MD.rx_queue_index.off, rxq, true);
+  mem.setPacketBounds(dataMeta, data, end);
+  mem.ctxRule = xdpCtxRule;
+  mem.ctxSize = XDP_MD_SIZE;
+  given.set(mem, { ...(ctx as XdpCtxIn) });
+}
+
+/**
+ * Moves the XDP packet bounds to `dataMeta`/`data`/`dataEnd` in both the control block and
+ * xdp_md, as the adjust helpers do to struct xdp_buff.
+ */
+export function setXdpBounds(mem: VmMemory, dataMeta: number, data: number, dataEnd: number): void {
+  const v = mem.view;
+  v.setUint32(LAYOUT.CTX + XDP_MD.data.off, data, true);
+  v.setUint32(LAYOUT.CTX + XDP_MD.data_end.off, dataEnd, true);
+  v.setUint32(LAYOUT.CTX + XDP_MD.data_meta.off, dataMeta, true);
+  mem.setPacketBounds(dataMeta, data, dataEnd);
+}
+
+/**
+ * The packet, metadata and ctx_out after an XDP run (xdp_convert_buff_to_md, bpf_ctx_finish):
+ * data and data_end relative to data_meta, the other fields as the caller gave them.
+ */
+export function readXdpResult(mem: VmMemory, ctxIn?: XdpCtxIn | Record<string, unknown>): XdpResult {
+  const start = mem.pktStart;
+  const data = mem.pktData;
+  const end = mem.pktEnd;
+  const u8 = mem.u8;
+  const inCtx = (ctxIn ?? given.get(mem) ?? {}) as Record<string, unknown>;
+  const field = (name: string) => (typeof inCtx[name] === 'number' ? (inCtx[name] as number) : 0);
+  return {
+    packet: u8.slice(data, end),
+    meta: u8.slice(start, data),
+    ctx: {
+      data: data - start,
+      data_end: end - start,
+      data_meta: field('data_meta'),
+      ingress_ifindex: field('ingress_ifindex'),
+      rx_queue_index: field('rx_queue_index'),
+      egress_ifindex: field('egress_ifindex'),
+    },
+  };
+}

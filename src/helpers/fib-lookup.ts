@@ -1,0 +1,173 @@
+import type { HelperFn, RunEnv } from '../vm/env.js';
+import { SK_BUFF } from '../uapi/context.js';
+import { LAYOUT } from '../vm/layout.js';
+import {
+  BPF_FIB_LKUP_RET,
+  BPF_FIB_LOOKUP_DIRECT,
+  BPF_FIB_LOOKUP_OUTPUT,
+  BPF_FIB_LOOKUP_SKIP_NEIGH,
+  BPF_FIB_LOOKUP_SRC,
+  BPF_FIB_LOOKUP_TBID,
+  ERRNO,
+} from '../uapi/bpf.js';
+import { MORE_ERRNO, errno, memAt, s32, u32 } from './args.js';
+import type { SimKernel } from './kernel-state.js';
+import { type IpAddr, ipBytes, ipFromBytes } from './net-addr.js';
+import { RT_TABLE_LOCAL, RT_TABLE_MAIN, type SimRoute, ipv6NeedsStrict } from './sim-network.js';
+
+/** BPF_FIB_LOOKUP_MARK (bpf.h, 6.10): use params->mark for policy routing. */
+export const BPF_FIB_LOOKUP_MARK = 1 << 5;
+const FLAGS_MASK = BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SKIP_NEIGH | BPF_FIB_LOOKUP_TBID | BPF_FIB_LOOKUP_SRC | BPF_FIB_LOOKUP_MARK;
+
+/** sizeof(struct bpf_fib_lookup) and its field offsets (include/uapi/linux/bpf.h). */
+export const FIB_LOOKUP = {
+  SIZE: 64,
+  family: 0,
+  l4_protocol: 1,
+  sport: 2,
+  dport: 4,
+  /** u16 tot_len in, mtu_result out. */
+  tot_len: 6,
+  ifindex: 8,
+  /** tos (IPv4) / flowinfo (IPv6) in, rt_metric out. */
+  rt_metric: 12,
+  src: 16,
+  dst: 32,
+  /** h_vlan_proto, h_vlan_TCI out; tbid in. */
+  tbid: 48,
+  /** mark in; smac out. */
+  smac: 52,
+  dmac: 58,
+} as const;
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const R = BPF_FIB_LKUP_RET;
+
+/** What the skb variant needs to know about the packet for its own MTU check (is_skb_forwardable). */
+interface SkbInfo {
+  len: number;
+  gso: boolean;
+}
+
+/**
+ * bpf_ipv4_fib_lookup / bpf_ipv6_fib_lookup (net/core/filter.c) over the kernel's simulated
+ * network. `p` is the 64-byte struct, read and written in place. Returns the BPF_FIB_LKUP_RET_*
+ * code, or a negative errno.
+ */
+export function fibLookup(kernel: SimKernel, p: Uint8Array, flags: number, checkMtu: boolean): number {
+  const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  const family = p[FIB_LOOKUP.family];
+  const v6 = family === AF_INET6;
+  const net = kernel.network;
+  const addrLen = v6 ? 16 : 4;
+  const dst = ipFromBytes(p.slice(FIB_LOOKUP.dst, FIB_LOOKUP.dst + addrLen));
+  const src = ipFromBytes(p.slice(FIB_LOOKUP.src, FIB_LOOKUP.src + addrLen));
+  // Link-local, multicast and loopback IPv6 addresses are never forwarded: checked before anything else.
+  if (v6 && (ipv6NeedsStrict(dst.value) || ipv6NeedsStrict(src.value))) return R.BPF_FIB_LKUP_RET_NOT_FWDED;
+  const ifindex = v.getUint32(FIB_LOOKUP.ifindex, true);
+  if (!net.interface(ifindex)) return -MORE_ERRNO.ENODEV;
+  if (!net.forwarding) return R.BPF_FIB_LKUP_RET_FWD_DISABLED;
+
+  let tables = [RT_TABLE_LOCAL, RT_TABLE_MAIN];
+  if (flags & BPF_FIB_LOOKUP_DIRECT) {
+    let tbid = RT_TABLE_MAIN;
+    if (flags & BPF_FIB_LOOKUP_TBID) {
+      tbid = v.getUint32(FIB_LOOKUP.tbid, true);
+      if (!v6) v.setUint32(FIB_LOOKUP.tbid, 0, true);
+    }
+    if (tbid !== RT_TABLE_MAIN && tbid !== RT_TABLE_LOCAL) return R.BPF_FIB_LKUP_RET_NOT_FWDED;
+    // IPv4's local and main tables are one merged trie; IPv6 looks in the one table only.
+    tables = v6 ? [tbid] : [RT_TABLE_LOCAL, RT_TABLE_MAIN];
+  }
+  const oif = flags & BPF_FIB_LOOKUP_OUTPUT ? ifindex : 0;
+  const route = net.lookup(dst, tables, oif);
+  const blocked = route && routeError(route);
+  if (blocked !== undefined) return blocked;
+  if (!route || route.type !== 'unicast') return R.BPF_FIB_LKUP_RET_NOT_FWDED;
+  const dev = net.interface(route.dev)!;
+
+  let mtu = 0;
+  if (checkMtu) {
+    mtu = v6 ? Math.max(1280, dev.mtu) : Math.min(dev.mtu, 0xffff);
+    if (v.getUint16(FIB_LOOKUP.tot_len, true) > mtu) {
+      v.setUint16(FIB_LOOKUP.tot_len, mtu, true);
+      return R.BPF_FIB_LKUP_RET_FRAG_NEEDED;
+    }
+  }
+  v.setUint32(FIB_LOOKUP.rt_metric, route.metric, true);
+  v.setUint32(FIB_LOOKUP.ifindex, dev.ifindex, true);
+
+  if (flags & BPF_FIB_LOOKUP_SRC) {
+    if (v6) {
+      const chosen = net.selectIpv6Source(dev.ifindex, dst);
+      if (chosen === undefined) return R.BPF_FIB_LKUP_RET_NO_SRC_ADDR;
+      p.set(ipBytes({ family: 6, value: chosen }), FIB_LOOKUP.src);
+    } else {
+      const chosen = route.prefsrc?.family === 4 ? route.prefsrc.value : net.selectIpv4Source(dev.ifindex, route.gateway, route.scope);
+      p.set(ipBytes({ family: 4, value: chosen }), FIB_LOOKUP.src);
+    }
+  }
+  let nexthop: IpAddr = dst;
+  if (route.gateway) {
+    nexthop = route.gateway;
+    if (!v6 && route.gateway.family === 6) p[FIB_LOOKUP.family] = AF_INET6;
+    p.set(ipBytes(route.gateway), FIB_LOOKUP.dst);
+  }
+  if (!(flags & BPF_FIB_LOOKUP_SKIP_NEIGH)) {
+    const neigh = net.neighbor(dev.ifindex, nexthop);
+    if (!neigh) return R.BPF_FIB_LKUP_RET_NO_NEIGH;
+    p.set(neigh.mac, FIB_LOOKUP.dmac);
+    p.set(dev.mac, FIB_LOOKUP.smac);
+  }
+  // bpf_fib_set_fwd_params: no VLAN, and the MTU when one was computed.
+  v.setUint32(FIB_LOOKUP.tbid, 0, true);
+  if (mtu) v.setUint16(FIB_LOOKUP.tot_len, mtu, true);
+  return R.BPF_FIB_LKUP_RET_SUCCESS;
+}
+
+function routeError(route: SimRoute): number | undefined {
+  switch (route.type) {
+    case 'blackhole':
+      return R.BPF_FIB_LKUP_RET_BLACKHOLE;
+    case 'unreachable':
+      return R.BPF_FIB_LKUP_RET_UNREACHABLE;
+    case 'prohibit':
+      return R.BPF_FIB_LKUP_RET_PROHIBIT;
+    default:
+      return undefined;
+  }
+}
+
+function call(kernel: SimKernel, env: RunEnv, r2: bigint, r3: bigint, r4: bigint, skb?: SkbInfo): bigint {
+  const plen = s32(r3);
+  if (plen < FIB_LOOKUP.SIZE) return errno(ERRNO.EINVAL);
+  const p = memAt(env, r2, plen, true);
+  const flags = u32(r4);
+  if (flags & ~FLAGS_MASK) return errno(ERRNO.EINVAL);
+  const family = p[FIB_LOOKUP.family];
+  if (family !== AF_INET && family !== AF_INET6) return errno(MORE_ERRNO.EAFNOSUPPORT);
+  const view = new DataView(p.buffer, p.byteOffset, FIB_LOOKUP.SIZE);
+  const checkMtu = !skb || view.getUint16(FIB_LOOKUP.tot_len, true) !== 0;
+  let rc = fibLookup(kernel, p.subarray(0, FIB_LOOKUP.SIZE), flags, checkMtu);
+  if (skb && rc === R.BPF_FIB_LKUP_RET_SUCCESS && !checkMtu) {
+    // The skb variant checks the packet itself against the egress device (is_skb_forwardable).
+    const dev = kernel.network.interface(view.getUint32(FIB_LOOKUP.ifindex, true))!;
+    if (!skb.gso && skb.len > dev.mtu + 14 + 4) rc = R.BPF_FIB_LKUP_RET_FRAG_NEEDED;
+    view.setUint16(FIB_LOOKUP.tot_len, dev.mtu & 0xffff, true);
+  }
+  return rc < 0 ? errno(-rc) : BigInt(rc);
+}
+
+/** bpf_fib_lookup for XDP (bpf_xdp_fib_lookup): always checks tot_len against the route's MTU. */
+export function xdpFibLookup(kernel: SimKernel): HelperFn {
+  return (env, _r1, r2, r3, r4) => call(kernel, env, r2, r3, r4);
+}
+
+/** bpf_fib_lookup for TC (bpf_skb_fib_lookup): checks tot_len when given, else the skb's length. */
+export function skbFibLookup(kernel: SimKernel): HelperFn {
+  return (env, _r1, r2, r3, r4) => {
+    const gsoSize = env.mem.view.getUint32(LAYOUT.CTX + SK_BUFF.gso_size.off, true);
+    return call(kernel, env, r2, r3, r4, { len: env.mem.pktEnd - env.mem.pktData, gso: gsoSize !== 0 });
+  };
+}

@@ -1,0 +1,102 @@
+import type { FibSpec, Warning } from '../internal/contract.js';
+import { SimNetwork } from './sim-network.js';
+
+/** Where a program asked the packet to go: bpf_redirect (an ifindex) or bpf_redirect_map (a devmap slot). */
+export interface RedirectTarget {
+  ifindex: number;
+  flags: number;
+  /** For bpf_redirect_map: the map (index into ObjectSpec.maps) and the key the program gave. */
+  map?: { index: number; key: number };
+}
+
+/** A copy of the packet sent by bpf_clone_redirect. */
+export interface CloneRecord {
+  ifindex: number;
+  flags: number;
+  packet: Uint8Array;
+}
+
+/** Options of a {@link SimKernel}. */
+export interface SimKernelOptions {
+  /** Possible CPUs; default 1. */
+  cpus?: number;
+  /** The CPU runs happen on; default 0. */
+  cpu?: number;
+  /** The clock, ns since boot; default 1,000,000,000 (one second after boot). */
+  clockNs?: bigint;
+  /** Seed of bpf_get_prandom_u32; default 1. */
+  seed?: number;
+  /** Network state (interfaces, routes, neighbours, forwarding); default loopback only. */
+  fib?: FibSpec;
+}
+
+/** One jiffy at CONFIG_HZ=250 (this machine's kernel), ns: the granularity of the coarse clock. */
+export const JIFFY_NS = 4_000_000n;
+
+/**
+ * The simulated kernel state helpers read and the per-run outputs they leave: a clock the caller
+ * sets, a seeded random generator, the CPUs, the network (src/helpers/sim-network.ts) and, per
+ * run, trace lines, the redirect target, clones and warnings.
+ *
+ * The clock does not move by itself: `ktime_get_ns` and `ktime_get_boot_ns` return `clockNs`
+ * (there is no suspend, so boot time equals monotonic time), and `ktime_get_coarse_ns` returns it
+ * rounded down to a jiffy (4 ms at HZ=250), as the coarse clock only advances on ticks.
+ */
+export class SimKernel {
+  /** The clock, ns since boot. Set it between runs to simulate time passing. */
+  clockNs: bigint;
+  readonly cpus: number;
+  cpu: number;
+  network: SimNetwork;
+  private prng: number;
+
+  /** bpf_trace_printk output of the current run, one line per call, without the trailing newline. */
+  trace: string[] = [];
+  /** The redirect target of the current run, or null. */
+  redirect: RedirectTarget | null = null;
+  /** bpf_clone_redirect copies of the current run. */
+  clones: CloneRecord[] = [];
+  warnings: Warning[] = [];
+
+  constructor(options: SimKernelOptions = {}) {
+    this.cpus = options.cpus ?? 1;
+    this.cpu = options.cpu ?? 0;
+    if (!Number.isInteger(this.cpus) || this.cpus < 1) throw new RangeError(`cpus: expected a positive integer, got ${this.cpus}`);
+    if (!Number.isInteger(this.cpu) || this.cpu < 0 || this.cpu >= this.cpus) throw new RangeError(`cpu: expected 0 to ${this.cpus - 1}, got ${this.cpu}`);
+    this.clockNs = options.clockNs ?? 1_000_000_000n;
+    this.prng = (options.seed ?? 1) >>> 0;
+    this.network = new SimNetwork(options.fib);
+  }
+
+  /** Replaces the network state with the one `fib` describes. */
+  setFib(fib: FibSpec | undefined): void {
+    this.network = new SimNetwork(fib);
+  }
+
+  /** Reseeds bpf_get_prandom_u32. */
+  seed(seed: number): void {
+    this.prng = seed >>> 0;
+  }
+
+  /** Clears the per-run outputs (trace, redirect, clones, warnings) before a run. */
+  beginRun(): void {
+    this.trace = [];
+    this.redirect = null;
+    this.clones = [];
+    this.warnings = [];
+  }
+
+  /** ktime_get_coarse_ns: the clock at the last tick. */
+  get coarseNs(): bigint {
+    return this.clockNs - (this.clockNs % JIFFY_NS);
+  }
+
+  /** The next 32-bit random number (mulberry32; the kernel's prandom is per-CPU and unseeded, so only the distribution matches). */
+  nextRandom(): number {
+    this.prng = (this.prng + 0x6d2b79f5) >>> 0;
+    let t = this.prng;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+}

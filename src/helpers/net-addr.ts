@@ -1,0 +1,130 @@
+import { CaseError } from '../internal/errors.js';
+
+/**
+ * Addresses of the simulated network as bigints: IPv4 in 32 bits, IPv6 in 128 bits, both in
+ * network order (the first byte on the wire is the most significant), so prefix matching is a
+ * shift and a compare. MACs are 6-byte arrays.
+ */
+export interface IpAddr {
+  family: 4 | 6;
+  value: bigint;
+}
+
+/** An address with a prefix length: `10.1.0.1/24`, `fd01::/64`. */
+export interface IpPrefix extends IpAddr {
+  len: number;
+}
+
+function bad(what: string, text: string, expected: string): CaseError {
+  return new CaseError('case/bad-fib', `fib: ${what}: expected ${expected}, got '${text}'`);
+}
+
+/** Parses a dotted-quad IPv4 or an RFC 4291 §2.2 IPv6 text address; throws CaseError `case/bad-fib`. */
+export function parseIp(text: string, what = 'address'): IpAddr {
+  if (!text.includes(':')) {
+    const parts = text.split('.');
+    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw bad(what, text, 'an IPv4 or IPv6 address');
+    return { family: 4, value: parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n) };
+  }
+  let head = text;
+  const lastColon = text.lastIndexOf(':');
+  if (text.slice(lastColon + 1).includes('.')) {
+    // An embedded IPv4 tail (`::ffff:10.0.0.1`) is two more hex groups.
+    const v4 = parseIp(text.slice(lastColon + 1), what).value;
+    head = `${text.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) throw bad(what, text, 'an IPv6 address');
+  const group = (s: string): bigint[] =>
+    s === '' ? [] : s.split(':').map((g) => {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad(what, text, 'an IPv6 address');
+      return BigInt(`0x${g}`);
+    });
+  const left = group(halves[0]!);
+  const right = halves.length === 2 ? group(halves[1]!) : [];
+  const missing = 8 - left.length - right.length;
+  if ((halves.length === 2 && missing < 1) || (halves.length === 1 && missing !== 0)) throw bad(what, text, 'an IPv6 address');
+  const groups = [...left, ...Array<bigint>(Math.max(0, missing)).fill(0n), ...right];
+  return { family: 6, value: groups.reduce((acc, g) => (acc << 16n) | g, 0n) };
+}
+
+/** Parses `addr/len` (or a bare address as a host prefix, or `default`/`::/0`); throws CaseError `case/bad-fib`. */
+export function parsePrefix(text: string, what = 'prefix', defaultFamily: 4 | 6 = 4): IpPrefix {
+  if (text === 'default') return { family: defaultFamily, value: 0n, len: 0 };
+  const slash = text.indexOf('/');
+  const addr = parseIp(slash < 0 ? text : text.slice(0, slash), what);
+  const max = addr.family === 4 ? 32 : 128;
+  const lenText = slash < 0 ? String(max) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max) throw bad(what, text, `a prefix length of 0 to ${max}`);
+  return { ...addr, len: Number(lenText) };
+}
+
+/** Bits of an address of `family`. */
+export function addrBits(family: 4 | 6): number {
+  return family === 4 ? 32 : 128;
+}
+
+/** The network part of `p` (host bits cleared). */
+export function networkOf(p: IpPrefix): bigint {
+  const bits = BigInt(addrBits(p.family) - p.len);
+  return (p.value >> bits) << bits;
+}
+
+/** True when `addr` lies in prefix `p`. */
+export function prefixContains(p: IpPrefix, addr: IpAddr): boolean {
+  if (p.family !== addr.family) return false;
+  const bits = BigInt(addrBits(p.family) - p.len);
+  return p.value >> bits === addr.value >> bits;
+}
+
+/** Parses `02:00:00:00:01:01`; throws CaseError `case/bad-fib`. */
+export function parseMac(text: string, what = 'mac'): Uint8Array {
+  const parts = text.split(':');
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw bad(what, text, 'a MAC address like 02:00:00:00:01:01');
+  return new Uint8Array(parts.map((p) => parseInt(p, 16)));
+}
+
+/** The 4 or 16 network-order bytes of `addr`. */
+export function ipBytes(addr: IpAddr): Uint8Array {
+  const n = addrBits(addr.family) / 8;
+  const out = new Uint8Array(n);
+  let v = addr.value;
+  for (let i = n - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+/** The address whose network-order bytes are `bytes` (4 or 16 of them). */
+export function ipFromBytes(bytes: Uint8Array): IpAddr {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return { family: bytes.length === 4 ? 4 : 6, value: v };
+}
+
+/** Text form of `addr`: dotted quad, or RFC 5952 IPv6 (longest zero run compressed). */
+export function formatIp(addr: IpAddr): string {
+  const b = ipBytes(addr);
+  if (addr.family === 4) return Array.from(b).join('.');
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestAt < 0) return hex.join(':');
+  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
+}

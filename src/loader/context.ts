@@ -1,0 +1,38 @@
+import type { Btf } from '../btf/btf.js';
+import type { BtfExt } from '../btf/btf-ext.js';
+import type { ElfFile, ElfSection, ElfSymbol } from '../elf/elf-file.js';
+import type { MapSpec } from './spec.js';
+
+/** A function found in an executable section: `[start, end)` in instruction slots of that section. */
+export interface FunctionSym {
+  name: string;
+  section: ElfSection;
+  start: number;
+  end: number;
+  /** A program entry point (a global function outside `.text`) rather than a subprogram. */
+  entry: boolean;
+}
+
+/** What the loader's phases share while turning one ELF object into an ObjectSpec. */
+export interface LoadContext {
+  elf: ElfFile;
+  /** `opts.programType`, for sections the table does not know. */
+  fallbackProgramType?: number;
+  license: string;
+  btf?: Btf;
+  btfExt?: BtfExt;
+  /** Symbols by section index, sorted by value (then name). */
+  symbolsBySection: Map<number, ElfSymbol[]>;
+  maps: MapSpec[];
+  /** Map index by `${sectionIndex}:${offset}` for `.maps` and legacy `maps` variables. */
+  mapAt: Map<string, number>;
+  /** Map index by data section index (`.data`, `.rodata*`, `.bss`). */
+  dataMapOf: Map<number, number>;
+  /** Functions by executable section index, sorted by start. */
+  functions: Map<number, FunctionSym[]>;
+}
+
+/** The key of {@link LoadContext.mapAt}. */
+export function mapKey(shndx: number, off: number): string {
+  return `${shndx}:${off}`;
+}

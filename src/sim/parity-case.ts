@@ -1,0 +1,26 @@
+import { loadObjectFile } from '../loader/load-object.js';
+import type { RunResult } from '../internal/contract.js';
+import type { Case } from './case.js';
+import { runCaseOnKernel } from './kernel-run.js';
+import { diffResults, type ParityDifference } from './parity.js';
+import { runCaseOnVm } from './run-case.js';
+
+/** The outcome of one case on both backends. */
+export interface CaseParity {
+  vm: RunResult;
+  kernel: RunResult;
+  differences: ParityDifference[];
+}
+
+/**
+ * Runs a case on the VM and on the kernel and compares retval, output packet, ctx and every
+ * map entry field by field through the object's BTF (padding never compared; the case's
+ * `parity.ignore` paths skipped).
+ */
+export async function parityOfCase(c: Case, engine: 'wasm' | 'interp' = 'wasm'): Promise<CaseParity> {
+  const spec = loadObjectFile(c.objectPath);
+  const vm = await runCaseOnVm(c, { engine });
+  const kernel = await runCaseOnKernel(c);
+  const differences = diffResults(vm, kernel, { btf: spec.btf, mapSpecs: spec.maps, ignore: c.parityIgnore });
+  return { vm, kernel, differences };
+}
