@@ -108,5 +108,18 @@ cases.xdp_lb_tx = { description: 'without a route to the backend the rewritten p
 cases.xdp_lb_not_vip = { description: 'traffic to another address passes untouched', object: '../../build/bpf/xdp_lb.o', program: 'xdp_lb', packet: packet({ ipv4: { src: '10.0.0.7', dst: '10.0.0.200' }, tcp: { sport: 1, dport: 80 } }), maps: lbMaps, expect: { retval: 2 } };
 cases.xdp_lb_no_backend = { description: 'a slot pointing at a missing backend drops the packet and counts it', object: '../../build/bpf/xdp_lb.o', program: 'xdp_lb', packet: packet(toVip(41002)), maps: { ...lbMaps, backends: [] }, expect: { retval: 1 } };
 
+// For benchmarks: the backend is the VIP itself, so the rewrite is an identity and every repeat
+// of BPF_PROG_TEST_RUN (which does not restore the packet) takes the full path again.
+cases.xdp_lb_bench = {
+  description: 'benchmark: the full load-balancing path (2 lookups, csum_diff, fib_lookup, redirect) on every repeat',
+  object: '../../build/bpf/xdp_lb.o',
+  program: 'xdp_lb',
+  packet: packet(toVip(41000)),
+  ctx: { ingress_ifindex: 2 },
+  maps: { ...lbMaps, backends: [0, 1].map((id) => ({ key: hex(u32le(id)), value: backend('10.0.0.100', 80, '02:00:00:00:00:64') })) },
+  fib: { ...lbFib, neighbors: [{ ip: '10.0.0.100', mac: '02:00:00:00:00:64', dev: 2 }] },
+  expect: { retval: 4 },
+};
+
 for (const [name, c] of Object.entries(cases)) writeFileSync(join(out, `${name}.json`), JSON.stringify(c, null, 2) + '\n');
 console.log(`wrote ${Object.keys(cases).length} cases to ${out}`);

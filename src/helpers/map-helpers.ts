@@ -1,4 +1,5 @@
-import type { HelperFn } from '../vm/env.js';
+import type { FastHelperFn, HelperFn } from '../vm/env.js';
+import { STACK_END, mapIndexOf } from '../vm/layout.js';
 import { errno, mapArg, memAt } from './args.js';
 
 /**
@@ -12,6 +13,23 @@ export const mapLookupElem: HelperFn = (env, r1, r2) => {
   const key = memAt(env, r2, map.spec.keySize, false);
   return BigInt(map.lookup(key, env.cpu));
 };
+
+/**
+ * bpf_map_lookup_elem with 32-bit arguments and no BigInt (HelperDef.fast): the same checks and
+ * result as {@link mapLookupElem}, which it defers to for anything but a map and a key in memory.
+ * A key on the live stack needs no VmMemory.check: the check would accept it.
+ */
+export const mapLookupElemFast: FastHelperFn = (env, r1, r2) => {
+  const map = env.maps[mapIndexOf(r1)];
+  const len = map?.spec.keySize ?? 0;
+  if (map === undefined || len === 0) return Number(mapLookupElem(env, BigInt(r1), BigInt(r2), 0n, 0n, 0n));
+  const mem = env.mem;
+  if (r2 < mem.stackLow || r2 + len > STACK_END) mem.check(r2, len, false, env.pc);
+  return map.lookup(mem.u8.subarray(r2, r2 + len), env.cpu);
+};
+
+/** BigInt-free forms of helpers, for HelperDef.fast. */
+export const FAST_FORMS: ReadonlyMap<HelperFn, FastHelperFn> = new Map([[mapLookupElem, mapLookupElemFast]]);
 
 /** bpf_map_update_elem(map, key, value, flags): 0 or a negative errno. */
 export const mapUpdateElem: HelperFn = (env, r1, r2, r3, r4) => {

@@ -5,7 +5,7 @@ import { MAX_HELPER_ID, helperId, helperName } from '../uapi/helper-names.js';
 import type { HelperDef, HelperFn, HelperRegistry } from '../vm/env.js';
 import { skbFibLookup, xdpFibLookup } from './fib-lookup.js';
 import type { SimKernel } from './kernel-state.js';
-import { mapDeleteElem, mapLookupElem, mapUpdateElem } from './map-helpers.js';
+import { FAST_FORMS, mapDeleteElem, mapLookupElem, mapUpdateElem } from './map-helpers.js';
 import { cloneRedirect, redirectMap, tcRedirect, xdpRedirect } from './redirect-helpers.js';
 import { csumDiff, csumLevel, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
 import { timeHelpers } from './time-helpers.js';
@@ -98,7 +98,8 @@ export function createHelperRegistry(progType: number, kernel: SimKernel): Helpe
   const xdp = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
   for (const [id, factory] of IMPLEMENTED) {
     if (!helperAllowed(progType, id)) continue;
-    defs.set(id, { id, name: helperName(id), fn: factory(kernel, xdp) });
+    const fn = factory(kernel, xdp);
+    defs.set(id, { id, name: helperName(id), fn, fast: FAST_FORMS.get(fn) });
   }
   return { get: (id) => defs.get(id) };
 }

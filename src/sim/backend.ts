@@ -1,5 +1,8 @@
 import type { RunResult } from '../internal/contract.js';
+import { CaseError } from '../internal/errors.js';
+import { createTracer, type TraceHook } from '../vm/trace.js';
 import type { Case } from './case.js';
+import { LineCoverage } from './coverage.js';
 import { runCaseOnKernel } from './kernel-run.js';
 import { runCaseOnVm } from './run-case.js';
 
@@ -9,7 +12,7 @@ export interface RunCaseOptions {
   backend?: 'vm' | 'kernel';
   /** VM engine: `wasm` (default) or `interp`. */
   engine?: 'wasm' | 'interp';
-  /** Called with each executed instruction (forces the interpreter). */
+  /** Called with each executed instruction, as text (forces the interpreter). */
   trace?: (line: string) => void;
   /** Write lcov line coverage of the run to this path (forces the interpreter). */
   coverage?: string;
@@ -17,6 +20,17 @@ export interface RunCaseOptions {
 
 /** Runs a case on the chosen backend and returns the design's result object. */
 export async function runCase(c: Case, options: RunCaseOptions = {}): Promise<RunResult> {
-  if (options.backend === 'kernel') return runCaseOnKernel(c);
-  return runCaseOnVm(c, { engine: options.engine });
+  if (options.backend === 'kernel') {
+    if (options.trace || options.coverage) throw new CaseError('case/vm-only', '--trace and --coverage work on the vm backend only');
+    return runCaseOnKernel(c);
+  }
+  const coverage = options.coverage ? new LineCoverage() : undefined;
+  const printer = options.trace ? createTracer(options.trace) : undefined;
+  const hooks = [printer, coverage?.hook].filter((h): h is TraceHook => h !== undefined);
+  const trace: TraceHook | undefined = hooks.length ? (pc, insn, regs, program) => hooks.forEach((h) => h(pc, insn, regs, program)) : undefined;
+  try {
+    return await runCaseOnVm(c, { engine: options.engine, trace });
+  } finally {
+    if (coverage && options.coverage) await coverage.write(options.coverage);
+  }
 }

@@ -9,6 +9,8 @@ import type { FibSpec } from '../internal/contract.js';
 import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
 import { SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS } from '../kernel/ctx.js';
 import { getEngine } from '../vm/engines.js';
+import { Interpreter } from '../vm/interpreter.js';
+import type { TraceHook } from '../vm/trace.js';
 import type { Engine, Executable, HelperRegistry, RunEnv, VmMap } from '../vm/env.js';
 import { LAYOUT } from '../vm/layout.js';
 import { VmMemory } from '../vm/memory.js';
@@ -35,6 +37,8 @@ export interface MachineOptions {
    * programs load untyped and run as this type; without it, an unknown section is a load error.
    */
   type?: 'xdp' | 'tc';
+  /** Called after every executed instruction; forces the interpreter (the reference and the tracer). */
+  trace?: TraceHook;
 }
 
 /** Context fields a run starts from (the case's `ctx`). */
@@ -54,6 +58,16 @@ export interface RunOutcome {
   ctx: CtxInput;
   redirect: { ifindex: number; flags: number } | null;
   trace: string[];
+}
+
+/** A run set up and not yet finished. */
+interface PendingRun {
+  program: ProgramSpec;
+  progType: number;
+  xdp: boolean;
+  ctx: CtxInput;
+  env: RunEnv;
+  executable: Executable;
 }
 
 /** The number of possible CPUs, as /sys/devices/system/cpu/possible lists them (the kernel's num_possible_cpus). */
@@ -114,7 +128,7 @@ export class Machine {
       ifindexExists: (ifindex: number) => this.kernel.network.interface(ifindex) !== undefined,
     };
     this.maps = spec.maps.map((m) => createMap(m, this.mem, mapOptions));
-    this.engine = getEngine(options.engine ?? 'wasm');
+    this.engine = options.trace ? new Interpreter() : getEngine(options.engine ?? 'wasm');
     // Objects whose programs all have a networking type are checked and compiled now, so that a
     // load error shows at load; the others wait for the run that names their type.
     this.typeIndependent = spec.programs.every((p) => isNetworkingType(p.type));
@@ -147,7 +161,9 @@ export class Machine {
     this.executables = this.spec.programs.map((program) => {
       const type = isNetworkingType(program.type) ? program.type : progType;
       checkHelpers(program, type);
-      return this.engine.prepare(program, { mem: this.mem, maps: this.maps, helpers: this.registry(type) });
+      const machine = { mem: this.mem, maps: this.maps, helpers: this.registry(type) };
+      const trace = this.options.trace;
+      return trace && this.engine instanceof Interpreter ? this.engine.prepare(program, machine, { trace }) : this.engine.prepare(program, machine);
     });
     this.preparedFor = progType;
     return this.executables;
@@ -180,9 +196,36 @@ export class Machine {
    * VmFault whose `source` names the C line when BTF has it.
    */
   run(programName: string, packet: Uint8Array, ctx: CtxInput = {}, type?: 'xdp' | 'tc'): RunOutcome {
+    const run = this.begin(programName, packet, ctx, type);
+    return this.finish(run, this.execute(run));
+  }
+
+  /**
+   * Runs `programName` `runs` times on one input, as BPF_PROG_TEST_RUN's `repeat` does: the
+   * context and packet are set up once and each run sees what the previous one left (the
+   * kernel does not restore the packet between repeats); maps carry over. Returns the last
+   * run's outcome and the mean wall-clock ns per run of the loop alone.
+   */
+  repeat(programName: string, packet: Uint8Array, ctx: CtxInput, runs: number, type?: 'xdp' | 'tc'): { outcome: RunOutcome; nsPerRun: number } {
+    if (!Number.isSafeInteger(runs) || runs < 1) throw new RangeError(`runs: expected a positive integer, got ${runs}`);
+    const run = this.begin(programName, packet, ctx, type);
+    const { env } = run;
+    let r0 = 0n;
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < runs; i++) {
+      env.budget = this.budget;
+      env.tailCalls = 0;
+      r0 = this.execute(run);
+    }
+    const nsPerRun = Number(process.hrtime.bigint() - start) / runs;
+    return { outcome: this.finish(run, r0), nsPerRun };
+  }
+
+  private begin(programName: string, packet: Uint8Array, ctx: CtxInput, type?: 'xdp' | 'tc'): PendingRun {
     const program = this.program(programName);
     const index = this.spec.programs.indexOf(program);
     const progType = resolveProgType(program, type);
+    const executables = this.prepare(progType);
     this.kernel.beginRun();
     const xdp = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
     if (xdp) setupXdp(this.mem, packet, ctx, this.kernel);
@@ -195,30 +238,37 @@ export class Machine {
       cpu: this.cpu,
       pc: 0,
       budget: this.budget,
-      programs: this.executables,
+      programs: executables,
       tailCalls: 0,
     };
-    const executable = this.prepare(progType)[index]!;
-    let r0: bigint;
+    return { program, progType, xdp, ctx, env, executable: executables[index]! };
+  }
+
+  private execute(run: PendingRun): bigint {
     try {
-      r0 = executable.run(env, LAYOUT.CTX);
+      return run.executable.run(run.env, LAYOUT.CTX);
     } catch (err) {
-      if (err instanceof VmFault && err.source === undefined) err.source = sourceOf(program, err.pc);
+      if (err instanceof VmFault && err.source === undefined) err.source = sourceOf(run.program, err.pc);
       throw err;
     }
-    const out = xdp ? readXdpResult(this.mem, ctx) : readSkbResult(this.mem, ctx);
-    const ctxFields: readonly string[] = xdp ? XDP_CTX_IN_FIELDS : SKB_CTX_IN_FIELDS;
+  }
+
+  private finish(run: PendingRun, r0: bigint): RunOutcome {
+    const out = run.xdp ? readXdpResult(this.mem, run.ctx) : readSkbResult(this.mem, run.ctx);
+    const ctxFields: readonly string[] = run.xdp ? XDP_CTX_IN_FIELDS : SKB_CTX_IN_FIELDS;
     const ctxOut = Object.fromEntries(Object.entries(out.ctx).filter(([name]) => ctxFields.includes(name)));
+    const retval = Number(r0 & 0xffff_ffffn);
     return {
       r0,
-      retval: Number(r0 & 0xffff_ffffn),
-      action: actionName(progType, Number(r0 & 0xffff_ffffn)),
+      retval,
+      action: actionName(run.progType, retval),
       packet: out.packet,
       ctx: ctxOut,
       redirect: this.kernel.redirect ? { ifindex: this.kernel.redirect.ifindex, flags: this.kernel.redirect.flags } : null,
       trace: [...this.kernel.trace],
     };
   }
+
 }
 
 /** The program type a run uses: the section's, unless the case names `xdp` or `tc`. */

@@ -1,0 +1,95 @@
+import type { ProgramSpec } from '../../loader/spec.js';
+import { LAYOUT, STACK_END, WASM_PAGE } from '../layout.js';
+import { basicBlocks, functionEntries, lddwTails, type BasicBlock } from './cfg.js';
+import { FuncBody, I32, I64, ModuleBuilder, Op } from './encoder.js';
+import type { LowerImports } from './locals.js';
+import { lowerFunction, type LowerProgram } from './lower.js';
+
+/** A program translated to one WebAssembly module, ready to instantiate against a machine. */
+export interface CompiledProgram {
+  readonly module: WebAssembly.Module;
+  /** Helper ids imported as `env.h<id>` (and their 32-bit-argument forms `env.hf<id>`), in import order. */
+  readonly helperIds: readonly number[];
+  /** Entry pcs of the BPF functions, each exported as `f<pc>`. */
+  readonly entries: readonly number[];
+  /** Size of the module, bytes. */
+  readonly size: number;
+}
+
+/**
+ * Translates `spec` into a WebAssembly module: every BPF function (the program at pc 0 and each
+ * BPF-to-BPF call target) becomes a function `(r1..r5 i64, fp i32) → r0 i64` exported as
+ * `f<pc>`, and `run(r1lo, r1hi, r2lo, r2hi) → r0` calls the program in frame 0. Memory, helpers
+ * and the slow paths are imports (see runtime.ts); `budget` (i32) and `tailR0` (i64) are
+ * exported mutable globals. `lddwValue(pc)` gives each lddw's resolved value (map handles and
+ * value addresses are machine-specific, so they are constants of this module).
+ */
+export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => bigint): CompiledProgram {
+  const insns = spec.insns;
+  const entries = functionEntries(insns, spec.functions);
+  const blocks = basicBlocks(insns, 0, insns.length, entries);
+  const blockAt = new Map<number, BasicBlock>(blocks.map((b) => [b.start, b]));
+  const prog: LowerProgram = { insns, lddwValue, blockAt, lddwTail: lddwTails(insns) };
+
+  const helperIds: number[] = [];
+  for (let pc = 0; pc < insns.length; pc++) {
+    const insn = insns[pc]!;
+    if (insn.opcode === 0x85 && insn.src === 0 && insn.imm !== 12 && !helperIds.includes(insn.imm)) helperIds.push(insn.imm);
+    if (insn.opcode === 0x18) pc++;
+  }
+
+  const m = new ModuleBuilder();
+  m.importMemory('env', 'mem', Math.ceil(LAYOUT.HEAP / WASM_PAGE));
+  const memCheck = m.importFunc('env', 'memCheck', [I32, I32, I32, I32, I32, I32], []);
+  const fault = m.importFunc('env', 'fault', [I32, I32], []);
+  const callx = m.importFunc('env', 'callx', [I32, I32, I32, I64, I64, I64, I64, I64, I64], [I64]);
+  const tailCall = m.importFunc('env', 'tail', [I32, I32, I32, I64, I64, I64, I64, I64], [I32]);
+  const kfunc = m.importFunc('env', 'kfunc', [I32, I32, I32, I64, I64, I64, I64, I64], [I64]);
+  const helperIndex = new Map<number, number>();
+  const fastIndex = new Map<number, number>();
+  for (const id of helperIds) {
+    helperIndex.set(id, m.importFunc('env', `h${id}`, [I32, I32, I32, I64, I64, I64, I64, I64], [I64]));
+    fastIndex.set(id, m.importFunc('env', `hf${id}`, [I32, I32, I32, I32, I32, I32, I32, I32], [I64]));
+  }
+  const budget = m.global(I32, true, 0);
+  const tailR0 = m.global(I64, true, 0n);
+  m.exportGlobal('budget', budget);
+  m.exportGlobal('tailR0', tailR0);
+
+  const funcIndex = new Map<number, number>();
+  for (const pc of entries) funcIndex.set(pc, m.declare([I64, I64, I64, I64, I64, I32], [I64]));
+  const runIndex = m.declare([I32, I32, I32, I32], [I64]);
+  const imports: LowerImports = {
+    memCheck,
+    fault,
+    callx,
+    tailCall,
+    kfunc,
+    budget,
+    tailR0,
+    helper: (id) => helperIndex.get(id)!,
+    fastHelper: (id) => fastIndex.get(id)!,
+    funcAt: (pc) => funcIndex.get(pc)!,
+  };
+  for (const pc of entries) {
+    const idx = funcIndex.get(pc)!;
+    m.define(idx, lowerFunction(prog, imports, pc));
+    m.exportFunc(`f${pc}`, idx);
+  }
+  m.define(runIndex, runWrapper(funcIndex.get(0)!));
+  m.exportFunc('run', runIndex);
+  const bytes = m.encode();
+  return { module: new WebAssembly.Module(bytes), helperIds, entries, size: bytes.length };
+}
+
+/** `run(r1lo, r1hi, r2lo, r2hi)`: the program in frame 0 with r1, r2 from 32-bit halves, r3–r5 zero. */
+function runWrapper(main: number): FuncBody {
+  const f = new FuncBody(4);
+  const half = (lo: number, hi: number): void => {
+    f.get(hi).op(Op.i64_extend_i32_u).i64(32).op(Op.i64_shl).get(lo).op(Op.i64_extend_i32_u).op(Op.i64_or);
+  };
+  half(0, 1);
+  half(2, 3);
+  f.i64(0).i64(0).i64(0).i32(STACK_END).call(main);
+  return f;
+}

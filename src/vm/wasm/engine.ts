@@ -1,0 +1,46 @@
+import { withContext } from '../../internal/errors.js';
+import { validateInsns } from '../../isa/validate.js';
+import type { ProgramSpec } from '../../loader/spec.js';
+import type { Engine, MachineShape } from '../env.js';
+import { NUM_REGS, decodeProgram } from '../interp/decode.js';
+import { compileProgram, type CompiledProgram } from './compiler.js';
+import { WasmExecutable } from './runtime.js';
+
+/**
+ * The WebAssembly engine: compiles each program once to a WebAssembly module (cached by program
+ * identity and by the machine-specific constants it embeds) and instantiates it once per
+ * `prepare`. Programs are validated and their lddw references resolved exactly as the
+ * interpreter does it (validateInsns, decodeProgram), so both engines refuse the same programs
+ * with the same errors.
+ */
+export class WasmEngine implements Engine {
+  readonly name = 'wasm' as const;
+  private readonly cache = new WeakMap<ProgramSpec, Map<string, CompiledProgram>>();
+
+  /** Validates, compiles (or reuses the compiled module) and instantiates `program` for `machine`. */
+  prepare(program: ProgramSpec, machine: MachineShape): WasmExecutable {
+    withContext(`program '${program.name}'`, () => validateInsns(program.insns));
+    const decoded = decodeProgram(program, machine);
+    // The module embeds every lddw's resolved value (map handles, value addresses): key on them.
+    const lddw: bigint[] = [];
+    let key = '';
+    for (let pc = 0; pc < program.insns.length; pc++) {
+      if (program.insns[pc]!.opcode !== 0x18) continue;
+      const v = (BigInt(decoded.hi[NUM_REGS + pc]!) << 32n) | BigInt(decoded.lo[NUM_REGS + pc]!);
+      lddw[pc] = v;
+      key += `${pc}:${v.toString(16)},`;
+      pc++;
+    }
+    let byKey = this.cache.get(program);
+    if (!byKey) {
+      byKey = new Map();
+      this.cache.set(program, byKey);
+    }
+    let compiled = byKey.get(key);
+    if (!compiled) {
+      compiled = compileProgram(program, (pc) => lddw[pc]!);
+      byKey.set(key, compiled);
+    }
+    return new WasmExecutable(program, compiled, machine);
+  }
+}

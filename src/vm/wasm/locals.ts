@@ -1,0 +1,60 @@
+import { FRAME_SIZE } from '../layout.js';
+import { Op, type FuncBody } from './encoder.js';
+
+/**
+ * The local-variable layout shared by every generated BPF function, and the imports its body
+ * calls. A BPF function becomes `(r1..r5 i64, fp i32) → r0 i64`.
+ */
+// Local slots: r1..r5 are the parameters 0..4, the frame end (r10 as i32) is parameter 5.
+export const P_FP = 5;
+export const L_R0 = 6;
+export const L_R6 = 7; // r6..r9 → 7..10
+export const L_R10 = 11;
+export const L_ADDR = 12;
+export const L_D = 13;
+export const L_PLO = 14;
+export const L_PLEN = 15;
+export const L_T = 16;
+export const L_T2 = 17;
+export const L_BUDGET = 18;
+export const L_STATE = 19;
+export const L_T32 = 20;
+export const L_SLO = 21;
+export const L_SLIM = 22;
+
+/** The local slot of register `r`. */
+export function regLocal(r: number): number {
+  if (r === 0) return L_R0;
+  if (r <= 5) return r - 1;
+  if (r <= 9) return L_R6 + r - 6;
+  return L_R10;
+}
+
+/** Pushes the frame's lowest address (this function's frame start): the interpreter's mem.stackLow. */
+export function stackLow(f: FuncBody): void {
+  f.get(P_FP).i32(FRAME_SIZE).op(Op.i32_sub);
+}
+
+/** Indices of the imported functions and globals a function body refers to. */
+export interface LowerImports {
+  /** (addrLo i32, addrHi i32, size i32, write i32, pc i32, stackLow i32) → (): returns when the access is valid. */
+  memCheck: number;
+  /** (kind i32, pc i32) → (): always throws. */
+  fault: number;
+  /** Helper `id` → import index of (pc i32, stackLow i32, budget i32, r1..r5 i64) → i64. */
+  helper(id: number): number;
+  /** Helper `id` → import index of (pc i32, stackLow i32, budget i32, r1..r5 as u32 i32) → i64, used when r1–r5 < 2^32. */
+  fastHelper(id: number): number;
+  /** (pc i32, stackLow i32, budget i32, id i64, r1..r5 i64) → i64: callx, the helper id in a register. */
+  callx: number;
+  /** (pc i32, stackLow i32, budget i32, r1..r5 i64) → i32: 1 when a tail call was taken (its r0 is in the `tailR0` global). */
+  tailCall: number;
+  /** (pc i32, stackLow i32, btfId i32, r1..r5 i64) → i64: kfunc calls. */
+  kfunc: number;
+  /** Mutable i32 global: instructions left. */
+  budget: number;
+  /** Mutable i64 global: r0 of the tail-called program, read after a taken tail call. */
+  tailR0: number;
+  /** Wasm function index of the BPF function starting at `pc`. */
+  funcAt(pc: number): number;
+}

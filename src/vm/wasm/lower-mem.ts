@@ -1,0 +1,125 @@
+import type { Insn } from '../../isa/insn.js';
+import { CTRL, FRAME_SIZE, LAYOUT } from '../layout.js';
+import { FuncBody, Op } from './encoder.js';
+import { L_ADDR, L_D, L_PLEN, L_PLO, L_SLIM, L_SLO, L_T, L_T32, P_FP, regLocal, stackLow, type LowerImports } from './locals.js';
+
+const SIZE: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
+const LOAD_U: Record<number, number> = { 1: Op.i64_load8_u, 2: Op.i64_load16_u, 4: Op.i64_load32_u, 8: Op.i64_load };
+const LOAD_S: Record<number, number> = { 1: Op.i64_load8_s, 2: Op.i64_load16_s, 4: Op.i64_load32_s };
+const STORE: Record<number, number> = { 1: Op.i64_store8, 2: Op.i64_store16, 4: Op.i64_store32, 8: Op.i64_store };
+
+/**
+ * Pushes the checked i32 address of `size` bytes at `base + off`, the same decision as
+ * VmMemory.check: an inline test for the packet ([data_meta, data_end), from the locals the
+ * function refreshes after every call) and for the live stack ([this frame's start, STACK_END)),
+ * and otherwise the `memCheck` import, which runs VmMemory.check itself and throws its VmFault
+ * (or returns for map values, global data and context fields the rules allow). An access at
+ * r10 plus a constant inside the current frame needs no test: r10 is read-only (the validator
+ * refuses writes to it) and the frame is always live.
+ */
+function address(f: FuncBody, imports: LowerImports, base: number, off: number, size: number, write: boolean, pc: number): void {
+  if (base === 10 && off >= -FRAME_SIZE && off + size <= 0) {
+    f.get(P_FP).i32(off).op(Op.i32_add);
+    return;
+  }
+  f.get(regLocal(base)).i64(off).op(Op.i64_add).set(L_ADDR);
+  f.block();
+  const packet = (): void => {
+    // (addr - start) < len and (addr - start) + size <= len, unsigned: no wrap-around passes.
+    f.get(L_ADDR).get(L_PLO).op(Op.i64_sub).tee(L_D).get(L_PLEN).op(Op.i64_lt_u);
+    f.get(L_D).i64(size).op(Op.i64_add).get(L_PLEN).op(Op.i64_le_u);
+    f.op(Op.i32_and).brIf(0);
+  };
+  const stack = (): void => {
+    // The live stack is at least one frame long, so slim - size never wraps.
+    f.get(L_ADDR).get(L_SLO).op(Op.i64_sub).get(L_SLIM).i64(size).op(Op.i64_sub).op(Op.i64_le_u).brIf(0);
+  };
+  const ctx = (): void => {
+    // The context: in [CTX, CTX + ctxSize) and allowed by the rule table runtime.ts keeps.
+    f.get(L_ADDR).i64(LAYOUT.CTX).op(Op.i64_sub).tee(L_D).i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CTX_SIZE).op(Op.i64_lt_u);
+    f.if();
+    f.get(L_D).i64(size).op(Op.i64_add).i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CTX_SIZE).op(Op.i64_le_u);
+    f.get(L_D).op(Op.i32_wrap_i64).mem(Op.i32_load8_u, LAYOUT.CTRL + CTRL.WASM_CTX_RULES);
+    f.i32(ctxBit(size, write)).op(Op.i32_and).i32(0).op(Op.i32_ne).op(Op.i32_and).brIf(1);
+    f.end();
+  };
+  if (base === 10) {
+    stack();
+    packet();
+  } else {
+    packet();
+    stack();
+  }
+  ctx();
+  f.get(L_ADDR).op(Op.i32_wrap_i64);
+  f.get(L_ADDR).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
+  f.i32(size).i32(write ? 1 : 0).i32(pc);
+  stackLow(f);
+  f.call(imports.memCheck);
+  f.end();
+  f.get(L_ADDR).op(Op.i32_wrap_i64);
+}
+
+/** The bit of a WASM_CTX_RULES entry that allows an access of `size` bytes (see layout.ts). */
+export function ctxBit(size: number, write: boolean): number {
+  return 1 << ((write ? 4 : 0) + Math.log2(size));
+}
+
+/** Lowers a load, store or atomic (RFC 9669 §5) with its bounds check. */
+export function lowerMemory(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, _depth: (d: number) => void): void {
+  const cls = insn.opcode & 7;
+  const size = SIZE[insn.opcode & 0x18]!;
+  const mode = insn.opcode & 0xe0;
+  if (cls === 1) {
+    address(f, imports, insn.src, insn.off, size, false, pc);
+    f.mem(mode === 0x80 ? LOAD_S[size]! : LOAD_U[size]!).set(regLocal(insn.dst));
+    return;
+  }
+  if (cls === 2) {
+    address(f, imports, insn.dst, insn.off, size, true, pc);
+    f.i64(insn.imm).mem(STORE[size]!);
+    return;
+  }
+  if (mode === 0x60) {
+    address(f, imports, insn.dst, insn.off, size, true, pc);
+    f.get(regLocal(insn.src)).mem(STORE[size]!);
+    return;
+  }
+  lowerAtomic(f, imports, insn, pc, size);
+}
+
+const ATOMIC_OP: Record<number, number> = { 0x00: Op.i64_add, 0x40: Op.i64_or, 0x50: Op.i64_and, 0xa0: Op.i64_xor };
+
+/**
+ * Atomic read-modify-write (RFC 9669 §5.3). A run is single-threaded, so a plain load, operation
+ * and store is atomic. The 32-bit forms load zero-extended and store the low half.
+ */
+function lowerAtomic(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, size: number): void {
+  const load = LOAD_U[size]!;
+  const store = STORE[size]!;
+  const src = regLocal(insn.src);
+  const imm = insn.imm;
+  address(f, imports, insn.dst, insn.off, size, true, pc);
+  f.set(L_T32);
+  const bin = ATOMIC_OP[imm & 0xfe];
+  if (bin !== undefined && imm !== 0xe1 && imm !== 0xf1) {
+    f.get(L_T32).get(L_T32).mem(load).tee(L_T).get(src).op(bin).mem(store);
+    if (imm & 1) f.get(L_T).set(src);
+    return;
+  }
+  if (imm === 0xe1) {
+    f.get(L_T32).mem(load).set(L_T);
+    f.get(L_T32).get(src).mem(store);
+    f.get(L_T).set(src);
+    return;
+  }
+  // cmpxchg: compare with r0 at the operation's width; r0 gets the old value either way.
+  const r0 = regLocal(0);
+  f.get(L_T32).mem(load).set(L_T);
+  if (size === 4) f.get(L_T).op(Op.i32_wrap_i64).get(r0).op(Op.i32_wrap_i64).op(Op.i32_eq);
+  else f.get(L_T).get(r0).op(Op.i64_eq);
+  f.if();
+  f.get(L_T32).get(src).mem(store);
+  f.end();
+  f.get(L_T).set(r0);
+}

@@ -1,0 +1,380 @@
+import type { Insn } from '../../isa/insn.js';
+import { CTRL, FRAME_SIZE, LAYOUT, STACK_END } from '../layout.js';
+import { hasTarget, jumpTarget, plan, type BasicBlock, type Plan } from './cfg.js';
+import { FuncBody, I32, I64, Op } from './encoder.js';
+import { L_BUDGET, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T32, P_FP, regLocal, stackLow, type LowerImports } from './locals.js';
+import { lowerAlu } from './lower-alu.js';
+import { lowerMemory } from './lower-mem.js';
+
+/** Fault kinds the generated code reports through the `fault` import; runtime.ts turns them into VmFaults. */
+export const FaultKind = {
+  BUDGET: 0,
+  CALL_DEPTH: 1,
+  FELL_OFF: 2,
+  LDDW_TAIL: 3,
+} as const;
+
+/** What the lowering needs about the program besides its instructions. */
+export interface LowerProgram {
+  insns: readonly Insn[];
+  /** lddw value at `pc` after resolving pseudo sources, as an unsigned 64-bit bigint. */
+  lddwValue(pc: number): bigint;
+  /** Basic block starting at each leader pc. */
+  blockAt: ReadonlyMap<number, BasicBlock>;
+  /** 1 at the second slot of each lddw. */
+  lddwTail: Uint8Array;
+}
+
+/** The basic blocks reachable from `entry` by jumps and fall-through, in program order. */
+export function functionBlocks(prog: LowerProgram, entry: number): BasicBlock[] {
+  const seen = new Set<number>();
+  const work = [entry];
+  while (work.length > 0) {
+    const pc = work.pop()!;
+    if (seen.has(pc)) continue;
+    const bb = prog.blockAt.get(pc);
+    if (!bb) continue;
+    seen.add(pc);
+    if (prog.lddwTail[pc]) continue;
+    const last = lastPc(prog.insns, bb);
+    const insn = prog.insns[last]!;
+    if (hasTarget(insn)) work.push(jumpTarget(insn, last));
+    if (!endsFlow(insn)) work.push(fallPc(prog.insns, bb));
+  }
+  return [...seen].sort((a, b) => a - b).map((pc) => prog.blockAt.get(pc)!);
+}
+
+/** The pc of a block's last instruction (the first slot of a trailing lddw). */
+function lastPc(insns: readonly Insn[], bb: BasicBlock): number {
+  let pc = bb.start;
+  let last = pc;
+  while (pc < bb.end) {
+    last = pc;
+    pc += insns[pc]!.opcode === 0x18 ? 2 : 1;
+  }
+  return last;
+}
+
+/** Where control goes when it runs off the end of `bb` (past a trailing lddw's second slot). */
+function fallPc(insns: readonly Insn[], bb: BasicBlock): number {
+  const last = lastPc(insns, bb);
+  return last + (insns[last]!.opcode === 0x18 ? 2 : 1);
+}
+
+/** Whether control never falls through `insn` (exit, ja, gotol). */
+function endsFlow(insn: Insn): boolean {
+  return insn.opcode === 0x95 || insn.opcode === 0x05 || insn.opcode === 0x06;
+}
+
+/** A branch's destination in the current control stack: a depth, or a back edge through dispatch. */
+type Dest = { depth: number; back: boolean; index: number };
+
+/**
+ * Lowers one BPF function (the blocks reachable from `entry`) to a WebAssembly function
+ * `(r1..r5 i64, fp i32) → r0 i64`. Instruction budget: each straight-line segment (a block, split
+ * after every call) is charged on entry, and the remainder is checked before every call, at every
+ * back edge and at exit, so a run faults with `vm/budget-exceeded` exactly when it executes more
+ * instructions than its budget (the interpreter agrees; the fault's pc may differ, see runtime.ts).
+ */
+export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: number): FuncBody {
+  const insns = prog.insns;
+  const blocks = functionBlocks(prog, entry);
+  const index = new Map<number, number>();
+  blocks.forEach((bb, i) => index.set(bb.start, i));
+  const edges: [number, number][] = [];
+  blocks.forEach((bb, i) => {
+    if (prog.lddwTail[bb.start]) return;
+    const last = lastPc(insns, bb);
+    const insn = insns[last]!;
+    if (hasTarget(insn)) edges.push([i, index.get(jumpTarget(insn, last))!]);
+    if (!endsFlow(insn)) {
+      const next = index.get(fallPc(insns, bb));
+      if (next !== undefined && next !== i + 1) edges.push([i, next]);
+    }
+  });
+  const layout: Plan = plan(blocks.length, edges);
+  const f = new FuncBody(6);
+  for (let i = 0; i < 6; i++) f.local(I64); // r0, r6..r9, r10
+  f.local(I64); // addr
+  f.local(I64); // d
+  f.local(I64); // plo
+  f.local(I64); // plen
+  f.local(I64); // t
+  f.local(I64); // t2
+  f.local(I32); // budget
+  f.local(I32); // state
+  f.local(I32); // t32
+  f.local(I64); // slo: this frame's start, the lowest live stack address
+  f.local(I64); // slim: STACK_END - slo
+
+  // Prologue.
+  f.get(P_FP).op(Op.i64_extend_i32_u).tee(L_R10).i64(FRAME_SIZE).op(Op.i64_sub).tee(L_SLO);
+  f.i64(STACK_END).op(Op.i64_sub).set(L_SLIM);
+  f.i64(0).get(L_SLIM).op(Op.i64_sub).set(L_SLIM);
+  f.gget(imports.budget).set(L_BUDGET);
+  reloadPacket(f);
+
+  const n = blocks.length;
+  // Structured: a stack of open constructs. Dispatch: blocks $b(n-1)..$b0 inside one loop.
+  const stack: { kind: 'block' | 'loop'; pos: number }[] = [];
+  let extra = 0; // constructs opened inside the current instruction (if/else), added to depths
+  let cur = 0;
+  const dest = (t: number): Dest => {
+    if (layout.kind === 'dispatch') {
+      if (t > cur) return { depth: t - (cur + 1) + extra, back: false, index: t };
+      return { depth: n - 1 - cur + extra, back: true, index: t };
+    }
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const c = stack[i]!;
+      if (t > cur ? c.kind === 'block' && c.pos === t : c.kind === 'loop' && c.pos === t) {
+        return { depth: stack.length - 1 - i + extra, back: t <= cur, index: t };
+      }
+    }
+    throw new RangeError(`wasm lowering: no construct for a branch to block ${t}`);
+  };
+
+  let openAt: Map<number, { kind: 'block' | 'loop'; pos: number }[]> | undefined;
+  let closeAt: Map<number, number> | undefined;
+  if (layout.kind === 'structured') {
+    openAt = new Map();
+    closeAt = new Map();
+    for (const c of layout.constructs) {
+      const list = openAt.get(c.start) ?? [];
+      list.push({ kind: c.kind, pos: c.kind === 'loop' ? c.start : c.end });
+      openAt.set(c.start, list);
+      closeAt.set(c.end, (closeAt.get(c.end) ?? 0) + 1);
+    }
+  } else {
+    f.loop();
+    for (let i = n - 1; i >= 0; i--) f.block();
+    f.get(L_STATE).brTable(Array.from({ length: n }, (_, i) => i), n - 1);
+  }
+
+  const checkBudget = (pc: number): void => {
+    f.get(L_BUDGET).i32(0).op(Op.i32_lt_s).if();
+    f.i32(FaultKind.BUDGET).i32(pc).call(imports.fault).op(Op.unreachable);
+    f.end();
+  };
+  /** Emits a jump to block `t`; inside an `if`, the caller has already counted it in `extra`. */
+  const jump = (t: number, pc: number): void => {
+    const d = dest(t);
+    if (d.back) {
+      checkBudget(pc);
+      if (layout.kind === 'dispatch') f.i32(d.index).set(L_STATE);
+    }
+    f.br(d.depth);
+  };
+
+  for (cur = 0; cur < n; cur++) {
+    const bb = blocks[cur]!;
+    if (layout.kind === 'structured') {
+      for (let k = closeAt!.get(cur) ?? 0; k > 0; k--) {
+        stack.pop();
+        f.end();
+      }
+      for (const c of openAt!.get(cur) ?? []) {
+        stack.push(c);
+        if (c.kind === 'loop') f.loop();
+        else f.block();
+      }
+    } else if (cur > 0) {
+      f.end(); // closes $b(cur): its code follows
+    }
+    if (cur === 0 && layout.kind === 'dispatch') f.end();
+    // Fall-through into a block that is not the next in program order (reachability may skip blocks).
+    let segment = true;
+    for (let pc = bb.start; pc < bb.end; pc++) {
+      const insn = insns[pc]!;
+      if (segment) {
+        const count = segmentLength(insns, pc, bb.end);
+        f.get(L_BUDGET).i32(count).op(Op.i32_sub).set(L_BUDGET);
+        segment = false;
+      }
+      const cls = insn.opcode & 7;
+      if (prog.lddwTail[pc]) {
+        f.i32(FaultKind.LDDW_TAIL).i32(pc).call(imports.fault).op(Op.unreachable);
+        break;
+      }
+      if (cls === 5 || cls === 6) {
+        const op = insn.opcode & 0xf0;
+        if (op === 0x80) {
+          lowerCall(f, imports, insn, pc);
+          segment = true;
+          if (insn.opcode === 0x85 && insn.src === 0 && insn.imm === 12) {
+            // A taken tail call ends this function with the tail-called program's r0.
+            f.if();
+            f.get(L_BUDGET).gset(imports.budget);
+            f.gget(imports.tailR0).op(Op.return);
+            f.end();
+          }
+          continue;
+        }
+        if (op === 0x90) {
+          checkBudget(pc);
+          f.get(L_BUDGET).gset(imports.budget);
+          f.get(L_R0).op(Op.return);
+          continue;
+        }
+        const t = index.get(jumpTarget(insn, pc))!;
+        if (op === 0x00) {
+          jump(t, pc);
+          continue;
+        }
+        condition(f, insn);
+        const d = dest(t);
+        if (d.back) {
+          f.if();
+          extra++;
+          jump(t, pc);
+          extra--;
+          f.end();
+        } else {
+          f.brIf(d.depth);
+        }
+        continue;
+      }
+      if (insn.opcode === 0x18) {
+        f.i64(prog.lddwValue(pc)).set(regLocal(insn.dst));
+        pc++;
+        continue;
+      }
+      if (cls === 4 || cls === 7) {
+        lowerAlu(f, insn);
+        continue;
+      }
+      lowerMemory(f, imports, insn, pc, (d) => (extra += d));
+    }
+    // A block whose successor in program order is not next in this function's layout.
+    const lastInsn = insns[lastPc(insns, bb)]!;
+    if (!endsFlow(lastInsn) && !prog.lddwTail[bb.start]) {
+      const fall = fallPc(insns, bb);
+      const next = index.get(fall);
+      if (next === undefined) {
+        f.i32(FaultKind.FELL_OFF).i32(fall).call(imports.fault).op(Op.unreachable);
+      } else if (next !== cur + 1) {
+        jump(next, bb.end);
+      }
+    }
+  }
+  if (layout.kind === 'structured') {
+    while (stack.length > 0) {
+      stack.pop();
+      f.end();
+    }
+  } else {
+    f.end(); // the dispatch loop
+  }
+  f.op(Op.unreachable);
+  return f;
+}
+
+/** Instructions from `pc` to the end of its segment: the block's end or just after the next call. */
+function segmentLength(insns: readonly Insn[], pc: number, end: number): number {
+  let count = 0;
+  while (pc < end) {
+    const insn = insns[pc]!;
+    count++;
+    if ((insn.opcode & 0xf7) === 0x85) break;
+    pc += insn.opcode === 0x18 ? 2 : 1;
+  }
+  return count;
+}
+
+/** Re-reads the packet bounds from the control block (helpers may move them). */
+function reloadPacket(f: FuncBody): void {
+  f.i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.PKT_START).set(L_PLO);
+  f.i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.PKT_END).get(L_PLO).op(Op.i64_sub).set(L_PLEN);
+}
+
+/**
+ * A call: the budget is checked and flushed to its global first (helpers see and may change it
+ * through RunEnv.budget, callbacks and tail calls spend it), and reloaded after, with the packet
+ * bounds, which helpers may move.
+ */
+function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): void {
+  f.get(L_BUDGET).i32(0).op(Op.i32_lt_s).if();
+  f.i32(FaultKind.BUDGET).i32(pc).call(imports.fault).op(Op.unreachable);
+  f.end();
+  f.get(L_BUDGET).gset(imports.budget);
+  const head = (): void => {
+    f.i32(pc);
+    stackLow(f);
+    f.get(L_BUDGET);
+  };
+  const args = (): void => {
+    for (let r = 1; r <= 5; r++) f.get(regLocal(r));
+  };
+  let tail = false;
+  if (insn.opcode === 0x8d) {
+    head();
+    f.get(regLocal(insn.dst));
+    args();
+    f.call(imports.callx).set(L_R0);
+  } else if (insn.src === 1) {
+    // BPF-to-BPF call: a new 512-byte frame below this one; depth 8 is the limit.
+    f.get(P_FP).i32(2 * FRAME_SIZE).op(Op.i32_sub).i32(LAYOUT.STACK).op(Op.i32_lt_s).if();
+    f.i32(FaultKind.CALL_DEPTH).i32(pc).call(imports.fault).op(Op.unreachable);
+    f.end();
+    args();
+    stackLow(f);
+    f.call(imports.funcAt(pc + insn.imm + 1)).set(L_R0);
+  } else if (insn.src === 2) {
+    f.i32(pc);
+    stackLow(f);
+    f.i32(insn.imm);
+    args();
+    f.call(imports.kfunc).set(L_R0);
+  } else if (insn.imm === 12) {
+    head();
+    args();
+    f.call(imports.tailCall).set(L_T32);
+    tail = true;
+  } else {
+    // Arguments that all fit in 32 bits (pointers, sizes, flags) take the BigInt-free import.
+    f.get(regLocal(1));
+    for (let r = 2; r <= 5; r++) f.get(regLocal(r)).op(Op.i64_or);
+    f.i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).if(I64);
+    head();
+    for (let r = 1; r <= 5; r++) f.get(regLocal(r)).op(Op.i32_wrap_i64);
+    f.call(imports.fastHelper(insn.imm));
+    f.op(Op.else);
+    head();
+    args();
+    f.call(imports.helper(insn.imm));
+    f.end().set(L_R0);
+  }
+  f.gget(imports.budget).set(L_BUDGET);
+  reloadPacket(f);
+  // bpf_tail_call leaves its "taken" flag for the caller's `if`.
+  if (tail) f.get(L_T32);
+}
+
+const CMP32: Record<number, number> = {
+  0x10: Op.i32_eq, 0x20: Op.i32_gt_u, 0x30: Op.i32_ge_u, 0x50: Op.i32_ne, 0x60: Op.i32_gt_s,
+  0x70: Op.i32_ge_s, 0xa0: Op.i32_lt_u, 0xb0: Op.i32_le_u, 0xc0: Op.i32_lt_s, 0xd0: Op.i32_le_s,
+};
+const CMP64: Record<number, number> = {
+  0x10: Op.i64_eq, 0x20: Op.i64_gt_u, 0x30: Op.i64_ge_u, 0x50: Op.i64_ne, 0x60: Op.i64_gt_s,
+  0x70: Op.i64_ge_s, 0xa0: Op.i64_lt_u, 0xb0: Op.i64_le_u, 0xc0: Op.i64_lt_s, 0xd0: Op.i64_le_s,
+};
+
+/** Pushes the i32 condition of a conditional jump (RFC 9669 §4.3). */
+function condition(f: FuncBody, insn: Insn): void {
+  const is32 = (insn.opcode & 7) === 6;
+  const op = insn.opcode & 0xf0;
+  const x = (insn.opcode & 8) !== 0;
+  f.get(regLocal(insn.dst));
+  if (is32) f.op(Op.i32_wrap_i64);
+  if (x) {
+    f.get(regLocal(insn.src));
+    if (is32) f.op(Op.i32_wrap_i64);
+  } else if (is32) f.i32(insn.imm);
+  else f.i64(insn.imm);
+  if (op === 0x40) {
+    if (is32) f.op(Op.i32_and);
+    else f.op(Op.i64_and).i64(0).op(Op.i64_ne);
+    return;
+  }
+  f.op(is32 ? CMP32[op]! : CMP64[op]!);
+}
+

@@ -1,0 +1,296 @@
+import { SimError, VmFault } from '../../internal/errors.js';
+import type { ProgramSpec } from '../../loader/spec.js';
+import { BPF_MAP_TYPE, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from '../../uapi/bpf.js';
+import { helperName } from '../../uapi/helper-names.js';
+import type { CallbackFn, Executable, HelperDef, HelperRegistry, MachineShape, RunEnv } from '../env.js';
+import { CTRL, FRAME_SIZE, LAYOUT, STACK_END, funcPcOf, mapIndexOf } from '../layout.js';
+import type { VmMemory } from '../memory.js';
+import { ctxBit } from './lower-mem.js';
+import type { CompiledProgram } from './compiler.js';
+import { FaultKind } from './lower.js';
+
+/** Largest budget the generated code counts in its i32 global; larger budgets are spent in slices of this. */
+const MAX_SLICE = 0x7fff_ffff;
+
+/** What a prog array offers bpf_tail_call (src/maps' ProgArray; the interpreter reads the same). */
+interface ProgArrayLike {
+  programAt(index: number): number | undefined;
+}
+
+/** Exports of an instantiated program module (see compiler.ts). */
+interface ProgramExports {
+  run(r1lo: number, r1hi: number, r2lo: number, r2hi: number): bigint;
+  budget: { value: number };
+  tailR0: { value: bigint };
+  [entry: `f${number}`]: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: number) => bigint;
+}
+
+const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
+/**
+ * A program compiled to WebAssembly and instantiated against one machine's memory, maps and
+ * helpers. Runs have the interpreter's semantics (src/vm/interpreter.ts): r1 = ctx, r2 as given,
+ * r10 = the top of frame 0, other registers 0; helper calls set `env.pc` and leave r1–r5 as they
+ * were; BPF-to-BPF calls take a new 512-byte frame below the caller's, to MAX_CALL_FRAMES deep;
+ * bpf_tail_call runs the target in the caller's frame and returns its r0 from the calling
+ * function, as the kernel does. Runs are not re-entrant (one at a time per executable), except
+ * through callbacks and tail calls, which nest.
+ *
+ * Budget rule, agreed with the interpreter: a run faults with `vm/budget-exceeded` exactly when
+ * it executes more instructions than `env.budget` (lddw counts once). The interpreter counts
+ * each instruction and faults on the first one past the budget; this engine charges each
+ * straight-line segment on entry and checks at back edges, calls and exit, so when a run
+ * faults it may report a later pc than the interpreter (within the same loop iteration or
+ * straight-line stretch), and a fault of another kind that the interpreter would never have
+ * reached can show up first. Runs that stay within the budget agree bit for bit.
+ */
+export class WasmExecutable implements Executable {
+  private readonly exports: ProgramExports;
+  private readonly defs: (HelperDef | undefined)[];
+  private registry: HelperRegistry;
+  private env!: RunEnv;
+  /** Frame start of the function that called the helper running now: a callback's frame goes below it. */
+  private callerLow = STACK_END - FRAME_SIZE;
+  /** The budget the outermost run started with, for fault messages. */
+  private budgetTotal = 0;
+
+  constructor(
+    readonly program: ProgramSpec,
+    readonly compiled: CompiledProgram,
+    machine: MachineShape,
+  ) {
+    this.registry = machine.helpers;
+    this.defs = compiled.helperIds.map((id) => machine.helpers.get(id));
+    const imports: Record<string, WebAssembly.ImportValue> = {
+      mem: machine.mem.memory,
+      memCheck: this.memCheck,
+      fault: this.fault,
+      callx: this.callx,
+      tail: this.tail,
+      kfunc: (pc: number, _sl: number, btfId: number): bigint => {
+        throw new VmFault('vm/kfunc-unsupported', `insn ${pc}: kfunc calls are not supported (btf id ${btfId})`, pc);
+      },
+    };
+    compiled.helperIds.forEach((id, i) => {
+      imports[`h${id}`] = this.helperImport(id, i);
+      imports[`hf${id}`] = this.fastHelperImport(id, i);
+    });
+    const instance = new WebAssembly.Instance(compiled.module, { env: imports });
+    this.exports = instance.exports as unknown as ProgramExports;
+  }
+
+  /**
+   * Runs the program with r1 = `ctxAddr` (and r2 = `r2`) and returns r0 as an unsigned 64-bit
+   * bigint. Consumes `env.budget` and counts tail calls in `env.tailCalls`; faults throw VmFault.
+   */
+  run(env: RunEnv, ctxAddr: number, r2 = 0): bigint {
+    checkArg(1, ctxAddr);
+    checkArg(2, r2);
+    const mem = env.mem;
+    this.enter(env);
+    syncCtxRules(mem);
+    const budget = env.budget;
+    this.budgetTotal = budget;
+    const prevCallback = env.callback;
+    env.callback = this.callback;
+    mem.stackLow = STACK_END - FRAME_SIZE;
+    const slice = Math.min(Math.max(budget, 0), MAX_SLICE);
+    const g = this.exports.budget;
+    g.value = slice;
+    try {
+      const r0 = this.exports.run(ctxAddr >>> 0, Math.floor(ctxAddr / 0x1_0000_0000) >>> 0, r2 >>> 0, Math.floor(r2 / 0x1_0000_0000) >>> 0);
+      return u64(r0);
+    } finally {
+      env.budget = Math.max(0, budget - (slice - g.value));
+      env.callback = prevCallback;
+      mem.stackLow = STACK_END - FRAME_SIZE;
+    }
+  }
+
+  /** Runs this program's entry in an existing frame (a tail call from another program of the machine). */
+  runInFrame(env: RunEnv, fp: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, budget: number): { r0: bigint; budget: number } {
+    const prevEnv = this.env;
+    this.enter(env);
+    const g = this.exports.budget;
+    const saved = g.value;
+    g.value = budget;
+    try {
+      const r0 = this.exports.f0(r1, r2, r3, r4, r5, fp);
+      return { r0, budget: g.value };
+    } catch (err) {
+      if (err instanceof VmFault && !err.message.includes('tail-called program')) throw err.withContext(`tail-called program '${this.program.name}'`);
+      throw err;
+    } finally {
+      g.value = saved;
+      if (prevEnv) this.enter(prevEnv);
+    }
+  }
+
+  private enter(env: RunEnv): void {
+    this.env = env;
+    if (env.helpers !== this.registry) {
+      this.registry = env.helpers;
+      this.compiled.helperIds.forEach((id, i) => (this.defs[i] = env.helpers.get(id)));
+    }
+  }
+
+  private helperImport(id: number, index: number) {
+    return (pc: number, sl: number, budget: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
+      const env = this.env;
+      const def = this.defs[index];
+      if (def === undefined) throw new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
+      env.pc = pc;
+      env.budget = budget;
+      env.mem.stackLow = sl;
+      this.callerLow = sl;
+      const r0 = def.fn(env, u64(r1), u64(r2), u64(r3), u64(r4), u64(r5));
+      if (env.budget !== budget) this.exports.budget.value = Math.min(Math.max(env.budget, -1), MAX_SLICE);
+      return r0;
+    };
+  }
+
+  /** The import for calls whose arguments all fit in 32 bits: HelperDef.fast when the helper has one. */
+  private fastHelperImport(id: number, index: number) {
+    return (pc: number, sl: number, budget: number, r1: number, r2: number, r3: number, r4: number, r5: number): bigint => {
+      const env = this.env;
+      const def = this.defs[index];
+      if (def === undefined) throw new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
+      env.pc = pc;
+      env.budget = budget;
+      env.mem.stackLow = sl;
+      this.callerLow = sl;
+      const r0 =
+        def.fast !== undefined
+          ? BigInt(def.fast(env, r1 >>> 0, r2 >>> 0, r3 >>> 0, r4 >>> 0, r5 >>> 0))
+          : def.fn(env, BigInt(r1 >>> 0), BigInt(r2 >>> 0), BigInt(r3 >>> 0), BigInt(r4 >>> 0), BigInt(r5 >>> 0));
+      if (env.budget !== budget) this.exports.budget.value = Math.min(Math.max(env.budget, -1), MAX_SLICE);
+      return r0;
+    };
+  }
+
+  private readonly callx = (pc: number, sl: number, budget: number, reg: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
+    const env = this.env;
+    const id = Number(BigInt.asUintN(32, reg));
+    const def = env.helpers.get(id);
+    if (def === undefined) throw new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
+    env.pc = pc;
+    env.budget = budget;
+    env.mem.stackLow = sl;
+    this.callerLow = sl;
+    const r0 = def.fn(env, u64(r1), u64(r2), u64(r3), u64(r4), u64(r5));
+    if (env.budget !== budget) this.exports.budget.value = Math.min(Math.max(env.budget, -1), MAX_SLICE);
+    return r0;
+  };
+
+  /** The slow path of the inline bounds check: VmMemory.check with this frame as the lowest live one. */
+  private readonly memCheck = (lo: number, hi: number, size: number, write: number, pc: number, sl: number): void => {
+    const mem = this.env.mem;
+    mem.stackLow = sl;
+    if (hi !== 0) {
+      const full = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+      throw new VmFault(
+        'vm/out-of-bounds',
+        `insn ${pc}: invalid ${write ? 'write' : 'read'} of ${size} bytes at 0x${full.toString(16)}: outside the 32-bit address space`,
+        pc,
+        { addr: Number(full), size, region: 'none' },
+      );
+    }
+    mem.check(lo >>> 0, size, write !== 0, pc);
+  };
+
+  private readonly fault = (kind: number, pc: number): void => {
+    switch (kind) {
+      case FaultKind.BUDGET:
+        // The generated code faults with its remainder below zero, not yet written back.
+        this.exports.budget.value = -1;
+        throw new VmFault('vm/budget-exceeded', `insn ${pc}: instruction budget of ${this.budgetTotal} exhausted`, pc);
+      case FaultKind.CALL_DEPTH:
+        throw new VmFault('vm/call-depth', `insn ${pc}: call depth exceeds ${MAX_CALL_FRAMES} frames`, pc);
+      case FaultKind.FELL_OFF:
+        throw new VmFault('vm/fell-off', `insn ${pc}: execution ran past the last instruction`, pc);
+      default:
+        throw new VmFault('vm/bad-jump', `insn ${pc}: execution reached the second slot of lddw`, pc);
+    }
+  };
+
+  /**
+   * bpf_tail_call(ctx, map = r2, index = r3) as the interpreter (and the x86-64 JIT) does it: an
+   * index past max_entries, an exhausted MAX_TAIL_CALL_CNT or an empty slot falls through with
+   * r0 as it was, and only a taken call counts; a taken call runs the target in this frame and
+   * its r0 becomes this function's result.
+   */
+  private readonly tail = (pc: number, sl: number, budget: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): number => {
+    const env = this.env;
+    env.pc = pc;
+    const mapIdx = mapIndexOf(u64(r2));
+    const map = mapIdx >= 0 ? env.maps[mapIdx] : undefined;
+    if (!map || map.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) {
+      throw new VmFault('vm/bad-tail-call', `insn ${pc}: bpf_tail_call needs a prog array in r2, got 0x${u64(r2).toString(16)}`, pc);
+    }
+    const index = Number(BigInt.asUintN(32, r3));
+    if (index >= map.spec.maxEntries) return 0;
+    if (env.tailCalls >= MAX_TAIL_CALL_CNT) return 0;
+    const progIndex = (map as unknown as ProgArrayLike).programAt(index);
+    if (progIndex === undefined) return 0;
+    env.tailCalls++;
+    const target = env.programs[progIndex];
+    if (!(target instanceof WasmExecutable)) {
+      throw new VmFault('vm/bad-tail-call', `insn ${pc}: prog array '${map.spec.name}' slot ${index} holds program ${progIndex}, which has no wasm executable`, pc);
+    }
+    const fp = sl + FRAME_SIZE;
+    const out = target.runInFrame(env, fp, r1, r2, r3, r4, r5, budget);
+    env.mem.stackLow = sl;
+    this.exports.budget.value = out.budget;
+    this.exports.tailR0.value = out.r0;
+    return 1;
+  };
+
+  /** RunEnv.callback during a run: the function at `func` in a new frame below the helper's caller. */
+  private readonly callback: CallbackFn = (func, r1, r2, r3, r4, r5) => {
+    const env = this.env;
+    const pc = funcPcOf(func);
+    const entry = pc >= 0 ? this.exports[`f${pc}`] : undefined;
+    if (entry === undefined) {
+      throw new VmFault('vm/bad-callback', `insn ${env.pc}: 0x${func.toString(16)} is not a function of program '${this.program.name}'`, env.pc);
+    }
+    const callerLow = this.callerLow;
+    if (callerLow - FRAME_SIZE < LAYOUT.STACK) throw new VmFault('vm/call-depth', `insn ${env.pc}: call depth exceeds ${MAX_CALL_FRAMES} frames`, env.pc);
+    const g = this.exports.budget;
+    g.value = Math.min(Math.max(env.budget, 0), MAX_SLICE);
+    const before = g.value;
+    try {
+      return u64(entry(r1, r2, r3, r4, r5, callerLow));
+    } finally {
+      env.budget -= before - g.value;
+      this.callerLow = callerLow;
+      env.mem.stackLow = callerLow;
+    }
+  };
+}
+
+const ctxTables = new WeakMap<VmMemory, { rule: VmMemory['ctxRule']; size: number }>();
+
+/**
+ * Writes VmMemory.ctxRule into the control block's WASM_CTX_RULES table that the generated code's
+ * inline context check reads, when the rule or the context size changed since the last run.
+ */
+function syncCtxRules(mem: VmMemory): void {
+  const last = ctxTables.get(mem);
+  if (last && last.rule === mem.ctxRule && last.size === mem.ctxSize) return;
+  const size = Math.min(mem.ctxSize, 256);
+  const table = new Uint8Array(256);
+  for (let off = 0; off < size; off++) {
+    for (const n of [1, 2, 4, 8]) {
+      if (off + n > size) continue;
+      if (mem.ctxRule(off, n, false)) table[off]! |= ctxBit(n, false);
+      if (mem.ctxRule(off, n, true)) table[off]! |= ctxBit(n, true);
+    }
+  }
+  mem.u8.set(table, LAYOUT.CTRL + CTRL.WASM_CTX_RULES);
+  mem.view.setUint32(LAYOUT.CTRL + CTRL.WASM_CTX_SIZE, size, true);
+  ctxTables.set(mem, { rule: mem.ctxRule, size: mem.ctxSize });
+}
+
+function checkArg(reg: number, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new SimError('vm/bad-argument', `register r${reg}: expected a non-negative integer, got ${value}`);
+}
