@@ -14,12 +14,16 @@ const M32 = 0x1_0000_0000;
  * on the total: 0 when everything is zero, else 1 + (total - 1) mod (2^32 - 1).
  */
 export function csumPartial(bytes: Uint8Array, seed: number): number {
+  return csumPartialAt(bytes, 0, bytes.length, seed);
+}
+
+/** {@link csumPartial} of the `len` bytes at `off` in `bytes`, read in place (the helpers' path: no view, no copy). */
+export function csumPartialAt(bytes: Uint8Array, off: number, len: number, seed: number): number {
   let total = seed >>> 0;
-  const full = bytes.length & ~3;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < full; i += 4) total += view.getUint32(i, true);
+  const full = off + (len & ~3);
+  for (let i = off; i < full; i += 4) total += (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) >>> 0;
   let tail = 0;
-  for (let i = bytes.length - 1; i >= full; i--) tail = tail * 256 + bytes[i]!;
+  for (let i = off + len - 1; i >= full; i--) tail = tail * 256 + bytes[i]!;
   total += tail;
   return total === 0 ? 0 : ((total - 1) % 0xffff_ffff) + 1;
 }
@@ -80,9 +84,14 @@ export function csumReplaceByDiff(sum: number, diff: number): number {
  * 16 bits with csum_from32to16. Verified against this machine's kernel (test/helpers/csum.test.ts).
  */
 export function bpfCsumDiff(from: Uint8Array, to: Uint8Array, seed: number): number {
+  return bpfCsumDiffAt(from, 0, from.length, to, 0, to.length, seed);
+}
+
+/** {@link bpfCsumDiff} of `fromLen` bytes at `fromOff` in `fromBytes` and `toLen` bytes at `toOff` in `toBytes`, read in place. */
+export function bpfCsumDiffAt(fromBytes: Uint8Array, fromOff: number, fromLen: number, toBytes: Uint8Array, toOff: number, toLen: number, seed: number): number {
   let ret = seed >>> 0;
-  if (from.length && to.length) ret = csumSub(csumPartial(to, ret), csumPartial(from, 0));
-  else if (to.length) ret = csumPartial(to, ret);
-  else if (from.length) ret = ~csumPartial(from, ~ret >>> 0) >>> 0;
+  if (fromLen && toLen) ret = csumSub(csumPartialAt(toBytes, toOff, toLen, ret), csumPartialAt(fromBytes, fromOff, fromLen, 0));
+  else if (toLen) ret = csumPartialAt(toBytes, toOff, toLen, ret);
+  else if (fromLen) ret = ~csumPartialAt(fromBytes, fromOff, fromLen, ~ret >>> 0) >>> 0;
   return csumFrom32To16(ret);
 }

@@ -25,11 +25,34 @@ export const mapLookupElemFast: FastHelperFn = (env, r1, r2) => {
   if (map === undefined || len === 0) return Number(mapLookupElem(env, BigInt(r1), BigInt(r2), 0n, 0n, 0n));
   const mem = env.mem;
   if (r2 < mem.stackLow || r2 + len > STACK_END) mem.check(r2, len, false, env.pc);
+  // Hashed and compared in place: no view of the key is made.
+  if (map.lookupAt !== undefined) return map.lookupAt(mem.u8, r2, env.cpu);
   return map.lookup(mem.u8.subarray(r2, r2 + len), env.cpu);
 };
 
-/** BigInt-free forms of helpers, for HelperDef.fast. */
-export const FAST_FORMS: ReadonlyMap<HelperFn, FastHelperFn> = new Map([[mapLookupElem, mapLookupElemFast]]);
+/** bpf_map_update_elem with 32-bit arguments (HelperDef.fast): {@link mapUpdateElem} without BigInt. */
+export const mapUpdateElemFast: FastHelperFn = (env, r1, r2, r3, r4) => {
+  const map = env.maps[mapIndexOf(r1)];
+  if (map === undefined) return Number(BigInt.asIntN(64, mapUpdateElem(env, BigInt(r1), BigInt(r2), BigInt(r3), BigInt(r4), 0n)));
+  const key = keyCopy(env, r2, map.spec.keySize);
+  const value = keyCopy(env, r3, map.spec.valueSize);
+  return map.update(key, value, r4, env.cpu);
+};
+
+/** bpf_map_delete_elem with 32-bit arguments (HelperDef.fast): {@link mapDeleteElem} without BigInt. */
+export const mapDeleteElemFast: FastHelperFn = (env, r1, r2) => {
+  const map = env.maps[mapIndexOf(r1)];
+  if (map === undefined) return Number(BigInt.asIntN(64, mapDeleteElem(env, BigInt(r1), BigInt(r2), 0n, 0n, 0n)));
+  return map.delete(keyCopy(env, r2, map.spec.keySize));
+};
+
+/** A copy of `len` bytes at `addr` after memAt's check (a copy: an insert may grow the VM memory). */
+function keyCopy(env: Parameters<FastHelperFn>[0], addr: number, len: number): Uint8Array {
+  if (len === 0) return new Uint8Array(0);
+  const mem = env.mem;
+  if (addr < mem.stackLow || addr + len > STACK_END) mem.check(addr, len, false, env.pc);
+  return mem.u8.slice(addr, addr + len);
+}
 
 /** bpf_map_update_elem(map, key, value, flags): 0 or a negative errno. */
 export const mapUpdateElem: HelperFn = (env, r1, r2, r3, r4) => {
@@ -50,3 +73,10 @@ export const mapDeleteElem: HelperFn = (env, r1, r2) => {
   const rc = map.delete(key);
   return rc < 0 ? errno(-rc) : BigInt(rc);
 };
+
+/** BigInt-free forms of helpers, for HelperDef.fast. */
+export const FAST_FORMS: ReadonlyMap<HelperFn, FastHelperFn> = new Map([
+  [mapLookupElem, mapLookupElemFast],
+  [mapUpdateElem, mapUpdateElemFast],
+  [mapDeleteElem, mapDeleteElemFast],
+]);

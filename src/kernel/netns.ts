@@ -29,7 +29,8 @@ function family(addr: string): '-4' | '-6' {
 
 /**
  * The commands that build `fib`, in order: loopback up, each interface as a veth pair with its
- * ifindex, MAC, MTU and addresses, both ends up, then routes and permanent neighbours. Forwarding
+ * ifindex, MAC, MTU and addresses, both ends up, then routes (with their RTN_* type) and permanent
+ * neighbours. Forwarding
  * is set separately (sysctl files), after the interfaces exist so per-device settings follow.
  * Throws KernelError `kernel/bad-fib` when a route or neighbour names an interface the spec lacks.
  */
@@ -59,6 +60,12 @@ export function fibCommands(fib: FibSpec): Command[] {
   };
   for (const r of fib.routes ?? []) {
     const fam = r.via ? family(r.via) : r.dst === 'default' ? '-4' : family(r.dst);
+    // A blackhole, unreachable or prohibit route has no nexthop: iproute2 takes the type before
+    // the prefix and no device (the contract: it needs no `via` and ignores `dev`).
+    if (r.type !== undefined && r.type !== 'unicast') {
+      cmds.push(['ip', fam, 'route', 'add', r.type, r.dst]);
+      continue;
+    }
     const cmd = ['ip', fam, 'route', 'add', r.dst];
     if (r.via) cmd.push('via', r.via);
     cmd.push('dev', dev(r.dev, `route ${r.dst}`));

@@ -92,6 +92,8 @@ export function isDataSection(sec: ElfSection): boolean {
 export function collectDataMaps(ctx: LoadContext): void {
   for (const sec of ctx.elf.sections) {
     if (!isDataSection(sec) || sec.size === 0) continue;
+    // The file does not bound a .bss size; the kernel refuses an array map value above INT_MAX with E2BIG.
+    if (sec.size > 0x7fff_ffff) throw new LoadError('load/bad-data', `section '${sec.name}': ${sec.size} bytes is more than a map value may hold (2^31 - 1 bytes; the kernel refuses it with E2BIG)`);
     const rodata = sec.name === '.rodata' || sec.name.startsWith('.rodata.');
     const spec: MapSpec = {
       name: sec.name,

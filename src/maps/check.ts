@@ -49,6 +49,13 @@ function invalid(spec: MapSpec, why: string): MapError {
   return new MapError('map/invalid-spec', `${mapLabel(spec)}: ${mapTypeName(spec.type)}: ${why}`);
 }
 
+/** KMALLOC_MAX_SIZE on x86-64 (include/linux/slab.h: 1 << (MAX_PAGE_ORDER + PAGE_SHIFT)), bytes. */
+const KMALLOC_MAX_SIZE = 1 << 22;
+/** sizeof(struct htab_elem) on x86-64 (kernel/bpf/hashtab.c), bytes. */
+const HTAB_ELEM_SIZE = 48;
+/** PCPU_MIN_UNIT_SIZE (include/linux/percpu.h): the largest per-CPU map value, bytes. */
+const PCPU_MIN_UNIT_SIZE = 32 << 10;
+
 const T = BPF_MAP_TYPE;
 const HTAB_FLAGS = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
 const ARRAY_FLAGS = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
@@ -81,6 +88,10 @@ export function checkMapSpec(spec: MapSpec): void {
       if (keySize <= 0) throw invalid(spec, `key size must be > 0, got ${keySize}`);
       if (valueSize <= 0) throw invalid(spec, `value size must be > 0, got ${valueSize}`);
       if (type === T.BPF_MAP_TYPE_HASH_OF_MAPS && valueSize !== 4) throw invalid(spec, `value size must be 4, got ${valueSize}`);
+      // htab_map_alloc_check's -E2BIG limits (checked with bpftool on 6.18).
+      const percpu = type === T.BPF_MAP_TYPE_PERCPU_HASH || type === T.BPF_MAP_TYPE_LRU_PERCPU_HASH;
+      if (percpu && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) throw invalid(spec, `value size must be at most ${PCPU_MIN_UNIT_SIZE} for a per-CPU map, got ${valueSize} (-E2BIG)`);
+      if (keySize + valueSize >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) throw invalid(spec, `key size + value size must be below ${KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE}, got ${keySize + valueSize} (-E2BIG)`);
       if (maxEntries > 2 ** 31) throw invalid(spec, `max_entries must be <= 2^31, got ${maxEntries}`);
       return;
     }
@@ -92,6 +103,9 @@ export function checkMapSpec(spec: MapSpec): void {
       allowed(ARRAY_FLAGS);
       if (keySize !== 4) throw invalid(spec, `key size must be 4, got ${keySize}`);
       if (valueSize <= 0) throw invalid(spec, `value size must be > 0, got ${valueSize}`);
+      // array_map_alloc_check's -E2BIG limits (checked with bpftool on 6.18).
+      if (valueSize > 0x7fff_ffff) throw invalid(spec, `value size must be at most 2^31 - 1, got ${valueSize} (-E2BIG)`);
+      if (type === T.BPF_MAP_TYPE_PERCPU_ARRAY && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) throw invalid(spec, `value size must be at most ${PCPU_MIN_UNIT_SIZE} for a per-CPU map, got ${valueSize} (-E2BIG)`);
       if (type !== T.BPF_MAP_TYPE_ARRAY && (flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)) !== 0) throw invalid(spec, 'BPF_F_MMAPABLE and BPF_F_INNER_MAP need an ARRAY map');
       if (type !== T.BPF_MAP_TYPE_PERF_EVENT_ARRAY && (flags & BPF_F_PRESERVE_ELEMS) !== 0) throw invalid(spec, 'BPF_F_PRESERVE_ELEMS needs a PERF_EVENT_ARRAY map');
       const fd = type === T.BPF_MAP_TYPE_PROG_ARRAY || type === T.BPF_MAP_TYPE_PERF_EVENT_ARRAY || type === T.BPF_MAP_TYPE_ARRAY_OF_MAPS;
@@ -114,6 +128,10 @@ export function checkMapSpec(spec: MapSpec): void {
     default:
       throw new MapError('map/unsupported-type', `${mapLabel(spec)}: map type ${mapTypeName(type)} is not supported`);
   }
+}
+
+function roundUp8(n: number): number {
+  return Math.ceil(n / 8) * 8;
 }
 
 /** Throws `map/bad-key-size` unless `key` has the map's key size. */

@@ -209,13 +209,23 @@ export class Machine {
   repeat(programName: string, packet: Uint8Array, ctx: CtxInput, runs: number, type?: 'xdp' | 'tc'): { outcome: RunOutcome; nsPerRun: number } {
     if (!Number.isSafeInteger(runs) || runs < 1) throw new RangeError(`runs: expected a positive integer, got ${runs}`);
     const run = this.begin(programName, packet, ctx, type);
-    const { env } = run;
+    const { env, executable } = run;
     let r0 = 0n;
     const start = process.hrtime.bigint();
-    for (let i = 0; i < runs; i++) {
-      env.budget = this.budget;
-      env.tailCalls = 0;
-      r0 = this.execute(run);
+    if (executable.runMany !== undefined && runs <= 0x7fff_ffff) {
+      // The engine loops itself, as the kernel's repeat loops in the kernel: one crossing per batch.
+      try {
+        r0 = executable.runMany(env, LAYOUT.CTX, runs, this.budget);
+      } catch (err) {
+        if (err instanceof VmFault && err.source === undefined) err.source = sourceOf(run.program, err.pc);
+        throw err;
+      }
+    } else {
+      for (let i = 0; i < runs; i++) {
+        env.budget = this.budget;
+        env.tailCalls = 0;
+        r0 = this.execute(run);
+      }
     }
     const nsPerRun = Number(process.hrtime.bigint() - start) / runs;
     return { outcome: this.finish(run, r0), nsPerRun };

@@ -60,6 +60,12 @@ export interface Executable {
    * as an unsigned 64-bit bigint. Faults throw VmFault; an exhausted budget throws `vm/budget-exceeded`.
    */
   run(env: RunEnv, ctxAddr: number, r2?: number): bigint;
+  /**
+   * Optional batch form of {@link run}, for BPF_PROG_TEST_RUN's repeat: `runs` runs with r1 =
+   * `ctxAddr`, each as if `env.budget` had been set to `budget` and `env.tailCalls` to 0 before
+   * it, in one call. Returns the last run's r0; `env.budget` is what the last run left.
+   */
+  runMany?(env: RunEnv, ctxAddr: number, runs: number, budget: number): bigint;
 }
 
 /** An execution engine: `interp` (reference) or `wasm` (default, fast). */

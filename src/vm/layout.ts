@@ -38,7 +38,18 @@ export const CTRL = {
    * log2(size) set when a read of that size is allowed there, bit 4 + log2(size) for a write.
    */
   WASM_CTX_RULES: 0x100,
+  /**
+   * The slab table the WebAssembly engine's inline bounds check searches (VmMemory keeps it):
+   * u32 count at WASM_SLABS, then from WASM_SLAB_ENTRIES one 16-byte entry per slab in address
+   * order: u32 base, u32 end, u32 stride, u32 valueSize with bit 31 set when read-only. A count
+   * of 0 with slabs present (more than WASM_SLABS_MAX) sends every slab access to the slow path.
+   */
+  WASM_SLABS: 0x200,
+  WASM_SLAB_ENTRIES: 0x210,
 } as const;
+
+/** Entries the control block's slab table holds (the rest of the 4 KiB control block). */
+export const WASM_SLABS_MAX = (LAYOUT.CTX - LAYOUT.CTRL - CTRL.WASM_SLAB_ENTRIES) / 16;
 
 /** WebAssembly page size, bytes. */
 export const WASM_PAGE = 0x10000;

@@ -1,5 +1,5 @@
-import { VmFault } from '../internal/errors.js';
-import { CTRL, HEAP_LIMIT, LAYOUT, WASM_PAGE } from './layout.js';
+import { SimError, VmFault } from '../internal/errors.js';
+import { CTRL, HEAP_LIMIT, LAYOUT, WASM_PAGE, WASM_SLABS_MAX } from './layout.js';
 
 /** A block of equally sized values (map values, a global data section) in the heap. */
 export interface Slab {
@@ -52,15 +52,20 @@ export class VmMemory {
     this.dataView = new DataView(this.buffer);
   }
 
+  // The views are cached: reading `memory.buffer` is a slow builtin and these getters sit on
+  // every helper's path. Growing the memory detaches the old buffer, which empties the cached
+  // views, so a zero length (never true of a live memory) is the cheap sign to refresh them;
+  // allocSlab, the only place that grows it, refreshes them at once.
+
   /** The whole memory as bytes. Re-read after any allocation: growing the memory replaces it. */
   get u8(): Uint8Array {
-    if (this.memory.buffer !== this.buffer) this.refresh();
+    if (this.bytes.length === 0) this.refresh();
     return this.bytes;
   }
 
   /** The whole memory as a DataView (little-endian reads are the caller's to ask for). */
   get view(): DataView {
-    if (this.memory.buffer !== this.buffer) this.refresh();
+    if (this.bytes.length === 0) this.refresh();
     return this.dataView;
   }
 
@@ -85,20 +90,46 @@ export class VmMemory {
   /**
    * Allocates `count` values of `valueSize` bytes in a new slab and returns it. Values are
    * 8-byte aligned and zeroed. Slabs are never freed: a map keeps its slabs for its lifetime.
+   * Throws SimError `vm/out-of-memory` when the slab does not fit the address space or the host.
    */
   allocSlab(valueSize: number, count: number, name: string, writable = true): Slab {
     const stride = Math.max(8, (valueSize + 7) & ~7);
     const len = stride * count;
     const base = (this.heapTop + 7) & ~7;
     const top = base + len;
-    if (top > HEAP_LIMIT) throw new RangeError(`vm memory: cannot allocate ${len} bytes for ${name}: 4 GiB address space exhausted`);
+    // Sizes come from the object (a map's max_entries and value size), so running out is bad input, not misuse.
+    if (top > HEAP_LIMIT) throw new SimError('vm/out-of-memory', `vm memory: cannot allocate ${len} bytes for ${name}: 4 GiB address space exhausted`);
     const needPages = Math.ceil(top / WASM_PAGE) - this.memory.buffer.byteLength / WASM_PAGE;
-    if (needPages > 0) this.memory.grow(needPages);
+    if (needPages > 0) {
+      try {
+        this.memory.grow(needPages);
+      } catch (err) {
+        throw new SimError('vm/out-of-memory', `vm memory: cannot allocate ${len} bytes for ${name}: ${(err as Error).message}`);
+      }
+    }
+    this.refresh();
     this.heapTop = top;
     const slab: Slab = { base, stride, valueSize, count, writable, name };
     this.slabs.push(slab);
     this.u8.fill(0, base, top);
+    this.publishSlab(slab);
     return slab;
+  }
+
+  /** Appends `slab` (the newest, highest) to the control block's table for the WebAssembly engine (layout.ts WASM_SLABS). */
+  private publishSlab(slab: Slab): void {
+    const v = this.dataView;
+    const n = this.slabs.length;
+    if (n > WASM_SLABS_MAX) {
+      v.setUint32(LAYOUT.CTRL + CTRL.WASM_SLABS, 0, true);
+      return;
+    }
+    const at = LAYOUT.CTRL + CTRL.WASM_SLAB_ENTRIES + (n - 1) * 16;
+    v.setUint32(at, slab.base, true);
+    v.setUint32(at + 4, slab.base + slab.stride * slab.count, true);
+    v.setUint32(at + 8, slab.stride, true);
+    v.setUint32(at + 12, (slab.valueSize | (slab.writable ? 0 : 0x8000_0000)) >>> 0, true);
+    v.setUint32(LAYOUT.CTRL + CTRL.WASM_SLABS, n, true);
   }
 
   /** The slab holding address `addr`, or undefined. */

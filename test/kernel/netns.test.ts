@@ -29,6 +29,16 @@ describe('kernel', () => {
     expect(cmds[cmds.length - 1].join(' ')).toBe(want);
   });
 
+  it.each([
+    { name: 'IPv4 blackhole', have: { dst: '10.66.0.0/16', dev: 2, type: 'blackhole' as const }, want: 'ip -4 route add blackhole 10.66.0.0/16' },
+    { name: 'IPv4 unreachable', have: { dst: '10.67.0.0/16', dev: 9, type: 'unreachable' as const }, want: 'ip -4 route add unreachable 10.67.0.0/16' },
+    { name: 'IPv6 prohibit', have: { dst: 'fd68::/64', dev: 2, type: 'prohibit' as const }, want: 'ip -6 route add prohibit fd68::/64' },
+    { name: 'explicit unicast', have: { dst: '10.9.0.0/16', dev: 2, type: 'unicast' as const }, want: 'ip -4 route add 10.9.0.0/16 dev eth1' },
+  ])('adds a route with its type: $name', ({ have, want }) => {
+    const cmds = fibCommands({ interfaces: [{ ifindex: 2, name: 'eth1', mac: '02:00:00:00:01:01', addrs: [] }], routes: [have] });
+    expect(cmds[cmds.length - 1].join(' ')).toBe(want);
+  });
+
   it('adds permanent neighbours', () => {
     const cmds = fibCommands({ interfaces: [{ ifindex: 2, name: 'eth1', mac: '02:00:00:00:01:01', addrs: [] }], neighbors: [{ ip: '10.1.0.254', mac: '02:00:00:00:01:fe', dev: 2 }] });
     expect(cmds[cmds.length - 1].join(' ')).toBe('ip -4 neigh replace 10.1.0.254 lladdr 02:00:00:00:01:fe dev eth1 nud permanent');

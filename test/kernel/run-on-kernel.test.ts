@@ -34,7 +34,7 @@ describe.runIf(available)('kernel', () => {
     expect(r.retval).toBe(3); // XDP_TX
     expect(r.progType).toBe(6);
     expect(hex(r.packet)).toBe('fd' + hex(UDP).slice(2));
-    expect(r.ctx).toEqual({ ingress_ifindex: 1 });
+    expect(r.ctx).toEqual({ data: 0, ingress_ifindex: 1, rx_queue_index: 0 });
     expect(r.maps.counts).toEqual([{ key: u32(2), values: [u64(6)] }]);
     expect(r.maps['.rodata']).toEqual([{ key: u32(0), values: [bytes('ff')] }]);
     expect(r.maps['.data']).toEqual([{ key: u32(0), values: [u32(41)] }]);
@@ -58,7 +58,7 @@ describe.runIf(available)('kernel', () => {
     });
     expect(hex(r.meta!)).toBe('aabbccdd');
     expect(hex(r.packet)).toBe('fd' + hex(UDP).slice(2));
-    expect(r.ctx).toEqual({ data: 4 });
+    expect(r.ctx).toEqual({ data: 4, ingress_ifindex: 0, rx_queue_index: 0 });
     expect(r.maps.percpu[0].values.every((v) => v.length === 4)).toBe(true);
     // Without ingress_ifindex the kernel runs on loopback's queue: ctx->ingress_ifindex reads 1, three runs.
     expect(r.maps.percpu[0].values[0]).toEqual(u32(10));
@@ -80,7 +80,7 @@ describe.runIf(available)('kernel', () => {
     };
     const plain = await runOnKernel(c);
     expect(plain.retval).toBe(0); // TC_ACT_OK
-    expect(plain.ctx).toEqual({ mark: 0x105, priority: UDP.length, cb: [1, 42, 3, 4, 5] });
+    expect(plain.ctx).toMatchObject({ mark: 0x105, priority: UDP.length, cb: [1, 42, 3, 4, 5], wire_len: UDP.length });
     expect(plain.maps).toEqual({});
     const tail = await runOnKernel({ ...c, maps: { jump: [{ key: u32(0), program: 'tc_shot' }] } });
     expect(tail.retval).toBe(2); // TC_ACT_SHOT

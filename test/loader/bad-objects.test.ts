@@ -67,6 +67,11 @@ describe('loader', () => {
       have: (b, v) => v.setBigUint64(Number(v.getBigUint64(40, true)) + elf.section('xdp')!.index * 64 + 24, BigInt(b.length), true),
       want: 'elf/bad-offset',
     },
+    {
+      name: 'a .bss larger than a map value may be',
+      have: (_b, v) => v.setBigUint64(Number(v.getBigUint64(40, true)) + elf.section('.bss')!.index * 64 + 32, 1n << 40n, true),
+      want: 'load/bad-data',
+    },
     { name: 'a relocation naming a missing symbol', have: (_b, v) => v.setUint32(relOf('xdp').off + 12, 5000, true), want: 'elf/bad-symbol' },
     { name: 'a relocation between instructions', have: (_b, v) => v.setBigUint64(relOf('xdp').off, 3n, true), want: 'load/bad-relocation' },
     { name: 'a relocation past the code', have: (_b, v) => v.setBigUint64(relOf('xdp').off, 1n << 20n, true), want: 'load/bad-relocation' },

@@ -33,6 +33,13 @@ const invalid: { name: string; have: MapSpec; want: string }[] = [
   { name: 'a devmap with 6-byte values', have: mapSpec(T.BPF_MAP_TYPE_DEVMAP, { valueSize: 6 }), want: 'map/invalid-spec' },
   { name: 'a prog array with 8-byte values', have: mapSpec(T.BPF_MAP_TYPE_PROG_ARRAY, { valueSize: 8 }), want: 'map/invalid-spec' },
   { name: 'an array with unknown flags', have: mapSpec(T.BPF_MAP_TYPE_ARRAY, { flags: 1 << 20 }), want: 'map/invalid-spec' },
+  // Also observed on 6.18: "Argument list too long" (E2BIG) for hash key 4194252 value 4,
+  // percpu_hash and percpu_array value 32769, array value 4294967295.
+  { name: 'a hash whose key and value reach KMALLOC_MAX_SIZE', have: mapSpec(T.BPF_MAP_TYPE_HASH, { keySize: 4194252, valueSize: 4 }), want: 'map/invalid-spec' },
+  { name: 'a hash with a 600 MB key', have: mapSpec(T.BPF_MAP_TYPE_HASH, { keySize: 600_000_000 }), want: 'map/invalid-spec' },
+  { name: 'a per-CPU hash with 32769-byte values', have: mapSpec(T.BPF_MAP_TYPE_PERCPU_HASH, { valueSize: 32769 }), want: 'map/invalid-spec' },
+  { name: 'a per-CPU array with 32769-byte values', have: mapSpec(T.BPF_MAP_TYPE_PERCPU_ARRAY, { valueSize: 32769 }), want: 'map/invalid-spec' },
+  { name: 'an array with 2^32 - 1 byte values', have: mapSpec(T.BPF_MAP_TYPE_ARRAY, { valueSize: 0xffff_ffff }), want: 'map/invalid-spec' },
   { name: 'a stack trace map', have: mapSpec(T.BPF_MAP_TYPE_STACK_TRACE), want: 'map/unsupported-type' },
   { name: 'an unknown type', have: mapSpec(99), want: 'map/unsupported-type' },
 ];
@@ -50,6 +57,8 @@ describe('maps', () => {
     it.each([
       { name: 'hash', have: mapSpec(T.BPF_MAP_TYPE_HASH) },
       { name: 'percpu array', have: mapSpec(T.BPF_MAP_TYPE_PERCPU_ARRAY) },
+      { name: 'hash just under KMALLOC_MAX_SIZE', have: mapSpec(T.BPF_MAP_TYPE_HASH, { keySize: 4194251, valueSize: 4, maxEntries: 1 }) },
+      { name: 'percpu hash with 32768-byte values', have: mapSpec(T.BPF_MAP_TYPE_PERCPU_HASH, { valueSize: 32768, maxEntries: 1 }) },
       { name: 'LPM trie', have: mapSpec(T.BPF_MAP_TYPE_LPM_TRIE, { keySize: 8, flags: BPF_F_NO_PREALLOC }) },
       { name: 'devmap hash', have: mapSpec(T.BPF_MAP_TYPE_DEVMAP_HASH, { valueSize: 8 }) },
     ])('accepts a valid $name', ({ have }) => {

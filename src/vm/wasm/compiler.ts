@@ -1,7 +1,7 @@
 import type { ProgramSpec } from '../../loader/spec.js';
-import { LAYOUT, STACK_END, WASM_PAGE } from '../layout.js';
+import { CTRL, LAYOUT, STACK_END, WASM_PAGE } from '../layout.js';
 import { basicBlocks, functionEntries, lddwTails, type BasicBlock } from './cfg.js';
-import { FuncBody, I32, I64, ModuleBuilder, Op } from './encoder.js';
+import { F64, FuncBody, I32, I64, ModuleBuilder, Op } from './encoder.js';
 import type { LowerImports } from './locals.js';
 import { lowerFunction, type LowerProgram } from './lower.js';
 
@@ -14,12 +14,16 @@ export interface CompiledProgram {
   readonly entries: readonly number[];
   /** Size of the module, bytes. */
   readonly size: number;
+  /** Whether the program has bpf_tail_call instructions (its `repeat` export then calls `env.reset` before each run). */
+  readonly tailCalls: boolean;
 }
 
 /**
  * Translates `spec` into a WebAssembly module: every BPF function (the program at pc 0 and each
  * BPF-to-BPF call target) becomes a function `(r1..r5 i64, fp i32) → r0 i64` exported as
- * `f<pc>`, and `run(r1lo, r1hi, r2lo, r2hi) → r0` calls the program in frame 0. Memory, helpers
+ * `f<pc>`, `run(r1lo, r1hi, r2lo, r2hi) → r0` calls the program in frame 0 and
+ * `repeat(r1lo, r1hi, runs, budget) → r0` calls it `runs` times (runs >= 1), each run starting
+ * with `budget` in the budget global, and returns the last r0. Memory, helpers
  * and the slow paths are imports (see runtime.ts); `budget` (i32) and `tailR0` (i64) are
  * exported mutable globals. `lddwValue(pc)` gives each lddw's resolved value (map handles and
  * value addresses are machine-specific, so they are constants of this module).
@@ -32,9 +36,11 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   const prog: LowerProgram = { insns, lddwValue, blockAt, lddwTail: lddwTails(insns) };
 
   const helperIds: number[] = [];
+  let tailCalls = false;
   for (let pc = 0; pc < insns.length; pc++) {
     const insn = insns[pc]!;
     if (insn.opcode === 0x85 && insn.src === 0 && insn.imm !== 12 && !helperIds.includes(insn.imm)) helperIds.push(insn.imm);
+    if (insn.opcode === 0x85 && insn.src === 0 && insn.imm === 12) tailCalls = true;
     if (insn.opcode === 0x18) pc++;
   }
 
@@ -45,20 +51,25 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   const callx = m.importFunc('env', 'callx', [I32, I32, I32, I64, I64, I64, I64, I64, I64], [I64]);
   const tailCall = m.importFunc('env', 'tail', [I32, I32, I32, I64, I64, I64, I64, I64], [I32]);
   const kfunc = m.importFunc('env', 'kfunc', [I32, I32, I32, I64, I64, I64, I64, I64], [I64]);
+  const reset = m.importFunc('env', 'reset', [], []);
   const helperIndex = new Map<number, number>();
   const fastIndex = new Map<number, number>();
   for (const id of helperIds) {
     helperIndex.set(id, m.importFunc('env', `h${id}`, [I32, I32, I32, I64, I64, I64, I64, I64], [I64]));
-    fastIndex.set(id, m.importFunc('env', `hf${id}`, [I32, I32, I32, I32, I32, I32, I32, I32], [I64]));
+    fastIndex.set(id, m.importFunc('env', `hf${id}`, [I32, I32, I32, I32, I32, I32, I32, I32], [F64]));
   }
   const budget = m.global(I32, true, 0);
   const tailR0 = m.global(I64, true, 0n);
   m.exportGlobal('budget', budget);
+  const bigR0 = m.global(I64, true, 0n);
   m.exportGlobal('tailR0', tailR0);
+  m.exportGlobal('bigR0', bigR0);
 
   const funcIndex = new Map<number, number>();
   for (const pc of entries) funcIndex.set(pc, m.declare([I64, I64, I64, I64, I64, I32], [I64]));
   const runIndex = m.declare([I32, I32, I32, I32], [I64]);
+  const repeatIndex = m.declare([I32, I32, I32, I32], [I64]);
+  const slabOk = m.declare([I64, I32, I32], [I32]);
   const imports: LowerImports = {
     memCheck,
     fault,
@@ -67,6 +78,8 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
     kfunc,
     budget,
     tailR0,
+    bigR0,
+    slabOk,
     helper: (id) => helperIndex.get(id)!,
     fastHelper: (id) => fastIndex.get(id)!,
     funcAt: (pc) => funcIndex.get(pc)!,
@@ -78,8 +91,74 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   }
   m.define(runIndex, runWrapper(funcIndex.get(0)!));
   m.exportFunc('run', runIndex);
+  m.define(repeatIndex, repeatWrapper(funcIndex.get(0)!, budget, tailCalls ? reset : -1));
+  m.exportFunc('repeat', repeatIndex);
+  m.define(slabOk, slabCheck());
   const bytes = m.encode();
-  return { module: new WebAssembly.Module(bytes), helperIds, entries, size: bytes.length };
+  return { module: new WebAssembly.Module(bytes), helperIds, entries, size: bytes.length, tailCalls };
+}
+
+/**
+ * `repeat(r1lo, r1hi, runs, budget)`: BPF_PROG_TEST_RUN's repeat loop without leaving wasm, the
+ * program in frame 0 `runs` times with r1 from its halves and r2–r5 zero, each run starting with
+ * `budget` instructions (and, with `reset` >= 0, after a call that clears the tail call count).
+ */
+function repeatWrapper(main: number, budget: number, reset: number): FuncBody {
+  const f = new FuncBody(4);
+  const r1 = f.local(I64);
+  const r0 = f.local(I64);
+  f.get(1).op(Op.i64_extend_i32_u).i64(32).op(Op.i64_shl).get(0).op(Op.i64_extend_i32_u).op(Op.i64_or).set(r1);
+  f.loop();
+  if (reset >= 0) f.call(reset);
+  f.get(3).gset(budget);
+  f.get(r1).i64(0).i64(0).i64(0).i64(0).i32(STACK_END).call(main).set(r0);
+  f.get(2).i32(1).op(Op.i32_sub).tee(2).brIf(0);
+  f.end();
+  f.get(r0);
+  return f;
+}
+
+/**
+ * `slabOk(addr, size, write)`: VmMemory.check's slab case without leaving wasm, a binary search
+ * of the control block's slab table (layout.ts WASM_SLABS). 1 when `size` bytes at `addr` lie
+ * inside one value of a slab and a write is allowed there; 0 sends the access to `memCheck`,
+ * which finds the same answer (or the fault) the slow way.
+ */
+function slabCheck(): FuncBody {
+  const f = new FuncBody(3);
+  const [ADDR, SIZE, WRITE] = [0, 1, 2];
+  const a = f.local(I32);
+  const lo = f.local(I32);
+  const hi = f.local(I32);
+  const mid = f.local(I32);
+  const e = f.local(I32);
+  const vs = f.local(I32);
+  const at = LAYOUT.CTRL + CTRL.WASM_SLAB_ENTRIES;
+  f.get(ADDR).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_eqz).if();
+  f.i32(0).op(Op.return);
+  f.end();
+  f.get(ADDR).op(Op.i32_wrap_i64).set(a);
+  f.i32(LAYOUT.CTRL).mem(Op.i32_load, CTRL.WASM_SLABS).set(hi);
+  f.block();
+  f.loop();
+  f.get(lo).get(hi).op(Op.i32_ge_u).brIf(1);
+  f.get(lo).get(hi).op(Op.i32_add).i32(1).op(Op.i32_shr_u).tee(mid).i32(4).op(Op.i32_shl).set(e);
+  f.get(a).get(e).mem(Op.i32_load, at).op(Op.i32_lt_u).if();
+  f.get(mid).set(hi).br(1);
+  f.end();
+  f.get(a).get(e).mem(Op.i32_load, at + 4).op(Op.i32_ge_u).if();
+  f.get(mid).i32(1).op(Op.i32_add).set(lo).br(1);
+  f.end();
+  f.get(e).mem(Op.i32_load, at + 12).set(vs);
+  f.get(WRITE).get(vs).i32(31).op(Op.i32_shr_u).op(Op.i32_and).if();
+  f.i32(0).op(Op.return);
+  f.end();
+  f.get(a).get(e).mem(Op.i32_load, at).op(Op.i32_sub).get(e).mem(Op.i32_load, at + 8).op(Op.i32_rem_u).get(SIZE).op(Op.i32_add);
+  f.get(vs).i32(0x7fff_ffff).op(Op.i32_and).op(Op.i32_le_u).op(Op.return);
+  f.end();
+  f.end();
+  f.i32(0);
+  return f;
 }
 
 /** `run(r1lo, r1hi, r2lo, r2hi)`: the program in frame 0 with r1, r2 from 32-bit halves, r3–r5 zero. */

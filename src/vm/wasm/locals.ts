@@ -21,6 +21,8 @@ export const L_STATE = 19;
 export const L_T32 = 20;
 export const L_SLO = 21;
 export const L_SLIM = 22;
+/** f64: a fast helper's result before it becomes r0. */
+export const L_F = 23;
 
 /** The local slot of register `r`. */
 export function regLocal(r: number): number {
@@ -43,8 +45,19 @@ export interface LowerImports {
   fault: number;
   /** Helper `id` → import index of (pc i32, stackLow i32, budget i32, r1..r5 i64) → i64. */
   helper(id: number): number;
-  /** Helper `id` → import index of (pc i32, stackLow i32, budget i32, r1..r5 as u32 i32) → i64, used when r1–r5 < 2^32. */
+  /**
+   * Helper `id` → import index of (pc i32, stackLow i32, budget i32, r1..r5 as u32 i32) → f64, used
+   * when r1–r5 < 2^32: r0 as a safe integer (negative for its two's complement), or NaN when it
+   * is none, with r0 left in the `bigR0` global.
+   */
   fastHelper(id: number): number;
+  /** Mutable i64 global: r0 of a fast helper call whose result is not a safe integer. */
+  bigR0: number;
+  /**
+   * Defined function (addr i64, size i32, write i32) → i32: 1 when the access lies inside a map
+   * value or global data slab and is allowed there (the control block's slab table, layout.ts).
+   */
+  slabOk: number;
   /** (pc i32, stackLow i32, budget i32, id i64, r1..r5 i64) → i64: callx, the helper id in a register. */
   callx: number;
   /** (pc i32, stackLow i32, budget i32, r1..r5 i64) → i32: 1 when a tail call was taken (its r0 is in the `tailR0` global). */

@@ -11,8 +11,8 @@ const STORE: Record<number, number> = { 1: Op.i64_store8, 2: Op.i64_store16, 4: 
 /**
  * Pushes the checked i32 address of `size` bytes at `base + off`, the same decision as
  * VmMemory.check: an inline test for the packet ([data_meta, data_end), from the locals the
- * function refreshes after every call) and for the live stack ([this frame's start, STACK_END)),
- * and otherwise the `memCheck` import, which runs VmMemory.check itself and throws its VmFault
+ * function refreshes after every call), for the live stack ([this frame's start, STACK_END)) and
+ * the context, then the slab table (the `slabOk` function), and otherwise the `memCheck` import, which runs VmMemory.check itself and throws its VmFault
  * (or returns for map values, global data and context fields the rules allow). An access at
  * r10 plus a constant inside the current frame needs no test: r10 is read-only (the validator
  * refuses writes to it) and the frame is always live.
@@ -51,6 +51,8 @@ function address(f: FuncBody, imports: LowerImports, base: number, off: number, 
     stack();
   }
   ctx();
+  // Map values and global data: the slab table in the control block, searched without leaving wasm.
+  f.get(L_ADDR).i32(size).i32(write ? 1 : 0).call(imports.slabOk).brIf(0);
   f.get(L_ADDR).op(Op.i32_wrap_i64);
   f.get(L_ADDR).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
   f.i32(size).i32(write ? 1 : 0).i32(pc);

@@ -1,8 +1,8 @@
 import type { Insn } from '../../isa/insn.js';
 import { CTRL, FRAME_SIZE, LAYOUT, STACK_END } from '../layout.js';
 import { hasTarget, jumpTarget, plan, type BasicBlock, type Plan } from './cfg.js';
-import { FuncBody, I32, I64, Op } from './encoder.js';
-import { L_BUDGET, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T32, P_FP, regLocal, stackLow, type LowerImports } from './locals.js';
+import { F64, FuncBody, I32, I64, Op } from './encoder.js';
+import { L_BUDGET, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T32, P_FP, regLocal, stackLow, type LowerImports } from './locals.js';
 import { lowerAlu } from './lower-alu.js';
 import { lowerMemory } from './lower-mem.js';
 
@@ -106,6 +106,7 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
   f.local(I32); // t32
   f.local(I64); // slo: this frame's start, the lowest live stack address
   f.local(I64); // slim: STACK_END - slo
+  f.local(F64); // f: a fast helper's result
 
   // Prologue.
   f.get(P_FP).op(Op.i64_extend_i32_u).tee(L_R10).i64(FRAME_SIZE).op(Op.i64_sub).tee(L_SLO);
@@ -336,7 +337,12 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
     f.i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).if(I64);
     head();
     for (let r = 1; r <= 5; r++) f.get(regLocal(r)).op(Op.i32_wrap_i64);
-    f.call(imports.fastHelper(insn.imm));
+    // An f64 result crosses without a BigInt; NaN says r0 is in the bigR0 global instead.
+    f.call(imports.fastHelper(insn.imm)).tee(L_F).get(L_F).op(Op.f64_eq).if(I64);
+    f.get(L_F).op(Op.i64_trunc_f64_s);
+    f.op(Op.else);
+    f.gget(imports.bigR0);
+    f.end();
     f.op(Op.else);
     head();
     args();

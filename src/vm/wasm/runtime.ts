@@ -20,12 +20,15 @@ interface ProgArrayLike {
 /** Exports of an instantiated program module (see compiler.ts). */
 interface ProgramExports {
   run(r1lo: number, r1hi: number, r2lo: number, r2hi: number): bigint;
+  repeat(r1lo: number, r1hi: number, runs: number, budget: number): bigint;
   budget: { value: number };
   tailR0: { value: bigint };
+  bigR0: { value: bigint };
   [entry: `f${number}`]: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: number) => bigint;
 }
 
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * A program compiled to WebAssembly and instantiated against one machine's memory, maps and
@@ -67,6 +70,9 @@ export class WasmExecutable implements Executable {
       fault: this.fault,
       callx: this.callx,
       tail: this.tail,
+      reset: () => {
+        this.env.tailCalls = 0;
+      },
       kfunc: (pc: number, _sl: number, btfId: number): bigint => {
         throw new VmFault('vm/kfunc-unsupported', `insn ${pc}: kfunc calls are not supported (btf id ${btfId})`, pc);
       },
@@ -100,6 +106,35 @@ export class WasmExecutable implements Executable {
     try {
       const r0 = this.exports.run(ctxAddr >>> 0, Math.floor(ctxAddr / 0x1_0000_0000) >>> 0, r2 >>> 0, Math.floor(r2 / 0x1_0000_0000) >>> 0);
       return u64(r0);
+    } finally {
+      env.budget = Math.max(0, budget - (slice - g.value));
+      env.callback = prevCallback;
+      mem.stackLow = STACK_END - FRAME_SIZE;
+    }
+  }
+
+  /**
+   * Runs the program `runs` times with r1 = `ctxAddr`, as BPF_PROG_TEST_RUN's repeat does and as
+   * `runs` calls of {@link run} would, each starting with `budget` instructions and no tail calls
+   * taken, in one crossing into WebAssembly. Returns the last r0; `env.budget` is what the last
+   * run left. A fault stops the loop and throws.
+   */
+  runMany(env: RunEnv, ctxAddr: number, runs: number, budget: number): bigint {
+    checkArg(1, ctxAddr);
+    if (!Number.isSafeInteger(runs) || runs < 1 || runs > 0x7fff_ffff) throw new RangeError(`runs: expected 1 to 2^31-1, got ${runs}`);
+    const mem = env.mem;
+    this.enter(env);
+    syncCtxRules(mem);
+    this.budgetTotal = budget;
+    const prevCallback = env.callback;
+    env.callback = this.callback;
+    env.tailCalls = 0;
+    mem.stackLow = STACK_END - FRAME_SIZE;
+    const slice = Math.min(Math.max(budget, 0), MAX_SLICE);
+    const g = this.exports.budget;
+    g.value = slice;
+    try {
+      return u64(this.exports.repeat(ctxAddr >>> 0, Math.floor(ctxAddr / 0x1_0000_0000) >>> 0, runs, slice));
     } finally {
       env.budget = Math.max(0, budget - (slice - g.value));
       env.callback = prevCallback;
@@ -149,9 +184,13 @@ export class WasmExecutable implements Executable {
     };
   }
 
-  /** The import for calls whose arguments all fit in 32 bits: HelperDef.fast when the helper has one. */
+  /**
+   * The import for calls whose arguments all fit in 32 bits: HelperDef.fast when the helper has
+   * one. r0 goes back as an f64 (no BigInt on the way): a safe integer, negative for its two's
+   * complement, or NaN with r0 in the `bigR0` global when `fn`'s result is not a safe integer.
+   */
   private fastHelperImport(id: number, index: number) {
-    return (pc: number, sl: number, budget: number, r1: number, r2: number, r3: number, r4: number, r5: number): bigint => {
+    return (pc: number, sl: number, budget: number, r1: number, r2: number, r3: number, r4: number, r5: number): number => {
       const env = this.env;
       const def = this.defs[index];
       if (def === undefined) throw new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
@@ -159,10 +198,17 @@ export class WasmExecutable implements Executable {
       env.budget = budget;
       env.mem.stackLow = sl;
       this.callerLow = sl;
-      const r0 =
-        def.fast !== undefined
-          ? BigInt(def.fast(env, r1 >>> 0, r2 >>> 0, r3 >>> 0, r4 >>> 0, r5 >>> 0))
-          : def.fn(env, BigInt(r1 >>> 0), BigInt(r2 >>> 0), BigInt(r3 >>> 0), BigInt(r4 >>> 0), BigInt(r5 >>> 0));
+      let r0: number;
+      if (def.fast !== undefined) {
+        r0 = def.fast(env, r1 >>> 0, r2 >>> 0, r3 >>> 0, r4 >>> 0, r5 >>> 0);
+      } else {
+        const big = BigInt.asIntN(64, def.fn(env, BigInt(r1 >>> 0), BigInt(r2 >>> 0), BigInt(r3 >>> 0), BigInt(r4 >>> 0), BigInt(r5 >>> 0)));
+        if (big >= -SAFE && big <= SAFE) r0 = Number(big);
+        else {
+          this.exports.bigR0.value = big;
+          r0 = NaN;
+        }
+      }
       if (env.budget !== budget) this.exports.budget.value = Math.min(Math.max(env.budget, -1), MAX_SLICE);
       return r0;
     };
