@@ -39,6 +39,13 @@ export interface MachineOptions {
   type?: 'xdp' | 'tc';
   /** Called after every executed instruction; forces the interpreter (the reference and the tracer). */
   trace?: TraceHook;
+  /**
+   * Fill the stack with this byte before each run (default: leave what the previous run left,
+   * as the kernel does). Two runs with different fills show reads of uninitialised stack.
+   */
+  stackFill?: number;
+  /** Wraps each program type's helper registry (instrumentation such as recording map keys). */
+  wrapHelpers?: (registry: HelperRegistry) => HelperRegistry;
 }
 
 /** Context fields a run starts from (the case's `ctx`). */
@@ -146,6 +153,7 @@ export class Machine {
     let registry = this.registries.get(progType);
     if (!registry) {
       registry = createHelperRegistry(progType, this.kernel);
+      if (this.options.wrapHelpers) registry = this.options.wrapHelpers(registry);
       this.registries.set(progType, registry);
     }
     return registry;
@@ -240,6 +248,7 @@ export class Machine {
     const xdp = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
     if (xdp) setupXdp(this.mem, packet, ctx, this.kernel);
     else setupSkb(this.mem, packet, ctx, this.kernel);
+    if (this.options.stackFill !== undefined) this.mem.u8.fill(this.options.stackFill, LAYOUT.STACK, LAYOUT.STACK + LAYOUT.STACK_SIZE);
     const env: RunEnv = {
       mem: this.mem,
       maps: this.maps,

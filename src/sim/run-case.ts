@@ -6,6 +6,7 @@ import { checkChecksums } from '../packet/checksum.js';
 import { actionName, BPF_ANY } from '../uapi/index.js';
 import type { Case } from './case.js';
 import { Machine, resolveProgType, type MachineOptions } from './machine.js';
+import { recordingMapKeys, uninitKeyWarnings, type MapKeyUse } from './uninit.js';
 
 /** Options of {@link runCaseOnVm}. */
 export type VmRunOptions = Omit<MachineOptions, 'fib' | 'type'>;
@@ -48,13 +49,26 @@ export function dumpMaps(machine: Machine): Record<string, ResultMapEntry[]> {
   return maps;
 }
 
-/** Runs a case on the VM and returns the design's result object. */
-export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
-  const machine = await Machine.load(c.objectPath, { ...options, fib: c.fib, type: c.type });
+/** One run of a case on a fresh machine, recording the keys handed to map helpers. */
+async function runOnce(c: Case, options: VmRunOptions, stackFill: number) {
+  const keys: MapKeyUse[] = [];
+  const machine = await Machine.load(c.objectPath, { ...options, fib: c.fib, type: c.type, stackFill, wrapHelpers: (r) => recordingMapKeys(r, keys) });
   applyCaseMaps(machine, c);
   const program = machine.program(c.program);
-  const progType = resolveProgType(program, c.type);
   const out = machine.run(program.name, c.packet, c.ctx ?? {}, c.type);
+  return { machine, program, out, keys };
+}
+
+/**
+ * Runs a case on the VM and returns the design's result object. The case runs twice, on stacks
+ * filled with 0x00 and with 0xff, so that map keys with uninitialised bytes show as warnings;
+ * the result is the first run's.
+ */
+export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
+  const { machine, program, out, keys } = await runOnce(c, options, 0x00);
+  const second = await runOnce(c, { ...options, trace: undefined }, 0xff);
+  const warnings = uninitKeyWarnings(keys, second.keys, program, (i) => machine.spec.maps[i]?.name ?? `#${i}`);
+  const progType = resolveProgType(program, c.type);
   const result: RunResult = {
     retval: out.retval,
     action: actionName(progType, out.retval),
@@ -62,7 +76,7 @@ export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<
     redirect: out.redirect,
     maps: dumpMaps(machine),
     checksums: checkChecksums(out.packet),
-    warnings: [],
+    warnings,
     trace: out.trace,
   };
   if (c.ctx) result.ctx = out.ctx;
