@@ -75,4 +75,25 @@ static __always_inline int take_ports(struct cursor *c, __u8 proto, __be16 *spor
 	return -1;
 }
 
+/* An IPv4 TCP or UDP packet's header and ports, from the start of the frame. */
+struct ipv4_l4 {
+	ipv4_t *ip;
+	__be16 sport;
+	__be16 dport;
+};
+
+/* Parses Ethernet, IPv4 (options skipped) and the TCP or UDP ports; -1 for anything else. */
+static __always_inline int parse_ipv4_l4(void *data, void *data_end, struct ipv4_l4 *out)
+{
+	struct cursor c = { .pos = data, .end = data_end };
+	eth_t *eth = take_eth_t(&c);
+	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
+		return -1;
+	ipv4_t *ip = take_ipv4_t(&c);
+	if (!ip || skip_ipv4_options(&c, ip))
+		return -1;
+	out->ip = ip;
+	return take_ports(&c, ip->protocol, &out->sport, &out->dport);
+}
+
 #endif

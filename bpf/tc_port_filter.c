@@ -22,17 +22,11 @@ const volatile __u32 inspected_mark = 0x5eed;
 SEC("tc")
 int tc_port_filter(struct __sk_buff *skb)
 {
-	struct cursor c = { .pos = (void *)(long)skb->data, .end = (void *)(long)skb->data_end };
-	eth_t *eth = take_eth_t(&c);
-	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
+	struct ipv4_l4 pkt;
+	if (parse_ipv4_l4((void *)(long)skb->data, (void *)(long)skb->data_end, &pkt))
 		return TC_ACT_OK;
-	ipv4_t *ip = take_ipv4_t(&c);
-	if (!ip || skip_ipv4_options(&c, ip))
-		return TC_ACT_OK;
-
-	__be16 sport, dport;
-	if (take_ports(&c, ip->protocol, &sport, &dport))
-		return TC_ACT_OK;
+	ipv4_t *ip = pkt.ip;
+	__be16 dport = pkt.dport;
 
 	struct port_key key = { .proto = ip->protocol, .pad = 0, .port = dport };
 	__u64 *drops = bpf_map_lookup_elem(&blocked_ports, &key);

@@ -45,16 +45,11 @@ static __always_inline void flow_of(struct flow *f, ipv4_t *ip, __be16 sport, __
 SEC("tc")
 int tc_stateful(struct __sk_buff *skb)
 {
-	struct cursor c = { .pos = (void *)(long)skb->data, .end = (void *)(long)skb->data_end };
-	eth_t *eth = take_eth_t(&c);
-	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
+	struct ipv4_l4 pkt;
+	if (parse_ipv4_l4((void *)(long)skb->data, (void *)(long)skb->data_end, &pkt))
 		return TC_ACT_OK;
-	ipv4_t *ip = take_ipv4_t(&c);
-	if (!ip || skip_ipv4_options(&c, ip))
-		return TC_ACT_OK;
-	__be16 sport, dport;
-	if (take_ports(&c, ip->protocol, &sport, &dport))
-		return TC_ACT_OK;
+	ipv4_t *ip = pkt.ip;
+	__be16 sport = pkt.sport, dport = pkt.dport;
 
 	struct flow key;
 	flow_of(&key, ip, sport, dport, 0);

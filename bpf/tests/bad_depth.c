@@ -18,7 +18,7 @@ static __noinline int depth9(int x)
 	return keep;
 }
 
-LEVEL(depth8, depth9)
+LEVEL(depth8, depth9) /* FAULT bad_depth: the call to the ninth frame */
 LEVEL(depth7, depth8)
 LEVEL(depth6, depth7)
 LEVEL(depth5, depth6)

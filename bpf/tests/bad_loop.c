@@ -9,8 +9,8 @@ int bad_loop(struct xdp_md *ctx)
 {
 	volatile __u32 spins = 0;
 
-	for (;;)
-		spins++;
+	for (;;)		/* LOOP */
+		spins++;	/* LOOP */
 	return XDP_PASS;
 }
 

@@ -202,13 +202,13 @@ export const TC_ACT = {
   TC_ACT_TRAP: 8,
 } as const;
 
+const XDP_ACTION_NAMES = new Map<number, string>(Object.entries(XDP_ACTION).map(([name, v]) => [v, name]));
+const TC_ACT_NAMES = new Map<number, string>(Object.entries(TC_ACT).map(([name, v]) => [v, name]));
+
 /** The action name of return value `retval` (u32) for a program type: `XDP_TX`, `TC_ACT_SHOT`, or `unknown(N)`. */
 export function actionName(progType: number, retval: number): string {
-  const table: Record<string, number> =
-    progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP ? XDP_ACTION : TC_ACT;
-  const signed = retval | 0;
-  for (const [name, v] of Object.entries(table)) if (v === signed) return name;
-  return `unknown(${retval >>> 0})`;
+  const names = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP ? XDP_ACTION_NAMES : TC_ACT_NAMES;
+  return names.get(retval | 0) ?? `unknown(${retval >>> 0})`;
 }
 
 /** Redirect and helper flags. */
