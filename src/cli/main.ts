@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { EXIT } from './common.js';
+import { errorLine, EXIT } from './common.js';
 import { register as registerBench } from './bench.js';
 import { register as registerConformance } from './conformance.js';
 import { register as registerDemo } from './demo.js';
@@ -13,7 +13,8 @@ import { register as registerRun } from './run.js';
 const program = new Command('bpfsim')
   .description('userspace eBPF simulator and test harness for XDP and TC programs')
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+  // Usage errors take the same one-line shape as every other error: `bpfsim: unknown option '--x'`.
+  .configureOutput({ outputError: (text, write) => write(`bpfsim: ${text.split('\n')[0]!.replace(/^error: /, '')}\n`) });
 
 for (const register of [registerRun, registerParity, registerReplay, registerBench, registerConformance, registerDisasm, registerInspect, registerDemo]) {
   register(program);
@@ -25,6 +26,8 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT.CANNOT_RUN;
   } else {
-    throw err;
+    // Commands report through action(); this is the last guard against a stack trace.
+    process.stderr.write(errorLine(err) + '\n');
+    process.exitCode = EXIT.CANNOT_RUN;
   }
 }

@@ -27,7 +27,9 @@ async function parityCommand(paths: string[], flags: ParityFlags): Promise<numbe
       const { differences } = await parityOfCase(await readCase(path), flags.engine);
       report.push({ case: path, agree: differences.length === 0, differences: differences.map((d) => d.message) });
     } catch (err) {
-      report.push({ case: path, agree: false, error: errorLine(err).replace(/^bpfsim: /, '') });
+      // Errors reading the case already start with its path; the others get it here.
+      const line = errorLine(err).replace(/^bpfsim: /, '');
+      report.push({ case: path, agree: false, error: line.startsWith(`${path}: `) ? line.slice(path.length + 2) : line });
     }
   }
   if (flags.json) {

@@ -40,7 +40,7 @@ async function replayCommand(casePath: string, flags: ReplayFlags): Promise<numb
 
 /** The human summary: one row per verdict, then the throughput and where the output went. */
 function formatSummary(stats: ReplayStats, out: string | undefined): string {
-  const table = new Table({ head: ['action', 'packets', 'share'], colAligns: ['left', 'right', 'right'] });
+  const table = new Table({ head: ['action', 'packets', 'share'], colAligns: ['left', 'right', 'right'], style: { head: [], border: [] } });
   for (const [name, n] of Object.entries(stats.actions).sort((a, b) => b[1] - a[1])) {
     table.push([name, n, `${((100 * n) / stats.packets).toFixed(1)}%`]);
   }

@@ -17,6 +17,17 @@ export const SKB_FRAME = {
   MAX_LEN: 4096 - 64 - 320,
 } as const;
 
+/**
+ * The L3 header bpf_prog_test_run_skb needs in the linear data after eth_type_trans, by
+ * skb->protocol: sizeof(struct iphdr) for ETH_P_IP, sizeof(struct ipv6hdr) for ETH_P_IPV6. This
+ * machine's 6.18 kernel refuses a shorter frame with EINVAL (measured with `bpftool prog run`:
+ * 33 bytes of IPv4 and 53 of IPv6 are refused, 34 and 54 run; other EtherTypes need only 14).
+ */
+const MIN_L3_LEN: ReadonlyMap<number, { name: string; len: number }> = new Map([
+  [0x0800, { name: 'IPv4', len: 20 }],
+  [0x86dd, { name: 'IPv6', len: 40 }],
+]);
+
 /** GSO_LEGACY_MAX_SIZE and GSO_MAX_SEGS (include/linux/netdevice.h): convert___skb_to_skb's limits. */
 const GSO_LEGACY_MAX_SIZE = 65536;
 const GSO_MAX_SEGS = 65535;
@@ -99,7 +110,7 @@ export function ethPktType(frame: Uint8Array, mac: Uint8Array, broadcast: Uint8A
  * len, pkt_type and protocol from eth_type_trans on the receiving device (loopback, or
  * `ctxIn.ifindex` when above 1), the ctx_in fields, real data/data_end/data_meta addresses, the
  * packet bounds and the access rule. Refuses what the kernel refuses with CaseError `case/bad-ctx`
- * or `case/bad-packet`. Without `kernel`, an `ifindex` above 1 is taken as an Ethernet device
+ * or `case/bad-packet` (an IPv4 or IPv6 frame too short for its L3 header included). Without `kernel`, an `ifindex` above 1 is taken as an Ethernet device
  * with an all-zero MAC.
  */
 export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string, unknown> = {}, kernel?: SimKernel): void {
@@ -126,6 +137,11 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
     mac = dev?.mac ?? new Uint8Array(6);
     broadcast = dev?.broadcast ?? new Uint8Array(6).fill(0xff);
   }
+  const proto = ethProtocol(packet);
+  const l3 = MIN_L3_LEN.get(proto);
+  if (l3 && size < 14 + l3.len) {
+    throw new CaseError('case/bad-packet', `packet: expected at least ${14 + l3.len} bytes for a TC run of an ${l3.name} frame (Ethernet and ${l3.name} headers), got ${size} (the kernel refuses it with EINVAL)`);
+  }
   const cbIn = ctx.cb ?? [0, 0, 0, 0, 0];
   if (!Array.isArray(cbIn) || cbIn.length > 5 || cbIn.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 0xffff_ffff)) {
     throw new CaseError('case/bad-ctx', `ctx: cb: expected up to five u32 numbers, got ${JSON.stringify(cbIn)}`);
@@ -150,7 +166,6 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
   put(SK_BUFF.pkt_type, ethPktType(packet, mac, broadcast));
   put(SK_BUFF.mark, u32Field(ctx, 'mark'));
   // skb->protocol is big-endian in the skb; the u32 load sees its two bytes in wire order.
-  const proto = ethProtocol(packet);
   u8[LAYOUT.CTX + SK_BUFF.protocol.off] = proto >> 8;
   u8[LAYOUT.CTX + SK_BUFF.protocol.off + 1] = proto & 0xff;
   put(SK_BUFF.priority, u32Field(ctx, 'priority'));

@@ -1,4 +1,4 @@
-import type { HelperFn, RunEnv } from '../vm/env.js';
+import type { FastHelperFn, HelperFn, RunEnv } from '../vm/env.js';
 import { SK_BUFF } from '../uapi/context.js';
 import { LAYOUT } from '../vm/layout.js';
 import {
@@ -10,7 +10,7 @@ import {
   BPF_FIB_LOOKUP_TBID,
   ERRNO,
 } from '../uapi/bpf.js';
-import { MORE_ERRNO, errno, memAt, s32, u32 } from './args.js';
+import { MORE_ERRNO, addrOf, errno, s32, u32 } from './args.js';
 import type { SimKernel } from './kernel-state.js';
 import { type IpAddr, ipBytes, ipFromBytes } from './net-addr.js';
 import { RT_TABLE_LOCAL, RT_TABLE_MAIN, type SimRoute, ipv6NeedsStrict } from './sim-network.js';
@@ -56,32 +56,46 @@ interface SkbInfo {
  * code, or a negative errno.
  */
 export function fibLookup(kernel: SimKernel, p: Uint8Array, flags: number, checkMtu: boolean): number {
-  const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  const family = p[FIB_LOOKUP.family];
+  return fibLookupAt(kernel, p, new DataView(p.buffer, p.byteOffset, p.byteLength), 0, flags, checkMtu);
+}
+
+/**
+ * {@link fibLookup} on the struct at offset `o` of `u8` (and of `v`, a view of the same bytes):
+ * the helpers pass the VM memory itself, so a lookup makes no view and no copy. IPv4 addresses
+ * are handled as numbers (SimNetwork.lookup4/neighbor4), never as strings or bigints.
+ */
+function fibLookupAt(kernel: SimKernel, u8: Uint8Array, v: DataView, o: number, flags: number, checkMtu: boolean): number {
+  const family = u8[o + FIB_LOOKUP.family];
   const v6 = family === AF_INET6;
   const net = kernel.network;
-  const addrLen = v6 ? 16 : 4;
-  const dst = ipFromBytes(p.slice(FIB_LOOKUP.dst, FIB_LOOKUP.dst + addrLen));
-  const src = ipFromBytes(p.slice(FIB_LOOKUP.src, FIB_LOOKUP.src + addrLen));
-  // Link-local, multicast and loopback IPv6 addresses are never forwarded: checked before anything else.
-  if (v6 && (ipv6NeedsStrict(dst.value) || ipv6NeedsStrict(src.value))) return R.BPF_FIB_LKUP_RET_NOT_FWDED;
-  const ifindex = v.getUint32(FIB_LOOKUP.ifindex, true);
+  let dst: IpAddr | undefined;
+  let dst4 = 0;
+  if (v6) {
+    dst = ipFromBytes(u8.slice(o + FIB_LOOKUP.dst, o + FIB_LOOKUP.dst + 16));
+    const src = ipFromBytes(u8.slice(o + FIB_LOOKUP.src, o + FIB_LOOKUP.src + 16));
+    // Link-local, multicast and loopback IPv6 addresses are never forwarded: checked before anything else.
+    if (ipv6NeedsStrict(dst.value) || ipv6NeedsStrict(src.value)) return R.BPF_FIB_LKUP_RET_NOT_FWDED;
+  } else {
+    dst4 = v.getUint32(o + FIB_LOOKUP.dst, false);
+  }
+  const ifindex = v.getUint32(o + FIB_LOOKUP.ifindex, true);
   if (!net.interface(ifindex)) return -MORE_ERRNO.ENODEV;
   if (!net.forwarding) return R.BPF_FIB_LKUP_RET_FWD_DISABLED;
 
-  let tables = [RT_TABLE_LOCAL, RT_TABLE_MAIN];
+  let tables = TABLES_BOTH;
   if (flags & BPF_FIB_LOOKUP_DIRECT) {
     let tbid = RT_TABLE_MAIN;
     if (flags & BPF_FIB_LOOKUP_TBID) {
-      tbid = v.getUint32(FIB_LOOKUP.tbid, true);
-      if (!v6) v.setUint32(FIB_LOOKUP.tbid, 0, true);
+      tbid = v.getUint32(o + FIB_LOOKUP.tbid, true);
+      if (!v6) v.setUint32(o + FIB_LOOKUP.tbid, 0, true);
     }
     if (tbid !== RT_TABLE_MAIN && tbid !== RT_TABLE_LOCAL) return R.BPF_FIB_LKUP_RET_NOT_FWDED;
     // IPv4's local and main tables are one merged trie; IPv6 looks in the one table only.
-    tables = v6 ? [tbid] : [RT_TABLE_LOCAL, RT_TABLE_MAIN];
+    tables = v6 ? [tbid] : TABLES_BOTH;
   }
   const oif = flags & BPF_FIB_LOOKUP_OUTPUT ? ifindex : 0;
-  const route = net.lookup(dst, tables, oif);
+  // IPv4: both tables (1 | 2), as the merged trie.
+  const route = v6 ? net.lookup(dst!, tables, oif) : net.lookup4(dst4, 3, oif);
   const blocked = route && routeError(route);
   if (blocked !== undefined) return blocked;
   if (!route || route.type !== 'unicast') return R.BPF_FIB_LKUP_RET_NOT_FWDED;
@@ -90,41 +104,57 @@ export function fibLookup(kernel: SimKernel, p: Uint8Array, flags: number, check
   let mtu = 0;
   if (checkMtu) {
     mtu = v6 ? Math.max(1280, dev.mtu) : Math.min(dev.mtu, 0xffff);
-    if (v.getUint16(FIB_LOOKUP.tot_len, true) > mtu) {
-      v.setUint16(FIB_LOOKUP.tot_len, mtu, true);
+    if (v.getUint16(o + FIB_LOOKUP.tot_len, true) > mtu) {
+      v.setUint16(o + FIB_LOOKUP.tot_len, mtu, true);
       return R.BPF_FIB_LKUP_RET_FRAG_NEEDED;
     }
   }
-  v.setUint32(FIB_LOOKUP.rt_metric, route.metric, true);
-  v.setUint32(FIB_LOOKUP.ifindex, dev.ifindex, true);
+  v.setUint32(o + FIB_LOOKUP.rt_metric, route.metric, true);
+  v.setUint32(o + FIB_LOOKUP.ifindex, dev.ifindex, true);
 
   if (flags & BPF_FIB_LOOKUP_SRC) {
     if (v6) {
-      const chosen = net.selectIpv6Source(dev.ifindex, dst);
+      const chosen = net.selectIpv6Source(dev.ifindex, dst!);
       if (chosen === undefined) return R.BPF_FIB_LKUP_RET_NO_SRC_ADDR;
-      p.set(ipBytes({ family: 6, value: chosen }), FIB_LOOKUP.src);
+      u8.set(ipBytes({ family: 6, value: chosen }), o + FIB_LOOKUP.src);
     } else {
       const chosen = route.prefsrc?.family === 4 ? route.prefsrc.value : net.selectIpv4Source(dev.ifindex, route.gateway, route.scope);
-      p.set(ipBytes({ family: 4, value: chosen }), FIB_LOOKUP.src);
+      u8.set(ipBytes({ family: 4, value: chosen }), o + FIB_LOOKUP.src);
     }
   }
-  let nexthop: IpAddr = dst;
-  if (route.gateway) {
-    nexthop = route.gateway;
-    if (!v6 && route.gateway.family === 6) p[FIB_LOOKUP.family] = AF_INET6;
-    p.set(ipBytes(route.gateway), FIB_LOOKUP.dst);
+  // The next hop: the destination itself, or the route's gateway (an IPv4 one as a number).
+  let nexthop: IpAddr | undefined = dst;
+  let nexthop4 = dst4;
+  const gw = route.gateway;
+  if (gw) {
+    if (!v6 && gw.family === 6) u8[o + FIB_LOOKUP.family] = AF_INET6;
+    if (gw.family === 4) {
+      nexthop4 = Number(gw.value);
+      v.setUint32(o + FIB_LOOKUP.dst, nexthop4, false);
+      nexthop = v6 ? gw : undefined;
+    } else {
+      u8.set(ipBytes(gw), o + FIB_LOOKUP.dst);
+      nexthop = gw;
+    }
   }
   if (!(flags & BPF_FIB_LOOKUP_SKIP_NEIGH)) {
-    const neigh = net.neighbor(dev.ifindex, nexthop);
+    const neigh = nexthop ? net.neighbor(dev.ifindex, nexthop) : net.neighbor4(dev.ifindex, nexthop4);
     if (!neigh) return R.BPF_FIB_LKUP_RET_NO_NEIGH;
-    p.set(neigh.mac, FIB_LOOKUP.dmac);
-    p.set(dev.mac, FIB_LOOKUP.smac);
+    // Six bytes each: a loop is cheaper than TypedArray.set.
+    const dmac = neigh.mac;
+    const smac = dev.mac;
+    for (let i = 0; i < 6; i++) {
+      u8[o + FIB_LOOKUP.dmac + i] = dmac[i]!;
+      u8[o + FIB_LOOKUP.smac + i] = smac[i]!;
+    }
   }
   // bpf_fib_set_fwd_params: no VLAN, and the MTU when one was computed.
-  v.setUint32(FIB_LOOKUP.tbid, 0, true);
-  if (mtu) v.setUint16(FIB_LOOKUP.tot_len, mtu, true);
+  v.setUint32(o + FIB_LOOKUP.tbid, 0, true);
+  if (mtu) v.setUint16(o + FIB_LOOKUP.tot_len, mtu, true);
   return R.BPF_FIB_LKUP_RET_SUCCESS;
 }
+
+const TABLES_BOTH: number[] = [RT_TABLE_LOCAL, RT_TABLE_MAIN];
 
 function routeError(route: SimRoute): number | undefined {
   switch (route.type) {
@@ -139,24 +169,39 @@ function routeError(route: SimRoute): number | undefined {
   }
 }
 
-function call(kernel: SimKernel, env: RunEnv, r2: bigint, r3: bigint, r4: bigint, skb?: SkbInfo): bigint {
-  const plen = s32(r3);
-  if (plen < FIB_LOOKUP.SIZE) return errno(ERRNO.EINVAL);
-  const p = memAt(env, r2, plen, true);
-  const flags = u32(r4);
-  if (flags & ~FLAGS_MASK) return errno(ERRNO.EINVAL);
-  const family = p[FIB_LOOKUP.family];
-  if (family !== AF_INET && family !== AF_INET6) return errno(MORE_ERRNO.EAFNOSUPPORT);
-  const view = new DataView(p.buffer, p.byteOffset, FIB_LOOKUP.SIZE);
-  const checkMtu = !skb || view.getUint16(FIB_LOOKUP.tot_len, true) !== 0;
-  let rc = fibLookup(kernel, p.subarray(0, FIB_LOOKUP.SIZE), flags, checkMtu);
+/**
+ * The helper on numbers: the struct's address, its length as the `int plen` parameter, the u32
+ * flags. Returns the BPF_FIB_LKUP_RET_* code or a negative errno (r0 as a signed number).
+ */
+function callAt(kernel: SimKernel, env: RunEnv, addr: number, plen: number, flags: number, skb?: SkbInfo): number {
+  if (plen < FIB_LOOKUP.SIZE) return -ERRNO.EINVAL;
+  // memAt's check, on the VM memory itself.
+  const mem = env.mem;
+  mem.check(addr, plen, true, env.pc);
+  if (flags & ~FLAGS_MASK) return -ERRNO.EINVAL;
+  const u8 = mem.u8;
+  const view = mem.view;
+  const family = u8[addr + FIB_LOOKUP.family];
+  if (family !== AF_INET && family !== AF_INET6) return -MORE_ERRNO.EAFNOSUPPORT;
+  const checkMtu = !skb || view.getUint16(addr + FIB_LOOKUP.tot_len, true) !== 0;
+  let rc = fibLookupAt(kernel, u8, view, addr, flags, checkMtu);
   if (skb && rc === R.BPF_FIB_LKUP_RET_SUCCESS && !checkMtu) {
     // The skb variant checks the packet itself against the egress device (is_skb_forwardable).
-    const dev = kernel.network.interface(view.getUint32(FIB_LOOKUP.ifindex, true))!;
+    const dev = kernel.network.interface(view.getUint32(addr + FIB_LOOKUP.ifindex, true))!;
     if (!skb.gso && skb.len > dev.mtu + 14 + 4) rc = R.BPF_FIB_LKUP_RET_FRAG_NEEDED;
-    view.setUint16(FIB_LOOKUP.tot_len, dev.mtu & 0xffff, true);
+    view.setUint16(addr + FIB_LOOKUP.tot_len, dev.mtu & 0xffff, true);
   }
+  return rc;
+}
+
+function call(kernel: SimKernel, env: RunEnv, r2: bigint, r3: bigint, r4: bigint, skb?: SkbInfo): bigint {
+  const rc = callAt(kernel, env, addrOf(r2), s32(r3), u32(r4), skb);
   return rc < 0 ? errno(-rc) : BigInt(rc);
+}
+
+function skbInfo(env: RunEnv): SkbInfo {
+  const gsoSize = env.mem.view.getUint32(LAYOUT.CTX + SK_BUFF.gso_size.off, true);
+  return { len: env.mem.pktEnd - env.mem.pktData, gso: gsoSize !== 0 };
 }
 
 /** bpf_fib_lookup for XDP (bpf_xdp_fib_lookup): always checks tot_len against the route's MTU. */
@@ -166,8 +211,15 @@ export function xdpFibLookup(kernel: SimKernel): HelperFn {
 
 /** bpf_fib_lookup for TC (bpf_skb_fib_lookup): checks tot_len when given, else the skb's length. */
 export function skbFibLookup(kernel: SimKernel): HelperFn {
-  return (env, _r1, r2, r3, r4) => {
-    const gsoSize = env.mem.view.getUint32(LAYOUT.CTX + SK_BUFF.gso_size.off, true);
-    return call(kernel, env, r2, r3, r4, { len: env.mem.pktEnd - env.mem.pktData, gso: gsoSize !== 0 });
-  };
+  return (env, _r1, r2, r3, r4) => call(kernel, env, r2, r3, r4, skbInfo(env));
+}
+
+/** {@link xdpFibLookup} for HelperDef.fast (32-bit arguments, no BigInt). */
+export function xdpFibLookupFast(kernel: SimKernel): FastHelperFn {
+  return (env, _r1, r2, r3, r4) => callAt(kernel, env, r2, r3 | 0, r4);
+}
+
+/** {@link skbFibLookup} for HelperDef.fast (32-bit arguments, no BigInt). */
+export function skbFibLookupFast(kernel: SimKernel): FastHelperFn {
+  return (env, _r1, r2, r3, r4) => callAt(kernel, env, r2, r3 | 0, r4, skbInfo(env));
 }

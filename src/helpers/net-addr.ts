@@ -19,8 +19,14 @@ function bad(what: string, text: string, expected: string): CaseError {
   return new CaseError('case/bad-fib', `fib: ${what}: expected ${expected}, got '${text}'`);
 }
 
+/** The fib comes from JSON: anything but a string is refused before it is parsed. */
+function expectText(text: unknown, what: string, expected: string): asserts text is string {
+  if (typeof text !== 'string') throw new CaseError('case/bad-fib', `fib: ${what}: expected ${expected}, got ${JSON.stringify(text) ?? String(text)}`);
+}
+
 /** Parses a dotted-quad IPv4 or an RFC 4291 §2.2 IPv6 text address; throws CaseError `case/bad-fib`. */
 export function parseIp(text: string, what = 'address'): IpAddr {
+  expectText(text, what, 'an IPv4 or IPv6 address');
   if (!text.includes(':')) {
     const parts = text.split('.');
     if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw bad(what, text, 'an IPv4 or IPv6 address');
@@ -50,6 +56,7 @@ export function parseIp(text: string, what = 'address'): IpAddr {
 
 /** Parses `addr/len` (or a bare address as a host prefix, or `default`/`::/0`); throws CaseError `case/bad-fib`. */
 export function parsePrefix(text: string, what = 'prefix', defaultFamily: 4 | 6 = 4): IpPrefix {
+  expectText(text, what, 'an address with a prefix length');
   if (text === 'default') return { family: defaultFamily, value: 0n, len: 0 };
   const slash = text.indexOf('/');
   const addr = parseIp(slash < 0 ? text : text.slice(0, slash), what);
@@ -79,6 +86,7 @@ export function prefixContains(p: IpPrefix, addr: IpAddr): boolean {
 
 /** Parses `02:00:00:00:01:01`; throws CaseError `case/bad-fib`. */
 export function parseMac(text: string, what = 'mac'): Uint8Array {
+  expectText(text, what, 'a MAC address like 02:00:00:00:01:01');
   const parts = text.split(':');
   if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) throw bad(what, text, 'a MAC address like 02:00:00:00:01:01');
   return new Uint8Array(parts.map((p) => parseInt(p, 16)));

@@ -2,13 +2,14 @@ import { HelperError } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { BPF_PROG_TYPE, progTypeName } from '../uapi/bpf.js';
 import { MAX_HELPER_ID, helperId, helperName } from '../uapi/helper-names.js';
-import type { HelperDef, HelperFn, HelperRegistry } from '../vm/env.js';
-import { skbFibLookup, xdpFibLookup } from './fib-lookup.js';
+import type { FastHelperFn, HelperDef, HelperFn, HelperRegistry } from '../vm/env.js';
+import { csumDiffFast, redirectMapFast, tcRedirectFast, xdpRedirectFast } from './fast-forms.js';
+import { skbFibLookup, skbFibLookupFast, xdpFibLookup, xdpFibLookupFast } from './fib-lookup.js';
 import type { SimKernel } from './kernel-state.js';
 import { FAST_FORMS, mapDeleteElem, mapLookupElem, mapUpdateElem } from './map-helpers.js';
 import { cloneRedirect, redirectMap, tcRedirect, xdpRedirect } from './redirect-helpers.js';
 import { csumDiff, csumLevel, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
-import { timeHelpers } from './time-helpers.js';
+import { timeHelpers, timeHelpersFast } from './time-helpers.js';
 import { tracePrintk } from './trace-printk.js';
 import { xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from './xdp-helpers.js';
 
@@ -37,6 +38,13 @@ const ALLOWED = new Map<number, ReadonlySet<number>>([
   [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT, new Set(TC_ALLOWED)],
 ]);
 
+const BPF_FUNC_MAP_LOOKUP_ELEM = 1;
+const BPF_FUNC_CSUM_DIFF = 28;
+/** Helpers without arguments or side effects whose result only changes between runs. */
+const CONSTANT_DURING_RUN = new Set(
+  ['ktime_get_ns', 'ktime_get_boot_ns', 'ktime_get_coarse_ns', 'ktime_get_tai_ns', 'get_smp_processor_id', 'get_numa_node_id'].map((n) => helperId(n)!),
+);
+
 /** BPF_FUNC_tail_call: allowed for both types, carried out by the engine, never registered. */
 export const BPF_FUNC_TAIL_CALL = 12;
 
@@ -46,6 +54,24 @@ export function helperAllowed(progType: number, id: number): boolean {
 }
 
 type Factory = (kernel: SimKernel, xdp: boolean) => HelperFn;
+/** Makes a helper's BigInt-free form (HelperDef.fast), given the kernel and the reference form it must agree with. */
+type FastFactory = (kernel: SimKernel, xdp: boolean, fn: HelperFn) => FastHelperFn;
+
+/** The BigInt-free forms of the hot helpers that are bound to a kernel (those that are not sit in FAST_FORMS). */
+function fastImplementations(): Map<number, FastFactory> {
+  const byName: Record<string, FastFactory> = {
+    csum_diff: () => csumDiffFast,
+    redirect: (k, xdp) => (xdp ? xdpRedirectFast(k) : tcRedirectFast(k)),
+    redirect_map: (k, _xdp, fn) => redirectMapFast(k, fn),
+    fib_lookup: (k, xdp) => (xdp ? xdpFibLookupFast(k) : skbFibLookupFast(k)),
+  };
+  for (const name of Object.keys(timeHelpersFast(undefined as unknown as SimKernel))) {
+    byName[name] = (k) => timeHelpersFast(k)[name]!;
+  }
+  const out = new Map<number, FastFactory>();
+  for (const [name, f] of Object.entries(byName)) out.set(helperId(name)!, f);
+  return out;
+}
 
 function implementations(): Map<number, Factory> {
   const byName: Record<string, Factory> = {
@@ -83,6 +109,7 @@ function implementations(): Map<number, Factory> {
 }
 
 const IMPLEMENTED = implementations();
+const FAST_IMPLEMENTED = fastImplementations();
 
 /** True when bpfsim implements helper `id` (for some program type). */
 export function helperImplemented(id: number): boolean {
@@ -99,7 +126,12 @@ export function createHelperRegistry(progType: number, kernel: SimKernel): Helpe
   for (const [id, factory] of IMPLEMENTED) {
     if (!helperAllowed(progType, id)) continue;
     const fn = factory(kernel, xdp);
-    defs.set(id, { id, name: helperName(id), fn, fast: FAST_FORMS.get(fn) });
+    const def: HelperDef = { id, name: helperName(id), fn, fast: FAST_IMPLEMENTED.get(id)?.(kernel, xdp, fn) ?? FAST_FORMS.get(fn) };
+    // Map lookups (VmMap.arrayLayout, hashLayout) and csum_diff are what an engine can do without calling in.
+    if (id === BPF_FUNC_MAP_LOOKUP_ELEM || id === BPF_FUNC_CSUM_DIFF) def.inline = true;
+    // The clock does not move during a run (SimKernel), nor does the CPU: one reading serves every call.
+    if (CONSTANT_DURING_RUN.has(id)) def.constant = (env) => fn(env, 0n, 0n, 0n, 0n, 0n);
+    defs.set(id, def);
   }
   return { get: (id) => defs.get(id) };
 }

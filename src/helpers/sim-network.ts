@@ -61,6 +61,12 @@ export class SimNetwork {
   readonly routes: SimRoute[] = [];
   readonly neighbors: SimNeighbor[] = [];
   forwarding: boolean;
+  /** The IPv4 routes as numbers, in lookup order; rebuilt when `routes` changes length. */
+  private v4Routes: V4Route[] = [];
+  private v4RoutesFor = -1;
+  /** IPv4 neighbours by dev * 2^32 + address (the first entry of each); rebuilt when `neighbors` changes length. */
+  private v4Neighbors = new Map<number, SimNeighbor>();
+  private v4NeighborsFor = -1;
 
   constructor(fib: FibSpec = {}) {
     this.forwarding = fib.forwarding ?? true;
@@ -78,6 +84,9 @@ export class SimNetwork {
       const what = `interfaces[${i}]`;
       if (!Number.isInteger(itf.ifindex) || itf.ifindex < 1) throw new CaseError('case/bad-fib', `fib: ${what}: expected a positive ifindex, got ${itf.ifindex}`);
       if (this.interfaces.has(itf.ifindex)) throw new CaseError('case/bad-fib', `fib: ${what}: ifindex ${itf.ifindex} is used twice`);
+      // dev_validate_mtu: an Ethernet device takes ETH_MIN_MTU (68) up to its max_mtu (65535 for veth).
+      if (itf.mtu !== undefined && (!Number.isInteger(itf.mtu) || itf.mtu < 68 || itf.mtu > 65535)) throw new CaseError('case/bad-fib', `fib: ${what}.mtu: expected 68 to 65535, got ${JSON.stringify(itf.mtu)}`);
+      if (itf.addrs !== undefined && !Array.isArray(itf.addrs)) throw new CaseError('case/bad-fib', `fib: ${what}.addrs: expected an array, got ${JSON.stringify(itf.addrs)}`);
       this.addInterface({
         ifindex: itf.ifindex,
         name: itf.name,
@@ -162,23 +171,65 @@ export class SimNetwork {
    */
   lookup(dst: IpAddr, tables: number[], oif = 0): SimRoute | undefined {
     // IPv4 keeps local and main in one trie while no policy rules exist (fib_trie's merged tables).
-    const groups = dst.family === 4 ? [tables] : tables.map((t) => [t]);
-    for (const group of groups) {
+    if (dst.family === 4) return this.lookup4(Number(dst.value), (tables.includes(RT_TABLE_LOCAL) ? 1 : 0) | (tables.includes(RT_TABLE_MAIN) ? 2 : 0), oif);
+    for (const t of tables) {
       const candidates = this.routes
-        .filter((r) => group.includes(r.table) && prefixContains(r.prefix, dst))
+        .filter((r) => r.table === t && prefixContains(r.prefix, dst))
         .sort((a, b) => b.prefix.len - a.prefix.len || a.metric - b.metric);
-      for (const r of candidates) {
-        if (r.type === 'blackhole' || r.type === 'unreachable' || r.type === 'prohibit') return r;
-        if (dst.family === 4 && oif && r.dev !== oif) continue;
-        return r;
-      }
+      // IPv6 only prefers a route through `oif`: the best one wins regardless.
+      if (candidates[0]) return candidates[0];
+    }
+    return undefined;
+  }
+
+  /**
+   * {@link lookup} for an IPv4 destination given as a number, with the tables as a mask (1: local,
+   * 2: main): the first route in (prefix length descending, metric ascending, insertion) order that
+   * contains `dst`, no string or bigint work per lookup (bpf_fib_lookup's hot path).
+   */
+  lookup4(dst: number, tables: number, oif = 0): SimRoute | undefined {
+    if (this.v4RoutesFor !== this.routes.length) this.indexRoutes();
+    for (const e of this.v4Routes) {
+      if ((e.table & tables) === 0 || ((dst ^ e.value) & e.mask) !== 0) continue;
+      const r = e.route;
+      if (r.type === 'blackhole' || r.type === 'unreachable' || r.type === 'prohibit') return r;
+      if (oif && r.dev !== oif) continue;
+      return r;
     }
     return undefined;
   }
 
   /** The permanent neighbour entry for `ip` on `dev`, or undefined. */
   neighbor(dev: number, ip: IpAddr): SimNeighbor | undefined {
+    if (ip.family === 4) return this.neighbor4(dev, Number(ip.value));
     return this.neighbors.find((n) => n.dev === dev && n.ip.family === ip.family && n.ip.value === ip.value);
+  }
+
+  /** {@link neighbor} for an IPv4 address given as a number. */
+  neighbor4(dev: number, ip: number): SimNeighbor | undefined {
+    if (this.v4NeighborsFor !== this.neighbors.length) {
+      this.v4Neighbors = new Map();
+      for (const n of this.neighbors) {
+        const key = n.dev * 0x1_0000_0000 + Number(n.ip.value);
+        if (n.ip.family === 4 && !this.v4Neighbors.has(key)) this.v4Neighbors.set(key, n);
+      }
+      this.v4NeighborsFor = this.neighbors.length;
+    }
+    return this.v4Neighbors.get(dev * 0x1_0000_0000 + ip);
+  }
+
+  private indexRoutes(): void {
+    const v4 = this.routes
+      .filter((r) => r.prefix.family === 4)
+      .sort((a, b) => b.prefix.len - a.prefix.len || a.metric - b.metric)
+      .map((route): V4Route => ({
+        route,
+        value: Number(route.prefix.value),
+        mask: route.prefix.len === 0 ? 0 : (0xffff_ffff << (32 - route.prefix.len)) | 0,
+        table: route.table === RT_TABLE_LOCAL ? 1 : route.table === RT_TABLE_MAIN ? 2 : 0,
+      }));
+    this.v4Routes = v4;
+    this.v4RoutesFor = this.routes.length;
   }
 
   /**
@@ -216,6 +267,15 @@ export class SimNetwork {
     const own = this.interfaces.get(dev);
     return (own ? pick([own]) : undefined) ?? pick([...this.interfaces.values()].filter((i) => i.ifindex !== dev));
   }
+}
+
+/** An IPv4 route with its prefix as numbers: `dst` matches when ((dst ^ value) & mask) is 0. */
+interface V4Route {
+  route: SimRoute;
+  value: number;
+  mask: number;
+  /** 1 for the local table, 2 for main. */
+  table: number;
 }
 
 function addrScope(a: IpPrefix, itf: SimInterface): number {

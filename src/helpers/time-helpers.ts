@@ -1,4 +1,4 @@
-import type { HelperFn } from '../vm/env.js';
+import type { FastHelperFn, HelperFn } from '../vm/env.js';
 import type { SimKernel } from './kernel-state.js';
 
 /**
@@ -21,5 +21,26 @@ export function timeHelpers(kernel: SimKernel): Record<string, HelperFn> {
     get_smp_processor_id: (env) => BigInt(env.cpu),
     /** bpf_get_numa_node_id: one node. */
     get_numa_node_id: () => 0n,
+  };
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A u64 clock reading as HelperDef.fast returns it: the number when it is a safe integer, else NaN (the engine then calls the BigInt form). */
+function clockNumber(ns: bigint): number {
+  const v = BigInt.asUintN(64, ns);
+  return v <= SAFE ? Number(v) : NaN;
+}
+
+/** BigInt-free forms (HelperDef.fast) of {@link timeHelpers}, by the same names. */
+export function timeHelpersFast(kernel: SimKernel): Record<string, FastHelperFn> {
+  return {
+    ktime_get_ns: () => clockNumber(kernel.clockNs),
+    ktime_get_boot_ns: () => clockNumber(kernel.clockNs),
+    ktime_get_coarse_ns: () => clockNumber(kernel.coarseNs),
+    ktime_get_tai_ns: () => clockNumber(kernel.clockNs),
+    get_prandom_u32: () => kernel.nextRandom(),
+    get_smp_processor_id: (env) => env.cpu,
+    get_numa_node_id: () => 0,
   };
 }

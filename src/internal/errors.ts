@@ -92,6 +92,11 @@ export interface FaultLocation {
  */
 export class VmFault extends SimError {
   source?: string;
+  /**
+   * The program `pc` counts in, when it is not the one the run started: the tail-called program
+   * the fault happened in (set by the engine that catches it at the tail call).
+   */
+  program?: string;
   constructor(
     code: string,
     message: string,

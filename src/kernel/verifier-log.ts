@@ -23,9 +23,12 @@ export function needsPreviousLine(line: string): boolean {
   return line.startsWith('invalid bpf_context access');
 }
 
-/** Statistics lines the kernel appends after the verdict; they never explain a rejection. */
+/**
+ * Lines the kernel appends after the verdict, which never explain a rejection: statistics, and
+ * the two register-state dumps after `infinite loop detected at insn N` (`cur state:`, `old state:`).
+ */
 function isStatistics(line: string): boolean {
-  return line.startsWith('processed ') || line.startsWith('verification time ') || line.startsWith('stack depth ');
+  return /^(processed |verification time |stack depth |cur state: |old state: )/.test(line);
 }
 
 /**

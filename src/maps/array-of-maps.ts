@@ -34,7 +34,8 @@ export function validInner(index: number, opts: MapOptions): boolean {
  */
 export class ArrayOfMaps implements VmMap {
   readonly spec: MapSpec;
-  private readonly slots: Int32Array;
+  /** Filled slots only: max_entries may be up to 2^32 - 1, far more than a dense table could hold. */
+  private readonly slots = new Map<number, number>();
 
   constructor(
     spec: MapSpec,
@@ -42,18 +43,15 @@ export class ArrayOfMaps implements VmMap {
     private readonly opts: MapOptions,
   ) {
     this.spec = spec;
-    this.slots = new Int32Array(spec.maxEntries).fill(-1);
     for (const { slot, index } of initialInnerMaps(spec, opts)) {
       if (slot < 0 || slot >= spec.maxEntries) throw new MapError('map/invalid-spec', `${mapLabel(spec)}: slot ${slot} is past max_entries ${spec.maxEntries}`);
-      this.slots[slot] = index;
+      this.slots.set(slot, index);
     }
   }
 
   /** The inner map index in slot `index`, or undefined. */
   innerAt(index: number): number | undefined {
-    if (!(index >= 0 && index < this.slots.length)) return undefined;
-    const m = this.slots[index]!;
-    return m < 0 ? undefined : m;
+    return this.slots.get(index);
   }
 
   lookup(key: Uint8Array, _cpu: number): number {
@@ -67,7 +65,7 @@ export class ArrayOfMaps implements VmMap {
     if (index >= this.spec.maxEntries) return -E2BIG;
     const inner = u32At(value);
     if (!validInner(inner, this.opts)) return -EBADF;
-    this.slots[index] = inner;
+    this.slots.set(index, inner);
     return 0;
   }
 
@@ -80,9 +78,12 @@ export class ArrayOfMaps implements VmMap {
     checkKey(this.spec, key);
     const index = u32At(key);
     if (index >= this.spec.maxEntries) return -E2BIG;
-    if (this.slots[index]! < 0) return -ENOENT;
-    this.slots[index] = -1;
-    return 0;
+    return this.slots.delete(index) ? 0 : -ENOENT;
+  }
+
+  /** The filled slots in ascending order (what a dump lists, without walking every index). */
+  filledSlots(): number[] {
+    return [...this.slots.keys()].sort((a, b) => a - b);
   }
 
   nextKey(key: Uint8Array | null): Uint8Array | null {

@@ -1,5 +1,5 @@
 import type { MapSpec } from '../loader/spec.js';
-import type { VmMap } from '../vm/env.js';
+import type { ArrayLayout, VmMap } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
 import { BPF_F_RDONLY_PROG } from '../uapi/bpf.js';
 import { E2BIG, EEXIST, EINVAL, badUpdateFlags, checkKey, mapLabel, u32At, u32Bytes, userValues } from './check.js';
@@ -48,6 +48,13 @@ export class ArrayMap implements VmMap {
     const index = u32At(bytes, off);
     if (index >= this.spec.maxEntries) return 0;
     return this.values.addr(index, this.perSlot > 1 ? cpu : 0);
+  }
+
+  /** The values are one slab, allocated at creation: lookups are arithmetic (see VmMap.arrayLayout). */
+  arrayLayout(): ArrayLayout | undefined {
+    const v = this.values;
+    if (this.spec.keySize !== 4 || v.allocated < this.spec.maxEntries || this.spec.maxEntries === 0) return undefined;
+    return { base: v.addr(0, 0), block: v.stride * this.perSlot, cpuStride: this.perSlot > 1 ? v.stride : 0, maxEntries: this.spec.maxEntries };
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {

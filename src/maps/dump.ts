@@ -1,6 +1,8 @@
 import type { VmMap } from '../vm/env.js';
 import { ArrayMap } from './array.js';
+import { ArrayOfMaps } from './array-of-maps.js';
 import { u32Bytes } from './check.js';
+import { ProgArray } from './prog-array.js';
 
 /** One map entry as the run result lists it: the key and its values (one per CPU for per-CPU maps). */
 export interface MapEntry {
@@ -22,6 +24,11 @@ export function dumpMap(map: VmMap): MapEntry[] {
       const key = u32Bytes(i);
       out.push({ key, values: map.read(key)! });
     }
+    return out;
+  }
+  if (map instanceof ProgArray || map instanceof ArrayOfMaps) {
+    // get_next_key would walk every index up to max_entries; only the filled slots have values.
+    for (const slot of map.filledSlots()) out.push({ key: u32Bytes(slot), values: map.read(u32Bytes(slot))! });
     return out;
   }
   for (let key = map.nextKey(null); key; key = map.nextKey(key)) {

@@ -1,5 +1,6 @@
 import type { MapSpec } from '../loader/spec.js';
 import type { VmMap } from '../vm/env.js';
+import { HashLayoutRecord } from './hash-layout.js';
 import type { VmMemory } from '../vm/memory.js';
 import { BPF_F_RDONLY_PROG } from '../uapi/bpf.js';
 import { E2BIG, EINVAL, ENOENT, badUpdateFlags, checkFlags, checkKey, mapLabel, userValues } from './check.js';
@@ -29,15 +30,22 @@ export class HashMap implements VmMap {
   protected readonly perSlot: number;
   private readonly freeSlots: number[] = [];
   private fresh = 0;
+  private readonly layout: HashLayoutRecord;
 
   constructor(spec: MapSpec, mem: VmMemory, opts: MapOptions, percpu = false) {
     this.spec = spec;
     this.cpus = opts.cpus;
     this.perSlot = percpu ? opts.cpus : 1;
     const first = Math.min(spec.maxEntries, 16);
-    this.table = new KeyTable(spec.keySize, first);
+    // Index and value addresses in VM memory, where the WebAssembly engine looks keys up (hashLayout).
+    this.table = new KeyTable(spec.keySize, first, mem);
     const writable = (spec.flags & BPF_F_RDONLY_PROG) === 0;
-    this.values = new ValueStore(mem, spec.valueSize, this.perSlot, spec.maxEntries, `${mapLabel(spec)} value`, writable);
+    this.values = new ValueStore(mem, spec.valueSize, this.perSlot, spec.maxEntries, `${mapLabel(spec)} value`, writable, true);
+    this.layout = new HashLayoutRecord(mem, this.table, this.values, this.perSlot > 1 ? this.values.stride : 0);
+  }
+
+  hashLayout(): number | undefined {
+    return this.spec.keySize > 0 ? this.layout.addr : undefined;
   }
 
   /** Number of keys present. */
@@ -56,12 +64,20 @@ export class HashMap implements VmMap {
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
-    return this.updateElem(key, [value], flags, this.perSlot > 1 ? cpu : 0);
+    try {
+      return this.updateElem(key, [value], flags, this.perSlot > 1 ? cpu : 0);
+    } finally {
+      this.layout.write();
+    }
   }
 
   write(key: Uint8Array, values: Uint8Array[], flags: number): number {
     checkKey(this.spec, key);
-    return this.updateElem(key, userValues(this.spec, values, this.perSlot), flags, -1);
+    try {
+      return this.updateElem(key, userValues(this.spec, values, this.perSlot), flags, -1);
+    } finally {
+      this.layout.write();
+    }
   }
 
   /** `onCpu` >= 0: a program's update on that CPU (one value); -1: user space (perSlot values). */

@@ -1,3 +1,17 @@
+import type { VmMemory } from '../vm/memory.js';
+
+/** Where a KeyTable kept in VM memory has its probe table, hashes and keys (all addresses), for an engine that searches it itself. */
+export interface KeyTableLayout {
+  /** Int32 per bucket: a slot, or -1 for an empty bucket. */
+  index: number;
+  /** Buckets - 1 (a power of two minus one). */
+  mask: number;
+  /** Int32 per slot: the key's {@link KeyTable.hash}. */
+  hashes: number;
+  /** keySize bytes per slot. */
+  keys: number;
+}
+
 /**
  * An open-addressing hash index from fixed-size byte keys to slot numbers, with the keys kept in
  * one flat buffer and a doubly linked list of slots in insertion order (the order `get_next_key`
@@ -7,6 +21,10 @@
  *
  * Slots are chosen by the caller (the map's free list, or the LRU's node ids); this class only
  * indexes them. Linear probing with backward-shift deletion keeps the table free of tombstones.
+ *
+ * Given a VmMemory, the probe table, the hashes and the keys live in it (allocRaw: no program can
+ * touch them), at the addresses {@link vmLayout} gives, so that the WebAssembly engine can look
+ * keys up without leaving wasm; the typed arrays here are views, rebuilt when the memory grows.
  */
 export class KeyTable {
   readonly keySize: number;
@@ -24,18 +42,49 @@ export class KeyTable {
   /** Number of keys present. */
   size = 0;
 
-  constructor(keySize: number, initialSlots = 16) {
+  /** Addresses of keys, hashes and index in `vm` (0 when the table lives in the JS heap). */
+  private keysAddr = 0;
+  private hashesAddr = 0;
+  private indexAddr = 0;
+
+  constructor(
+    keySize: number,
+    initialSlots = 16,
+    private readonly vm?: VmMemory,
+  ) {
     this.keySize = keySize;
     const n = Math.max(1, initialSlots);
-    this.keys = new Uint8Array(n * Math.max(1, keySize));
-    this.hashes = new Int32Array(n);
+    let buckets = 16;
+    while (buckets < n * 2) buckets *= 2;
     this.used = new Uint8Array(n);
     this.prevOrder = new Int32Array(n);
     this.nextOrder = new Int32Array(n);
-    let buckets = 16;
-    while (buckets < n * 2) buckets *= 2;
-    this.index = new Int32Array(buckets).fill(-1);
     this.mask = buckets - 1;
+    this.keys = new Uint8Array(n * Math.max(1, keySize));
+    this.hashes = new Int32Array(n);
+    this.index = new Int32Array(buckets);
+    if (vm) {
+      this.keysAddr = vm.allocRaw(n * Math.max(1, keySize), 'key table keys');
+      this.hashesAddr = vm.allocRaw(n * 4, 'key table hashes');
+      this.indexAddr = vm.allocRaw(buckets * 4, 'key table index');
+      this.remap();
+      vm.onGrow(() => this.remap());
+    }
+    this.index.fill(-1);
+  }
+
+  /** Where the table lives in VM memory, or undefined when it is kept in the JS heap. Changes when the table grows. */
+  vmLayout(): KeyTableLayout | undefined {
+    if (!this.vm) return undefined;
+    return { index: this.indexAddr, mask: this.mask, hashes: this.hashesAddr, keys: this.keysAddr };
+  }
+
+  /** Rebuilds the views over VM memory (after it grew, which detaches the old buffer, or after a move). */
+  private remap(): void {
+    const buffer = this.vm!.u8.buffer;
+    this.keys = new Uint8Array(buffer, this.keysAddr, this.used.length * Math.max(1, this.keySize));
+    this.hashes = new Int32Array(buffer, this.hashesAddr, this.used.length);
+    this.index = new Int32Array(buffer, this.indexAddr, this.mask + 1);
   }
 
   /** Number of slots the per-slot arrays can hold now. */
@@ -50,15 +99,27 @@ export class KeyTable {
     let next = cap * 2;
     while (next < n) next *= 2;
     const ks = Math.max(1, this.keySize);
-    const keys = new Uint8Array(next * ks);
-    keys.set(this.keys);
-    this.keys = keys;
-    this.hashes = grow32(this.hashes, next);
+    if (this.vm) {
+      // Allocate before touching any field: a growth meanwhile remaps the old views, copied below.
+      const keysAddr = this.vm.allocRaw(next * ks, 'key table keys');
+      const hashesAddr = this.vm.allocRaw(next * 4, 'key table hashes');
+      const buffer = this.vm.u8.buffer;
+      new Uint8Array(buffer, keysAddr, next * ks).set(this.keys);
+      new Int32Array(buffer, hashesAddr, next).set(this.hashes);
+      this.keysAddr = keysAddr;
+      this.hashesAddr = hashesAddr;
+    } else {
+      const keys = new Uint8Array(next * ks);
+      keys.set(this.keys);
+      this.keys = keys;
+      this.hashes = grow32(this.hashes, next);
+    }
     this.prevOrder = grow32(this.prevOrder, next);
     this.nextOrder = grow32(this.nextOrder, next);
     const used = new Uint8Array(next);
     used.set(this.used);
     this.used = used;
+    if (this.vm) this.remap();
   }
 
   /** MurmurHash3-style 32-bit hash of the keySize bytes of `key` at `off`. */
@@ -218,8 +279,15 @@ export class KeyTable {
   }
 
   private rehash(buckets: number): void {
-    this.index = new Int32Array(buckets).fill(-1);
-    this.mask = buckets - 1;
+    if (this.vm) {
+      this.indexAddr = this.vm.allocRaw(buckets * 4, 'key table index');
+      this.mask = buckets - 1;
+      this.remap();
+      this.index.fill(-1);
+    } else {
+      this.index = new Int32Array(buckets).fill(-1);
+      this.mask = buckets - 1;
+    }
     for (let s = this.head; s >= 0; s = this.nextOrder[s]!) this.place(s, this.hashes[s]!);
   }
 }

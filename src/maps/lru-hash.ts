@@ -1,5 +1,6 @@
 import type { MapSpec } from '../loader/spec.js';
 import type { VmMap } from '../vm/env.js';
+import { HashLayoutRecord } from './hash-layout.js';
 import type { VmMemory } from '../vm/memory.js';
 import { BPF_EXIST, BPF_F_NO_COMMON_LRU, BPF_F_RDONLY_PROG } from '../uapi/bpf.js';
 import { EINVAL, ENOENT, ENOMEM, badUpdateFlags, checkFlags, checkKey, mapLabel, userValues } from './check.js';
@@ -35,6 +36,7 @@ export class LruHashMap implements VmMap {
   protected readonly table: KeyTable;
   protected readonly values: ValueStore;
   protected readonly perSlot: number;
+  private readonly layout: HashLayoutRecord;
 
   constructor(spec: MapSpec, mem: VmMemory, opts: MapOptions, percpu = false) {
     this.spec = spec;
@@ -47,14 +49,26 @@ export class LruHashMap implements VmMap {
       if (capacity > 0xffffffff) capacity = Math.floor(spec.maxEntries / opts.cpus) * opts.cpus;
     }
     this.capacity = capacity;
-    this.table = new KeyTable(spec.keySize, Math.min(capacity, 16));
+    // Index, value addresses and ref bits in VM memory, where the WebAssembly engine looks keys up (hashLayout).
+    this.table = new KeyTable(spec.keySize, Math.min(capacity, 16), mem);
     const writable = (spec.flags & BPF_F_RDONLY_PROG) === 0;
-    this.values = new ValueStore(mem, spec.valueSize, this.perSlot, capacity, `${mapLabel(spec)} value`, writable);
-    this.lru = new LruList(capacity, opts.cpus, percpuLru, (node) => {
-      if (!this.table.has(node)) return false;
-      this.table.remove(node);
-      return true;
-    });
+    this.values = new ValueStore(mem, spec.valueSize, this.perSlot, capacity, `${mapLabel(spec)} value`, writable, true);
+    this.lru = new LruList(
+      capacity,
+      opts.cpus,
+      percpuLru,
+      (node) => {
+        if (!this.table.has(node)) return false;
+        this.table.remove(node);
+        return true;
+      },
+      mem,
+    );
+    this.layout = new HashLayoutRecord(mem, this.table, this.values, this.perSlot > 1 ? this.values.stride : 0, this.lru.refAddr);
+  }
+
+  hashLayout(): number | undefined {
+    return this.spec.keySize > 0 ? this.layout.addr : undefined;
   }
 
   /** Number of keys present. */
@@ -74,12 +88,20 @@ export class LruHashMap implements VmMap {
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
-    return this.updateElem(key, [value], flags, cpu, this.perSlot > 1 ? cpu : 0);
+    try {
+      return this.updateElem(key, [value], flags, cpu, this.perSlot > 1 ? cpu : 0);
+    } finally {
+      this.layout.write();
+    }
   }
 
   write(key: Uint8Array, values: Uint8Array[], flags: number): number {
     checkKey(this.spec, key);
-    return this.updateElem(key, userValues(this.spec, values, this.perSlot), flags, USER_CPU, -1);
+    try {
+      return this.updateElem(key, userValues(this.spec, values, this.perSlot), flags, USER_CPU, -1);
+    } finally {
+      this.layout.write();
+    }
   }
 
   delete(key: Uint8Array): number {

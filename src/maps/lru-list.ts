@@ -1,3 +1,5 @@
+import type { VmMemory } from '../vm/memory.js';
+
 /** Node and list types, as enum bpf_lru_list_type (kernel/bpf/bpf_lru_list.h). */
 export const LRU_ACTIVE = 0;
 export const LRU_INACTIVE = 1;
@@ -41,8 +43,10 @@ export class LruList {
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
   readonly type: Uint8Array;
-  /** The ref bit a lookup sets. */
-  readonly ref: Uint8Array;
+  /** The ref bit a lookup sets (in VM memory when the list was given one: see {@link refAddr}). */
+  ref: Uint8Array;
+  /** Address of the ref bits in VM memory, or 0 when they live in the JS heap. */
+  readonly refAddr: number = 0;
   private readonly nodeCpu: Uint16Array;
   /** Per LRU list (1 common, or one per CPU): counts of active and inactive nodes. */
   private readonly counts: Int32Array;
@@ -50,7 +54,8 @@ export class LruList {
   private readonly nextSteal: Int32Array;
 
   /** `delFromHtab(node)` removes the node's key from the hash table, true when it held one. */
-  constructor(nodes: number, cpus: number, percpu: boolean, private readonly delFromHtab: (node: number) => boolean) {
+  /** With `mem`, the ref bits live in it (allocRaw), where the WebAssembly engine's inline lookups set them. */
+  constructor(nodes: number, cpus: number, percpu: boolean, private readonly delFromHtab: (node: number) => boolean, mem?: VmMemory) {
     this.nodes = nodes;
     this.cpus = cpus;
     this.percpu = percpu;
@@ -65,7 +70,14 @@ export class LruList {
       this.prev[h] = h;
     }
     this.type = new Uint8Array(nodes);
-    this.ref = new Uint8Array(nodes);
+    if (mem) {
+      const at = mem.allocRaw(nodes, 'lru ref bits');
+      this.refAddr = at;
+      this.ref = new Uint8Array(mem.u8.buffer, at, nodes);
+      mem.onGrow(() => (this.ref = new Uint8Array(mem.u8.buffer, at, nodes)));
+    } else {
+      this.ref = new Uint8Array(nodes);
+    }
     this.nodeCpu = new Uint16Array(nodes);
     this.counts = new Int32Array(lists * 2);
     this.nextInactiveRotation = new Int32Array(lists);

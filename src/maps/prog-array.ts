@@ -22,7 +22,8 @@ const U32_MAX = 0xffffffff;
  */
 export class ProgArray implements VmMap {
   readonly spec: MapSpec;
-  private readonly slots: Int32Array;
+  /** Filled slots only: max_entries may be up to 2^32 - 1, far more than a dense table could hold. */
+  private readonly slots = new Map<number, number>();
 
   constructor(
     spec: MapSpec,
@@ -30,20 +31,17 @@ export class ProgArray implements VmMap {
     private readonly opts: MapOptions,
   ) {
     this.spec = spec;
-    this.slots = new Int32Array(spec.maxEntries).fill(-1);
     for (const { slot, program } of spec.initialPrograms ?? []) {
       const index = opts.programIndex?.(program);
       if (index === undefined) throw new MapError('map/unknown-program', `${mapLabel(spec)}: slot ${slot}: no program '${program}' in the object`);
       if (slot < 0 || slot >= spec.maxEntries) throw new MapError('map/invalid-spec', `${mapLabel(spec)}: slot ${slot} of program '${program}' is past max_entries ${spec.maxEntries}`);
-      this.slots[slot] = index;
+      this.slots.set(slot, index);
     }
   }
 
   /** The program index in slot `index`, or undefined when empty or out of range (a tail call then falls through). */
   programAt(index: number): number | undefined {
-    if (!(index >= 0 && index < this.slots.length)) return undefined;
-    const p = this.slots[index]!;
-    return p < 0 ? undefined : p;
+    return this.slots.get(index);
   }
 
   lookup(_key: Uint8Array, _cpu: number): number {
@@ -56,7 +54,7 @@ export class ProgArray implements VmMap {
     if (index >= this.spec.maxEntries) return -E2BIG;
     const program = u32At(value);
     if (this.opts.programCount !== undefined && program >= this.opts.programCount) return -EBADF;
-    this.slots[index] = program;
+    this.slots.set(index, program);
     return 0;
   }
 
@@ -69,9 +67,12 @@ export class ProgArray implements VmMap {
     checkKey(this.spec, key);
     const index = u32At(key);
     if (index >= this.spec.maxEntries) return -E2BIG;
-    if (this.slots[index]! < 0) return -ENOENT;
-    this.slots[index] = -1;
-    return 0;
+    return this.slots.delete(index) ? 0 : -ENOENT;
+  }
+
+  /** The filled slots in ascending order (what a dump lists, without walking every index). */
+  filledSlots(): number[] {
+    return [...this.slots.keys()].sort((a, b) => a - b);
   }
 
   nextKey(key: Uint8Array | null): Uint8Array | null {

@@ -17,6 +17,8 @@ export class ValueStore {
   /** Base address of each slot's first value; 0 for slots not allocated yet. */
   private addrs: Uint32Array;
   private capacity = 0;
+  /** Where `addrs` lives in VM memory (with `addrsInVm`), else 0. */
+  private addrsAt = 0;
 
   constructor(
     private readonly mem: VmMemory,
@@ -25,12 +27,20 @@ export class ValueStore {
     maxSlots: number,
     private readonly name: string,
     private readonly writable: boolean,
+    /** Keep the slot → address table in VM memory (allocRaw), where the WebAssembly engine reads it ({@link addrsAddr}). */
+    private readonly addrsInVm = false,
   ) {
     this.valueSize = valueSize;
     this.stride = Math.max(8, (valueSize + 7) & ~7);
     this.perSlot = perSlot;
     this.maxSlots = maxSlots;
     this.addrs = new Uint32Array(0);
+    if (addrsInVm) mem.onGrow(() => (this.addrs = new Uint32Array(mem.u8.buffer, this.addrsAt, this.capacity)));
+  }
+
+  /** Address of the u32-per-slot table of value addresses in VM memory (0 until allocated, or when kept in the JS heap). Changes as the store grows. */
+  get addrsAddr(): number {
+    return this.addrsAt;
   }
 
   /** Slots allocated so far. */
@@ -46,8 +56,11 @@ export class ValueStore {
     if (target < n) throw new RangeError(`${this.name}: slot ${n - 1} is past max ${this.maxSlots}`);
     const count = target - this.capacity;
     const slab = this.mem.allocSlab(this.valueSize, count * this.perSlot, this.name, this.writable);
-    const addrs = new Uint32Array(target);
+    // In VM memory: allocate first (a growth remaps the old view), then copy.
+    const at = this.addrsInVm ? this.mem.allocRaw(target * 4, `${this.name} addresses`) : 0;
+    const addrs = this.addrsInVm ? new Uint32Array(this.mem.u8.buffer, at, target) : new Uint32Array(target);
     addrs.set(this.addrs);
+    this.addrsAt = at;
     const block = this.stride * this.perSlot;
     for (let i = 0; i < count; i++) addrs[this.capacity + i] = slab.base + i * block;
     this.addrs = addrs;

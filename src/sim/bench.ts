@@ -24,9 +24,12 @@ export interface BenchResult {
   ns_per_run: number;
   /** Timed runs. */
   runs: number;
+  /** The engine the runs ran on. */
   engine: EngineName;
   /** The last run's outcome: what the kernel leaves after `repeat` = `runs` (data_out, retval, ctx_out). */
   outcome: RunOutcome;
+  /** The machine of the timed runs, to read its maps after them. */
+  machine: Machine;
 }
 
 /** Runs of warm-up wanted before timing, when they fit in five times the warm-up time. */
@@ -68,21 +71,23 @@ export async function benchCase(c: Case, options: BenchOptions = {}): Promise<Be
       nsPerRun = first.repeat(c.program, c.packet, ctx, batch, c.type).nsPerRun;
       spentNs += nsPerRun * batch;
       warmRuns += batch;
-      batch = Math.min(batch * 2, 2 ** 24);
+      // Batches grow while one stays within a quarter of the warm-up time.
+      if (nsPerRun * batch * 2 <= warmupNs / 4) batch *= 2;
     }
     if (options.runs === undefined) runs = Math.min(2 ** 31 - 1, Math.max(1, Math.round(targetNs / Math.max(nsPerRun, 1))));
   }
   const machine = warmupNs > 0 ? new Machine(first.spec, first.options) : first;
   applyCaseMaps(machine, c);
   const { outcome, nsPerRun } = machine.repeat(c.program, c.packet, ctx, runs, c.type);
-  return { ns_per_run: nsPerRun, runs, engine, outcome };
+  return { ns_per_run: nsPerRun, runs, engine, outcome, machine };
 }
 
 /**
  * A synthetic XDP program of about `insns` instructions for compile-time measurements, shaped
- * like clang output for a packet parser: blocks that check a packet bound, load a byte, mix it
- * into two accumulators with 64- and 32-bit ALU operations, spill to and reload from the stack,
- * and branch forward over part of the next block. It returns XDP_PASS (2) on any packet.
+ * like clang output for a packet parser: after zeroing 32 stack slots, blocks of 16 that check
+ * a packet bound, load a byte, mix it into two accumulators with 64-bit ALU operations, spill to
+ * and reload from the stack, and branch forward over part of the block. It returns XDP_PASS (2)
+ * on any packet.
  */
 export function syntheticProgram(insns = 4000): ProgramSpec {
   const BLOCK = 16;

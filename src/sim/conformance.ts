@@ -152,7 +152,7 @@ export async function runConformanceFile(path: string, engine: Engine): Promise<
 
 /**
  * Runs every `.data` file of `dir` (in name order) on `engine`. Throws SimError
- * `conformance/bad-dir` when `dir` cannot be read.
+ * `conformance/bad-dir` when `dir` cannot be read and `conformance/no-tests` when it holds no `.data` file.
  */
 export async function runConformance(dir: string, engine: Engine): Promise<ConformanceSummary> {
   let files: string[];
@@ -161,6 +161,8 @@ export async function runConformance(dir: string, engine: Engine): Promise<Confo
   } catch (err) {
     throw new SimError('conformance/bad-dir', `conformance: cannot read directory '${dir}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  // An empty run would pass; a directory without tests is more likely a wrong path.
+  if (files.length === 0) throw new SimError('conformance/no-tests', `conformance: no .data files in '${dir}'`);
   const outcomes: ConformanceOutcome[] = [];
   for (const f of files) outcomes.push(await runConformanceFile(join(dir, f), engine));
   const failed = outcomes.filter((o) => !o.passed).map((o) => o.name);

@@ -1,4 +1,5 @@
 import { rename, writeFile, unlink } from 'node:fs/promises';
+import { SimError } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import type { TraceHook } from '../vm/trace.js';
 
@@ -49,7 +50,7 @@ export class LineCoverage {
     return out.join('\n') + '\n';
   }
 
-  /** Writes the lcov tracefile to `path` atomically (a temporary file renamed into place). */
+  /** Writes the lcov tracefile to `path` atomically (a temporary file renamed into place); fails with SimError `sim/io`. */
   async write(path: string): Promise<void> {
     const tmp = `${path}.${process.pid}.tmp`;
     try {
@@ -57,7 +58,7 @@ export class LineCoverage {
       await rename(tmp, path);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
-      throw err;
+      throw new SimError('sim/io', `coverage: cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
   }
 }

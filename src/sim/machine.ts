@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { CaseError, LoadError, VmFault } from '../internal/errors.js';
+import { CaseError, LoadError, SimError, VmFault } from '../internal/errors.js';
 import { loadObject } from '../loader/load-object.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { createMap } from '../maps/index.js';
@@ -145,8 +145,13 @@ export class Machine {
   /** Loads an object from a path or from its bytes. */
   static async load(object: string | Uint8Array, options: MachineOptions = {}): Promise<Machine> {
     const bytes = typeof object === 'string' ? await readObjectFile(object) : object;
-    const spec = loadObject(bytes, options.type ? { programType: BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC } : {});
-    return new Machine(spec, options);
+    try {
+      return new Machine(loadObject(bytes, options.type ? { programType: BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC } : {}), options);
+    } catch (err) {
+      // An error in the object names the file it is in; one in the options (the case's fib) does not.
+      if (typeof object === 'string' && err instanceof SimError && !(err instanceof CaseError)) throw err.withContext(object);
+      throw err;
+    }
   }
 
   private registry(progType: number): HelperRegistry {
@@ -225,7 +230,7 @@ export class Machine {
       try {
         r0 = executable.runMany(env, LAYOUT.CTX, runs, this.budget);
       } catch (err) {
-        if (err instanceof VmFault && err.source === undefined) err.source = sourceOf(run.program, err.pc);
+        if (err instanceof VmFault && err.source === undefined) err.source = this.faultSource(err, run.program);
         throw err;
       }
     } else {
@@ -267,9 +272,15 @@ export class Machine {
     try {
       return run.executable.run(run.env, LAYOUT.CTX);
     } catch (err) {
-      if (err instanceof VmFault && err.source === undefined) err.source = sourceOf(run.program, err.pc);
+      if (err instanceof VmFault && err.source === undefined) err.source = this.faultSource(err, run.program);
       throw err;
     }
+  }
+
+  /** `file.c:42` of a fault: in the tail-called program it names, else in the program the run started. */
+  private faultSource(err: VmFault, started: ProgramSpec): string | undefined {
+    const at = err.program === undefined ? started : (this.spec.programs.find((p) => p.name === err.program) ?? started);
+    return sourceOf(at, err.pc);
   }
 
   private finish(run: PendingRun, r0: bigint): RunOutcome {

@@ -1,5 +1,5 @@
 import { PcapError, SimError } from '../internal/errors.js';
-import { LINKTYPE_ETHERNET, PcapngWriter, readCapture, type CaptureSource } from '../pcap/index.js';
+import { LINKTYPE_ETHERNET, PcapngWriter, readCapture, type CapturePacket, type CaptureSource } from '../pcap/index.js';
 import { BPF_F_INGRESS, BPF_PROG_TYPE, TC_ACT, XDP_ACTION } from '../uapi/index.js';
 import type { EngineName } from '../vm/engines.js';
 import type { Case } from './case.js';
@@ -34,6 +34,8 @@ export interface ReplayStats {
   elapsedNs: number;
   /** `packets` divided by the loop's wall time. */
   packetsPerSecond: number;
+  /** The machine the packets ran on, with the maps as the last packet left them. */
+  machine: Machine;
 }
 
 /**
@@ -107,12 +109,22 @@ export async function replayCapture(c: Case, capture: CaptureSource, options: Re
     if (id === undefined) interfaces.set(name, (id = writer!.addInterface({ name, description: describeEgress(name, machine, ctx.ingress_ifindex) })));
     return id;
   };
-  const stats: ReplayStats = { packets: 0, actions: {}, egress: {}, elapsedNs: 0, packetsPerSecond: 0 };
+  const stats: ReplayStats = { packets: 0, actions: {}, egress: {}, elapsedNs: 0, packetsPerSecond: 0, machine };
   const clockStart = kernel.clockNs;
   let firstTs: bigint | undefined;
   const t0 = process.hrtime.bigint();
+  const packets = readCapture(capture);
+  const source = typeof capture === 'string' ? capture : 'capture';
   try {
-    for await (const pkt of readCapture(capture)) {
+    for (;;) {
+      let next: IteratorResult<CapturePacket>;
+      try {
+        next = await packets.next();
+      } catch (err) {
+        throw err instanceof SimError ? err.withContext(source) : err;
+      }
+      if (next.done) break;
+      const pkt = next.value;
       const index = stats.packets;
       const where = `packet ${index} (frame ${index + 1})`;
       if (pkt.linkType !== LINKTYPE_ETHERNET) {
@@ -145,6 +157,7 @@ export async function replayCapture(c: Case, capture: CaptureSource, options: Re
     stats.elapsedNs = Number(process.hrtime.bigint() - t0);
     if (writer) await writer.close();
   } catch (err) {
+    await packets.return(undefined);
     if (writer) await writer.abort();
     throw err;
   }

@@ -1,5 +1,5 @@
 import type { ResultMapEntry, RunResult } from '../internal/contract.js';
-import { CaseError } from '../internal/errors.js';
+import { CaseError, withContext } from '../internal/errors.js';
 import { toHex } from '../internal/hex.js';
 import { dumpMap } from '../maps/index.js';
 import { checkChecksums } from '../packet/checksum.js';
@@ -14,7 +14,7 @@ export type VmRunOptions = Omit<MachineOptions, 'fib' | 'type'>;
 /** Writes the case's map entries into a machine's maps, in order (as `bpftool map update` would). */
 export function applyCaseMaps(machine: Machine, c: Case): void {
   for (const [name, entries] of Object.entries(c.maps)) {
-    const map = machine.map(name);
+    const map = withContext(`maps.${name}`, () => machine.map(name));
     entries.forEach((entry, i) => {
       let value = entry.value;
       if (entry.program !== undefined) {
@@ -22,7 +22,7 @@ export function applyCaseMaps(machine: Machine, c: Case): void {
         if (index < 0) throw new CaseError('case/unknown-program', `maps.${name}[${i}]: no program '${entry.program}' in the object`);
         value = new Uint8Array(new Uint32Array([index]).buffer);
       }
-      const rc = map.write(entry.key, [value!], BPF_ANY);
+      const rc = withContext(`maps.${name}[${i}]`, () => map.write(entry.key, [value!], BPF_ANY));
       if (rc < 0) throw new CaseError('case/map-update', `maps.${name}[${i}]: update failed with ${errnoName(-rc)}`);
     });
   }

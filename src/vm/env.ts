@@ -15,6 +15,19 @@ export interface VmMap {
    * (for an engine, `mem.u8` and the key's address), so a lookup needs no view. Optional.
    */
   lookupAt?(bytes: Uint8Array, off: number, cpu: number): number;
+  /**
+   * Where the values of an array-like map live, when a program's lookup is plain arithmetic on
+   * its u32 key: index i below maxEntries on CPU c is at base + i * block + c * cpuStride, any
+   * other index is absent. Fixed for the map's lifetime. Optional: an engine may then answer
+   * bpf_map_lookup_elem on this map itself.
+   */
+  arrayLayout?(): ArrayLayout | undefined;
+  /**
+   * The address of the map's HASH_LAYOUT record (src/vm/layout.ts) in VM memory, for a hash map
+   * whose index lives there: an engine may then answer bpf_map_lookup_elem on it itself. The
+   * record stays at this address; the map keeps its fields current. Optional.
+   */
+  hashLayout?(): number | undefined;
   /** Inserts or replaces; 0 or a negative errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL) as the kernel returns. */
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
   /** Deletes; 0 or a negative errno (-ENOENT, -EINVAL for arrays). */
@@ -27,6 +40,14 @@ export interface VmMap {
   write(key: Uint8Array, values: Uint8Array[], flags: number): number;
 }
 
+/** See {@link VmMap.arrayLayout}: addresses and bytes. */
+export interface ArrayLayout {
+  base: number;
+  block: number;
+  cpuStride: number;
+  maxEntries: number;
+}
+
 /** A helper's implementation: the five argument registers in, r0 out (all as unsigned 64-bit bigints). */
 export type HelperFn = (env: RunEnv, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 
@@ -34,7 +55,10 @@ export type HelperFn = (env: RunEnv, r1: bigint, r2: bigint, r3: bigint, r4: big
  * An optional BigInt-free form of a helper, which the WebAssembly engine calls instead of `fn`
  * when every argument register is below 2^32: the arguments as unsigned 32-bit numbers, r0 as
  * a safe integer (a negative value stands for its 64-bit two's complement). It must behave
- * exactly as `fn` does on the same arguments.
+ * exactly as `fn` does on the same arguments. It may instead return NaN, before any side effect,
+ * to have the engine call `fn` (a result that is no safe integer, such as a clock past 2^53).
+ * A helper with a fast form may be called this way when only the registers it takes as arguments
+ * (bpf.h) are below 2^32; the others then reach it, and `fn` after a NaN, as their low 32 bits.
  */
 export type FastHelperFn = (env: RunEnv, r1: number, r2: number, r3: number, r4: number, r5: number) => number;
 
@@ -45,6 +69,18 @@ export interface HelperDef {
   fn: HelperFn;
   /** See {@link FastHelperFn}; engines that do not use it call `fn`. */
   fast?: FastHelperFn;
+  /**
+   * True when an engine may carry out the call itself instead of calling `fn` or `fast` (the
+   * WebAssembly engine answers bpf_map_lookup_elem on maps with VmMap.arrayLayout or hashLayout inline).
+   * A wrapper that must see every call leaves it unset.
+   */
+  inline?: boolean;
+  /**
+   * For a helper whose result stays the same for a whole run and that has no side effects (the
+   * clock, the CPU): that result. An engine may call it once as a run starts and use the value
+   * for every call in the run. A wrapper that must see every call leaves it unset.
+   */
+  constant?: (env: RunEnv) => bigint;
 }
 
 /** Helpers by id, for one program type; built by src/helpers and passed to the VM. */

@@ -89,7 +89,11 @@ export class InterpExecutable implements Executable {
       const Q = execute(st, 0, 0);
       return toBig(Q.lo[0]!, Q.hi[0]!);
     } catch (err) {
-      if (err instanceof VmFault && st.cur !== P) throw err.withContext(`tail-called program '${st.cur.spec.name}'`);
+      if (err instanceof VmFault && st.cur !== P) {
+        const fault = err.withContext(`tail-called program '${st.cur.spec.name}'`);
+        fault.program ??= st.cur.spec.name;
+        throw fault;
+      }
       throw err;
     } finally {
       env.callback = prevCallback;

@@ -46,10 +46,41 @@ export const CTRL = {
    */
   WASM_SLABS: 0x200,
   WASM_SLAB_ENTRIES: 0x210,
+  /** u32: the CPU of the current run (RunEnv.cpu), for the WebAssembly engine's inline per-CPU array lookups. */
+  WASM_CPU: 0x10,
+  /**
+   * The array maps the WebAssembly engine looks up inline (VmMap.arrayLayout), one 16-byte entry
+   * per map index below WASM_ARRAYS_MAX: u32 base, u32 block, u32 cpuStride, u32 maxEntries (0:
+   * not inline, call the helper).
+   */
+  WASM_ARRAYS: 0xb00,
+  /** u32 per map index below WASM_ARRAYS_MAX: the address of its HASH_LAYOUT record (VmMap.hashLayout), or 0. */
+  WASM_HASHES: 0xf00,
 } as const;
 
-/** Entries the control block's slab table holds (the rest of the 4 KiB control block). */
-export const WASM_SLABS_MAX = (LAYOUT.CTX - LAYOUT.CTRL - CTRL.WASM_SLAB_ENTRIES) / 16;
+/** Entries the control block's slab table holds. */
+export const WASM_SLABS_MAX = (CTRL.WASM_ARRAYS - CTRL.WASM_SLAB_ENTRIES) / 16;
+/** Map indices the control block's array and hash tables cover (the rest of the 4 KiB control block). */
+export const WASM_ARRAYS_MAX = (CTRL.WASM_HASHES - CTRL.WASM_ARRAYS) / 16;
+
+/**
+ * A hash map's index as VmMap.hashLayout describes it: a 32-byte record in VM memory of u32
+ * fields at these offsets, which the map rewrites whenever its index moves. Keys are found as
+ * src/maps/key-table.ts does it (its hash, linear probing, slot -1 ends a probe); the value of
+ * slot s on CPU c is at VALUE_ADDRS[s] + c * CPU_STRIDE; REF, when not 0, holds a byte per slot
+ * that a lookup sets to 1 (the LRU's ref bit).
+ */
+export const HASH_LAYOUT = {
+  SIZE: 32,
+  INDEX: 0,
+  MASK: 4,
+  HASHES: 8,
+  KEYS: 12,
+  KEY_SIZE: 16,
+  VALUE_ADDRS: 20,
+  CPU_STRIDE: 24,
+  REF: 28,
+} as const;
 
 /** WebAssembly page size, bytes. */
 export const WASM_PAGE = 0x10000;

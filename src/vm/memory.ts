@@ -34,6 +34,7 @@ export class VmMemory {
   private heapTop: number = LAYOUT.HEAP;
   /** Slabs sorted by base address. */
   private readonly slabs: Slab[] = [];
+  private readonly growListeners: (() => void)[] = [];
   /** Context access rule; set by whoever fills the context. */
   ctxRule: CtxAccessRule = () => false;
   /** Size of the current context struct, bytes. */
@@ -55,7 +56,7 @@ export class VmMemory {
   // The views are cached: reading `memory.buffer` is a slow builtin and these getters sit on
   // every helper's path. Growing the memory detaches the old buffer, which empties the cached
   // views, so a zero length (never true of a live memory) is the cheap sign to refresh them;
-  // allocSlab, the only place that grows it, refreshes them at once.
+  // allocSlab and allocRaw, the only places that grow it, refresh them at once.
 
   /** The whole memory as bytes. Re-read after any allocation: growing the memory replaces it. */
   get u8(): Uint8Array {
@@ -94,7 +95,32 @@ export class VmMemory {
    */
   allocSlab(valueSize: number, count: number, name: string, writable = true): Slab {
     const stride = Math.max(8, (valueSize + 7) & ~7);
-    const len = stride * count;
+    const base = this.reserve(stride * count, name);
+    const slab: Slab = { base, stride, valueSize, count, writable, name };
+    this.slabs.push(slab);
+    this.publishSlab(slab);
+    return slab;
+  }
+
+  /**
+   * Allocates `len` zeroed bytes, 8-byte aligned, that belong to no region: the program can never
+   * touch them (a map's index, kept here so that the WebAssembly engine can search it). Never
+   * freed. Throws as {@link allocSlab}.
+   */
+  allocRaw(len: number, name: string): number {
+    return this.reserve(len, name);
+  }
+
+  /**
+   * Calls `listener` after every growth of the memory, once the cached views are new: whoever
+   * keeps typed arrays over the memory (allocRaw) rebuilds them there, as growing detaches them.
+   */
+  onGrow(listener: () => void): void {
+    this.growListeners.push(listener);
+  }
+
+  /** Bumps the heap by `len` bytes (8-aligned start), growing the memory as needed; returns the start. */
+  private reserve(len: number, name: string): number {
     const base = (this.heapTop + 7) & ~7;
     const top = base + len;
     // Sizes come from the object (a map's max_entries and value size), so running out is bad input, not misuse.
@@ -106,14 +132,12 @@ export class VmMemory {
       } catch (err) {
         throw new SimError('vm/out-of-memory', `vm memory: cannot allocate ${len} bytes for ${name}: ${(err as Error).message}`);
       }
+      this.refresh();
+      for (const listener of this.growListeners) listener();
     }
-    this.refresh();
     this.heapTop = top;
-    const slab: Slab = { base, stride, valueSize, count, writable, name };
-    this.slabs.push(slab);
     this.u8.fill(0, base, top);
-    this.publishSlab(slab);
-    return slab;
+    return base;
   }
 
   /** Appends `slab` (the newest, highest) to the control block's table for the WebAssembly engine (layout.ts WASM_SLABS). */

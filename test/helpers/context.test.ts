@@ -165,4 +165,19 @@ describe('helpers', () => {
   it('refuses a TC packet shorter than an Ethernet header', () => {
     expect(refusal(() => setupSkb(new VmMemory(), new Uint8Array(13)))).toBe('case/bad-packet');
   });
+
+  // Lengths at which this machine's 6.18 kernel starts to run a TC program (bpftool prog run):
+  // an IPv4 or IPv6 EtherType needs its whole fixed L3 header, any other only the Ethernet header.
+  it.each([
+    { name: 'IPv4 one byte short', have: { type: '0800', len: 33 }, want: 'case/bad-packet' },
+    { name: 'IPv4 header complete', have: { type: '0800', len: 34 }, want: 'accepted' },
+    { name: 'IPv6 one byte short', have: { type: '86dd', len: 53 }, want: 'case/bad-packet' },
+    { name: 'IPv6 header complete', have: { type: '86dd', len: 54 }, want: 'accepted' },
+    { name: 'ARP Ethernet header only', have: { type: '0806', len: 14 }, want: 'accepted' },
+    { name: 'VLAN tag Ethernet header only', have: { type: '8100', len: 14 }, want: 'accepted' },
+  ])('refuses a TC frame too short for its L3 header as the kernel does: $name', ({ have, want }) => {
+    const pkt = new Uint8Array(have.len);
+    pkt.set(hex(have.type), 12);
+    expect(refusal(() => setupSkb(new VmMemory(), pkt))).toBe(want);
+  });
 });

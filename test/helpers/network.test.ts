@@ -33,6 +33,13 @@ describe('helpers', () => {
     { name: 'a route through a missing interface', have: () => new SimNetwork({ routes: [{ dst: '10.0.0.0/8', dev: 5 }] }) },
     { name: 'a neighbour on a missing interface', have: () => new SimNetwork({ neighbors: [{ ip: '10.0.0.1', mac: '02:00:00:00:00:01', dev: 5 }] }) },
     { name: 'an ifindex used twice', have: () => new SimNetwork({ interfaces: [{ ifindex: 2, name: 'a', mac: '02:00:00:00:00:01', addrs: [] }, { ifindex: 2, name: 'b', mac: '02:00:00:00:00:02', addrs: [] }] }) },
+    // From JSON: values of the wrong type are refused, not parsed (they used to escape as a TypeError).
+    { name: 'an address that is a number', have: () => new SimNetwork({ interfaces: [{ ifindex: 2, name: 'e', mac: '02:00:00:00:00:01', addrs: [5 as unknown as string] }] }) },
+    { name: 'a MAC that is a number', have: () => new SimNetwork({ interfaces: [{ ifindex: 2, name: 'e', mac: 2 as unknown as string, addrs: [] }] }) },
+    { name: 'a route without dst', have: () => new SimNetwork({ routes: [{ dev: 1 } as unknown as { dst: string; dev: number }] }) },
+    // ip link set ... mtu 67 / 65536 on a veth: "mtu less than device minimum" / "greater than device maximum" (6.18).
+    { name: 'an MTU below 68', have: () => new SimNetwork({ interfaces: [{ ifindex: 2, name: 'e', mac: '02:00:00:00:00:01', addrs: [], mtu: 67 }] }) },
+    { name: 'an MTU above 65535', have: () => new SimNetwork({ interfaces: [{ ifindex: 2, name: 'e', mac: '02:00:00:00:00:01', addrs: [], mtu: 65536 }] }) },
   ])('refuses a bad fib: $name', ({ have }) => {
     expect(codeOf(have)).toBe('case/bad-fib');
   });

@@ -20,6 +20,12 @@ describe('kernel', () => {
     { name: 'text after a NUL is ignored', have: 'back-edge from insn 3 to 1\n\0garbage\nmore', want: 'back-edge from insn 3 to 1' },
     { name: 'empty', have: '  \n', want: '' },
     { name: 'statistics only', have: 'processed 1 insns\nverification time 12 usec\n', want: '' },
+    {
+      // bpf/tests/bad_loop.c on 6.18: the verdict comes before two state dumps.
+      name: 'an infinite loop with its state dumps',
+      have: 'infinite loop detected at insn 2\ncur state: R1=scalar() R10=fp0 fp-8=mmmm????\nold state: R1=scalar() R10=fp0 fp-8=mmmm????\nverification time 144 usec\nstack depth 8\nprocessed 15 insns (limit 1000000)',
+      want: 'infinite loop detected at insn 2',
+    },
   ])('summarizes a verifier log: $name', ({ have, want }) => {
     expect(summarizeVerifierLog(have)).toBe(want);
   });

@@ -69,6 +69,10 @@ describe('sim', () => {
     await expect(runConformance(join(dir, 'missing'), getEngine('interp'))).rejects.toMatchObject({ code: 'conformance/bad-dir' });
   });
 
+  it('reports a directory without .data files instead of passing nothing', async () => {
+    await expect(runConformance(join(dir, '..', 'pcap'), getEngine('interp'))).rejects.toMatchObject({ code: 'conformance/no-tests' });
+  });
+
   describe.each(availableEngines())('on engine %s', (name) => {
     const engine = getEngine(name);
 

@@ -23,6 +23,8 @@ export const L_SLO = 21;
 export const L_SLIM = 22;
 /** f64: a fast helper's result before it becomes r0. */
 export const L_F = 23;
+/** i32: scratch of the inline map lookups. */
+export const L_T32B = 24;
 
 /** The local slot of register `r`. */
 export function regLocal(r: number): number {
@@ -51,6 +53,16 @@ export interface LowerImports {
    * is none, with r0 left in the `bigR0` global.
    */
   fastHelper(id: number): number;
+  /** Mutable i32 global: bits of the helpers the registry lets the engine carry out itself (HelperDef.inline; lower.ts INLINE_BITS). */
+  inl: number;
+  /** Mutable i32 global: bit `fastBit(id)` set while helper `id` has a fast form (HelperDef.fast). */
+  fastMask: number;
+  /** The fastMask bit of helper `id` (its import order, below 32), or 0. */
+  fastBit(id: number): number;
+  /** Mutable i32 global: the fastBit of each helper whose HelperDef.constant holds for this run. */
+  constMask: number;
+  /** Mutable i64 global holding helper `id`'s HelperDef.constant for this run, or -1 when the helper can have none. */
+  constant(id: number): number;
   /** Mutable i64 global: r0 of a fast helper call whose result is not a safe integer. */
   bigR0: number;
   /**
@@ -58,6 +70,10 @@ export interface LowerImports {
    * value or global data slab and is allowed there (the control block's slab table, layout.ts).
    */
   slabOk: number;
+  /** Defined function (record i32, key i32) → i64: bpf_map_lookup_elem on the hash map whose HASH_LAYOUT record is at `record`, the key (checked) at `key`. */
+  hashLookup: number;
+  /** Defined function (from, fromLen, to, toLen, seed: i32) → i32: bpf_csum_diff's result on readable ranges. */
+  csumDiff: number;
   /** (pc i32, stackLow i32, budget i32, id i64, r1..r5 i64) → i64: callx, the helper id in a register. */
   callx: number;
   /** (pc i32, stackLow i32, budget i32, r1..r5 i64) → i32: 1 when a tail call was taken (its r0 is in the `tailR0` global). */

@@ -62,6 +62,9 @@ function address(f: FuncBody, imports: LowerImports, base: number, off: number, 
   f.get(L_ADDR).op(Op.i32_wrap_i64);
 }
 
+/** {@link address} for other lowerings (the inline array lookup's key): pushes the checked i32 address. */
+export const checkedAddress = address;
+
 /** The bit of a WASM_CTX_RULES entry that allows an access of `size` bytes (see layout.ts). */
 export function ctxBit(size: number, write: boolean): number {
   return 1 << ((write ? 4 : 0) + Math.log2(size));

@@ -1,10 +1,10 @@
 import type { Insn } from '../../isa/insn.js';
-import { CTRL, FRAME_SIZE, LAYOUT, STACK_END } from '../layout.js';
+import { CTRL, FRAME_SIZE, HASH_LAYOUT, LAYOUT, MAP_HANDLE_BASE, MAP_HANDLE_STRIDE, STACK_END, WASM_ARRAYS_MAX } from '../layout.js';
 import { hasTarget, jumpTarget, plan, type BasicBlock, type Plan } from './cfg.js';
 import { F64, FuncBody, I32, I64, Op } from './encoder.js';
-import { L_BUDGET, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T32, P_FP, regLocal, stackLow, type LowerImports } from './locals.js';
+import { L_BUDGET, L_D, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T, L_T32, L_T32B, P_FP, regLocal, stackLow, type LowerImports } from './locals.js';
 import { lowerAlu } from './lower-alu.js';
-import { lowerMemory } from './lower-mem.js';
+import { checkedAddress, lowerMemory } from './lower-mem.js';
 
 /** Fault kinds the generated code reports through the `fault` import; runtime.ts turns them into VmFaults. */
 export const FaultKind = {
@@ -107,6 +107,7 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
   f.local(I64); // slo: this frame's start, the lowest live stack address
   f.local(I64); // slim: STACK_END - slo
   f.local(F64); // f: a fast helper's result
+  f.local(I32); // t32b
 
   // Prologue.
   f.get(P_FP).op(Op.i64_extend_i32_u).tee(L_R10).i64(FRAME_SIZE).op(Op.i64_sub).tee(L_SLO);
@@ -331,10 +332,34 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
     f.call(imports.tailCall).set(L_T32);
     tail = true;
   } else {
+    const inline = insn.imm === BPF_FUNC_MAP_LOOKUP_ELEM;
+    const inlineCsum = insn.imm === BPF_FUNC_CSUM_DIFF;
+    // A helper constant for the run (HelperDef.constant): its value, read once as the run began.
+    const constant = imports.constant(insn.imm);
+    if (constant >= 0) {
+      f.gget(imports.constMask).i32(imports.fastBit(insn.imm)).op(Op.i32_and).if(I64);
+      f.gget(constant);
+      f.op(Op.else);
+    }
+    if (inline) inlineMapLookup(f, imports, pc);
+    if (inlineCsum) inlineCsumDiff(f, imports);
     // Arguments that all fit in 32 bits (pointers, sizes, flags) take the BigInt-free import.
-    f.get(regLocal(1));
-    for (let r = 2; r <= 5; r++) f.get(regLocal(r)).op(Op.i64_or);
-    f.i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).if(I64);
+    // With a fast form (its bit in the fastMask global), registers past the helper's arguments
+    // do not count: they hold whatever was left there.
+    const all = (n: number): void => {
+      f.get(regLocal(1));
+      for (let r = 2; r <= n; r++) f.get(regLocal(r)).op(Op.i64_or);
+      f.i64(32).op(Op.i64_shr_u).op(Op.i64_eqz);
+    };
+    all(5);
+    const argc = helperArgCount(insn.imm);
+    const bit = imports.fastBit(insn.imm);
+    if (argc < 5 && bit !== 0) {
+      if (argc === 0) f.i32(1);
+      else all(argc);
+      f.gget(imports.fastMask).i32(bit).op(Op.i32_and).i32(0).op(Op.i32_ne).op(Op.i32_and).op(Op.i32_or);
+    }
+    f.if(I64);
     head();
     for (let r = 1; r <= 5; r++) f.get(regLocal(r)).op(Op.i32_wrap_i64);
     // An f64 result crosses without a BigInt; NaN says r0 is in the bigR0 global instead.
@@ -347,12 +372,131 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
     head();
     args();
     f.call(imports.helper(insn.imm));
-    f.end().set(L_R0);
+    f.end();
+    if (inline) f.end().end();
+    if (inlineCsum) f.end();
+    if (constant >= 0) f.end();
+    f.set(L_R0);
   }
   f.gget(imports.budget).set(L_BUDGET);
   reloadPacket(f);
   // bpf_tail_call leaves its "taken" flag for the caller's `if`.
   if (tail) f.get(L_T32);
+}
+
+const BPF_FUNC_MAP_LOOKUP_ELEM = 1;
+const BPF_FUNC_CSUM_DIFF = 28;
+
+/**
+ * Opens two nested `if (i64)`s with bpf_map_lookup_elem answered in wasm, while the `inl` global
+ * allows it (HelperDef.inline), for a map the control block describes (written by runtime.ts);
+ * the caller emits the helper call as the inner `else` and closes both. The same decisions as
+ * the helper's fast form, which handles every other case (a key pointer past 32 bits, a key
+ * that is not plainly in the packet, the live stack or a map value, any fault):
+ * - an array map (VmMap.arrayLayout): the key's 4 bytes at r2 checked as VmMemory.check does
+ *   (the same fault, at this pc), then index < max_entries ? base + index * block + cpu * cpuStride : 0;
+ * - a hash map (VmMap.hashLayout): `hashLookup` on its record.
+ */
+function inlineMapLookup(f: FuncBody, imports: LowerImports, pc: number): void {
+  const r1 = regLocal(1);
+  const r2 = regLocal(2);
+  const at = LAYOUT.CTRL + CTRL.WASM_ARRAYS;
+  // d = r1 - MAP_HANDLE_BASE: a handle below the tables' end, on a handle boundary.
+  f.get(r1).i64(BigInt(MAP_HANDLE_BASE)).op(Op.i64_sub).tee(L_T).i64(WASM_ARRAYS_MAX * MAP_HANDLE_STRIDE).op(Op.i64_lt_u);
+  f.get(L_T).i64(MAP_HANDLE_STRIDE - 1).op(Op.i64_and).op(Op.i64_eqz).op(Op.i32_and).tee(L_T32B);
+  // The array entry's offset (index * 16), or entry 0 when r1 is no handle, so loads stay in memory.
+  f.get(L_T).i64(Math.log2(MAP_HANDLE_STRIDE) - 4).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(0).get(L_T32B).op(Op.select).set(L_T32);
+  f.get(L_T32).mem(Op.i32_load, at + 12).i32(0).op(Op.i32_ne).op(Op.i32_and);
+  f.get(r2).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
+  f.gget(imports.inl).i32(INLINE_LOOKUP).op(Op.i32_and).op(Op.i32_and);
+  f.if(I64);
+  checkedAddress(f, imports, 2, 0, 4, false, pc);
+  f.mem(Op.i64_load32_u).tee(L_T);
+  f.get(L_T32).mem(Op.i64_load32_u, at + 12).op(Op.i64_lt_u).if(I64);
+  f.get(L_T32).mem(Op.i64_load32_u, at).get(L_T).get(L_T32).mem(Op.i64_load32_u, at + 4).op(Op.i64_mul).op(Op.i64_add);
+  f.i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CPU).get(L_T32).mem(Op.i64_load32_u, at + 8).op(Op.i64_mul).op(Op.i64_add);
+  f.op(Op.else);
+  f.i64(0);
+  f.end();
+  f.op(Op.else);
+  // The hash record's address (index * 4 = offset / 4), 0 when r1 is no handle.
+  f.get(L_T32).i32(2).op(Op.i32_shr_u).mem(Op.i32_load, LAYOUT.CTRL + CTRL.WASM_HASHES).i32(0).get(L_T32B).op(Op.select).tee(L_T32);
+  f.i32(0).op(Op.i32_ne);
+  f.get(r2).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
+  f.gget(imports.inl).i32(INLINE_LOOKUP).op(Op.i32_and).op(Op.i32_and);
+  f.if(I32);
+  // The key's bytes lie on the live stack, in the packet or in one map value (VmMemory.check would accept them).
+  f.get(L_T32).mem(Op.i64_load32_u, HASH_LAYOUT.KEY_SIZE).set(L_D);
+  rangeOk(f, imports, r2, L_D);
+  f.op(Op.else);
+  f.i32(0);
+  f.end();
+  f.if(I64);
+  f.get(L_T32).get(r2).op(Op.i32_wrap_i64).call(imports.hashLookup);
+  f.op(Op.else);
+}
+
+/**
+ * Pushes 1 when `len` (an i64 local) bytes at `addr` (an i64 local below 2^32, `len` below 2^16)
+ * lie on the live stack, in the packet or inside one map value as a read (or `len` is 0), so
+ * VmMemory.check would accept them; 0 says nothing (the helper then checks them itself).
+ */
+function rangeOk(f: FuncBody, imports: LowerImports, addr: number, len: number): void {
+  f.get(len).op(Op.i64_eqz);
+  f.get(addr).get(L_SLO).op(Op.i64_sub).tee(L_T).get(L_SLIM).op(Op.i64_le_u);
+  f.get(L_T).get(len).op(Op.i64_add).get(L_SLIM).op(Op.i64_le_u).op(Op.i32_and).op(Op.i32_or);
+  f.get(addr).get(L_PLO).op(Op.i64_sub).tee(L_T).get(L_PLEN).op(Op.i64_lt_u);
+  f.get(L_T).get(len).op(Op.i64_add).get(L_PLEN).op(Op.i64_le_u).op(Op.i32_and).op(Op.i32_or);
+  f.get(addr).get(len).op(Op.i32_wrap_i64).i32(0).call(imports.slabOk).op(Op.i32_or);
+}
+
+/**
+ * Opens `if (i64)` with bpf_csum_diff(from, from_size, to, to_size, seed) computed in wasm (the
+ * `csumDiff` function), while the `inl` global allows it, every argument is below 2^32, the
+ * sizes below 2^16 and both ranges plainly readable (rangeOk); the caller emits the helper call
+ * as its `else`, which does the checks (and faults) itself in every other case.
+ */
+function inlineCsumDiff(f: FuncBody, imports: LowerImports): void {
+  f.get(regLocal(1));
+  for (let r = 2; r <= 5; r++) f.get(regLocal(r)).op(Op.i64_or);
+  f.i64(32).op(Op.i64_shr_u).op(Op.i64_eqz);
+  f.get(regLocal(2)).get(regLocal(4)).op(Op.i64_or).i64(16).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
+  f.gget(imports.inl).i32(INLINE_CSUM_DIFF).op(Op.i32_and).i32(0).op(Op.i32_ne).op(Op.i32_and);
+  f.if(I32);
+  rangeOk(f, imports, regLocal(1), regLocal(2));
+  rangeOk(f, imports, regLocal(3), regLocal(4));
+  f.op(Op.i32_and);
+  f.op(Op.else);
+  f.i32(0);
+  f.end();
+  f.if(I64);
+  for (let r = 1; r <= 5; r++) f.get(regLocal(r)).op(Op.i32_wrap_i64);
+  f.call(imports.csumDiff).op(Op.i64_extend_i32_u);
+  f.op(Op.else);
+}
+
+const INLINE_LOOKUP = 1;
+const INLINE_CSUM_DIFF = 2;
+
+/** The bit of the `inl` global that lets the generated code carry out helper `id` itself (runtime.ts sets it from HelperDef.inline). */
+export const INLINE_BITS: ReadonlyMap<number, number> = new Map([
+  [BPF_FUNC_MAP_LOOKUP_ELEM, INLINE_LOOKUP],
+  [BPF_FUNC_CSUM_DIFF, INLINE_CSUM_DIFF],
+]);
+
+/**
+ * Argument counts of the hot helpers, from their prototypes in bpf.h (the others count as five):
+ * map_lookup_elem, map_update_elem, map_delete_elem, ktime_get_ns, get_prandom_u32,
+ * get_smp_processor_id, redirect, csum_diff, get_numa_node_id, redirect_map, fib_lookup,
+ * ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns.
+ */
+const HELPER_ARGS = new Map<number, number>([
+  [1, 2], [2, 4], [3, 2], [5, 0], [7, 0], [8, 0], [23, 2], [28, 5], [42, 0], [51, 3], [69, 4], [125, 0], [160, 0], [208, 0],
+]);
+
+/** How many of r1–r5 helper `id` reads. */
+function helperArgCount(id: number): number {
+  return HELPER_ARGS.get(id) ?? 5;
 }
 
 const CMP32: Record<number, number> = {

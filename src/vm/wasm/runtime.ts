@@ -2,10 +2,11 @@ import { SimError, VmFault } from '../../internal/errors.js';
 import type { ProgramSpec } from '../../loader/spec.js';
 import { BPF_MAP_TYPE, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from '../../uapi/bpf.js';
 import { helperName } from '../../uapi/helper-names.js';
-import type { CallbackFn, Executable, HelperDef, HelperRegistry, MachineShape, RunEnv } from '../env.js';
-import { CTRL, FRAME_SIZE, LAYOUT, STACK_END, funcPcOf, mapIndexOf } from '../layout.js';
+import type { CallbackFn, Executable, HelperDef, HelperRegistry, MachineShape, RunEnv, VmMap } from '../env.js';
+import { CTRL, FRAME_SIZE, LAYOUT, STACK_END, WASM_ARRAYS_MAX, funcPcOf, mapIndexOf } from '../layout.js';
 import type { VmMemory } from '../memory.js';
 import { ctxBit } from './lower-mem.js';
+import { INLINE_BITS } from './lower.js';
 import type { CompiledProgram } from './compiler.js';
 import { FaultKind } from './lower.js';
 
@@ -24,6 +25,10 @@ interface ProgramExports {
   budget: { value: number };
   tailR0: { value: bigint };
   bigR0: { value: bigint };
+  inl: { value: number };
+  fastMask: { value: number };
+  constMask: { value: number };
+  [constant: `c${number}`]: { value: bigint };
   [entry: `f${number}`]: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: number) => bigint;
 }
 
@@ -83,6 +88,34 @@ export class WasmExecutable implements Executable {
     });
     const instance = new WebAssembly.Instance(compiled.module, { env: imports });
     this.exports = instance.exports as unknown as ProgramExports;
+    this.allowInline();
+  }
+
+  /**
+   * Sets the `inl` global: bit INLINE_BITS[id] while the registry lets the engine carry out helper
+   * `id` itself (HelperDef.inline): map lookups, csum_diff; and the `fastMask` global: a bit per
+   * helper with a fast form, whose calls then only need their own arguments below 2^32.
+   */
+  private allowInline(): void {
+    let bits = 0;
+    let fast = 0;
+    this.compiled.helperIds.forEach((id, i) => {
+      const bit = INLINE_BITS.get(id);
+      if (bit !== undefined && this.defs[i]?.inline === true) bits |= bit;
+      if (i < 31 && this.defs[i]?.fast !== undefined) fast |= 1 << i;
+    });
+    this.exports.inl.value = bits;
+    this.exports.fastMask.value = fast;
+    let constMask = 0;
+    this.constants = [];
+    this.compiled.helperIds.forEach((id, i) => {
+      const def = this.defs[i];
+      const global = this.exports[`c${id}`];
+      if (def?.constant === undefined || global === undefined) return;
+      this.constants.push({ def, global });
+      constMask |= 1 << i;
+    });
+    this.exports.constMask.value = constMask;
   }
 
   /**
@@ -95,6 +128,7 @@ export class WasmExecutable implements Executable {
     const mem = env.mem;
     this.enter(env);
     syncCtxRules(mem);
+    syncArrays(mem, env.maps, env.cpu);
     const budget = env.budget;
     this.budgetTotal = budget;
     const prevCallback = env.callback;
@@ -125,6 +159,7 @@ export class WasmExecutable implements Executable {
     const mem = env.mem;
     this.enter(env);
     syncCtxRules(mem);
+    syncArrays(mem, env.maps, env.cpu);
     this.budgetTotal = budget;
     const prevCallback = env.callback;
     env.callback = this.callback;
@@ -166,8 +201,18 @@ export class WasmExecutable implements Executable {
     if (env.helpers !== this.registry) {
       this.registry = env.helpers;
       this.compiled.helperIds.forEach((id, i) => (this.defs[i] = env.helpers.get(id)));
+      this.allowInline();
+    }
+    // HelperDef.constant: read once per run, into the globals the calls read instead of calling.
+    const consts = this.constants;
+    for (let k = 0; k < consts.length; k++) {
+      const c = consts[k]!;
+      c.global.value = BigInt.asIntN(64, c.def.constant!(env));
     }
   }
+
+  /** The helpers of this program with a HelperDef.constant, and the global each one's value goes to. */
+  private constants: { def: HelperDef; global: { value: bigint } }[] = [];
 
   private helperImport(id: number, index: number) {
     return (pc: number, sl: number, budget: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
@@ -198,16 +243,12 @@ export class WasmExecutable implements Executable {
       env.budget = budget;
       env.mem.stackLow = sl;
       this.callerLow = sl;
-      let r0: number;
-      if (def.fast !== undefined) {
-        r0 = def.fast(env, r1 >>> 0, r2 >>> 0, r3 >>> 0, r4 >>> 0, r5 >>> 0);
-      } else {
+      // NaN from a fast form: its answer is no safe integer, ask the reference form.
+      let r0 = def.fast !== undefined ? def.fast(env, r1 >>> 0, r2 >>> 0, r3 >>> 0, r4 >>> 0, r5 >>> 0) : NaN;
+      if (r0 !== r0) {
         const big = BigInt.asIntN(64, def.fn(env, BigInt(r1 >>> 0), BigInt(r2 >>> 0), BigInt(r3 >>> 0), BigInt(r4 >>> 0), BigInt(r5 >>> 0)));
         if (big >= -SAFE && big <= SAFE) r0 = Number(big);
-        else {
-          this.exports.bigR0.value = big;
-          r0 = NaN;
-        }
+        else this.exports.bigR0.value = big;
       }
       if (env.budget !== budget) this.exports.budget.value = Math.min(Math.max(env.budget, -1), MAX_SLICE);
       return r0;
@@ -312,6 +353,29 @@ export class WasmExecutable implements Executable {
       env.mem.stackLow = callerLow;
     }
   };
+}
+
+const arrayTables = new WeakMap<VmMemory, readonly VmMap[]>();
+
+/**
+ * Writes the run's CPU and, when `maps` are not the ones they were written for, the control
+ * block's array and hash tables (layout.ts WASM_ARRAYS, WASM_HASHES: VmMap.arrayLayout and
+ * hashLayout of each map, zeros for the others) that the generated code's inline lookups read.
+ */
+function syncArrays(mem: VmMemory, maps: readonly VmMap[], cpu: number): void {
+  const v = mem.view;
+  v.setUint32(LAYOUT.CTRL + CTRL.WASM_CPU, cpu, true);
+  if (arrayTables.get(mem) === maps) return;
+  for (let i = 0; i < WASM_ARRAYS_MAX; i++) {
+    const layout = i < maps.length ? maps[i]!.arrayLayout?.() : undefined;
+    const at = LAYOUT.CTRL + CTRL.WASM_ARRAYS + i * 16;
+    v.setUint32(at, layout?.base ?? 0, true);
+    v.setUint32(at + 4, layout?.block ?? 0, true);
+    v.setUint32(at + 8, layout?.cpuStride ?? 0, true);
+    v.setUint32(at + 12, layout?.maxEntries ?? 0, true);
+    v.setUint32(LAYOUT.CTRL + CTRL.WASM_HASHES + i * 4, (i < maps.length ? maps[i]!.hashLayout?.() : undefined) ?? 0, true);
+  }
+  arrayTables.set(mem, maps);
 }
 
 const ctxTables = new WeakMap<VmMemory, { rule: VmMemory['ctxRule']; size: number }>();

@@ -1,0 +1,98 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toHex } from '../../src/internal/hex.js';
+import { buildPacket } from '../../src/packet/index.js';
+import { PcapngWriter, readCaptureAll } from '../../src/pcap/index.js';
+import { ROOT, testObject } from '../kernel/require-kernel.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bpfsim-cli-replay-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the bpfsim command from source. */
+function bpfsim(...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+/** The blacklist example without a packet (replay does not need one): 10.0.0.66 is denied. */
+const CASE = join(dir, 'blacklist.json');
+const DENIED = buildPacket({ ipv4: { src: '10.0.0.66', dst: '10.0.0.2' }, tcp: { sport: 1, dport: 80, flags: 'S' } });
+const ALLOWED = buildPacket({ ipv4: { src: '10.0.0.7', dst: '10.0.0.2' }, tcp: { sport: 2, dport: 80, flags: 'S' } });
+const ARP = buildPacket({ arp: { op: 1, sha: '02:00:00:00:00:01', spa: '10.0.0.1', tha: '00:00:00:00:00:00', tpa: '10.0.0.2' } });
+const INPUT = join(dir, 'in.pcapng');
+
+beforeAll(async () => {
+  writeFileSync(CASE, JSON.stringify({ object: join(ROOT, 'build/bpf/xdp_blacklist.o'), program: 'xdp_blacklist', ctx: { ingress_ifindex: 1 }, maps: { deny_v4: [{ key: '0a000042', value: '00000000' }] } }));
+  const w = await PcapngWriter.open(INPUT);
+  w.addInterface({ name: 'eth0' });
+  for (const data of [ALLOWED, DENIED, ARP]) await w.writePacket({ data });
+  await w.close();
+});
+
+describe('cli', () => {
+  describe('replay', () => {
+    it('prints the action counts as JSON and writes the packets that leave', async () => {
+      const out = join(dir, 'out.pcapng');
+      const r = bpfsim('replay', CASE, '--pcap', INPUT, '--out', out, '--json');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const json = JSON.parse(r.stdout) as Record<string, unknown>;
+      expect(json).toMatchObject({ packets: 3, actions: { XDP_PASS: 2, XDP_DROP: 1 } });
+      expect(typeof json.packets_per_second).toBe('number');
+      const written = await readCaptureAll(out);
+      expect(written.map((p) => [toHex(p.data), p.comment])).toEqual([[toHex(ALLOWED), 'XDP_PASS'], [toHex(ARP), 'XDP_PASS']]);
+    });
+
+    it('prints a summary table on the interpreter too', () => {
+      const r = bpfsim('replay', CASE, '--pcap', INPUT, '--engine', 'interp');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/XDP_PASS\s*│\s*2\s*│\s*66\.7%/);
+      expect(r.stdout).toMatch(/XDP_DROP\s*│\s*1\s*│/);
+      expect(r.stdout).toMatch(/^3 packets in /m);
+    });
+
+    it('exits 2 with one line on a truncated capture and creates no output file', () => {
+      const cut = join(dir, 'cut.pcapng');
+      const whole = readFileSync(INPUT);
+      writeFileSync(cut, whole.subarray(0, whole.length - 7));
+      const out = join(dir, 'cut-out.pcapng');
+      const r = bpfsim('replay', CASE, '--pcap', cut, '--out', out);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^bpfsim: /);
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+
+    it('exits 2 naming the packet of a fault in the middle, with no output file', async () => {
+      const faultCase = join(dir, 'fault.json');
+      writeFileSync(faultCase, JSON.stringify({ object: testObject('bad_oob'), program: 'bad_oob' }));
+      const big = new Uint8Array(240);
+      big.set(ALLOWED);
+      big[200] = 2;
+      const input = join(dir, 'fault.pcapng');
+      const w = await PcapngWriter.open(input);
+      w.addInterface({});
+      for (const data of [big, big, ALLOWED, big]) await w.writePacket({ data });
+      await w.close();
+      const out = join(dir, 'fault-out.pcapng');
+      const r = bpfsim('replay', faultCase, '--pcap', input, '--out', out);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^bpfsim: packet 2 \(frame 3\): .*\(.*bad_oob\.c:\d+\)$/m);
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it.each([
+      { name: 'a missing --pcap', have: [] as string[] },
+      { name: 'an unknown engine', have: ['--pcap', 'x.pcap', '--engine', 'jit'] },
+      { name: 'a missing capture', have: ['--pcap', '/nonexistent.pcap'] },
+    ])('exits 2 with one line on $name', ({ have }) => {
+      const r = bpfsim('replay', CASE, ...have);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    });
+  });
+});
