@@ -49,6 +49,7 @@ async function runCommand(casePath: string, flags: RunFlags): Promise<number> {
 function printHuman(result: RunResult): void {
   const lines = [`${pc.bold(result.action)} (retval ${result.retval})`];
   if (result.redirect) lines.push(`redirect: ifindex ${result.redirect.ifindex} flags ${result.redirect.flags}`);
+  for (const clone of result.clones ?? []) lines.push(`clone: ifindex ${clone.ifindex} flags ${clone.flags}, ${clone.packet.length / 2} bytes`);
   lines.push(`packet: ${result.packet.length / 2} bytes ${result.packet}`);
   lines.push(`checksums: ip ${result.checksums.ip ?? '-'}, l4 ${result.checksums.l4 ?? '-'}`);
   for (const [name, entries] of Object.entries(result.maps)) {

@@ -82,6 +82,11 @@ export interface RunResult {
   /** The output packet in hex (from data, metadata excluded). */
   packet: string;
   redirect: { ifindex: number; flags: number } | null;
+  /**
+   * Copies bpf_clone_redirect sent, in order (packet in hex). Added to the contract; the VM
+   * fills it, the kernel backend cannot see clones and leaves it out.
+   */
+  clones?: { ifindex: number; flags: number; packet: string }[];
   maps: Record<string, ResultMapEntry[]>;
   checksums: { ip: 'ok' | 'bad' | null; l4: 'ok' | 'bad' | null };
   warnings: Warning[];

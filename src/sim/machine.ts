@@ -64,6 +64,8 @@ export interface RunOutcome {
   /** ctx_out: every field BPF_PROG_TEST_RUN takes in ctx_in for the program type, after the run. */
   ctx: CtxInput;
   redirect: { ifindex: number; flags: number } | null;
+  /** Copies sent by bpf_clone_redirect, in order: target, flags, the packet as it was cloned. */
+  clones: { ifindex: number; flags: number; packet: Uint8Array }[];
   trace: string[];
 }
 
@@ -295,6 +297,7 @@ export class Machine {
       packet: out.packet,
       ctx: ctxOut,
       redirect: this.kernel.redirect ? { ifindex: this.kernel.redirect.ifindex, flags: this.kernel.redirect.flags } : null,
+      clones: this.kernel.clones.map(({ ifindex, flags, packet }) => ({ ifindex, flags, packet })),
       trace: [...this.kernel.trace],
     };
   }

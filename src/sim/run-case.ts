@@ -74,6 +74,7 @@ export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<
     action: actionName(progType, out.retval),
     packet: toHex(out.packet),
     redirect: out.redirect,
+    clones: out.clones.map((clone) => ({ ...clone, packet: toHex(clone.packet) })),
     maps: dumpMaps(machine),
     checksums: checkChecksums(out.packet),
     warnings,
