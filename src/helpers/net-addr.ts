@@ -1,4 +1,5 @@
-import { CaseError } from '../internal/errors.js';
+import { CaseError, PacketError } from '../internal/errors.js';
+import { formatIp as formatIpBytes, parseIpv4, parseIpv6 } from '../packet/address.js';
 
 /**
  * Addresses of the simulated network as bigints: IPv4 in 32 bits, IPv6 in 128 bits, both in
@@ -24,34 +25,19 @@ function expectText(text: unknown, what: string, expected: string): asserts text
   if (typeof text !== 'string') throw new CaseError('case/bad-fib', `fib: ${what}: expected ${expected}, got ${JSON.stringify(text) ?? String(text)}`);
 }
 
-/** Parses a dotted-quad IPv4 or an RFC 4291 §2.2 IPv6 text address; throws CaseError `case/bad-fib`. */
+/**
+ * Parses a dotted-quad IPv4 or an RFC 4291 §2.2 IPv6 text address with the packet module's
+ * parsers (src/packet/address.ts); throws CaseError `case/bad-fib`.
+ */
 export function parseIp(text: string, what = 'address'): IpAddr {
   expectText(text, what, 'an IPv4 or IPv6 address');
-  if (!text.includes(':')) {
-    const parts = text.split('.');
-    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw bad(what, text, 'an IPv4 or IPv6 address');
-    return { family: 4, value: parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n) };
+  const v6 = text.includes(':');
+  try {
+    return ipFromBytes(v6 ? parseIpv6(text, what) : parseIpv4(text, what));
+  } catch (err) {
+    if (err instanceof PacketError) throw bad(what, text, v6 ? 'an IPv6 address' : 'an IPv4 or IPv6 address');
+    throw err;
   }
-  let head = text;
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    // An embedded IPv4 tail (`::ffff:10.0.0.1`) is two more hex groups.
-    const v4 = parseIp(text.slice(lastColon + 1), what).value;
-    head = `${text.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const halves = head.split('::');
-  if (halves.length > 2) throw bad(what, text, 'an IPv6 address');
-  const group = (s: string): bigint[] =>
-    s === '' ? [] : s.split(':').map((g) => {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad(what, text, 'an IPv6 address');
-      return BigInt(`0x${g}`);
-    });
-  const left = group(halves[0]!);
-  const right = halves.length === 2 ? group(halves[1]!) : [];
-  const missing = 8 - left.length - right.length;
-  if ((halves.length === 2 && missing < 1) || (halves.length === 1 && missing !== 0)) throw bad(what, text, 'an IPv6 address');
-  const groups = [...left, ...Array<bigint>(Math.max(0, missing)).fill(0n), ...right];
-  return { family: 6, value: groups.reduce((acc, g) => (acc << 16n) | g, 0n) };
 }
 
 /** Parses `addr/len` (or a bare address as a host prefix, or `default`/`::/0`); throws CaseError `case/bad-fib`. */
@@ -84,7 +70,11 @@ export function prefixContains(p: IpPrefix, addr: IpAddr): boolean {
   return p.value >> bits === addr.value >> bits;
 }
 
-/** Parses `02:00:00:00:01:01`; throws CaseError `case/bad-fib`. */
+/**
+ * Parses `02:00:00:00:01:01`; throws CaseError `case/bad-fib`. Stricter than the packet module's
+ * parseMac on purpose: the kernel backend hands the same text to `ip`, which refuses `-`
+ * separators (iproute2 on 6.18).
+ */
 export function parseMac(text: string, what = 'mac'): Uint8Array {
   expectText(text, what, 'a MAC address like 02:00:00:00:01:01');
   const parts = text.split(':');
@@ -111,28 +101,7 @@ export function ipFromBytes(bytes: Uint8Array): IpAddr {
   return { family: bytes.length === 4 ? 4 : 6, value: v };
 }
 
-/** Text form of `addr`: dotted quad, or RFC 5952 IPv6 (longest zero run compressed). */
+/** Text form of `addr`: dotted quad, or RFC 5952 IPv6 (as src/packet/address.ts formats it). */
 export function formatIp(addr: IpAddr): string {
-  const b = ipBytes(addr);
-  if (addr.family === 4) return Array.from(b).join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestAt < 0) return hex.join(':');
-  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
+  return formatIpBytes(ipBytes(addr));
 }

@@ -2,7 +2,6 @@ import type { HelperFn, RunEnv } from '../vm/env.js';
 import { ERRNO } from '../uapi/bpf.js';
 import { addrOf, errno, memAt, u32 } from './args.js';
 import type { SimKernel } from './kernel-state.js';
-import { formatIp } from './net-addr.js';
 
 /** MAX_BPRINTF_VARARGS for bpf_trace_printk, and the output buffer (BPF_TRACE_PRINTK_SIZE). */
 const MAX_ARGS = 3;

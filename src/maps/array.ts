@@ -2,11 +2,9 @@ import type { MapSpec } from '../loader/spec.js';
 import type { ArrayLayout, VmMap } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
 import { BPF_F_RDONLY_PROG } from '../uapi/bpf.js';
-import { E2BIG, EEXIST, EINVAL, badUpdateFlags, checkKey, mapLabel, u32At, u32Bytes, userValues } from './check.js';
+import { E2BIG, EEXIST, EINVAL, arrayNextKey, badUpdateFlags, checkKey, mapLabel, u32At, userValues } from './check.js';
 import type { MapOptions } from './options.js';
 import { ValueStore } from './value-store.js';
-
-const U32_MAX = 0xffffffff;
 
 /**
  * BPF_MAP_TYPE_ARRAY: max_entries zero-initialised values indexed by a u32 key, all allocated
@@ -81,11 +79,7 @@ export class ArrayMap implements VmMap {
   }
 
   nextKey(key: Uint8Array | null): Uint8Array | null {
-    if (key) checkKey(this.spec, key);
-    const index = key ? u32At(key) : U32_MAX;
-    if (index >= this.spec.maxEntries) return u32Bytes(0);
-    if (index === this.spec.maxEntries - 1) return null;
-    return u32Bytes(index + 1);
+    return arrayNextKey(this.spec, key);
   }
 
   read(key: Uint8Array): Uint8Array[] | null {

@@ -163,6 +163,28 @@ export function userValues(spec: MapSpec, values: readonly Uint8Array[], perSlot
   return [...values];
 }
 
+/**
+ * The one value of a user-space write to a map without per-CPU values, after checking the sizes
+ * of key and value as {@link checkKey} and {@link userValues} do.
+ */
+export function userValue(spec: MapSpec, key: Uint8Array, values: readonly Uint8Array[]): Uint8Array {
+  checkKey(spec, key);
+  return userValues(spec, values, 1)[0]!;
+}
+
+/**
+ * The key after `key` in an array-like map (array_map_get_next_key, kernel/bpf/arraymap.c): a
+ * null key or one >= max_entries gives index 0, the last index ends the walk (null), otherwise
+ * index + 1. Throws `map/bad-key-size` for a key of the wrong size.
+ */
+export function arrayNextKey(spec: MapSpec, key: Uint8Array | null): Uint8Array | null {
+  if (key) checkKey(spec, key);
+  const index = key ? u32At(key) : 0xffffffff;
+  if (index >= spec.maxEntries) return u32Bytes(0);
+  if (index === spec.maxEntries - 1) return null;
+  return u32Bytes(index + 1);
+}
+
 /** The little-endian u32 at the start of `key` (array index, devmap key). */
 export function u32At(key: Uint8Array, off = 0): number {
   return (key[off]! | (key[off + 1]! << 8) | (key[off + 2]! << 16) | (key[off + 3]! << 24)) >>> 0;

@@ -1,9 +1,10 @@
 import type { MapSpec } from '../loader/spec.js';
 import type { VmMap } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT, badUpdateFlags, checkKey, mapLabel, u32At, u32Bytes, userValues } from './check.js';
+import { E2BIG, EEXIST, EINVAL, badUpdateFlags, mapLabel, u32At, u32Bytes, userValue } from './check.js';
 import { type DevTarget, decodeDevValue, encodeDevValue } from './devmap.js';
 import { KeyTable } from './key-table.js';
+import { KeyedMap } from './keyed-map.js';
 import type { MapOptions } from './options.js';
 import { ValueStore } from './value-store.js';
 
@@ -15,20 +16,15 @@ import { ValueStore } from './value-store.js';
  * -E2BIG; delete of an absent key -ENOENT; get_next_key in insertion order (the kernel's is
  * bucket order).
  */
-export class DevMapHash implements VmMap {
-  readonly spec: MapSpec;
-  private readonly table: KeyTable;
+export class DevMapHash extends KeyedMap implements VmMap {
   private readonly values: ValueStore;
-  private readonly freeSlots: number[] = [];
-  private fresh = 0;
 
   constructor(
     spec: MapSpec,
     mem: VmMemory,
     private readonly opts: MapOptions,
   ) {
-    this.spec = spec;
-    this.table = new KeyTable(4, Math.min(spec.maxEntries, 16));
+    super(spec, new KeyTable(4, Math.min(spec.maxEntries, 16)));
     this.values = new ValueStore(mem, spec.valueSize, 1, spec.maxEntries, `${mapLabel(spec)} value`, false);
   }
 
@@ -55,9 +51,7 @@ export class DevMapHash implements VmMap {
     let slot = old;
     if (slot < 0) {
       if (this.table.size >= this.spec.maxEntries) return -E2BIG;
-      slot = this.freeSlots.pop() ?? this.fresh++;
-      this.values.ensure(slot + 1);
-      this.table.ensureSlots(slot + 1);
+      slot = this.allocSlot();
       this.table.insert(key, slot);
     }
     this.values.write(slot, 0, encodeDevValue(target, this.spec.valueSize));
@@ -65,32 +59,14 @@ export class DevMapHash implements VmMap {
   }
 
   write(key: Uint8Array, values: Uint8Array[], flags: number): number {
-    checkKey(this.spec, key);
-    return this.update(key, userValues(this.spec, values, 1)[0]!, flags, 0);
+    return this.update(key, userValue(this.spec, key, values), flags, 0);
   }
 
-  delete(key: Uint8Array): number {
-    checkKey(this.spec, key);
-    const slot = this.table.find(key);
-    if (slot < 0) return -ENOENT;
-    this.table.remove(slot);
-    this.freeSlots.push(slot);
-    return 0;
+  protected readSlot(slot: number): Uint8Array[] {
+    return this.values.read(slot);
   }
 
-  nextKey(key: Uint8Array | null): Uint8Array | null {
-    let slot = -1;
-    if (key) {
-      checkKey(this.spec, key);
-      slot = this.table.find(key);
-    }
-    const next = slot < 0 ? this.table.first() : this.table.after(slot);
-    return next < 0 ? null : this.table.keyAt(next);
-  }
-
-  read(key: Uint8Array): Uint8Array[] | null {
-    checkKey(this.spec, key);
-    const slot = this.table.find(key);
-    return slot < 0 ? null : this.values.read(slot);
+  protected growSlots(n: number): void {
+    this.values.ensure(n);
   }
 }

@@ -1,11 +1,9 @@
 import type { MapSpec } from '../loader/spec.js';
 import type { VmMap } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
-import { E2BIG, EEXIST, EINVAL, badUpdateFlags, checkKey, mapLabel, u32At, u32Bytes, userValues } from './check.js';
+import { E2BIG, EEXIST, EINVAL, arrayNextKey, badUpdateFlags, checkKey, mapLabel, u32At, userValue } from './check.js';
 import type { MapOptions } from './options.js';
 import { ValueStore } from './value-store.js';
-
-const U32_MAX = 0xffffffff;
 
 /** A devmap entry: the target interface and the id of the XDP program to run on it (0: none). */
 export interface DevTarget {
@@ -92,8 +90,7 @@ export class DevMap implements VmMap {
   }
 
   write(key: Uint8Array, values: Uint8Array[], flags: number): number {
-    checkKey(this.spec, key);
-    return this.update(key, userValues(this.spec, values, 1)[0]!, flags, 0);
+    return this.update(key, userValue(this.spec, key, values), flags, 0);
   }
 
   delete(key: Uint8Array): number {
@@ -106,11 +103,7 @@ export class DevMap implements VmMap {
   }
 
   nextKey(key: Uint8Array | null): Uint8Array | null {
-    if (key) checkKey(this.spec, key);
-    const index = key ? u32At(key) : U32_MAX;
-    if (index >= this.spec.maxEntries) return u32Bytes(0);
-    if (index === this.spec.maxEntries - 1) return null;
-    return u32Bytes(index + 1);
+    return arrayNextKey(this.spec, key);
   }
 
   read(key: Uint8Array): Uint8Array[] | null {

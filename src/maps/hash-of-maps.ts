@@ -3,8 +3,9 @@ import type { VmMap } from '../vm/env.js';
 import { mapHandle } from '../vm/layout.js';
 import type { VmMemory } from '../vm/memory.js';
 import { initialInnerMaps, validInner } from './array-of-maps.js';
-import { E2BIG, EBADF, EINVAL, ENOENT, badUpdateFlags, checkFlags, checkKey, u32At, u32Bytes, userValues } from './check.js';
+import { E2BIG, EBADF, EINVAL, badUpdateFlags, checkFlags, u32At, u32Bytes, userValue } from './check.js';
 import { KeyTable } from './key-table.js';
+import { KeyedMap } from './keyed-map.js';
 import type { MapOptions } from './options.js';
 
 /**
@@ -13,20 +14,15 @@ import type { MapOptions } from './options.js';
  * program's lookup gives the inner map's handle or NULL. Keys, update flags, -E2BIG when full
  * and insertion-order get_next_key are as a hash map's; an index naming no map is -EBADF.
  */
-export class HashOfMaps implements VmMap {
-  readonly spec: MapSpec;
-  private readonly table: KeyTable;
+export class HashOfMaps extends KeyedMap implements VmMap {
   private inner = new Int32Array(16);
-  private readonly freeSlots: number[] = [];
-  private fresh = 0;
 
   constructor(
     spec: MapSpec,
     _mem: VmMemory,
     private readonly opts: MapOptions,
   ) {
-    this.spec = spec;
-    this.table = new KeyTable(spec.keySize, 16);
+    super(spec, new KeyTable(spec.keySize, 16));
     for (const { slot, index } of initialInnerMaps(spec, opts)) {
       const key = new Uint8Array(spec.keySize);
       key.set(u32Bytes(slot).subarray(0, Math.min(4, spec.keySize)));
@@ -48,13 +44,7 @@ export class HashOfMaps implements VmMap {
     if (err) return err;
     if (slot < 0) {
       if (this.table.size >= this.spec.maxEntries) return -E2BIG;
-      slot = this.freeSlots.pop() ?? this.fresh++;
-      this.table.ensureSlots(slot + 1);
-      if (slot >= this.inner.length) {
-        const grown = new Int32Array(Math.max(slot + 1, this.inner.length * 2));
-        grown.set(this.inner);
-        this.inner = grown;
-      }
+      slot = this.allocSlot();
       this.table.insert(key, slot);
     }
     this.inner[slot] = index;
@@ -62,32 +52,17 @@ export class HashOfMaps implements VmMap {
   }
 
   write(key: Uint8Array, values: Uint8Array[], flags: number): number {
-    checkKey(this.spec, key);
-    return this.update(key, userValues(this.spec, values, 1)[0]!, flags, 0);
+    return this.update(key, userValue(this.spec, key, values), flags, 0);
   }
 
-  delete(key: Uint8Array): number {
-    checkKey(this.spec, key);
-    const slot = this.table.find(key);
-    if (slot < 0) return -ENOENT;
-    this.table.remove(slot);
-    this.freeSlots.push(slot);
-    return 0;
+  protected readSlot(slot: number): Uint8Array[] {
+    return [u32Bytes(this.inner[slot]!)];
   }
 
-  nextKey(key: Uint8Array | null): Uint8Array | null {
-    let slot = -1;
-    if (key) {
-      checkKey(this.spec, key);
-      slot = this.table.find(key);
-    }
-    const next = slot < 0 ? this.table.first() : this.table.after(slot);
-    return next < 0 ? null : this.table.keyAt(next);
-  }
-
-  read(key: Uint8Array): Uint8Array[] | null {
-    checkKey(this.spec, key);
-    const slot = this.table.find(key);
-    return slot < 0 ? null : [u32Bytes(this.inner[slot]!)];
+  protected growSlots(n: number): void {
+    if (n <= this.inner.length) return;
+    const grown = new Int32Array(Math.max(n, this.inner.length * 2));
+    grown.set(this.inner);
+    this.inner = grown;
   }
 }

@@ -2,7 +2,7 @@ import type { MapSpec } from '../loader/spec.js';
 import type { VmMap } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
 import { BPF_F_RDONLY_PROG } from '../uapi/bpf.js';
-import { EEXIST, EINVAL, ENOENT, ENOSPC, badUpdateFlags, checkKey, mapLabel, u32At, userValues } from './check.js';
+import { EEXIST, EINVAL, ENOENT, ENOSPC, badUpdateFlags, checkKey, mapLabel, u32At, userValue } from './check.js';
 import { ValueStore } from './value-store.js';
 
 /** LPM_TREE_NODE_FLAG_IM: a node that only splits the trie and holds no entry. */
@@ -115,8 +115,7 @@ export class LpmTrieMap implements VmMap {
   }
 
   write(key: Uint8Array, values: Uint8Array[], flags: number): number {
-    checkKey(this.spec, key);
-    return this.update(key, userValues(this.spec, values, 1)[0]!, flags, 0);
+    return this.update(key, userValue(this.spec, key, values), flags, 0);
   }
 
   delete(key: Uint8Array): number {

@@ -2,15 +2,11 @@ import type { MapSpec } from '../loader/spec.js';
 import type { VmMap } from '../vm/env.js';
 import { HashLayoutRecord } from './hash-layout.js';
 import type { VmMemory } from '../vm/memory.js';
-import { BPF_EXIST, BPF_F_NO_COMMON_LRU, BPF_F_RDONLY_PROG } from '../uapi/bpf.js';
-import { EINVAL, ENOENT, ENOMEM, badUpdateFlags, checkFlags, checkKey, mapLabel, userValues } from './check.js';
-import { KeyTable } from './key-table.js';
+import { BPF_EXIST, BPF_F_NO_COMMON_LRU } from '../uapi/bpf.js';
+import { EINVAL, ENOMEM, badUpdateFlags, checkFlags } from './check.js';
+import { HashTableMap } from './hash-table-map.js';
 import { LruList } from './lru-list.js';
 import type { MapOptions } from './options.js';
-import { ValueStore } from './value-store.js';
-
-/** The CPU user-space operations count as (the kernel backend pins itself to CPU 0 too). */
-const USER_CPU = 0;
 
 /**
  * BPF_MAP_TYPE_LRU_HASH: a preallocated hash map that makes room for a new key by evicting
@@ -27,32 +23,22 @@ const USER_CPU = 0;
  * - BPF_F_NO_COMMON_LRU gives one LRU per CPU with max_entries rounded up to a multiple of the
  *   CPU count, as the kernel does.
  */
-export class LruHashMap implements VmMap {
-  readonly spec: MapSpec;
-  readonly cpus: number;
+export class LruHashMap extends HashTableMap implements VmMap {
   /** Elements the map preallocates: max_entries, rounded to the CPU count with BPF_F_NO_COMMON_LRU. */
   readonly capacity: number;
   readonly lru: LruList;
-  protected readonly table: KeyTable;
-  protected readonly values: ValueStore;
-  protected readonly perSlot: number;
-  private readonly layout: HashLayoutRecord;
+  protected readonly layout: HashLayoutRecord;
 
   constructor(spec: MapSpec, mem: VmMemory, opts: MapOptions, percpu = false) {
-    this.spec = spec;
-    this.cpus = opts.cpus;
-    this.perSlot = percpu ? opts.cpus : 1;
     const percpuLru = (spec.flags & BPF_F_NO_COMMON_LRU) !== 0;
     let capacity = spec.maxEntries;
     if (percpuLru) {
       capacity = Math.ceil(spec.maxEntries / opts.cpus) * opts.cpus;
       if (capacity > 0xffffffff) capacity = Math.floor(spec.maxEntries / opts.cpus) * opts.cpus;
     }
+    super(spec, mem, opts, percpu, capacity);
     this.capacity = capacity;
-    // Index, value addresses and ref bits in VM memory, where the WebAssembly engine looks keys up (hashLayout).
-    this.table = new KeyTable(spec.keySize, Math.min(capacity, 16), mem);
-    const writable = (spec.flags & BPF_F_RDONLY_PROG) === 0;
-    this.values = new ValueStore(mem, spec.valueSize, this.perSlot, capacity, `${mapLabel(spec)} value`, writable, true);
+    // Ref bits in VM memory too, where the WebAssembly engine sets them (hashLayout).
     this.lru = new LruList(
       capacity,
       opts.cpus,
@@ -65,15 +51,6 @@ export class LruHashMap implements VmMap {
       mem,
     );
     this.layout = new HashLayoutRecord(mem, this.table, this.values, this.perSlot > 1 ? this.values.stride : 0, this.lru.refAddr);
-  }
-
-  hashLayout(): number | undefined {
-    return this.spec.keySize > 0 ? this.layout.addr : undefined;
-  }
-
-  /** Number of keys present. */
-  get size(): number {
-    return this.table.size;
   }
 
   lookup(key: Uint8Array, cpu: number): number {
@@ -95,52 +72,18 @@ export class LruHashMap implements VmMap {
     }
   }
 
-  write(key: Uint8Array, values: Uint8Array[], flags: number): number {
-    checkKey(this.spec, key);
-    try {
-      return this.updateElem(key, userValues(this.spec, values, this.perSlot), flags, USER_CPU, -1);
-    } finally {
-      this.layout.write();
-    }
-  }
-
-  delete(key: Uint8Array): number {
-    checkKey(this.spec, key);
-    const slot = this.table.find(key);
-    if (slot < 0) return -ENOENT;
-    this.table.remove(slot);
+  protected override releaseSlot(slot: number): void {
     this.lru.pushFree(slot);
-    return 0;
-  }
-
-  nextKey(key: Uint8Array | null): Uint8Array | null {
-    let slot = -1;
-    if (key) {
-      checkKey(this.spec, key);
-      slot = this.table.find(key);
-    }
-    const next = slot < 0 ? this.table.first() : this.table.after(slot);
-    return next < 0 ? null : this.table.keyAt(next);
-  }
-
-  read(key: Uint8Array): Uint8Array[] | null {
-    checkKey(this.spec, key);
-    const slot = this.table.find(key);
-    return slot < 0 ? null : this.values.read(slot);
   }
 
   /** A free node for `cpu`, with key and value storage ready, or -1. */
   protected popNode(cpu: number): number {
     const node = this.lru.popFree(cpu);
-    if (node >= 0) {
-      this.values.ensure(node + 1);
-      this.table.ensureSlots(node + 1);
-    }
-    return node;
+    return node >= 0 ? this.prepareSlot(node) : node;
   }
 
   /** `cpu`: the CPU whose LRU lists serve the update; `onCpu`: the value to write (-1: all, from user space). */
-  private updateElem(key: Uint8Array, values: readonly Uint8Array[], flags: number, cpu: number, onCpu: number): number {
+  protected override updateElem(key: Uint8Array, values: readonly Uint8Array[], flags: number, cpu: number, onCpu: number): number {
     if (badUpdateFlags(flags)) return -EINVAL;
     return this.perSlot > 1 ? this.updatePercpu(key, values, flags, cpu, onCpu) : this.updateShared(key, values, flags, cpu);
   }

@@ -4,17 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { R_BPF, SHT, STB_GLOBAL, STT_FUNC } from '../../src/elf/constants.js';
 import { ElfFile } from '../../src/elf/elf-file.js';
 import { ElfError } from '../../src/internal/errors.js';
+import { thrown } from '../support/errors.js';
 
 const OBJ = 'build/bpf/tests/loader_globals.o';
-
-function catchErr(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('elf', () => {
   let good: Uint8Array;
@@ -54,7 +46,7 @@ describe('elf', () => {
   });
 
   it.runIf(existsSync('/bin/ls'))('refuses an x86 binary with elf/bad-machine', () => {
-    const err = catchErr(() => ElfFile.decode(readFileSync('/bin/ls')));
+    const err = thrown(() => ElfFile.decode(readFileSync('/bin/ls')));
     expect(err).toBeInstanceOf(ElfError);
     expect(err).toMatchObject({ code: 'elf/bad-machine', offset: 18 });
   });
@@ -111,7 +103,7 @@ describe('elf', () => {
       want: 'elf/bad-entsize',
     },
   ])('refuses $name with $want', ({ have, want }) => {
-    const err = catchErr(() => ElfFile.decode(have(good.slice())));
+    const err = thrown(() => ElfFile.decode(have(good.slice())));
     expect(err).toBeInstanceOf(ElfError);
     expect(err).toMatchObject({ code: want });
     expect((err as ElfError).offset).toEqual(expect.any(Number));
@@ -121,7 +113,7 @@ describe('elf', () => {
     const b = good.slice();
     const rel = elf.sections.find((s) => s.type === SHT.SHT_REL && s.info === elf.section('xdp')!.index)!;
     new DataView(b.buffer).setUint32(rel.off + 12, 0xffff, true);
-    const err = catchErr(() => ElfFile.decode(b).relocations(elf.section('xdp')!.index));
+    const err = thrown(() => ElfFile.decode(b).relocations(elf.section('xdp')!.index));
     expect(err).toMatchObject({ code: 'elf/bad-symbol' });
   });
 
@@ -129,7 +121,7 @@ describe('elf', () => {
     const b = good.slice();
     const symtab = elf.section('.symtab')!;
     new DataView(b.buffer).setUint16(symtab.off + 24 * 2 + 6, 900, true);
-    const err = catchErr(() => ElfFile.decode(b));
+    const err = thrown(() => ElfFile.decode(b));
     expect(err).toMatchObject({ code: 'elf/bad-index' });
   });
 });

@@ -19,7 +19,8 @@ describe('helpers', () => {
     { name: 'IPv4', have: '10.1.0.254', want: '10.1.0.254' },
     { name: 'compressed IPv6', have: 'fd01::fe', want: 'fd01::fe' },
     { name: 'full IPv6', have: '2001:0db8:0000:0000:0000:0000:0000:0001', want: '2001:db8::1' },
-    { name: 'IPv6 with an IPv4 tail', have: '::ffff:10.0.0.1', want: '::ffff:a00:1' },
+    { name: 'IPv6 with an IPv4 tail', have: '::ffff:10.0.0.1', want: '::ffff:10.0.0.1' },
+    { name: 'IPv6 with an IPv4 tail, not mapped', have: '64:ff9b::10.0.0.1', want: '64:ff9b::a00:1' },
     { name: 'the unspecified IPv6 address', have: '::', want: '::' },
   ])('parses and prints addresses: $name', ({ have, want }) => {
     expect(formatIp(parseIp(have))).toBe(want);
@@ -28,6 +29,9 @@ describe('helpers', () => {
   it.each([
     { name: 'an IPv4 octet past 255', have: () => parseIp('10.1.0.256') },
     { name: 'two IPv6 gaps', have: () => parseIp('fd01::1::2') },
+    // `ip addr add 010.1.0.1/24` reads the octet as octal (8.1.0.1 on 6.18): refused rather than read otherwise.
+    { name: 'an IPv4 octet with a leading zero', have: () => parseIp('010.1.0.1') },
+    { name: 'a MAC with dashes, which ip refuses', have: () => new SimNetwork({ interfaces: [{ ifindex: 2, name: 'e', mac: '02-00-00-00-00-01', addrs: [] }] }) },
     { name: 'a prefix past 32 bits', have: () => parsePrefix('10.0.0.0/33') },
     { name: 'a short MAC', have: () => new SimNetwork({ interfaces: [{ ifindex: 2, name: 'e', mac: '02:00', addrs: [] }] }) },
     { name: 'a route through a missing interface', have: () => new SimNetwork({ routes: [{ dst: '10.0.0.0/8', dev: 5 }] }) },

@@ -6,6 +6,7 @@ import { SHT } from '../../src/elf/constants.js';
 import { ElfFile } from '../../src/elf/elf-file.js';
 import { SimError } from '../../src/internal/errors.js';
 import { loadObject } from '../../src/loader/load-object.js';
+import { thrown } from '../support/errors.js';
 
 const OBJ = 'build/bpf/tests/loader_globals.o';
 
@@ -38,12 +39,7 @@ function btfRecords(elf: ElfFile): { off: number; kind: number }[] {
 }
 
 function errorOf(bytes: Uint8Array): unknown {
-  try {
-    loadObject(bytes);
-  } catch (e) {
-    return e;
-  }
-  return undefined;
+  return thrown(() => loadObject(bytes));
 }
 
 describe('loader', () => {

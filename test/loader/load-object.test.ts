@@ -18,17 +18,9 @@ import {
   BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE,
 } from '../../src/uapi/bpf.js';
+import { thrown } from '../support/errors.js';
 
 const GLOBALS = 'build/bpf/tests/loader_globals.o';
-
-function catchErr(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 /** The lddw map references of a program: [pc, src, map name, value offset]. */
 function mapRefs(spec: ObjectSpec, prog: ProgramSpec): [number, number, string, number][] {
@@ -179,14 +171,14 @@ describe('loader', () => {
   });
 
   it('refuses a kconfig extern by name', () => {
-    const err = catchErr(() => loadObjectFile('build/bpf/tests/loader_kconfig.o'));
+    const err = thrown(() => loadObjectFile('build/bpf/tests/loader_kconfig.o'));
     expect(err).toBeInstanceOf(LoadError);
     expect(err).toMatchObject({ code: 'load/unsupported-extern', message: expect.stringContaining('LINUX_KERNEL_VERSION') });
   });
 
   it('refuses an unknown section unless a program type is given', () => {
     const path = 'build/bpf/tests/loader_nobtf_unknown.o';
-    expect(catchErr(() => loadObjectFile(path))).toMatchObject({ code: 'load/unknown-section' });
+    expect(thrown(() => loadObjectFile(path))).toMatchObject({ code: 'load/unknown-section' });
     expect(loadObjectFile(path, { programType: P.BPF_PROG_TYPE_XDP }).programs[0]).toMatchObject({ name: 'mystery', type: P.BPF_PROG_TYPE_XDP });
   });
 
@@ -215,7 +207,7 @@ describe('loader', () => {
   });
 
   it('reports an unreadable file as load/read-failed', () => {
-    expect(catchErr(() => loadObjectFile('build/bpf/tests/does-not-exist.o'))).toMatchObject({ code: 'load/read-failed' });
+    expect(thrown(() => loadObjectFile('build/bpf/tests/does-not-exist.o'))).toMatchObject({ code: 'load/read-failed' });
   });
 
   it('loads every object of the project', () => {

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { PacketError } from '../../src/internal/errors.js';
 import { buildLayers, buildPacket, type PacketSpec } from '../../src/packet/build.js';
 import { checkChecksums } from '../../src/packet/checksum.js';
 import { formatTcpFlags, parseTcpFlags } from '../../src/packet/layers.js';
 import { parsePacket } from '../../src/packet/parse.js';
-
-function codeOf(fn: () => unknown): { code: string; path?: string } | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PacketError);
-    return { code: (err as PacketError).code, path: (err as PacketError).path };
-  }
-  return undefined;
-}
+import { packetErrorOf } from '../support/errors.js';
 
 describe('packet', () => {
   describe('build', () => {
@@ -94,7 +84,7 @@ describe('packet', () => {
       { name: 'bad inner address', have: { ipv4: {}, vxlan: {}, inner: { ipv4: { dst: '1.2.3' } } }, want: { code: 'packet/bad-address', path: 'ipv4[1]/dst' } },
       { name: 'payload beside inner', have: { ipv4: {}, inner: { ipv4: {} }, payload: 1 }, want: { code: 'packet/bad-spec', path: 'payload' } },
     ] as { name: string; have: PacketSpec; want: object }[])('rejects a spec it cannot encode ($name)', ({ have, want }) => {
-      expect(codeOf(() => buildPacket(have))).toEqual(want);
+      expect(packetErrorOf(() => buildPacket(have))).toEqual(want);
     });
   });
 });

@@ -4,18 +4,9 @@ import { PacketError } from '../../src/internal/errors.js';
 import { buildLayers, buildPacket } from '../../src/packet/build.js';
 import { parsePacket } from '../../src/packet/parse.js';
 import { arbEthernetFrame, arbPacketSpec } from '../../src/testing/arbitraries.js';
+import { packetErrorOf } from '../support/errors.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s|#.*$/gm, ''), 'hex'));
-
-function codeOf(fn: () => unknown): { code: string; path?: string } | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PacketError);
-    return { code: (err as PacketError).code, path: (err as PacketError).path };
-  }
-  return undefined;
-}
 
 /** A SYN from 10.0.0.1:1234 to 10.0.0.2:80 with an MSS option, as tcpdump -xx shows it. */
 const SYN = hex(`
@@ -108,7 +99,7 @@ describe('packet', () => {
       },
       { name: 'short inner Ethernet in VXLAN', have: buildPacket({ ipv4: {}, vxlan: {}, payload: 10 }), want: { code: 'packet/truncated', path: 'eth[1]' } },
     ])('rejects a malformed frame with a path ($name)', ({ have, want }) => {
-      expect(codeOf(() => parsePacket(have))).toEqual(want);
+      expect(packetErrorOf(() => parsePacket(have))).toEqual(want);
     });
 
     it('reports the error and keeps what parsed when lenient', () => {
