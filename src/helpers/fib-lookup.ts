@@ -1,6 +1,6 @@
 import type { FastHelperFn, HelperFn, RunEnv } from '../vm/env.js';
 import { SK_BUFF } from '../uapi/context.js';
-import { LAYOUT } from '../vm/layout.js';
+import { LAYOUT, STACK_END } from '../vm/layout.js';
 import {
   BPF_FIB_LKUP_RET,
   BPF_FIB_LOOKUP_DIRECT,
@@ -175,9 +175,9 @@ function routeError(route: SimRoute): number | undefined {
  */
 function callAt(kernel: SimKernel, env: RunEnv, addr: number, plen: number, flags: number, skb?: SkbInfo): number {
   if (plen < FIB_LOOKUP.SIZE) return -ERRNO.EINVAL;
-  // memAt's check, on the VM memory itself.
+  // memAt's check, on the VM memory itself (the struct is nearly always on the live stack, which it accepts).
   const mem = env.mem;
-  mem.check(addr, plen, true, env.pc);
+  if (addr < mem.stackLow || addr + plen > STACK_END) mem.check(addr, plen, true, env.pc);
   if (flags & ~FLAGS_MASK) return -ERRNO.EINVAL;
   const u8 = mem.u8;
   const view = mem.view;

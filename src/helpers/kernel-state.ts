@@ -1,4 +1,6 @@
 import type { FibSpec, Warning } from '../internal/contract.js';
+import { CTRL, LAYOUT } from '../vm/layout.js';
+import type { VmMemory } from '../vm/memory.js';
 import { SimNetwork } from './sim-network.js';
 
 /** Where a program asked the packet to go: bpf_redirect (an ifindex) or bpf_redirect_map (a devmap slot). */
@@ -52,8 +54,8 @@ export class SimKernel {
 
   /** bpf_trace_printk output of the current run, one line per call, without the trailing newline. */
   trace: string[] = [];
-  /** The redirect target of the current run, or null. */
-  redirect: RedirectTarget | null = null;
+  private redirectTarget: RedirectTarget | null = null;
+  private redirectMem: VmMemory | undefined;
   /** bpf_clone_redirect copies of the current run. */
   clones: CloneRecord[] = [];
   warnings: Warning[] = [];
@@ -76,6 +78,41 @@ export class SimKernel {
   /** Reseeds bpf_get_prandom_u32. */
   seed(seed: number): void {
     this.prng = seed >>> 0;
+  }
+
+  /**
+   * The redirect target of the current run, or null. Includes a bpf_redirect an engine carried
+   * out inline and left in the control block of the memory given to {@link bindMemory}.
+   */
+  get redirect(): RedirectTarget | null {
+    const mem = this.redirectMem;
+    if (mem !== undefined) {
+      const v = mem.view;
+      const at = LAYOUT.CTRL + CTRL.REDIRECT;
+      if (v.getUint32(at, true) === 1) {
+        this.redirectTarget = { ifindex: v.getUint32(at + 4, true), flags: v.getUint32(at + 8, true) };
+        v.setUint32(at, 0, true);
+      }
+    }
+    return this.redirectTarget;
+  }
+
+  set redirect(target: RedirectTarget | null) {
+    this.redirectTarget = target;
+    this.redirectMem?.view.setUint32(LAYOUT.CTRL + CTRL.REDIRECT, 0, true);
+  }
+
+  /**
+   * Binds the kernel to the VM memory its runs use: an engine may then carry out bpf_redirect
+   * inline, leaving the target in that memory's control block (layout.ts CTRL.REDIRECT).
+   */
+  bindMemory(mem: VmMemory): void {
+    this.redirectMem = mem;
+  }
+
+  /** True once {@link bindMemory} was called. */
+  get memoryBound(): boolean {
+    return this.redirectMem !== undefined;
   }
 
   /** Clears the per-run outputs (trace, redirect, clones, warnings) before a run. */

@@ -62,10 +62,14 @@ export class SimNetwork {
   readonly neighbors: SimNeighbor[] = [];
   forwarding: boolean;
   /** The IPv4 routes as numbers, in lookup order; rebuilt when `routes` changes length. */
-  private v4Routes: V4Route[] = [];
+  private v4: V4Routes = { routes: [], values: new Int32Array(0), masks: new Int32Array(0), tables: new Uint8Array(0) };
   private v4RoutesFor = -1;
-  /** IPv4 neighbours by dev * 2^32 + address (the first entry of each); rebuilt when `neighbors` changes length. */
-  private v4Neighbors = new Map<number, SimNeighbor>();
+  /** lookup4's last question and answer; dst -1 (no u32) when there is none. */
+  private readonly v4Memo: { dst: number; tables: number; oif: number; route: SimRoute | undefined } = { dst: -1, tables: 0, oif: 0, route: undefined };
+  /** The IPv4 neighbours in order, with their devices and addresses as numbers; rebuilt when `neighbors` changes length. */
+  private v4Neighbors: SimNeighbor[] = [];
+  private v4NeighborDevs = new Uint32Array(0);
+  private v4NeighborIps = new Uint32Array(0);
   private v4NeighborsFor = -1;
 
   constructor(fib: FibSpec = {}) {
@@ -189,9 +193,23 @@ export class SimNetwork {
    */
   lookup4(dst: number, tables: number, oif = 0): SimRoute | undefined {
     if (this.v4RoutesFor !== this.routes.length) this.indexRoutes();
-    for (const e of this.v4Routes) {
-      if ((e.table & tables) === 0 || ((dst ^ e.value) & e.mask) !== 0) continue;
-      const r = e.route;
+    // The last answer, for the same question (a program looks the same flows up again and again).
+    const memo = this.v4Memo;
+    if (memo.dst === dst && memo.tables === tables && memo.oif === oif) return memo.route;
+    const route = this.search4(dst, tables, oif);
+    memo.dst = dst;
+    memo.tables = tables;
+    memo.oif = oif;
+    memo.route = route;
+    return route;
+  }
+
+  private search4(dst: number, tables: number, oif: number): SimRoute | undefined {
+    const { values, masks, tables: tabs, routes } = this.v4;
+    const d = dst | 0;
+    for (let i = 0; i < values.length; i++) {
+      if ((tabs[i]! & tables) === 0 || ((d ^ values[i]!) & masks[i]!) !== 0) continue;
+      const r = routes[i]!;
       if (r.type === 'blackhole' || r.type === 'unreachable' || r.type === 'prohibit') return r;
       if (oif && r.dev !== oif) continue;
       return r;
@@ -205,31 +223,31 @@ export class SimNetwork {
     return this.neighbors.find((n) => n.dev === dev && n.ip.family === ip.family && n.ip.value === ip.value);
   }
 
-  /** {@link neighbor} for an IPv4 address given as a number. */
+  /** {@link neighbor} for an IPv4 address given as a number: a scan of two typed arrays, no key boxing. */
   neighbor4(dev: number, ip: number): SimNeighbor | undefined {
     if (this.v4NeighborsFor !== this.neighbors.length) {
-      this.v4Neighbors = new Map();
-      for (const n of this.neighbors) {
-        const key = n.dev * 0x1_0000_0000 + Number(n.ip.value);
-        if (n.ip.family === 4 && !this.v4Neighbors.has(key)) this.v4Neighbors.set(key, n);
-      }
+      const v4 = this.neighbors.filter((n) => n.ip.family === 4);
+      this.v4Neighbors = v4;
+      this.v4NeighborDevs = Uint32Array.from(v4, (n) => n.dev);
+      this.v4NeighborIps = Uint32Array.from(v4, (n) => Number(n.ip.value));
       this.v4NeighborsFor = this.neighbors.length;
     }
-    return this.v4Neighbors.get(dev * 0x1_0000_0000 + ip);
+    const devs = this.v4NeighborDevs;
+    const ips = this.v4NeighborIps;
+    for (let i = 0; i < ips.length; i++) if (ips[i] === ip && devs[i] === dev) return this.v4Neighbors[i];
+    return undefined;
   }
 
   private indexRoutes(): void {
-    const v4 = this.routes
-      .filter((r) => r.prefix.family === 4)
-      .sort((a, b) => b.prefix.len - a.prefix.len || a.metric - b.metric)
-      .map((route): V4Route => ({
-        route,
-        value: Number(route.prefix.value),
-        mask: route.prefix.len === 0 ? 0 : (0xffff_ffff << (32 - route.prefix.len)) | 0,
-        table: route.table === RT_TABLE_LOCAL ? 1 : route.table === RT_TABLE_MAIN ? 2 : 0,
-      }));
-    this.v4Routes = v4;
+    const routes = this.routes.filter((r) => r.prefix.family === 4).sort((a, b) => b.prefix.len - a.prefix.len || a.metric - b.metric);
+    this.v4 = {
+      routes,
+      values: Int32Array.from(routes, (r) => Number(r.prefix.value) | 0),
+      masks: Int32Array.from(routes, (r) => (r.prefix.len === 0 ? 0 : 0xffff_ffff << (32 - r.prefix.len))),
+      tables: Uint8Array.from(routes, (r) => (r.table === RT_TABLE_LOCAL ? 1 : r.table === RT_TABLE_MAIN ? 2 : 0)),
+    };
     this.v4RoutesFor = this.routes.length;
+    this.v4Memo.dst = -1;
   }
 
   /**
@@ -269,13 +287,15 @@ export class SimNetwork {
   }
 }
 
-/** An IPv4 route with its prefix as numbers: `dst` matches when ((dst ^ value) & mask) is 0. */
-interface V4Route {
-  route: SimRoute;
-  value: number;
-  mask: number;
-  /** 1 for the local table, 2 for main. */
-  table: number;
+/**
+ * The IPv4 routes in lookup order as parallel arrays: route i matches `dst` when its table bit
+ * (1 local, 2 main) is asked for and ((dst ^ values[i]) & masks[i]) is 0.
+ */
+interface V4Routes {
+  routes: SimRoute[];
+  values: Int32Array;
+  masks: Int32Array;
+  tables: Uint8Array;
 }
 
 function addrScope(a: IpPrefix, itf: SimInterface): number {

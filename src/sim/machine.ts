@@ -124,6 +124,8 @@ export class Machine {
     this.budget = options.budget ?? DEFAULT_BUDGET;
     if (this.cpu < 0 || this.cpu >= this.cpus) throw new RangeError(`cpu ${this.cpu} is not one of ${this.cpus} possible CPUs`);
     this.kernel = new SimKernel({ cpus: this.cpus, cpu: this.cpu, clockNs: options.clockNs, seed: options.seed, fib: options.fib });
+    // An inline bpf_redirect (the wasm engine) lands in this memory's control block, where the kernel reads it.
+    this.kernel.bindMemory(this.mem);
     const indexOf = (list: { name: string }[]) => (name: string) => {
       const i = list.findIndex((item) => item.name === name);
       return i < 0 ? undefined : i;

@@ -49,6 +49,11 @@ export const CTRL = {
   /** u32: the CPU of the current run (RunEnv.cpu), for the WebAssembly engine's inline per-CPU array lookups. */
   WASM_CPU: 0x10,
   /**
+   * A bpf_redirect the WebAssembly engine carried out itself: u32 1 while pending, then u32
+   * ifindex, u32 flags. SimKernel.redirect takes it from here (and clears it) when read.
+   */
+  REDIRECT: 0x20,
+  /**
    * The array maps the WebAssembly engine looks up inline (VmMap.arrayLayout), one 16-byte entry
    * per map index below WASM_ARRAYS_MAX: u32 base, u32 block, u32 cpuStride, u32 maxEntries (0:
    * not inline, call the helper).

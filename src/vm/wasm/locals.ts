@@ -25,6 +25,16 @@ export const L_SLIM = 22;
 export const L_F = 23;
 /** i32: scratch of the inline map lookups. */
 export const L_T32B = 24;
+/**
+ * i64 per access size 1, 2, 4, 8 (in that order from here): max(plen - size + 1, 0), so that an
+ * access of that size at addr lies in the packet when addr - plo < the limit (one unsigned test).
+ */
+export const L_PLIM = 25;
+
+/** The local holding the packet limit for accesses of `size` bytes (see {@link L_PLIM}). */
+export function packetLimit(size: number): number {
+  return L_PLIM + Math.log2(size);
+}
 
 /** The local slot of register `r`. */
 export function regLocal(r: number): number {
@@ -70,6 +80,15 @@ export interface LowerImports {
    * value or global data slab and is allowed there (the control block's slab table, layout.ts).
    */
   slabOk: number;
+  /** Mutable i64 globals slabOk sets when it says yes: the start and the size of the value the access lies in. */
+  hitStart: number;
+  hitSize: number;
+  /**
+   * Two new mutable i64 globals for one access site's last map value (`start`, and `limit` =
+   * value size - access size + 1, 0 until set: an access at addr lies in it when
+   * addr - start < limit, unsigned), or undefined when the module has enough of them.
+   */
+  siteCache(): { start: number; limit: number } | undefined;
   /** Defined function (record i32, key i32) → i64: bpf_map_lookup_elem on the hash map whose HASH_LAYOUT record is at `record`, the key (checked) at `key`. */
   hashLookup: number;
   /** Defined function (from, fromLen, to, toLen, seed: i32) → i32: bpf_csum_diff's result on readable ranges. */

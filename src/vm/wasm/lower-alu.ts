@@ -2,6 +2,18 @@ import type { Insn } from '../../isa/insn.js';
 import { FuncBody, I32, I64, Op } from './encoder.js';
 import { L_T, L_T32, regLocal } from './locals.js';
 
+// Module-level rather than closures: lowering runs once per instruction, and a closure per call
+// costs (notably under tsx, which names every closure it creates).
+function operand64(f: FuncBody, x: boolean, s: number, imm: number): void {
+  if (x) f.get(s);
+  else f.i64(imm);
+}
+
+function operand32(f: FuncBody, x: boolean, s: number, imm: number): void {
+  if (x) f.get(s).op(Op.i32_wrap_i64);
+  else f.i32(imm);
+}
+
 /**
  * Lowers one ALU or ALU64 instruction (RFC 9669 §4.1, §4.2) to WebAssembly. 32-bit operations work
  * on wrapped i32 values and zero-extend the result. WebAssembly traps where eBPF defines a result
@@ -17,16 +29,12 @@ export function lowerAlu(f: FuncBody, insn: Insn): void {
   const s = regLocal(insn.src);
   if (op === 0xd0) return lowerEnd(f, insn, d);
   if (is64) {
-    const operand = (): void => {
-      if (x) f.get(s);
-      else f.i64(insn.imm);
-    };
     switch (op) {
       case 0xb0:
         if (x && insn.off === 8) f.get(s).op(Op.i64_extend8_s);
         else if (x && insn.off === 16) f.get(s).op(Op.i64_extend16_s);
         else if (x && insn.off === 32) f.get(s).op(Op.i64_extend32_s);
-        else operand();
+        else operand64(f, x, s, insn.imm);
         f.set(d);
         return;
       case 0x80:
@@ -37,19 +45,15 @@ export function lowerAlu(f: FuncBody, insn: Insn): void {
         return divide64(f, insn, d, s, x);
     }
     f.get(d);
-    operand();
+    operand64(f, x, s, insn.imm);
     f.op(BIN64[op]!).set(d);
     return;
   }
-  const operand32 = (): void => {
-    if (x) f.get(s).op(Op.i32_wrap_i64);
-    else f.i32(insn.imm);
-  };
   switch (op) {
     case 0xb0:
       if (x && insn.off === 8) f.get(s).op(Op.i32_wrap_i64).op(Op.i32_extend8_s);
       else if (x && insn.off === 16) f.get(s).op(Op.i32_wrap_i64).op(Op.i32_extend16_s);
-      else operand32();
+      else operand32(f, x, s, insn.imm);
       f.op(Op.i64_extend_i32_u).set(d);
       return;
     case 0x80:
@@ -60,7 +64,7 @@ export function lowerAlu(f: FuncBody, insn: Insn): void {
       return divide32(f, insn, d, s, x);
   }
   f.get(d).op(Op.i32_wrap_i64);
-  operand32();
+  operand32(f, x, s, insn.imm);
   f.op(BIN32[op]!).op(Op.i64_extend_i32_u).set(d);
 }
 

@@ -1,7 +1,7 @@
 import type { Insn } from '../../isa/insn.js';
 import { CTRL, FRAME_SIZE, LAYOUT } from '../layout.js';
 import { FuncBody, Op } from './encoder.js';
-import { L_ADDR, L_D, L_PLEN, L_PLO, L_SLIM, L_SLO, L_T, L_T32, P_FP, regLocal, stackLow, type LowerImports } from './locals.js';
+import { L_ADDR, L_D, L_PLO, L_SLIM, L_SLO, L_T, L_T32, P_FP, packetLimit, regLocal, stackLow, type LowerImports } from './locals.js';
 
 const SIZE: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
 const LOAD_U: Record<number, number> = { 1: Op.i64_load8_u, 2: Op.i64_load16_u, 4: Op.i64_load32_u, 8: Op.i64_load };
@@ -24,35 +24,28 @@ function address(f: FuncBody, imports: LowerImports, base: number, off: number, 
   }
   f.get(regLocal(base)).i64(off).op(Op.i64_add).set(L_ADDR);
   f.block();
-  const packet = (): void => {
-    // (addr - start) < len and (addr - start) + size <= len, unsigned: no wrap-around passes.
-    f.get(L_ADDR).get(L_PLO).op(Op.i64_sub).tee(L_D).get(L_PLEN).op(Op.i64_lt_u);
-    f.get(L_D).i64(size).op(Op.i64_add).get(L_PLEN).op(Op.i64_le_u);
-    f.op(Op.i32_and).brIf(0);
-  };
-  const stack = (): void => {
-    // The live stack is at least one frame long, so slim - size never wraps.
-    f.get(L_ADDR).get(L_SLO).op(Op.i64_sub).get(L_SLIM).i64(size).op(Op.i64_sub).op(Op.i64_le_u).brIf(0);
-  };
-  const ctx = (): void => {
-    // The context: in [CTX, CTX + ctxSize) and allowed by the rule table runtime.ts keeps.
-    f.get(L_ADDR).i64(LAYOUT.CTX).op(Op.i64_sub).tee(L_D).i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CTX_SIZE).op(Op.i64_lt_u);
-    f.if();
-    f.get(L_D).i64(size).op(Op.i64_add).i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CTX_SIZE).op(Op.i64_le_u);
-    f.get(L_D).op(Op.i32_wrap_i64).mem(Op.i32_load8_u, LAYOUT.CTRL + CTRL.WASM_CTX_RULES);
-    f.i32(ctxBit(size, write)).op(Op.i32_and).i32(0).op(Op.i32_ne).op(Op.i32_and).brIf(1);
-    f.end();
-  };
   if (base === 10) {
-    stack();
-    packet();
+    stackTest(f, size);
+    packetTest(f, size);
   } else {
-    packet();
-    stack();
+    packetTest(f, size);
+    stackTest(f, size);
   }
-  ctx();
-  // Map values and global data: the slab table in the control block, searched without leaving wasm.
-  f.get(L_ADDR).i32(size).i32(write ? 1 : 0).call(imports.slabOk).brIf(0);
+  ctxTest(f, size, write);
+  // Map values and global data: the value this site touched last (a slab value stays valid for
+  // good: slabs never move, shrink or change access), else the slab table in the control block,
+  // searched without leaving wasm, which then becomes this site's last value.
+  const cache = imports.siteCache();
+  if (cache) {
+    f.get(L_ADDR).gget(cache.start).op(Op.i64_sub).gget(cache.limit).op(Op.i64_lt_u).brIf(0);
+    f.get(L_ADDR).i32(size).i32(write ? 1 : 0).call(imports.slabOk).if();
+    f.gget(imports.hitStart).gset(cache.start);
+    f.gget(imports.hitSize).i64(size - 1).op(Op.i64_sub).gset(cache.limit);
+    f.br(1);
+    f.end();
+  } else {
+    f.get(L_ADDR).i32(size).i32(write ? 1 : 0).call(imports.slabOk).brIf(0);
+  }
   f.get(L_ADDR).op(Op.i32_wrap_i64);
   f.get(L_ADDR).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
   f.i32(size).i32(write ? 1 : 0).i32(pc);
@@ -60,6 +53,30 @@ function address(f: FuncBody, imports: LowerImports, base: number, off: number, 
   f.call(imports.memCheck);
   f.end();
   f.get(L_ADDR).op(Op.i32_wrap_i64);
+}
+
+// The tests of address(), each a `br_if 0` out of its block when the access lies in its region
+// (module-level functions: lowering calls them for every access).
+
+function packetTest(f: FuncBody, size: number): void {
+  // (addr - start) < len and (addr - start) + size <= len, unsigned, as one test: (addr -
+  // start) < max(len - size + 1, 0); no wrap-around passes.
+  f.get(L_ADDR).get(L_PLO).op(Op.i64_sub).get(packetLimit(size)).op(Op.i64_lt_u).brIf(0);
+}
+
+function stackTest(f: FuncBody, size: number): void {
+  // The live stack is at least one frame long, so slim - size never wraps.
+  f.get(L_ADDR).get(L_SLO).op(Op.i64_sub).get(L_SLIM).i64(size).op(Op.i64_sub).op(Op.i64_le_u).brIf(0);
+}
+
+function ctxTest(f: FuncBody, size: number, write: boolean): void {
+  // The context: in [CTX, CTX + ctxSize) and allowed by the rule table runtime.ts keeps.
+  f.get(L_ADDR).i64(LAYOUT.CTX).op(Op.i64_sub).tee(L_D).i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CTX_SIZE).op(Op.i64_lt_u);
+  f.if();
+  f.get(L_D).i64(size).op(Op.i64_add).i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CTX_SIZE).op(Op.i64_le_u);
+  f.get(L_D).op(Op.i32_wrap_i64).mem(Op.i32_load8_u, LAYOUT.CTRL + CTRL.WASM_CTX_RULES);
+  f.i32(ctxBit(size, write)).op(Op.i32_and).i32(0).op(Op.i32_ne).op(Op.i32_and).brIf(1);
+  f.end();
 }
 
 /** {@link address} for other lowerings (the inline array lookup's key): pushes the checked i32 address. */

@@ -2,7 +2,7 @@ import type { Insn } from '../../isa/insn.js';
 import { CTRL, FRAME_SIZE, HASH_LAYOUT, LAYOUT, MAP_HANDLE_BASE, MAP_HANDLE_STRIDE, STACK_END, WASM_ARRAYS_MAX } from '../layout.js';
 import { hasTarget, jumpTarget, plan, type BasicBlock, type Plan } from './cfg.js';
 import { F64, FuncBody, I32, I64, Op } from './encoder.js';
-import { L_BUDGET, L_D, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T, L_T32, L_T32B, P_FP, regLocal, stackLow, type LowerImports } from './locals.js';
+import { L_BUDGET, L_D, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T, L_T32, L_T32B, P_FP, packetLimit, regLocal, stackLow, type LowerImports } from './locals.js';
 import { lowerAlu } from './lower-alu.js';
 import { checkedAddress, lowerMemory } from './lower-mem.js';
 
@@ -108,6 +108,7 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
   f.local(I64); // slim: STACK_END - slo
   f.local(F64); // f: a fast helper's result
   f.local(I32); // t32b
+  for (let i = 0; i < 4; i++) f.local(I64); // packet limits for 1, 2, 4, 8-byte accesses
 
   // Prologue.
   f.get(P_FP).op(Op.i64_extend_i32_u).tee(L_R10).i64(FRAME_SIZE).op(Op.i64_sub).tee(L_SLO);
@@ -286,6 +287,10 @@ function segmentLength(insns: readonly Insn[], pc: number, end: number): number 
 function reloadPacket(f: FuncBody): void {
   f.i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.PKT_START).set(L_PLO);
   f.i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.PKT_END).get(L_PLO).op(Op.i64_sub).set(L_PLEN);
+  for (const size of [1, 2, 4, 8]) {
+    // max(plen - size + 1, 0): plen is below 2^32, so the difference is exact as a signed i64.
+    f.get(L_PLEN).i64(size - 1).op(Op.i64_sub).i64(0).get(L_PLEN).i64(size - 1).op(Op.i64_ge_s).op(Op.select).set(packetLimit(size));
+  }
 }
 
 /**
@@ -334,6 +339,8 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
   } else {
     const inline = insn.imm === BPF_FUNC_MAP_LOOKUP_ELEM;
     const inlineCsum = insn.imm === BPF_FUNC_CSUM_DIFF;
+    const inlineRedirect = insn.imm === BPF_FUNC_REDIRECT;
+    if (inlineRedirect) inlineRedirectCall(f, imports);
     // A helper constant for the run (HelperDef.constant): its value, read once as the run began.
     const constant = imports.constant(insn.imm);
     if (constant >= 0) {
@@ -376,6 +383,7 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
     if (inline) f.end().end();
     if (inlineCsum) f.end();
     if (constant >= 0) f.end();
+    if (inlineRedirect) f.end().end();
     f.set(L_R0);
   }
   f.gget(imports.budget).set(L_BUDGET);
@@ -386,6 +394,7 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
 
 const BPF_FUNC_MAP_LOOKUP_ELEM = 1;
 const BPF_FUNC_CSUM_DIFF = 28;
+const BPF_FUNC_REDIRECT = 23;
 
 /**
  * Opens two nested `if (i64)`s with bpf_map_lookup_elem answered in wasm, while the `inl` global
@@ -447,7 +456,12 @@ function rangeOk(f: FuncBody, imports: LowerImports, addr: number, len: number):
   f.get(L_T).get(len).op(Op.i64_add).get(L_SLIM).op(Op.i64_le_u).op(Op.i32_and).op(Op.i32_or);
   f.get(addr).get(L_PLO).op(Op.i64_sub).tee(L_T).get(L_PLEN).op(Op.i64_lt_u);
   f.get(L_T).get(len).op(Op.i64_add).get(L_PLEN).op(Op.i64_le_u).op(Op.i32_and).op(Op.i32_or);
-  f.get(addr).get(len).op(Op.i32_wrap_i64).i32(0).call(imports.slabOk).op(Op.i32_or);
+  // The slab search only when the cheap tests said no.
+  f.if(I32);
+  f.i32(1);
+  f.op(Op.else);
+  f.get(addr).get(len).op(Op.i32_wrap_i64).i32(0).call(imports.slabOk);
+  f.end();
 }
 
 /**
@@ -475,8 +489,44 @@ function inlineCsumDiff(f: FuncBody, imports: LowerImports): void {
   f.op(Op.else);
 }
 
+/**
+ * Opens two nested `if (i64)`s with bpf_redirect(ifindex, flags) carried out in wasm, as
+ * redirect-helpers.ts does it for XDP (flags must be 0, else XDP_ABORTED) or TC (flags beyond
+ * BPF_F_INGRESS give TC_ACT_SHOT), the target left in the control block (CTRL.REDIRECT) for
+ * SimKernel.redirect; the caller emits the helper call as the inner `else` and closes both.
+ */
+function inlineRedirectCall(f: FuncBody, imports: LowerImports): void {
+  const at = LAYOUT.CTRL + CTRL.REDIRECT;
+  const store = (flags: () => void): void => {
+    f.i32(0).i32(1).mem(Op.i32_store, at);
+    f.i32(0).get(regLocal(1)).op(Op.i32_wrap_i64).mem(Op.i32_store, at + 4);
+    f.i32(0);
+    flags();
+    f.mem(Op.i32_store, at + 8);
+  };
+  f.gget(imports.inl).i32(INLINE_REDIRECT_XDP).op(Op.i32_and).if(I64);
+  f.get(regLocal(2)).op(Op.i64_eqz).if(I64);
+  store(() => f.i32(0));
+  f.i64(4); // XDP_REDIRECT
+  f.op(Op.else);
+  f.i64(0); // XDP_ABORTED
+  f.end();
+  f.op(Op.else);
+  f.gget(imports.inl).i32(INLINE_REDIRECT_TC).op(Op.i32_and).if(I64);
+  f.get(regLocal(2)).i64(-2).op(Op.i64_and).op(Op.i64_eqz).if(I64);
+  store(() => f.get(regLocal(2)).op(Op.i32_wrap_i64));
+  f.i64(7); // TC_ACT_REDIRECT
+  f.op(Op.else);
+  f.i64(2); // TC_ACT_SHOT
+  f.end();
+  f.op(Op.else);
+}
+
 const INLINE_LOOKUP = 1;
 const INLINE_CSUM_DIFF = 2;
+/** bpf_redirect inline, for an XDP or a TC program: runtime.ts picks one by the run's program type. */
+export const INLINE_REDIRECT_XDP = 4;
+export const INLINE_REDIRECT_TC = 8;
 
 /** The bit of the `inl` global that lets the generated code carry out helper `id` itself (runtime.ts sets it from HelperDef.inline). */
 export const INLINE_BITS: ReadonlyMap<number, number> = new Map([

@@ -1,12 +1,12 @@
 import { SimError, VmFault } from '../../internal/errors.js';
 import type { ProgramSpec } from '../../loader/spec.js';
-import { BPF_MAP_TYPE, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from '../../uapi/bpf.js';
+import { BPF_MAP_TYPE, BPF_PROG_TYPE, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from '../../uapi/bpf.js';
 import { helperName } from '../../uapi/helper-names.js';
 import type { CallbackFn, Executable, HelperDef, HelperRegistry, MachineShape, RunEnv, VmMap } from '../env.js';
 import { CTRL, FRAME_SIZE, LAYOUT, STACK_END, WASM_ARRAYS_MAX, funcPcOf, mapIndexOf } from '../layout.js';
 import type { VmMemory } from '../memory.js';
 import { ctxBit } from './lower-mem.js';
-import { INLINE_BITS } from './lower.js';
+import { INLINE_BITS, INLINE_REDIRECT_TC, INLINE_REDIRECT_XDP } from './lower.js';
 import type { CompiledProgram } from './compiler.js';
 import { FaultKind } from './lower.js';
 
@@ -96,11 +96,12 @@ export class WasmExecutable implements Executable {
    * `id` itself (HelperDef.inline): map lookups, csum_diff; and the `fastMask` global: a bit per
    * helper with a fast form, whose calls then only need their own arguments below 2^32.
    */
-  private allowInline(): void {
+  private allowInline(progType = -1): void {
     let bits = 0;
     let fast = 0;
+    this.inlineFor = progType;
     this.compiled.helperIds.forEach((id, i) => {
-      const bit = INLINE_BITS.get(id);
+      const bit = id === BPF_FUNC_REDIRECT ? redirectBit(progType) : INLINE_BITS.get(id);
       if (bit !== undefined && this.defs[i]?.inline === true) bits |= bit;
       if (i < 31 && this.defs[i]?.fast !== undefined) fast |= 1 << i;
     });
@@ -188,7 +189,12 @@ export class WasmExecutable implements Executable {
       const r0 = this.exports.f0(r1, r2, r3, r4, r5, fp);
       return { r0, budget: g.value };
     } catch (err) {
-      if (err instanceof VmFault && !err.message.includes('tail-called program')) throw err.withContext(`tail-called program '${this.program.name}'`);
+      if (err instanceof VmFault && !err.message.includes('tail-called program')) {
+        const fault = err.withContext(`tail-called program '${this.program.name}'`);
+        // As the interpreter: the program the fault happened in, for its source line.
+        fault.program ??= this.program.name;
+        throw fault;
+      }
       throw err;
     } finally {
       g.value = saved;
@@ -201,7 +207,9 @@ export class WasmExecutable implements Executable {
     if (env.helpers !== this.registry) {
       this.registry = env.helpers;
       this.compiled.helperIds.forEach((id, i) => (this.defs[i] = env.helpers.get(id)));
-      this.allowInline();
+      this.allowInline(env.progType);
+    } else if (env.progType !== this.inlineFor) {
+      this.allowInline(env.progType);
     }
     // HelperDef.constant: read once per run, into the globals the calls read instead of calling.
     const consts = this.constants;
@@ -210,6 +218,9 @@ export class WasmExecutable implements Executable {
       c.global.value = BigInt.asIntN(64, c.def.constant!(env));
     }
   }
+
+  /** The program type the `inl` bits were computed for (bpf_redirect's differ between XDP and TC), -1 before the first run. */
+  private inlineFor = -1;
 
   /** The helpers of this program with a HelperDef.constant, and the global each one's value goes to. */
   private constants: { def: HelperDef; global: { value: bigint } }[] = [];
@@ -353,6 +364,15 @@ export class WasmExecutable implements Executable {
       env.mem.stackLow = callerLow;
     }
   };
+}
+
+const BPF_FUNC_REDIRECT = 23;
+
+/** The `inl` bit of an inline bpf_redirect for programs of `progType` (XDP or TC), or undefined. */
+function redirectBit(progType: number): number | undefined {
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) return INLINE_REDIRECT_XDP;
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT) return INLINE_REDIRECT_TC;
+  return undefined;
 }
 
 const arrayTables = new WeakMap<VmMemory, readonly VmMap[]>();
