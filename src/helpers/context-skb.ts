@@ -28,12 +28,17 @@ const MIN_L3_LEN: ReadonlyMap<number, { name: string; len: number }> = new Map([
   [0x86dd, { name: 'IPv6', len: 40 }],
 ]);
 
+/** Loopback's MAC and broadcast address (both all zeros), and the Ethernet broadcast address; never written. */
+const ZERO_MAC = new Uint8Array(6);
+const ETH_BROADCAST = new Uint8Array(6).fill(0xff);
+
 /** GSO_LEGACY_MAX_SIZE and GSO_MAX_SEGS (include/linux/netdevice.h): convert___skb_to_skb's limits. */
 const GSO_LEGACY_MAX_SIZE = 65536;
 const GSO_MAX_SEGS = 65535;
 
 /** The __sk_buff fields ctx_in may set (convert___skb_to_skb); any other must be zero. */
 export const SKB_CTX_IN_FIELDS = ['mark', 'priority', 'ingress_ifindex', 'ifindex', 'cb', 'tstamp', 'wire_len', 'gso_segs', 'gso_size', 'hwtstamp'] as const;
+const CTX_IN = new Set<string>(SKB_CTX_IN_FIELDS);
 
 /** What a TC run leaves, as the kernel copies it back. */
 export interface SkbResult {
@@ -79,8 +84,8 @@ function refuse(field: string, why: string, errno = 'EINVAL'): CaseError {
   return new CaseError('case/bad-ctx', `ctx: ${field}: ${why} (the kernel refuses it with ${errno})`);
 }
 
-function u32Field(ctx: Record<string, unknown>, name: string, max = 0xffff_ffff): number {
-  const v = ctx[name];
+/** A u32 ctx_in value, 0 when absent; takes the value, not the name's lookup, so each read site stays monomorphic. */
+function u32Field(v: unknown, name: string, max = 0xffff_ffff): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new CaseError('case/bad-ctx', `ctx: ${name}: expected an unsigned integer up to ${max}, got ${JSON.stringify(v)}`);
   return v;
@@ -97,11 +102,16 @@ export function ethProtocol(frame: Uint8Array): number {
 
 /** eth_type_trans's skb->pkt_type for a frame received on a device with `mac` and `broadcast`. */
 export function ethPktType(frame: Uint8Array, mac: Uint8Array, broadcast: Uint8Array): number {
-  const dest = frame.subarray(0, 6);
-  const eq = (a: Uint8Array) => a.every((b, i) => dest[i] === b);
-  if (eq(mac)) return 0; // PACKET_HOST
-  if (dest[0]! & 1) return eq(broadcast) ? 1 : 2; // PACKET_BROADCAST, PACKET_MULTICAST
+  if (destIs(frame, mac)) return 0; // PACKET_HOST
+  if (frame[0]! & 1) return destIs(frame, broadcast) ? 1 : 2; // PACKET_BROADCAST, PACKET_MULTICAST
   return 3; // PACKET_OTHERHOST
+}
+
+/** Whether the frame's destination MAC (its first six bytes) is `addr`; runs per packet, so no closures. */
+function destIs(frame: Uint8Array, addr: Uint8Array): boolean {
+  const n = Math.min(frame.length, 6);
+  for (let i = 0; i < addr.length; i++) if (i >= n || frame[i] !== addr[i]) return false;
+  return true;
 }
 
 /**
@@ -119,39 +129,41 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
     throw new CaseError('case/bad-packet', `packet: expected ${SKB_FRAME.MIN_LEN} to ${SKB_FRAME.MAX_LEN} bytes for a TC run, got ${size} (the kernel refuses it with EINVAL)`);
   }
   const ctx = ctxIn;
-  for (const [name, value] of Object.entries(ctx)) {
+  const names = Object.keys(ctx);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
     if (!(name in SK_BUFF)) throw new CaseError('case/bad-ctx', `ctx: '${name}' is not a field of struct __sk_buff`);
-    if (!(SKB_CTX_IN_FIELDS as readonly string[]).includes(name)) {
-      const zero = value === 0 || (Array.isArray(value) && value.every((x) => x === 0));
-      if (!zero) throw refuse(name, 'BPF_PROG_TEST_RUN does not accept it in ctx_in; it must be 0');
-    }
+    if (!CTX_IN.has(name) && !isZero(ctx[name])) throw refuse(name, 'BPF_PROG_TEST_RUN does not accept it in ctx_in; it must be 0');
   }
-  const ifindex = u32Field(ctx, 'ifindex');
-  let mac: Uint8Array = new Uint8Array(6);
-  let broadcast: Uint8Array = new Uint8Array(6);
+  const ifindex = u32Field(ctx.ifindex, 'ifindex');
+  let mac: Uint8Array = ZERO_MAC;
+  let broadcast: Uint8Array = ZERO_MAC;
   let devIndex = 1;
   if (ifindex > 1) {
     devIndex = ifindex;
     const dev = kernel?.network.interface(ifindex);
     if (kernel && !dev) throw refuse('ifindex', `no interface with ifindex ${ifindex}`, 'ENODEV');
-    mac = dev?.mac ?? new Uint8Array(6);
-    broadcast = dev?.broadcast ?? new Uint8Array(6).fill(0xff);
+    mac = dev?.mac ?? ZERO_MAC;
+    broadcast = dev?.broadcast ?? ETH_BROADCAST;
   }
   const proto = ethProtocol(packet);
-  const l3 = MIN_L3_LEN.get(proto);
+  const l3 = proto === 0x0800 || proto === 0x86dd ? MIN_L3_LEN.get(proto) : undefined;
   if (l3 && size < 14 + l3.len) {
     throw new CaseError('case/bad-packet', `packet: expected at least ${14 + l3.len} bytes for a TC run of an ${l3.name} frame (Ethernet and ${l3.name} headers), got ${size} (the kernel refuses it with EINVAL)`);
   }
-  const cbIn = ctx.cb ?? [0, 0, 0, 0, 0];
-  if (!Array.isArray(cbIn) || cbIn.length > 5 || cbIn.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 0xffff_ffff)) {
-    throw new CaseError('case/bad-ctx', `ctx: cb: expected up to five u32 numbers, got ${JSON.stringify(cbIn)}`);
-  }
-  const wireLen = u32Field(ctx, 'wire_len');
+  // A null cb reads as none, as `ctx.cb ?? [0, 0, 0, 0, 0]` did.
+  const cbIn = ctx.cb ?? undefined;
+  if (cbIn !== undefined && !isCb(cbIn)) throw new CaseError('case/bad-ctx', `ctx: cb: expected up to five u32 numbers, got ${JSON.stringify(cbIn)}`);
+  const wireLen = u32Field(ctx.wire_len, 'wire_len');
   if (wireLen !== 0 && (wireLen < size || wireLen > GSO_LEGACY_MAX_SIZE)) throw refuse('wire_len', `must be 0 or between the packet length ${size} and ${GSO_LEGACY_MAX_SIZE}, got ${wireLen}`);
-  const gsoSegs = u32Field(ctx, 'gso_segs');
+  const gsoSegs = u32Field(ctx.gso_segs, 'gso_segs');
   if (gsoSegs > GSO_MAX_SEGS) throw refuse('gso_segs', `must be at most ${GSO_MAX_SEGS}, got ${gsoSegs}`);
-  const tstamp = u64Field(ctx, 'tstamp');
-  const hwtstamp = u64Field(ctx, 'hwtstamp');
+  const tstamp = u64Field(ctx.tstamp, 'tstamp');
+  const hwtstamp = u64Field(ctx.hwtstamp, 'hwtstamp');
+  const mark = u32Field(ctx.mark, 'mark');
+  const priority = u32Field(ctx.priority, 'priority');
+  const ingress = u32Field(ctx.ingress_ifindex, 'ingress_ifindex');
+  const gsoSize = u32Field(ctx.gso_size, 'gso_size');
 
   const u8 = mem.u8;
   const data = SKB_FRAME.HEAD + SKB_FRAME.HEADROOM;
@@ -159,35 +171,60 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
   u8.fill(0, SKB_FRAME.HEAD, data + ((size + 63) & ~63) + SKB_FRAME.TAILROOM);
   u8.set(packet, data);
 
-  u8.fill(0, LAYOUT.CTX, LAYOUT.CTX + LAYOUT.CTX_SIZE);
+  const c = LAYOUT.CTX;
+  u8.fill(0, c, c + LAYOUT.CTX_SIZE);
   const v = mem.view;
-  const put = (f: { off: number }, value: number) => v.setUint32(LAYOUT.CTX + f.off, value >>> 0, true);
-  put(SK_BUFF.len, size);
-  put(SK_BUFF.pkt_type, ethPktType(packet, mac, broadcast));
-  put(SK_BUFF.mark, u32Field(ctx, 'mark'));
+  v.setUint32(c + SK_BUFF.len.off, size, true);
+  v.setUint32(c + SK_BUFF.pkt_type.off, ethPktType(packet, mac, broadcast), true);
+  v.setUint32(c + SK_BUFF.mark.off, mark, true);
   // skb->protocol is big-endian in the skb; the u32 load sees its two bytes in wire order.
-  u8[LAYOUT.CTX + SK_BUFF.protocol.off] = proto >> 8;
-  u8[LAYOUT.CTX + SK_BUFF.protocol.off + 1] = proto & 0xff;
-  put(SK_BUFF.priority, u32Field(ctx, 'priority'));
-  put(SK_BUFF.ingress_ifindex, u32Field(ctx, 'ingress_ifindex'));
-  put(SK_BUFF.ifindex, devIndex);
-  cbIn.forEach((x, i) => v.setUint32(LAYOUT.CTX + SK_BUFF.cb.off + 4 * i, x as number, true));
-  put(SK_BUFF.data, data);
-  put(SK_BUFF.data_end, end);
-  put(SK_BUFF.data_meta, data);
-  v.setBigUint64(LAYOUT.CTX + SK_BUFF.tstamp.off, tstamp, true);
-  put(SK_BUFF.wire_len, wireLen || size);
-  put(SK_BUFF.gso_segs, gsoSegs);
-  put(SK_BUFF.gso_size, u32Field(ctx, 'gso_size'));
-  v.setBigUint64(LAYOUT.CTX + SK_BUFF.hwtstamp.off, hwtstamp, true);
+  u8[c + SK_BUFF.protocol.off] = proto >> 8;
+  u8[c + SK_BUFF.protocol.off + 1] = proto & 0xff;
+  v.setUint32(c + SK_BUFF.priority.off, priority, true);
+  v.setUint32(c + SK_BUFF.ingress_ifindex.off, ingress, true);
+  v.setUint32(c + SK_BUFF.ifindex.off, devIndex, true);
+  if (cbIn !== undefined) {
+    const cb = cbIn as number[];
+    for (let i = 0; i < cb.length; i++) if (i in cb) v.setUint32(c + SK_BUFF.cb.off + 4 * i, cb[i]!, true);
+  }
+  v.setUint32(c + SK_BUFF.data.off, data, true);
+  v.setUint32(c + SK_BUFF.data_end.off, end, true);
+  v.setUint32(c + SK_BUFF.data_meta.off, data, true);
+  // The u64s are written only when given: the zeroed struct already holds 0, and a BigInt store costs.
+  if (ctx.tstamp !== undefined) v.setBigUint64(c + SK_BUFF.tstamp.off, tstamp, true);
+  v.setUint32(c + SK_BUFF.wire_len.off, wireLen || size, true);
+  v.setUint32(c + SK_BUFF.gso_segs.off, gsoSegs, true);
+  v.setUint32(c + SK_BUFF.gso_size.off, gsoSize, true);
+  if (ctx.hwtstamp !== undefined) v.setBigUint64(c + SK_BUFF.hwtstamp.off, hwtstamp, true);
   mem.setPacketBounds(data, data, end);
   mem.ctxRule = skbCtxRule;
   mem.ctxSize = SK_BUFF_SIZE;
-  given.set(mem, { ...ctx });
+  // What readSkbResult reads back of the caller's ctx: the validated values equal what a copy of it would give.
+  given.set(mem, names.length === 0 ? NO_CTX : { ingress_ifindex: ingress, gso_size: gsoSize });
 }
 
-function u64Field(ctx: Record<string, unknown>, name: string): bigint {
-  const v = ctx[name];
+const NO_CTX: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** A ctx_in value test_run accepts for a field it ignores: 0, or an array of zeros. */
+function isZero(value: unknown): boolean {
+  if (value === 0) return true;
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (i in value && value[i] !== 0) return false;
+  return true;
+}
+
+/** Whether `cb` is at most five u32 numbers (holes, as `some` skips them, pass). */
+function isCb(cb: unknown): boolean {
+  if (!Array.isArray(cb) || cb.length > 5) return false;
+  for (let i = 0; i < cb.length; i++) {
+    if (!(i in cb)) continue;
+    const x: unknown = cb[i];
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 0xffff_ffff) return false;
+  }
+  return true;
+}
+
+function u64Field(v: unknown, name: string): bigint {
   if (v === undefined) return 0n;
   if (typeof v === 'bigint' && v >= 0n && v < 1n << 64n) return v;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CaseError('case/bad-ctx', `ctx: ${name}: expected an unsigned integer, got ${JSON.stringify(v)}`);
@@ -209,24 +246,38 @@ export function setSkbBounds(mem: VmMemory, data: number, end: number): void {
 
 /** The packet and ctx_out after a TC run (convert_skb_to___skb, bpf_test_finish). */
 export function readSkbResult(mem: VmMemory, ctxIn?: Record<string, unknown>): SkbResult {
+  return { packet: mem.u8.slice(mem.pktData, mem.pktEnd), ctx: readSkbCtxOut(mem, ctxIn) };
+}
+
+/**
+ * ctx_out after a TC run (convert_skb_to___skb): the {@link SKB_CTX_IN_FIELDS}, in that order,
+ * with ingress_ifindex and gso_size as the caller gave them (`ctxIn`, else what setupSkb was given).
+ */
+export function readSkbCtxOut(mem: VmMemory, ctxIn?: Record<string, unknown>): Record<string, number | number[]> {
   const v = mem.view;
-  const at = (f: { off: number }) => v.getUint32(LAYOUT.CTX + f.off, true);
-  const inCtx = ctxIn ?? given.get(mem) ?? {};
-  const cb: number[] = [];
-  for (let i = 0; i < 5; i++) cb.push(v.getUint32(LAYOUT.CTX + SK_BUFF.cb.off + 4 * i, true));
+  const c = LAYOUT.CTX;
+  const inCtx = ctxIn ?? given.get(mem) ?? NO_CTX;
+  const ingress = inCtx.ingress_ifindex;
+  const gsoSize = inCtx.gso_size;
+  const cb = c + SK_BUFF.cb.off;
   return {
-    packet: mem.u8.slice(mem.pktData, mem.pktEnd),
-    ctx: {
-      mark: at(SK_BUFF.mark),
-      priority: at(SK_BUFF.priority),
-      ingress_ifindex: typeof inCtx.ingress_ifindex === 'number' ? inCtx.ingress_ifindex : 0,
-      ifindex: at(SK_BUFF.ifindex),
-      cb,
-      tstamp: Number(v.getBigUint64(LAYOUT.CTX + SK_BUFF.tstamp.off, true)),
-      wire_len: at(SK_BUFF.wire_len),
-      gso_segs: at(SK_BUFF.gso_segs),
-      gso_size: typeof inCtx.gso_size === 'number' ? inCtx.gso_size : 0,
-      hwtstamp: Number(v.getBigUint64(LAYOUT.CTX + SK_BUFF.hwtstamp.off, true)),
-    },
+    mark: v.getUint32(c + SK_BUFF.mark.off, true),
+    priority: v.getUint32(c + SK_BUFF.priority.off, true),
+    ingress_ifindex: typeof ingress === 'number' ? ingress : 0,
+    ifindex: v.getUint32(c + SK_BUFF.ifindex.off, true),
+    cb: [v.getUint32(cb, true), v.getUint32(cb + 4, true), v.getUint32(cb + 8, true), v.getUint32(cb + 12, true), v.getUint32(cb + 16, true)],
+    tstamp: u64Number(v, c + SK_BUFF.tstamp.off),
+    wire_len: v.getUint32(c + SK_BUFF.wire_len.off, true),
+    gso_segs: v.getUint32(c + SK_BUFF.gso_segs.off, true),
+    gso_size: typeof gsoSize === 'number' ? gsoSize : 0,
+    hwtstamp: u64Number(v, c + SK_BUFF.hwtstamp.off),
   };
+}
+
+/**
+ * A little-endian u64 as the nearest double, as Number(getBigUint64) gives it but with no BigInt:
+ * hi * 2^32 is exact, so the one rounding of the sum is the same round-to-nearest-even.
+ */
+function u64Number(v: DataView, at: number): number {
+  return v.getUint32(at + 4, true) * 0x1_0000_0000 + v.getUint32(at, true);
 }

@@ -51,6 +51,8 @@ export interface XdpResult {
 }
 
 const XDP_FIELDS = new Set(Object.keys(XDP_MD));
+/** The zeroed page test_run starts from; never written. */
+const ZERO_FRAME = new Uint8Array(XDP_FRAME.FRAME_SIZE);
 const given = new WeakMap<VmMemory, XdpCtxIn>();
 
 /** xdp_is_valid_access for BPF_PROG_TYPE_XDP (not devmap): aligned 4-byte reads of the first five fields. */
@@ -60,8 +62,8 @@ function refuse(field: string, why: string, errno = 'EINVAL'): CaseError {
   return new CaseError('case/bad-ctx', `ctx: ${field}: ${why} (the kernel refuses it with ${errno})`);
 }
 
-function num(ctx: Record<string, unknown>, name: string): number {
-  const v = ctx[name];
+/** A u32 ctx_in value, 0 when absent; takes the value, not the name's lookup, so each read site stays monomorphic. */
+function num(v: unknown, name: string): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw new CaseError('case/bad-ctx', `ctx: ${name}: expected a u32, got ${JSON.stringify(v)}`);
   return v;
@@ -70,17 +72,20 @@ function num(ctx: Record<string, unknown>, name: string): number {
 /**
  * Fills the VM memory for an XDP run as bpf_prog_test_run_xdp does: the frame in a zeroed page
  * at LAYOUT.PACKET with `ctxIn.data` bytes of `packet` as metadata in front of data, xdp_md at
- * LAYOUT.CTX with real addresses, the packet bounds and the context access rule. Refuses what
+ * LAYOUT.CTX with real addresses (the bytes of LAYOUT.CTX_SIZE past it, beyond `mem.ctxSize`
+ * and so out of every access, are left as they were), the packet bounds and the context access rule. Refuses what
  * the kernel refuses (CaseError `case/bad-ctx`, `case/bad-packet`); with `kernel`, the ingress
  * interface must exist there and have the queue (veth and loopback have one).
  */
 export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Record<string, unknown> = {}, kernel?: SimKernel): void {
   const ctx = ctxIn as Record<string, unknown>;
-  for (const name of Object.keys(ctx)) if (!XDP_FIELDS.has(name)) throw new CaseError('case/bad-ctx', `ctx: '${name}' is not a field of struct xdp_md`);
+  const names = Object.keys(ctx);
+  for (let i = 0; i < names.length; i++) if (!XDP_FIELDS.has(names[i]!)) throw new CaseError('case/bad-ctx', `ctx: '${names[i]}' is not a field of struct xdp_md`);
   const size = packet.length;
-  const metaLen = num(ctx, 'data');
-  const dataEnd = ctx.data_end === undefined ? size : num(ctx, 'data_end');
-  if (num(ctx, 'data_meta') !== 0) throw refuse('data_meta', 'must be 0: no user data may come before the metadata');
+  const metaLen = num(ctx.data, 'data');
+  const dataEnd = ctx.data_end === undefined ? size : num(ctx.data_end, 'data_end');
+  const dataMetaIn = num(ctx.data_meta, 'data_meta');
+  if (dataMetaIn !== 0) throw refuse('data_meta', 'must be 0: no user data may come before the metadata');
   if (dataEnd !== size) throw refuse('data_end', `must equal the packet length ${size}, got ${dataEnd}`);
   if (metaLen > size) throw refuse('data', `metadata length ${metaLen} is larger than the packet (${size} bytes)`);
   if (metaLen % 4 !== 0 || metaLen > XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE) {
@@ -91,9 +96,10 @@ export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Re
   if (size > maxData) {
     throw new CaseError('case/packet-too-big', `packet: ${size} bytes do not fit the ${maxData}-byte linear XDP buffer; the kernel would move the rest to fragments, which bpfsim does not simulate`);
   }
-  if (num(ctx, 'egress_ifindex') !== 0) throw refuse('egress_ifindex', 'must be 0');
-  const ingress = num(ctx, 'ingress_ifindex');
-  const rxq = num(ctx, 'rx_queue_index');
+  const egress = num(ctx.egress_ifindex, 'egress_ifindex');
+  if (egress !== 0) throw refuse('egress_ifindex', 'must be 0');
+  const ingress = num(ctx.ingress_ifindex, 'ingress_ifindex');
+  const rxq = num(ctx.rx_queue_index, 'rx_queue_index');
   if (!ingress && rxq) throw refuse('rx_queue_index', 'needs ingress_ifindex');
   if (ingress && kernel) {
     if (!kernel.network.interface(ingress)) throw refuse('ingress_ifindex', `no interface with ifindex ${ingress}`, 'ENODEV');
@@ -101,13 +107,14 @@ export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Re
   }
 
   const u8 = mem.u8;
-  u8.fill(0, XDP_FRAME.HARD_START, XDP_FRAME.HARD_START + XDP_FRAME.FRAME_SIZE);
+  // A copy from a zero page is cheaper than fill's runtime call; same bytes.
+  u8.set(ZERO_FRAME, XDP_FRAME.HARD_START);
   const dataMeta = XDP_FRAME.HARD_START + XDP_FRAME.HEADROOM - metaLen;
   const data = dataMeta + metaLen;
   const end = dataMeta + size;
   u8.set(packet, dataMeta);
 
-  u8.fill(0, LAYOUT.CTX, LAYOUT.CTX + LAYOUT.CTX_SIZE);
+  // Every field of xdp_md, in one pass; the bytes past it (ctxSize) are out of the program's reach.
   const v = mem.view;
   v.setUint32(LAYOUT.CTX + XDP_MD.data.off, data, true);
   v.setUint32(LAYOUT.CTX + XDP_MD.data_end.off, end, true);
@@ -115,11 +122,15 @@ export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Re
   // Without an ingress interface the frame arrives on loopback's queue 0 (test_run's default rxq).
   v.setUint32(LAYOUT.CTX + XDP_MD.ingress_ifindex.off, ingress || 1, true);
   v.setUint32(LAYOUT.CTX + XDP_MD.rx_queue_index.off, rxq, true);
+  v.setUint32(LAYOUT.CTX + XDP_MD.egress_ifindex.off, 0, true);
   mem.setPacketBounds(dataMeta, data, end);
   mem.ctxRule = xdpCtxRule;
   mem.ctxSize = XDP_MD_SIZE;
-  given.set(mem, { ...(ctx as XdpCtxIn) });
+  // What readXdpResult reads back of the caller's ctx: the validated values equal what a copy of it would give.
+  given.set(mem, names.length === 0 ? NO_CTX : { data_meta: dataMetaIn, ingress_ifindex: ingress, rx_queue_index: rxq, egress_ifindex: egress });
 }
+
+const NO_CTX: Readonly<XdpCtxIn> = Object.freeze({});
 
 /**
  * Moves the XDP packet bounds to `dataMeta`/`data`/`dataEnd` in both the control block and
@@ -142,18 +153,36 @@ export function readXdpResult(mem: VmMemory, ctxIn?: XdpCtxIn | Record<string, u
   const data = mem.pktData;
   const end = mem.pktEnd;
   const u8 = mem.u8;
-  const inCtx = (ctxIn ?? given.get(mem) ?? {}) as Record<string, unknown>;
-  const field = (name: string) => (typeof inCtx[name] === 'number' ? (inCtx[name] as number) : 0);
+  const inCtx = (ctxIn ?? given.get(mem) ?? NO_CTX) as Record<string, unknown>;
   return {
     packet: u8.slice(data, end),
     meta: u8.slice(start, data),
     ctx: {
       data: data - start,
       data_end: end - start,
-      data_meta: field('data_meta'),
-      ingress_ifindex: field('ingress_ifindex'),
-      rx_queue_index: field('rx_queue_index'),
-      egress_ifindex: field('egress_ifindex'),
+      data_meta: u32Or0(inCtx.data_meta),
+      ingress_ifindex: u32Or0(inCtx.ingress_ifindex),
+      rx_queue_index: u32Or0(inCtx.rx_queue_index),
+      egress_ifindex: u32Or0(inCtx.egress_ifindex),
     },
   };
+}
+
+/**
+ * ctx_out after an XDP run restricted to the fields BPF_PROG_TEST_RUN takes in ctx_in
+ * (xdp_convert_buff_to_md): `data` (the metadata length), `ingress_ifindex` and
+ * `rx_queue_index`, in that order, the last two as the caller gave them (`ctxIn`, else what
+ * setupXdp was given). The same values as {@link readXdpResult}'s ctx, without its copies.
+ */
+export function readXdpCtxOut(mem: VmMemory, ctxIn?: XdpCtxIn | Record<string, unknown>): Record<string, number> {
+  const inCtx = (ctxIn ?? given.get(mem) ?? NO_CTX) as Record<string, unknown>;
+  return {
+    data: mem.pktData - mem.pktStart,
+    ingress_ifindex: u32Or0(inCtx.ingress_ifindex),
+    rx_queue_index: u32Or0(inCtx.rx_queue_index),
+  };
+}
+
+function u32Or0(v: unknown): number {
+  return typeof v === 'number' ? v : 0;
 }

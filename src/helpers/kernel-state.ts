@@ -1,6 +1,7 @@
 import type { FibSpec, Warning } from '../internal/contract.js';
 import { CTRL, LAYOUT } from '../vm/layout.js';
 import type { VmMemory } from '../vm/memory.js';
+import { type FibTables, writeFibTables } from './fib-lookup.js';
 import { SimNetwork } from './sim-network.js';
 
 /** Where a program asked the packet to go: bpf_redirect (an ifindex) or bpf_redirect_map (a devmap slot). */
@@ -49,8 +50,11 @@ export class SimKernel {
   clockNs: bigint;
   readonly cpus: number;
   cpu: number;
-  network: SimNetwork;
+  private net: SimNetwork;
   private prng: number;
+  /** The FIB tables in the bound memory (fib-lookup.ts writeFibTables), and what they were written from. */
+  private fibTables: FibTables | undefined;
+  private fibFor: { net: SimNetwork; forwarding: boolean; routes: number; neighbors: number; interfaces: number } | undefined;
 
   /** bpf_trace_printk output of the current run, one line per call, without the trailing newline. */
   trace: string[] = [];
@@ -67,7 +71,19 @@ export class SimKernel {
     if (!Number.isInteger(this.cpu) || this.cpu < 0 || this.cpu >= this.cpus) throw new RangeError(`cpu: expected 0 to ${this.cpus - 1}, got ${this.cpu}`);
     this.clockNs = options.clockNs ?? 1_000_000_000n;
     this.prng = (options.seed ?? 1) >>> 0;
-    this.network = new SimNetwork(options.fib);
+    this.net = new SimNetwork(options.fib);
+  }
+
+  /** The network state bpf_fib_lookup and redirects see. */
+  get network(): SimNetwork {
+    return this.net;
+  }
+
+  set network(net: SimNetwork) {
+    this.net = net;
+    // The inline lookup's tables describe the old network: none until the next run writes them.
+    this.fibFor = undefined;
+    this.redirectMem?.view.setUint32(LAYOUT.CTRL + CTRL.WASM_FIB, 0, true);
   }
 
   /** Replaces the network state with the one `fib` describes. */
@@ -117,10 +133,36 @@ export class SimKernel {
 
   /** Clears the per-run outputs (trace, redirect, clones, warnings) before a run. */
   beginRun(): void {
+    this.syncFib();
     this.trace = [];
     this.redirect = null;
     this.clones = [];
     this.warnings = [];
+  }
+
+  /**
+   * Writes the network's FIB tables into the bound memory (layout.ts CTRL.WASM_FIB) for an
+   * engine's inline bpf_fib_lookup, when the network was replaced, forwarding switched or routes,
+   * neighbours or interfaces added since they were last written.
+   */
+  private syncFib(): void {
+    const mem = this.redirectMem;
+    if (mem === undefined) return;
+    const net = this.net;
+    const last = this.fibFor;
+    if (
+      last !== undefined &&
+      last.net === net &&
+      last.forwarding === net.forwarding &&
+      last.routes === net.routes.length &&
+      last.neighbors === net.neighbors.length &&
+      last.interfaces === net.interfaces.size
+    ) {
+      return;
+    }
+    this.fibTables = writeFibTables(mem, net, this.fibTables);
+    mem.view.setUint32(LAYOUT.CTRL + CTRL.WASM_FIB, this.fibTables.addr, true);
+    this.fibFor = { net, forwarding: net.forwarding, routes: net.routes.length, neighbors: net.neighbors.length, interfaces: net.interfaces.size };
   }
 
   /** ktime_get_coarse_ns: the clock at the last tick. */

@@ -42,6 +42,8 @@ const BPF_FUNC_MAP_LOOKUP_ELEM = 1;
 const BPF_FUNC_CSUM_DIFF = 28;
 /** bpf_redirect: inline, it leaves its target in the control block SimKernel.redirect reads (SimKernel.bindMemory). */
 const BPF_FUNC_REDIRECT = 23;
+/** bpf_fib_lookup: inline over the FIB tables SimKernel keeps in the bound memory (SimKernel.bindMemory). */
+const BPF_FUNC_FIB_LOOKUP = 69;
 /** Helpers without arguments or side effects whose result only changes between runs. */
 const CONSTANT_DURING_RUN = new Set(
   ['ktime_get_ns', 'ktime_get_boot_ns', 'ktime_get_coarse_ns', 'ktime_get_tai_ns', 'get_smp_processor_id', 'get_numa_node_id'].map((n) => helperId(n)!),
@@ -130,7 +132,7 @@ export function createHelperRegistry(progType: number, kernel: SimKernel): Helpe
     const fn = factory(kernel, xdp);
     const def: HelperDef = { id, name: helperName(id), fn, fast: FAST_IMPLEMENTED.get(id)?.(kernel, xdp, fn) ?? FAST_FORMS.get(fn) };
     // Map lookups (VmMap.arrayLayout, hashLayout) and csum_diff are what an engine can do without calling in.
-    if (id === BPF_FUNC_MAP_LOOKUP_ELEM || id === BPF_FUNC_CSUM_DIFF || (id === BPF_FUNC_REDIRECT && kernel.memoryBound)) def.inline = true;
+    if (id === BPF_FUNC_MAP_LOOKUP_ELEM || id === BPF_FUNC_CSUM_DIFF || ((id === BPF_FUNC_REDIRECT || id === BPF_FUNC_FIB_LOOKUP) && kernel.memoryBound)) def.inline = true;
     // The clock does not move during a run (SimKernel), nor does the CPU: one reading serves every call.
     if (CONSTANT_DURING_RUN.has(id)) def.constant = (env) => fn(env, 0n, 0n, 0n, 0n, 0n);
     defs.set(id, def);

@@ -217,6 +217,17 @@ export class SimNetwork {
     return undefined;
   }
 
+  /** The IPv4 routes in the order {@link lookup4} searches them (prefix length descending, metric ascending, insertion). */
+  ipv4Routes(): readonly SimRoute[] {
+    if (this.v4RoutesFor !== this.routes.length) this.indexRoutes();
+    return this.v4.routes;
+  }
+
+  /** The IPv4 neighbours in the order {@link neighbor4} searches them. */
+  ipv4Neighbors(): readonly SimNeighbor[] {
+    return this.neighbors.filter((n) => n.ip.family === 4);
+  }
+
   /** The permanent neighbour entry for `ip` on `dev`, or undefined. */
   neighbor(dev: number, ip: IpAddr): SimNeighbor | undefined {
     if (ip.family === 4) return this.neighbor4(dev, Number(ip.value));

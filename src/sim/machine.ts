@@ -4,10 +4,11 @@ import { CaseError, LoadError, SimError, VmFault } from '../internal/errors.js';
 import { loadObject } from '../loader/load-object.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { createMap } from '../maps/index.js';
-import { checkHelpers, createHelperRegistry, readSkbResult, readXdpResult, setupSkb, setupXdp, SimKernel } from '../helpers/index.js';
+import { checkHelpers, createHelperRegistry, setupSkb, setupXdp, SimKernel } from '../helpers/index.js';
+import { readXdpCtxOut } from '../helpers/context-xdp.js';
+import { readSkbCtxOut } from '../helpers/context-skb.js';
 import type { FibSpec } from '../internal/contract.js';
 import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
-import { SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS } from '../kernel/ctx.js';
 import { getEngine } from '../vm/engines.js';
 import { Interpreter } from '../vm/interpreter.js';
 import type { TraceHook } from '../vm/trace.js';
@@ -114,6 +115,8 @@ export class Machine {
   private preparedFor = -1;
   private readonly typeIndependent: boolean;
   private readonly registries = new Map<number, HelperRegistry>();
+  /** Programs by the names `run` was given, with their index: found once, not on every run. */
+  private readonly byName = new Map<string, { program: ProgramSpec; index: number }>();
 
   constructor(
     readonly spec: ObjectSpec,
@@ -249,8 +252,13 @@ export class Machine {
   }
 
   private begin(programName: string, packet: Uint8Array, ctx: CtxInput, type?: 'xdp' | 'tc'): PendingRun {
-    const program = this.program(programName);
-    const index = this.spec.programs.indexOf(program);
+    let named = this.byName.get(programName);
+    if (named === undefined) {
+      const program = this.program(programName);
+      named = { program, index: this.spec.programs.indexOf(program) };
+      this.byName.set(programName, named);
+    }
+    const { program, index } = named;
     const progType = resolveProgType(program, type);
     const executables = this.prepare(progType);
     this.kernel.beginRun();
@@ -268,6 +276,8 @@ export class Machine {
       budget: this.budget,
       programs: executables,
       tailCalls: 0,
+      // Present from the start, so the engine setting it during the run does not change the object's shape.
+      callback: undefined,
     };
     return { program, progType, xdp, ctx, env, executable: executables[index]! };
   }
@@ -288,19 +298,24 @@ export class Machine {
   }
 
   private finish(run: PendingRun, r0: bigint): RunOutcome {
-    const out = run.xdp ? readXdpResult(this.mem, run.ctx) : readSkbResult(this.mem, run.ctx);
-    const ctxFields: readonly string[] = run.xdp ? XDP_CTX_IN_FIELDS : SKB_CTX_IN_FIELDS;
-    const ctxOut = Object.fromEntries(Object.entries(out.ctx).filter(([name]) => ctxFields.includes(name)));
-    const retval = Number(r0 & 0xffff_ffffn);
+    const mem = this.mem;
+    const kernel = this.kernel;
+    // r0 as a double is exact below 2^53, and then its low 32 bits are `>>> 0`: no BigInt arithmetic per run.
+    const exact = Number(r0);
+    const retval = Number.isSafeInteger(exact) ? exact >>> 0 : Number(r0 & 0xffff_ffffn);
+    const redirect = kernel.redirect;
+    const clones = kernel.clones;
+    const trace = kernel.trace;
     return {
       r0,
       retval,
       action: actionName(run.progType, retval),
-      packet: out.packet,
-      ctx: ctxOut,
-      redirect: this.kernel.redirect ? { ifindex: this.kernel.redirect.ifindex, flags: this.kernel.redirect.flags } : null,
-      clones: this.kernel.clones.map(({ ifindex, flags, packet }) => ({ ifindex, flags, packet })),
-      trace: [...this.kernel.trace],
+      packet: mem.u8.slice(mem.pktData, mem.pktEnd),
+      // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of kernel/ctx.ts), in their order.
+      ctx: run.xdp ? readXdpCtxOut(mem, run.ctx) : readSkbCtxOut(mem, run.ctx),
+      redirect: redirect ? { ifindex: redirect.ifindex, flags: redirect.flags } : null,
+      clones: clones.length === 0 ? [] : clones.map(({ ifindex, flags, packet }) => ({ ifindex, flags, packet })),
+      trace: trace.length === 0 ? [] : trace.slice(),
     };
   }
 

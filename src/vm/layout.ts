@@ -54,6 +54,11 @@ export const CTRL = {
    */
   REDIRECT: 0x20,
   /**
+   * u32: the address of the FIB tables (a FIB_LAYOUT header) the WebAssembly engine's inline
+   * bpf_fib_lookup reads, 0 while there are none (the helper is then called). SimKernel writes it.
+   */
+  WASM_FIB: 0x30,
+  /**
    * The array maps the WebAssembly engine looks up inline (VmMap.arrayLayout), one 16-byte entry
    * per map index below WASM_ARRAYS_MAX: u32 base, u32 block, u32 cpuStride, u32 maxEntries (0:
    * not inline, call the helper).
@@ -86,6 +91,51 @@ export const HASH_LAYOUT = {
   CPU_STRIDE: 24,
   REF: 28,
 } as const;
+
+/**
+ * The IPv4 FIB as the WebAssembly engine's inline bpf_fib_lookup reads it (src/helpers writes it,
+ * from SimNetwork): a header of u32 fields, then three tables of fixed-size entries. Addresses and
+ * masks are stored as their network-order bytes, so that a little-endian i32 load of them compares
+ * with one of the struct's `ipv4_dst` bytewise. Routes are in lookup order (SimNetwork.lookup4).
+ */
+export const FIB_LAYOUT = {
+  /** Header: u32 forwarding (0 or 1), u32 counts of interfaces, routes, neighbours, u32 table addresses. */
+  HEADER_SIZE: 32,
+  FORWARDING: 0,
+  N_IFACES: 4,
+  N_ROUTES: 8,
+  N_NEIGH: 12,
+  IFACES: 16,
+  ROUTES: 20,
+  NEIGH: 24,
+  /** Interface entry: u32 ifindex, u32 mtu, 6 bytes of MAC. */
+  IFACE_SIZE: 16,
+  IF_INDEX: 0,
+  IF_MTU: 4,
+  IF_MAC: 8,
+  /** Route entry: u32 network, u32 mask, u32 kind (FIB_ROUTE_KIND), u32 code, u32 dev, u32 metric, u32 gateway, u32 1 when it has an IPv4 gateway. */
+  ROUTE_SIZE: 32,
+  RT_VALUE: 0,
+  RT_MASK: 4,
+  RT_KIND: 8,
+  RT_CODE: 12,
+  RT_DEV: 16,
+  RT_METRIC: 20,
+  RT_GATEWAY: 24,
+  RT_HAS_GW: 28,
+  /** Neighbour entry: u32 IPv4 address, u32 dev, 6 bytes of MAC. */
+  NEIGH_SIZE: 16,
+  NB_IP: 0,
+  NB_DEV: 4,
+  NB_MAC: 8,
+} as const;
+
+/**
+ * What a FIB_LAYOUT route is to bpf_fib_lookup: a forwarding route; an error route (blackhole,
+ * unreachable, prohibit) that answers its RT_CODE whatever the output device; a local or broadcast
+ * route (not forwarded); a forwarding route the inline lookup leaves to the helper (an IPv6 gateway).
+ */
+export const FIB_ROUTE_KIND = { UNICAST: 0, ERROR: 1, NOT_FWDED: 2, HELPER: 3 } as const;
 
 /** WebAssembly page size, bytes. */
 export const WASM_PAGE = 0x10000;

@@ -59,6 +59,55 @@ describe('vm', () => {
       },
     );
 
+    // Routes of every kind: connected, through an IPv4 gateway (with and without a neighbour),
+    // through an IPv6 gateway, blackhole, unreachable, prohibit; two MTUs; forwarding on and off.
+    const fib = (forwarding: boolean): MachineOptions['fib'] => ({
+      interfaces: [
+        { ifindex: 2, name: 'eth1', mac: '02:00:00:00:01:01', addrs: ['10.3.0.1/24', 'fd01::1/64'] },
+        { ifindex: 3, name: 'eth2', mac: '02:00:00:00:02:01', addrs: ['10.4.0.1/24'], mtu: 600 },
+      ],
+      routes: [
+        { dst: '10.5.0.0/16', via: 'fd01::fe', dev: 2 },
+        { dst: '10.6.0.0/16', type: 'blackhole', dev: 0 },
+        { dst: '10.7.0.0/16', type: 'unreachable', dev: 0 },
+        { dst: '10.8.0.0/16', type: 'prohibit', dev: 0 },
+        { dst: '10.9.0.0/16', via: '10.3.0.254', dev: 2 },
+        { dst: '10.10.0.0/16', via: '10.4.0.9', dev: 3 },
+        { dst: '10.9.0.0/24', dev: 3 },
+      ],
+      neighbors: [
+        { ip: '10.3.0.254', mac: '02:00:00:00:01:fe', dev: 2 },
+        { ip: '10.3.0.5', mac: '02:00:00:00:01:05', dev: 2 },
+        { ip: '10.4.0.5', mac: '02:00:00:00:02:05', dev: 3 },
+        { ip: '10.3.0.6', mac: '02:00:00:00:02:06', dev: 3 },
+        { ip: '10.9.0.3', mac: '02:00:00:00:02:07', dev: 3 },
+      ],
+      forwarding,
+    });
+    const fibPacketArb = fc.uint8Array({ minLength: 64, maxLength: 80 });
+
+    it.each([
+      { program: 'vm_fib_xdp', forwarding: true },
+      { program: 'vm_fib_tc', forwarding: true },
+      { program: 'vm_fib_xdp', forwarding: false },
+    ])('leaves what the interpreter leaves in $program: bpf_fib_lookup (forwarding $forwarding)', async ({ program, forwarding }) => {
+      const load = (o: MachineOptions) => Machine.load(testObject('vm_inline_fib'), { ...options, fib: fib(forwarding), ...o });
+      const m = { interp: await load({ engine: 'interp' }), wasm: await load({ engine: 'wasm' }), plain: await load({ engine: 'wasm', wrapHelpers: plainHelpers }) };
+      const seen = new Set<bigint>();
+      fc.assert(
+        fc.property(fibPacketArb, (packet) => {
+          const want = snapshot(m.interp, program, packet) as { maps: string[][] };
+          expect(snapshot(m.wasm, program, packet)).toEqual(want);
+          expect(snapshot(m.plain, program, packet)).toEqual(want);
+          const rc = want.maps[0]![0]?.split('=')[1]?.slice(0, 16);
+          if (rc !== undefined) seen.add(Buffer.from(rc, 'hex').readBigInt64LE());
+        }),
+        { numRuns: 400 },
+      );
+      // The packets reached more than one answer (forwarded, and some refusal).
+      expect(seen.size).toBeGreaterThan(forwarding ? 5 : 2);
+    });
+
     it('repeats as single runs do', async () => {
       const packet = new Uint8Array(64).map((_, i) => (i * 37) & 0x13);
       packet[13] = 1;

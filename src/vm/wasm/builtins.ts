@@ -1,4 +1,4 @@
-import { CTRL, HASH_LAYOUT, LAYOUT } from '../layout.js';
+import { CTRL, FIB_LAYOUT, FIB_ROUTE_KIND, HASH_LAYOUT, LAYOUT } from '../layout.js';
 import { FuncBody, I32, I64, Op } from './encoder.js';
 
 /**
@@ -235,6 +235,139 @@ export function slabCheck(hitStart: number, hitSize: number): FuncBody {
   f.i32(0).op(Op.return);
   f.end();
   f.end();
+  f.i32(0);
+  return f;
+}
+
+/** What `fibLookup` returns when the helper must answer instead (nothing was written). */
+export const FIB_FALLBACK = -0x8000_0000;
+
+/**
+ * `fibLookup(p, flags, tc)`: bpf_fib_lookup for AF_INET as src/helpers/fib-lookup.ts fibLookupAt
+ * computes it, on the 64-byte struct at `p` (the caller has checked it is writable and `flags`
+ * holds no more than DIRECT, OUTPUT, SKIP_NEIGH), over the FIB tables at CTRL.WASM_FIB
+ * (layout.ts FIB_LAYOUT). Returns the BPF_FIB_LKUP_RET_* code or a negative errno, with the
+ * struct's fields written as the helper writes them; or FIB_FALLBACK, having written nothing,
+ * for what it leaves to the helper: no tables, another family, a TC call without tot_len (the
+ * skb's own MTU check), a route through an IPv6 gateway.
+ */
+export function fibLookupBody(): FuncBody {
+  const f = new FuncBody(3);
+  const [P, FLAGS, TC] = [0, 1, 2];
+  const tab = f.local(I32);
+  const e = f.local(I32);
+  const end = f.local(I32);
+  const ifindex = f.local(I32);
+  const dev = f.local(I32);
+  const d = f.local(I32);
+  const route = f.local(I32);
+  const mtu = f.local(I32);
+  const hop = f.local(I32);
+  const oif = f.local(I32);
+  const key = f.local(I32);
+  const L = FIB_LAYOUT;
+  const fallback = (): void => {
+    f.i32(FIB_FALLBACK).op(Op.return);
+  };
+  const ret = (code: number): void => {
+    f.i32(code).op(Op.return);
+  };
+  /** dev = the interface entry whose ifindex is on the stack, or 0. */
+  const findIface = (): void => {
+    f.set(key);
+    f.i32(0).set(dev);
+    f.get(tab).mem(Op.i32_load, L.IFACES).tee(e).get(tab).mem(Op.i32_load, L.N_IFACES).i32(L.IFACE_SIZE).op(Op.i32_mul).op(Op.i32_add).set(end);
+    f.block();
+    f.loop();
+    f.get(e).get(end).op(Op.i32_ge_u).brIf(1);
+    f.get(e).mem(Op.i32_load, L.IF_INDEX).get(key).op(Op.i32_eq).if();
+    f.get(e).set(dev).br(2);
+    f.end();
+    f.get(e).i32(L.IFACE_SIZE).op(Op.i32_add).set(e);
+    f.br(0);
+    f.end();
+    f.end();
+  };
+  f.i32(LAYOUT.CTRL).mem(Op.i32_load, CTRL.WASM_FIB).tee(tab).op(Op.i32_eqz).if();
+  fallback();
+  f.end();
+  f.get(P).mem(Op.i32_load8_u, 0).i32(2).op(Op.i32_ne).if();
+  fallback();
+  f.end();
+  // bpf_skb_fib_lookup without tot_len checks the skb itself (is_skb_forwardable): the helper's.
+  f.get(TC).i32(0).op(Op.i32_ne).get(P).mem(Op.i32_load16_u, 6).op(Op.i32_eqz).op(Op.i32_and).if();
+  fallback();
+  f.end();
+  f.get(P).mem(Op.i32_load, 8).tee(ifindex);
+  findIface();
+  f.get(dev).op(Op.i32_eqz).if();
+  ret(-19); // -ENODEV
+  f.end();
+  f.get(tab).mem(Op.i32_load, L.FORWARDING).op(Op.i32_eqz).if();
+  ret(5); // BPF_FIB_LKUP_RET_FWD_DISABLED
+  f.end();
+  f.get(ifindex).i32(0).get(FLAGS).i32(2).op(Op.i32_and).op(Op.select).set(oif); // BPF_FIB_LOOKUP_OUTPUT
+  // The first route in lookup order that holds ipv4_dst: an error route whatever its device,
+  // another only through `oif` when one is asked for (SimNetwork.search4).
+  f.get(P).mem(Op.i32_load, 32).set(d);
+  f.get(tab).mem(Op.i32_load, L.ROUTES).tee(route).get(tab).mem(Op.i32_load, L.N_ROUTES).i32(L.ROUTE_SIZE).op(Op.i32_mul).op(Op.i32_add).set(end);
+  f.block();
+  f.loop();
+  f.get(route).get(end).op(Op.i32_ge_u).if();
+  ret(4); // BPF_FIB_LKUP_RET_NOT_FWDED: no route
+  f.end();
+  f.get(d).get(route).mem(Op.i32_load, L.RT_VALUE).op(Op.i32_xor).get(route).mem(Op.i32_load, L.RT_MASK).op(Op.i32_and).op(Op.i32_eqz).if();
+  f.get(route).mem(Op.i32_load, L.RT_KIND).i32(FIB_ROUTE_KIND.ERROR).op(Op.i32_eq).if();
+  f.get(route).mem(Op.i32_load, L.RT_CODE).op(Op.return);
+  f.end();
+  f.get(oif).op(Op.i32_eqz).get(route).mem(Op.i32_load, L.RT_DEV).get(oif).op(Op.i32_eq).op(Op.i32_or).brIf(2);
+  f.end();
+  f.get(route).i32(L.ROUTE_SIZE).op(Op.i32_add).set(route);
+  f.br(0);
+  f.end();
+  f.end();
+  f.get(route).mem(Op.i32_load, L.RT_KIND).tee(e).i32(FIB_ROUTE_KIND.NOT_FWDED).op(Op.i32_eq).if();
+  ret(4);
+  f.end();
+  f.get(e).i32(FIB_ROUTE_KIND.UNICAST).op(Op.i32_ne).if();
+  fallback();
+  f.end();
+  f.get(route).mem(Op.i32_load, L.RT_DEV);
+  findIface();
+  // The MTU check (checkMtu: always for XDP, with tot_len for TC): min(mtu, 0xffff).
+  f.get(dev).mem(Op.i32_load, L.IF_MTU).tee(mtu).i32(0xffff).get(mtu).i32(0xffff).op(Op.i32_lt_u).op(Op.select).set(mtu);
+  f.get(P).mem(Op.i32_load16_u, 6).get(mtu).op(Op.i32_gt_u).if();
+  f.get(P).get(mtu).mem(Op.i32_store16, 6);
+  ret(8); // BPF_FIB_LKUP_RET_FRAG_NEEDED
+  f.end();
+  f.get(P).get(route).mem(Op.i32_load, L.RT_METRIC).mem(Op.i32_store, 12);
+  f.get(P).get(dev).mem(Op.i32_load, L.IF_INDEX).tee(ifindex).mem(Op.i32_store, 8);
+  // The next hop: ipv4_dst, or the gateway, which replaces it.
+  f.get(P).mem(Op.i32_load, 32).set(hop);
+  f.get(route).mem(Op.i32_load, L.RT_HAS_GW).if();
+  f.get(P).get(route).mem(Op.i32_load, L.RT_GATEWAY).tee(hop).mem(Op.i32_store, 32);
+  f.end();
+  f.get(FLAGS).i32(4).op(Op.i32_and).op(Op.i32_eqz).if(); // not BPF_FIB_LOOKUP_SKIP_NEIGH
+  f.get(tab).mem(Op.i32_load, L.NEIGH).tee(e).get(tab).mem(Op.i32_load, L.N_NEIGH).i32(L.NEIGH_SIZE).op(Op.i32_mul).op(Op.i32_add).set(end);
+  f.block();
+  f.loop();
+  f.get(e).get(end).op(Op.i32_ge_u).if();
+  ret(7); // BPF_FIB_LKUP_RET_NO_NEIGH
+  f.end();
+  f.get(e).mem(Op.i32_load, L.NB_IP).get(hop).op(Op.i32_eq).get(e).mem(Op.i32_load, L.NB_DEV).get(ifindex).op(Op.i32_eq).op(Op.i32_and).brIf(1);
+  f.get(e).i32(L.NEIGH_SIZE).op(Op.i32_add).set(e);
+  f.br(0);
+  f.end();
+  f.end();
+  // dmac from the neighbour, smac from the device: six bytes each.
+  f.get(P).get(e).mem(Op.i32_load, L.NB_MAC).mem(Op.i32_store, 58);
+  f.get(P).get(e).mem(Op.i32_load16_u, L.NB_MAC + 4).mem(Op.i32_store16, 62);
+  f.get(P).get(dev).mem(Op.i32_load, L.IF_MAC).mem(Op.i32_store, 52);
+  f.get(P).get(dev).mem(Op.i32_load16_u, L.IF_MAC + 4).mem(Op.i32_store16, 56);
+  f.end();
+  // bpf_fib_set_fwd_params: no VLAN, and the MTU.
+  f.get(P).i32(0).mem(Op.i32_store, 48);
+  f.get(P).get(mtu).mem(Op.i32_store16, 6);
   f.i32(0);
   return f;
 }

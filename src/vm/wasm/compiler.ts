@@ -1,7 +1,7 @@
 import type { ProgramSpec } from '../../loader/spec.js';
 import { LAYOUT, STACK_END, WASM_PAGE } from '../layout.js';
 import { basicBlocks, functionEntries, lddwTails, type BasicBlock } from './cfg.js';
-import { csumDiffBody, csumPartialBody, hashLookupBody, keyEqBody, slabCheck } from './builtins.js';
+import { csumDiffBody, csumPartialBody, fibLookupBody, hashLookupBody, keyEqBody, slabCheck } from './builtins.js';
 import { F64, FuncBody, I32, I64, ModuleBuilder, Op } from './encoder.js';
 import type { LowerImports } from './locals.js';
 import { lowerFunction, type LowerProgram } from './lower.js';
@@ -91,6 +91,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   const keyEq = m.declare([I32, I32, I32], [I32]);
   const csumDiff = m.declare([I32, I32, I32, I32, I32], [I32]);
   const csumPartial = m.declare([I32, I32, I32], [I32]);
+  const fibLookup = m.declare([I32, I32, I32], [I32]);
   const imports: LowerImports = {
     memCheck,
     fault,
@@ -118,6 +119,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
     },
     hashLookup,
     csumDiff,
+    fibLookup,
     helper: (id) => helperIndex.get(id)!,
     fastHelper: (id) => fastIndex.get(id)!,
     funcAt: (pc) => funcIndex.get(pc)!,
@@ -136,6 +138,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   m.define(keyEq, keyEqBody());
   m.define(csumDiff, csumDiffBody(csumPartial));
   m.define(csumPartial, csumPartialBody());
+  m.define(fibLookup, fibLookupBody());
   const bytes = m.encode();
   return { module: new WebAssembly.Module(bytes), helperIds, entries, size: bytes.length, tailCalls };
 }

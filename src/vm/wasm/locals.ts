@@ -93,6 +93,8 @@ export interface LowerImports {
   hashLookup: number;
   /** Defined function (from, fromLen, to, toLen, seed: i32) → i32: bpf_csum_diff's result on readable ranges. */
   csumDiff: number;
+  /** Defined function (params, flags, tc: i32) → i32: bpf_fib_lookup for AF_INET over the FIB tables, or FIB_FALLBACK (builtins.ts). */
+  fibLookup: number;
   /** (pc i32, stackLow i32, budget i32, id i64, r1..r5 i64) → i64: callx, the helper id in a register. */
   callx: number;
   /** (pc i32, stackLow i32, budget i32, r1..r5 i64) → i32: 1 when a tail call was taken (its r0 is in the `tailR0` global). */

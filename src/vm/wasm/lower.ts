@@ -3,6 +3,7 @@ import { CTRL, FRAME_SIZE, HASH_LAYOUT, LAYOUT, MAP_HANDLE_BASE, MAP_HANDLE_STRI
 import { hasTarget, jumpTarget, plan, type BasicBlock, type Plan } from './cfg.js';
 import { F64, FuncBody, I32, I64, Op } from './encoder.js';
 import { L_BUDGET, L_D, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T, L_T32, L_T32B, P_FP, packetLimit, regLocal, stackLow, type LowerImports } from './locals.js';
+import { FIB_FALLBACK } from './builtins.js';
 import { lowerAlu } from './lower-alu.js';
 import { checkedAddress, lowerMemory } from './lower-mem.js';
 
@@ -340,7 +341,9 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
     const inline = insn.imm === BPF_FUNC_MAP_LOOKUP_ELEM;
     const inlineCsum = insn.imm === BPF_FUNC_CSUM_DIFF;
     const inlineRedirect = insn.imm === BPF_FUNC_REDIRECT;
+    const inlineFib = insn.imm === BPF_FUNC_FIB_LOOKUP;
     if (inlineRedirect) inlineRedirectCall(f, imports);
+    if (inlineFib) inlineFibLookup(f, imports);
     // A helper constant for the run (HelperDef.constant): its value, read once as the run began.
     const constant = imports.constant(insn.imm);
     if (constant >= 0) {
@@ -383,11 +386,13 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
     if (inline) f.end().end();
     if (inlineCsum) f.end();
     if (constant >= 0) f.end();
+    if (inlineFib) f.end();
     if (inlineRedirect) f.end().end();
     f.set(L_R0);
   }
   f.gget(imports.budget).set(L_BUDGET);
-  reloadPacket(f);
+  // Helpers that never move data_meta, data or data_end leave the packet locals valid.
+  if (!(insn.opcode === 0x85 && insn.src === 0 && KEEPS_PACKET.has(insn.imm))) reloadPacket(f);
   // bpf_tail_call leaves its "taken" flag for the caller's `if`.
   if (tail) f.get(L_T32);
 }
@@ -395,6 +400,51 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
 const BPF_FUNC_MAP_LOOKUP_ELEM = 1;
 const BPF_FUNC_CSUM_DIFF = 28;
 const BPF_FUNC_REDIRECT = 23;
+const BPF_FUNC_FIB_LOOKUP = 69;
+
+/**
+ * Helpers that never change the packet's bounds (bpf.h: only the adjust_*, pull, change_* and
+ * push/pop helpers do): map_lookup_elem, map_update_elem, map_delete_elem, ktime_get_ns,
+ * get_prandom_u32, get_smp_processor_id, redirect, csum_diff, get_numa_node_id, redirect_map,
+ * fib_lookup, ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns. After a call of one the
+ * packet locals need no reload.
+ */
+const KEEPS_PACKET: ReadonlySet<number> = new Set([1, 2, 3, 5, 7, 8, 23, 28, 42, 51, 69, 125, 160, 208]);
+/** bpf_fib_lookup flags the inline form handles: BPF_FIB_LOOKUP_DIRECT, OUTPUT, SKIP_NEIGH (bpf.h). */
+const FIB_INLINE_FLAGS = 1 | 2 | 4;
+
+/**
+ * Opens `if (i64)` with bpf_fib_lookup(ctx, params = r2, plen = r3, flags = r4) answered in wasm
+ * (the `fibLookup` function) while the `inl` global allows it for this program type, r2 is below
+ * 2^32 with the 64-byte struct on the live stack or in the packet (where the helper's
+ * VmMemory.check would let it write), plen is 64 and the flags are ones it handles, and
+ * `fibLookup` does not hand the call back (FIB_FALLBACK); the caller emits the helper call as
+ * the `else`, which answers every other case, faults included.
+ */
+function inlineFibLookup(f: FuncBody, imports: LowerImports): void {
+  const r2 = regLocal(2);
+  f.gget(imports.inl).i32(INLINE_FIB_XDP | INLINE_FIB_TC).op(Op.i32_and).i32(0).op(Op.i32_ne);
+  f.get(r2).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
+  f.get(regLocal(3)).op(Op.i32_wrap_i64).i32(64).op(Op.i32_eq).op(Op.i32_and);
+  f.get(regLocal(4)).op(Op.i32_wrap_i64).i32(~FIB_INLINE_FLAGS).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and);
+  f.if(I32);
+  // The live stack ([slo, STACK_END)) or the packet.
+  f.get(r2).get(L_SLO).op(Op.i64_sub).tee(L_T).get(L_SLIM).op(Op.i64_le_u);
+  f.get(L_T).i64(64).op(Op.i64_add).get(L_SLIM).op(Op.i64_le_u).op(Op.i32_and);
+  f.get(r2).get(L_PLO).op(Op.i64_sub).tee(L_T).get(L_PLEN).op(Op.i64_lt_u);
+  f.get(L_T).i64(64).op(Op.i64_add).get(L_PLEN).op(Op.i64_le_u).op(Op.i32_and).op(Op.i32_or);
+  f.if(I32);
+  f.get(r2).op(Op.i32_wrap_i64).get(regLocal(4)).op(Op.i32_wrap_i64).gget(imports.inl).i32(INLINE_FIB_TC).op(Op.i32_and).call(imports.fibLookup);
+  f.op(Op.else);
+  f.i32(FIB_FALLBACK);
+  f.end();
+  f.op(Op.else);
+  f.i32(FIB_FALLBACK);
+  f.end();
+  f.tee(L_T32).i32(FIB_FALLBACK).op(Op.i32_ne).if(I64);
+  f.get(L_T32).op(Op.i64_extend_i32_s);
+  f.op(Op.else);
+}
 
 /**
  * Opens two nested `if (i64)`s with bpf_map_lookup_elem answered in wasm, while the `inl` global
@@ -527,6 +577,9 @@ const INLINE_CSUM_DIFF = 2;
 /** bpf_redirect inline, for an XDP or a TC program: runtime.ts picks one by the run's program type. */
 export const INLINE_REDIRECT_XDP = 4;
 export const INLINE_REDIRECT_TC = 8;
+/** bpf_fib_lookup inline, for an XDP or a TC program (the TC form hands calls without tot_len to the helper). */
+export const INLINE_FIB_XDP = 16;
+export const INLINE_FIB_TC = 32;
 
 /** The bit of the `inl` global that lets the generated code carry out helper `id` itself (runtime.ts sets it from HelperDef.inline). */
 export const INLINE_BITS: ReadonlyMap<number, number> = new Map([

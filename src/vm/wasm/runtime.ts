@@ -6,7 +6,7 @@ import type { CallbackFn, Executable, HelperDef, HelperRegistry, MachineShape, R
 import { CTRL, FRAME_SIZE, LAYOUT, STACK_END, WASM_ARRAYS_MAX, funcPcOf, mapIndexOf } from '../layout.js';
 import type { VmMemory } from '../memory.js';
 import { ctxBit } from './lower-mem.js';
-import { INLINE_BITS, INLINE_REDIRECT_TC, INLINE_REDIRECT_XDP } from './lower.js';
+import { INLINE_BITS, INLINE_FIB_TC, INLINE_FIB_XDP, INLINE_REDIRECT_TC, INLINE_REDIRECT_XDP } from './lower.js';
 import type { CompiledProgram } from './compiler.js';
 import { FaultKind } from './lower.js';
 
@@ -101,7 +101,7 @@ export class WasmExecutable implements Executable {
     let fast = 0;
     this.inlineFor = progType;
     this.compiled.helperIds.forEach((id, i) => {
-      const bit = id === BPF_FUNC_REDIRECT ? redirectBit(progType) : INLINE_BITS.get(id);
+      const bit = id === BPF_FUNC_REDIRECT ? redirectBit(progType) : id === BPF_FUNC_FIB_LOOKUP ? fibBit(progType) : INLINE_BITS.get(id);
       if (bit !== undefined && this.defs[i]?.inline === true) bits |= bit;
       if (i < 31 && this.defs[i]?.fast !== undefined) fast |= 1 << i;
     });
@@ -367,6 +367,14 @@ export class WasmExecutable implements Executable {
 }
 
 const BPF_FUNC_REDIRECT = 23;
+const BPF_FUNC_FIB_LOOKUP = 69;
+
+/** The `inl` bit of an inline bpf_fib_lookup for programs of `progType` (XDP or TC), or undefined. */
+function fibBit(progType: number): number | undefined {
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) return INLINE_FIB_XDP;
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT) return INLINE_FIB_TC;
+  return undefined;
+}
 
 /** The `inl` bit of an inline bpf_redirect for programs of `progType` (XDP or TC), or undefined. */
 function redirectBit(progType: number): number | undefined {
