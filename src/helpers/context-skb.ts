@@ -1,5 +1,5 @@
 import { CaseError } from '../internal/errors.js';
-import { SK_BUFF, SK_BUFF_SIZE } from '../uapi/context.js';
+import { SK_BUFF, SK_BUFF_SIZE, SKB_CTX_IN_FIELDS } from '../uapi/context.js';
 import { LAYOUT } from '../vm/layout.js';
 import type { CtxAccessRule, VmMemory } from '../vm/memory.js';
 import type { SimKernel } from './kernel-state.js';
@@ -37,7 +37,7 @@ const GSO_LEGACY_MAX_SIZE = 65536;
 const GSO_MAX_SEGS = 65535;
 
 /** The __sk_buff fields ctx_in may set (convert___skb_to_skb); any other must be zero. */
-export const SKB_CTX_IN_FIELDS = ['mark', 'priority', 'ingress_ifindex', 'ifindex', 'cb', 'tstamp', 'wire_len', 'gso_segs', 'gso_size', 'hwtstamp'] as const;
+export { SKB_CTX_IN_FIELDS };
 const CTX_IN = new Set<string>(SKB_CTX_IN_FIELDS);
 
 /** What a TC run leaves, as the kernel copies it back. */

@@ -4,15 +4,9 @@
  * src/uapi/context.ts); the opts layout is libbpf 1.1's bpf.h on a 64-bit little-endian machine.
  */
 import { CaseError } from '../internal/errors.js';
-import { SK_BUFF, SK_BUFF_SIZE, XDP_MD, XDP_MD_SIZE, type CtxField } from '../uapi/context.js';
+import { SK_BUFF, SK_BUFF_SIZE, SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS, XDP_MD, XDP_MD_SIZE, type CtxField } from '../uapi/context.js';
 
-/** The `struct xdp_md` fields BPF_PROG_TEST_RUN accepts in ctx_in (net/bpf/test_run.c, xdp_convert_md_to_buff). */
-export const XDP_CTX_IN_FIELDS = ['data', 'ingress_ifindex', 'rx_queue_index'] as const;
-
-/** The `struct __sk_buff` fields BPF_PROG_TEST_RUN accepts in ctx_in (net/bpf/test_run.c, convert___skb_to_skb). */
-export const SKB_CTX_IN_FIELDS = [
-  'mark', 'priority', 'ingress_ifindex', 'ifindex', 'cb', 'tstamp', 'wire_len', 'gso_segs', 'gso_size', 'hwtstamp',
-] as const;
+export { SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS } from '../uapi/context.js';
 
 /** Which context a program gets: `xdp_md` for XDP, `__sk_buff` for TC. */
 export type CtxKind = 'xdp' | 'skb';

@@ -311,7 +311,7 @@ export class Machine {
       retval,
       action: actionName(run.progType, retval),
       packet: mem.u8.slice(mem.pktData, mem.pktEnd),
-      // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of kernel/ctx.ts), in their order.
+      // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of uapi/context.ts), in their order.
       ctx: run.xdp ? readXdpCtxOut(mem, run.ctx) : readSkbCtxOut(mem, run.ctx),
       redirect: redirect ? { ifindex: redirect.ifindex, flags: redirect.flags } : null,
       clones: clones.length === 0 ? [] : clones.map(({ ifindex, flags, packet }) => ({ ifindex, flags, packet })),

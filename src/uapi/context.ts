@@ -57,3 +57,9 @@ export const SK_BUFF = {
   hwtstamp: { off: 184, size: 8 },
 } as const satisfies Record<string, CtxField>;
 export const SK_BUFF_SIZE = 192;
+
+/** The `struct xdp_md` fields BPF_PROG_TEST_RUN accepts in ctx_in (net/bpf/test_run.c, xdp_convert_md_to_buff). */
+export const XDP_CTX_IN_FIELDS = ['data', 'ingress_ifindex', 'rx_queue_index'] as const;
+
+/** The `struct __sk_buff` fields BPF_PROG_TEST_RUN accepts in ctx_in (net/bpf/test_run.c, convert___skb_to_skb), in struct order. */
+export const SKB_CTX_IN_FIELDS = ['mark', 'priority', 'ingress_ifindex', 'ifindex', 'cb', 'tstamp', 'wire_len', 'gso_segs', 'gso_size', 'hwtstamp'] as const;
