@@ -15,7 +15,7 @@ export interface CompiledProgram {
   readonly entries: readonly number[];
   /** Size of the module, bytes. */
   readonly size: number;
-  /** Whether the program has bpf_tail_call instructions (its `repeat` export then calls `env.reset` before each run). */
+  /** Whether the program has bpf_tail_call instructions (its `repeat` export then sets the `tailFresh` global before each run). */
   readonly tailCalls: boolean;
 }
 
@@ -52,7 +52,6 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   const callx = m.importFunc('env', 'callx', [I32, I32, I32, I64, I64, I64, I64, I64, I64], [I64]);
   const tailCall = m.importFunc('env', 'tail', [I32, I32, I32, I64, I64, I64, I64, I64], [I32]);
   const kfunc = m.importFunc('env', 'kfunc', [I32, I32, I32, I64, I64, I64, I64, I64], [I64]);
-  const reset = m.importFunc('env', 'reset', [], []);
   const helperIndex = new Map<number, number>();
   const fastIndex = new Map<number, number>();
   for (const id of helperIds) {
@@ -80,6 +79,9 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
     constants.set(id, g);
   });
   m.exportGlobal('tailR0', tailR0);
+  // 1 while the tail call count is still the previous run's: the `tail` import clears both, so a repeat needs no import call per run.
+  const tailFresh = m.global(I32, true, 0);
+  m.exportGlobal('tailFresh', tailFresh);
   m.exportGlobal('bigR0', bigR0);
 
   const funcIndex = new Map<number, number>();
@@ -131,7 +133,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   }
   m.define(runIndex, runWrapper(funcIndex.get(0)!));
   m.exportFunc('run', runIndex);
-  m.define(repeatIndex, repeatWrapper(funcIndex.get(0)!, budget, tailCalls ? reset : -1));
+  m.define(repeatIndex, repeatWrapper(funcIndex.get(0)!, budget, tailCalls ? tailFresh : -1));
   m.exportFunc('repeat', repeatIndex);
   m.define(slabOk, slabCheck(hitStart, hitSize));
   m.define(hashLookup, hashLookupBody(keyEq));
@@ -152,15 +154,16 @@ const CONSTANT_CANDIDATES = new Set([5, 8, 42, 125, 160, 208]);
 /**
  * `repeat(r1lo, r1hi, runs, budget)`: BPF_PROG_TEST_RUN's repeat loop without leaving wasm, the
  * program in frame 0 `runs` times with r1 from its halves and r2–r5 zero, each run starting with
- * `budget` instructions (and, with `reset` >= 0, after a call that clears the tail call count).
+ * `budget` instructions (and, with `fresh` >= 0, with that global set to 1: the tail call count
+ * is then 0 for the run, which the `tail` import applies when the run first tries a tail call).
  */
-function repeatWrapper(main: number, budget: number, reset: number): FuncBody {
+function repeatWrapper(main: number, budget: number, fresh: number): FuncBody {
   const f = new FuncBody(4);
   const r1 = f.local(I64);
   const r0 = f.local(I64);
   f.get(1).op(Op.i64_extend_i32_u).i64(32).op(Op.i64_shl).get(0).op(Op.i64_extend_i32_u).op(Op.i64_or).set(r1);
   f.loop();
-  if (reset >= 0) f.call(reset);
+  if (fresh >= 0) f.i32(1).gset(fresh);
   f.get(3).gset(budget);
   f.get(r1).i64(0).i64(0).i64(0).i64(0).i32(STACK_END).call(main).set(r0);
   f.get(2).i32(1).op(Op.i32_sub).tee(2).brIf(0);

@@ -24,6 +24,7 @@ interface ProgramExports {
   repeat(r1lo: number, r1hi: number, runs: number, budget: number): bigint;
   budget: { value: number };
   tailR0: { value: bigint };
+  tailFresh: { value: number };
   bigR0: { value: bigint };
   inl: { value: number };
   fastMask: { value: number };
@@ -75,9 +76,6 @@ export class WasmExecutable implements Executable {
       fault: this.fault,
       callx: this.callx,
       tail: this.tail,
-      reset: () => {
-        this.env.tailCalls = 0;
-      },
       kfunc: (pc: number, _sl: number, btfId: number): bigint => {
         throw new VmFault('vm/kfunc-unsupported', `insn ${pc}: kfunc calls are not supported (btf id ${btfId})`, pc);
       },
@@ -172,6 +170,11 @@ export class WasmExecutable implements Executable {
     try {
       return u64(this.exports.repeat(ctxAddr >>> 0, Math.floor(ctxAddr / 0x1_0000_0000) >>> 0, runs, slice));
     } finally {
+      // The last run tried no tail call: its count reset is still pending.
+      if (this.exports.tailFresh.value !== 0) {
+        this.exports.tailFresh.value = 0;
+        env.tailCalls = 0;
+      }
       env.budget = Math.max(0, budget - (slice - g.value));
       env.callback = prevCallback;
       mem.stackLow = STACK_END - FRAME_SIZE;
@@ -320,6 +323,12 @@ export class WasmExecutable implements Executable {
   private readonly tail = (pc: number, sl: number, budget: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): number => {
     const env = this.env;
     env.pc = pc;
+    const fresh = this.exports.tailFresh;
+    if (fresh.value !== 0) {
+      // The first tail call of a run of `repeat`: the count starts at 0 (see runMany).
+      fresh.value = 0;
+      env.tailCalls = 0;
+    }
     const mapIdx = mapIndexOf(u64(r2));
     const map = mapIdx >= 0 ? env.maps[mapIdx] : undefined;
     if (!map || map.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) {
