@@ -24,6 +24,7 @@ export function hashLookupBody(keyEq: number): FuncBody {
   const sh = f.local(I32);
   const b = f.local(I32);
   const slot = f.local(I32);
+  const ka = f.local(I32);
   const mix = (): void => {
     // k = rotl(k * c1, 15) * c2
     f.get(k).i32(0xcc9e2d51).op(Op.i32_mul).i32(15).op(Op.i32_rotl).i32(0x1b873593).op(Op.i32_mul);
@@ -61,7 +62,14 @@ export function hashLookupBody(keyEq: number): FuncBody {
   f.i64(0).op(Op.return);
   f.end();
   f.get(REC).mem(Op.i32_load, HASH_LAYOUT.HASHES).get(slot).i32(2).op(Op.i32_shl).op(Op.i32_add).mem(Op.i32_load).get(h).op(Op.i32_eq).if();
-  f.get(REC).mem(Op.i32_load, HASH_LAYOUT.KEYS).get(slot).get(ks).op(Op.i32_mul).op(Op.i32_add).get(KEY).get(ks).call(keyEq).if();
+  f.get(REC).mem(Op.i32_load, HASH_LAYOUT.KEYS).get(slot).get(ks).op(Op.i32_mul).op(Op.i32_add).set(ka);
+  // A 4-byte key (an IPv4 address, an index) compares as one word, without the call.
+  f.get(ks).i32(4).op(Op.i32_eq).if(I32);
+  f.get(ka).mem(Op.i32_load).get(KEY).mem(Op.i32_load).op(Op.i32_eq);
+  f.op(Op.else);
+  f.get(ka).get(KEY).get(ks).call(keyEq);
+  f.end();
+  f.if();
   // A hit: the LRU's ref bit, then the value on this run's CPU.
   f.get(REC).mem(Op.i32_load, HASH_LAYOUT.REF).tee(k).if();
   f.get(k).get(slot).op(Op.i32_add).i32(1).mem(Op.i32_store8);

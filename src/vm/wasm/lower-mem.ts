@@ -17,14 +17,19 @@ const STORE: Record<number, number> = { 1: Op.i64_store8, 2: Op.i64_store16, 4: 
  * r10 plus a constant inside the current frame needs no test: r10 is read-only (the validator
  * refuses writes to it) and the frame is always live.
  */
-function address(f: FuncBody, imports: LowerImports, base: number, off: number, size: number, write: boolean, pc: number): void {
+function address(f: FuncBody, imports: LowerImports, base: number, off: number, size: number, write: boolean, pc: number, mapValue = false, stackFirst = false): void {
   if (base === 10 && off >= -FRAME_SIZE && off + size <= 0) {
     f.get(P_FP).i32(off).op(Op.i32_add);
     return;
   }
   f.get(regLocal(base)).i64(off).op(Op.i64_add).set(L_ADDR);
   f.block();
-  if (base === 10) {
+  const cache = imports.siteCache();
+  // A base that likely holds a map lookup's result tries this site's last slab value first. Only
+  // the order of the tests changes: each one that passes allows the same access.
+  const cacheFirst = mapValue && cache !== undefined;
+  if (cacheFirst) cacheTest(f, cache);
+  if (base === 10 || stackFirst) {
     stackTest(f, size);
     packetTest(f, size);
   } else {
@@ -35,9 +40,8 @@ function address(f: FuncBody, imports: LowerImports, base: number, off: number, 
   // Map values and global data: the value this site touched last (a slab value stays valid for
   // good: slabs never move, shrink or change access), else the slab table in the control block,
   // searched without leaving wasm, which then becomes this site's last value.
-  const cache = imports.siteCache();
   if (cache) {
-    f.get(L_ADDR).gget(cache.start).op(Op.i64_sub).gget(cache.limit).op(Op.i64_lt_u).brIf(0);
+    if (!cacheFirst) cacheTest(f, cache);
     f.get(L_ADDR).i32(size).i32(write ? 1 : 0).call(imports.slabOk).if();
     f.gget(imports.hitStart).gset(cache.start);
     f.gget(imports.hitSize).i64(size - 1).op(Op.i64_sub).gset(cache.limit);
@@ -53,6 +57,10 @@ function address(f: FuncBody, imports: LowerImports, base: number, off: number, 
   f.call(imports.memCheck);
   f.end();
   f.get(L_ADDR).op(Op.i32_wrap_i64);
+}
+
+function cacheTest(f: FuncBody, cache: { start: number; limit: number }): void {
+  f.get(L_ADDR).gget(cache.start).op(Op.i64_sub).gget(cache.limit).op(Op.i64_lt_u).brIf(0);
 }
 
 // The tests of address(), each a `br_if 0` out of its block when the access lies in its region
@@ -88,26 +96,26 @@ export function ctxBit(size: number, write: boolean): number {
 }
 
 /** Lowers a load, store or atomic (RFC 9669 §5) with its bounds check. */
-export function lowerMemory(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, _depth: (d: number) => void): void {
+export function lowerMemory(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, _depth: (d: number) => void, mapValue = false): void {
   const cls = insn.opcode & 7;
   const size = SIZE[insn.opcode & 0x18]!;
   const mode = insn.opcode & 0xe0;
   if (cls === 1) {
-    address(f, imports, insn.src, insn.off, size, false, pc);
+    address(f, imports, insn.src, insn.off, size, false, pc, mapValue);
     f.mem(mode === 0x80 ? LOAD_S[size]! : LOAD_U[size]!).set(regLocal(insn.dst));
     return;
   }
   if (cls === 2) {
-    address(f, imports, insn.dst, insn.off, size, true, pc);
+    address(f, imports, insn.dst, insn.off, size, true, pc, mapValue);
     f.i64(insn.imm).mem(STORE[size]!);
     return;
   }
   if (mode === 0x60) {
-    address(f, imports, insn.dst, insn.off, size, true, pc);
+    address(f, imports, insn.dst, insn.off, size, true, pc, mapValue);
     f.get(regLocal(insn.src)).mem(STORE[size]!);
     return;
   }
-  lowerAtomic(f, imports, insn, pc, size);
+  lowerAtomic(f, imports, insn, pc, size, mapValue);
 }
 
 const ATOMIC_OP: Record<number, number> = { 0x00: Op.i64_add, 0x40: Op.i64_or, 0x50: Op.i64_and, 0xa0: Op.i64_xor };
@@ -116,12 +124,12 @@ const ATOMIC_OP: Record<number, number> = { 0x00: Op.i64_add, 0x40: Op.i64_or, 0
  * Atomic read-modify-write (RFC 9669 §5.3). A run is single-threaded, so a plain load, operation
  * and store is atomic. The 32-bit forms load zero-extended and store the low half.
  */
-function lowerAtomic(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, size: number): void {
+function lowerAtomic(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, size: number, mapValue: boolean): void {
   const load = LOAD_U[size]!;
   const store = STORE[size]!;
   const src = regLocal(insn.src);
   const imm = insn.imm;
-  address(f, imports, insn.dst, insn.off, size, true, pc);
+  address(f, imports, insn.dst, insn.off, size, true, pc, mapValue);
   f.set(L_T32);
   const bin = ATOMIC_OP[imm & 0xfe];
   if (bin !== undefined && imm !== 0xe1 && imm !== 0xf1) {
@@ -144,4 +152,38 @@ function lowerAtomic(f: FuncBody, imports: LowerImports, insn: Insn, pc: number,
   f.get(L_T32).get(src).mem(store);
   f.end();
   f.get(L_T).set(r0);
+}
+
+/**
+ * The pcs of loads, stores and atomics whose base register likely holds a bpf_map_lookup_elem
+ * result (helper 1, bpf.h), from one straight pass that ignores jumps. Only a hint for the order
+ * of the bounds tests in {@link address}: a wrong guess costs time, never a different result.
+ */
+export function mapValueSites(insns: readonly Insn[]): Set<number> {
+  const sites = new Set<number>();
+  const mv = new Array<boolean>(11).fill(false);
+  for (let pc = 0; pc < insns.length; pc++) {
+    const insn = insns[pc]!;
+    const cls = insn.opcode & 7;
+    if (insn.opcode === 0x18) {
+      mv[insn.dst] = false;
+      pc++;
+      continue;
+    }
+    if (cls === 1) {
+      if (mv[insn.src]) sites.add(pc);
+      mv[insn.dst] = false;
+    } else if (cls === 2 || cls === 3) {
+      if (mv[insn.dst]) sites.add(pc);
+      if (cls === 3 && (insn.opcode & 0xe0) === 0xc0 && insn.imm & 1) mv[insn.imm === 0xf1 ? 0 : insn.src] = false;
+    } else if (cls === 7 || cls === 4) {
+      // A register copy keeps the hint, a constant offset keeps it, anything else drops it.
+      if (insn.opcode === 0xbf) mv[insn.dst] = mv[insn.src]!;
+      else if (insn.opcode !== 0x07) mv[insn.dst] = false;
+    } else if (insn.opcode === 0x85) {
+      for (let r = 0; r <= 5; r++) mv[r] = false;
+      mv[0] = insn.src === 0 && insn.imm === 1;
+    }
+  }
+  return sites;
 }

@@ -5,7 +5,7 @@ import { F64, FuncBody, I32, I64, Op } from './encoder.js';
 import { L_BUDGET, L_D, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T, L_T32, L_T32B, P_FP, packetLimit, regLocal, stackLow, type LowerImports } from './locals.js';
 import { FIB_FALLBACK } from './builtins.js';
 import { lowerAlu } from './lower-alu.js';
-import { checkedAddress, lowerMemory } from './lower-mem.js';
+import { checkedAddress, lowerMemory, mapValueSites } from './lower-mem.js';
 
 /** Fault kinds the generated code reports through the `fault` import; runtime.ts turns them into VmFaults. */
 export const FaultKind = {
@@ -79,6 +79,7 @@ type Dest = { depth: number; back: boolean; index: number };
  */
 export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: number): FuncBody {
   const insns = prog.insns;
+  const mapSites = mapValueSites(insns);
   const blocks = functionBlocks(prog, entry);
   const index = new Map<number, number>();
   blocks.forEach((bb, i) => index.set(bb.start, i));
@@ -246,7 +247,7 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
         lowerAlu(f, insn);
         continue;
       }
-      lowerMemory(f, imports, insn, pc, (d) => (extra += d));
+      lowerMemory(f, imports, insn, pc, (d) => (extra += d), mapSites.has(pc));
     }
     // A block whose successor in program order is not next in this function's layout.
     const lastInsn = insns[lastPc(insns, bb)]!;
@@ -469,7 +470,8 @@ function inlineMapLookup(f: FuncBody, imports: LowerImports, pc: number): void {
   f.get(r2).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
   f.gget(imports.inl).i32(INLINE_LOOKUP).op(Op.i32_and).op(Op.i32_and);
   f.if(I64);
-  checkedAddress(f, imports, 2, 0, 4, false, pc);
+  // Keys are mostly on the stack: test it first (only the order changes).
+  checkedAddress(f, imports, 2, 0, 4, false, pc, false, true);
   f.mem(Op.i64_load32_u).tee(L_T);
   f.get(L_T32).mem(Op.i64_load32_u, at + 12).op(Op.i64_lt_u).if(I64);
   f.get(L_T32).mem(Op.i64_load32_u, at).get(L_T).get(L_T32).mem(Op.i64_load32_u, at + 4).op(Op.i64_mul).op(Op.i64_add);
