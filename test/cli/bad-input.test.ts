@@ -282,7 +282,7 @@ describe('cli', () => {
   });
 
   describe('Machine.load', () => {
-    /** Loads `bytes` on an engine: true when it loads or throws a SimError, within a second; anything else fails. */
+    /** Loads `bytes` on an engine: true when it loads or throws a SimError within 10 s (a hang or a huge allocation takes far longer, even on a loaded machine); anything else fails. */
     async function loadsOrSimError(bytes: Uint8Array, engine: 'wasm' | 'interp'): Promise<boolean> {
       const started = Date.now();
       try {
@@ -290,7 +290,7 @@ describe('cli', () => {
       } catch (err) {
         if (!(err instanceof SimError)) throw err;
       }
-      return Date.now() - started < 1000;
+      return Date.now() - started < 10_000;
     }
 
     it('loads random bytes or throws a SimError, quickly', async () => {

@@ -25,7 +25,8 @@ describe('maps', () => {
       ]);
       expect(map.delete(le(7))).toBe(0);
       expect(dumpMap(map)).toHaveLength(1);
-      expect(Date.now() - started).toBeLessThan(1000);
+      // A dense table of HUGE slots would take tens of seconds and gigabytes; 10 s leaves room for a loaded CI machine.
+      expect(Date.now() - started).toBeLessThan(10_000);
     });
   });
 });
