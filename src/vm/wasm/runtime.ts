@@ -228,17 +228,31 @@ export class WasmExecutable implements Executable {
   /** The helpers of this program with a HelperDef.constant, and the global each one's value goes to. */
   private constants: { def: HelperDef; global: { value: bigint } }[] = [];
 
+  /**
+   * What every call from wasm into a JS helper does first: fault on an unknown helper, and hand
+   * the helper the calling pc, the budget left and the live stack bottom.
+   */
+  private enterHelper(maybe: HelperDef | undefined, id: number, pc: number, sl: number, budget: number): HelperDef {
+    if (maybe === undefined) throw new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
+    const env = this.env;
+    env.pc = pc;
+    env.budget = budget;
+    env.mem.stackLow = sl;
+    this.callerLow = sl;
+    return maybe;
+  }
+
+  /** Gives wasm back the budget when the helper spent some (bpf_loop callbacks run instructions). */
+  private leaveHelper(env: RunEnv, budget: number): void {
+    if (env.budget !== budget) this.exports.budget.value = Math.min(Math.max(env.budget, -1), MAX_SLICE);
+  }
+
   private helperImport(id: number, index: number) {
     return (pc: number, sl: number, budget: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
+      const def = this.enterHelper(this.defs[index], id, pc, sl, budget);
       const env = this.env;
-      const def = this.defs[index];
-      if (def === undefined) throw new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
-      env.pc = pc;
-      env.budget = budget;
-      env.mem.stackLow = sl;
-      this.callerLow = sl;
       const r0 = def.fn(env, u64(r1), u64(r2), u64(r3), u64(r4), u64(r5));
-      if (env.budget !== budget) this.exports.budget.value = Math.min(Math.max(env.budget, -1), MAX_SLICE);
+      this.leaveHelper(env, budget);
       return r0;
     };
   }
@@ -250,13 +264,8 @@ export class WasmExecutable implements Executable {
    */
   private fastHelperImport(id: number, index: number) {
     return (pc: number, sl: number, budget: number, r1: number, r2: number, r3: number, r4: number, r5: number): number => {
+      const def = this.enterHelper(this.defs[index], id, pc, sl, budget);
       const env = this.env;
-      const def = this.defs[index];
-      if (def === undefined) throw new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
-      env.pc = pc;
-      env.budget = budget;
-      env.mem.stackLow = sl;
-      this.callerLow = sl;
       // NaN from a fast form: its answer is no safe integer, ask the reference form.
       let r0 = def.fast !== undefined ? def.fast(env, r1 >>> 0, r2 >>> 0, r3 >>> 0, r4 >>> 0, r5 >>> 0) : NaN;
       if (r0 !== r0) {
@@ -264,22 +273,17 @@ export class WasmExecutable implements Executable {
         if (big >= -SAFE && big <= SAFE) r0 = Number(big);
         else this.exports.bigR0.value = big;
       }
-      if (env.budget !== budget) this.exports.budget.value = Math.min(Math.max(env.budget, -1), MAX_SLICE);
+      this.leaveHelper(env, budget);
       return r0;
     };
   }
 
   private readonly callx = (pc: number, sl: number, budget: number, reg: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
-    const env = this.env;
     const id = Number(BigInt.asUintN(32, reg));
-    const def = env.helpers.get(id);
-    if (def === undefined) throw new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
-    env.pc = pc;
-    env.budget = budget;
-    env.mem.stackLow = sl;
-    this.callerLow = sl;
+    const def = this.enterHelper(this.env.helpers.get(id), id, pc, sl, budget);
+    const env = this.env;
     const r0 = def.fn(env, u64(r1), u64(r2), u64(r3), u64(r4), u64(r5));
-    if (env.budget !== budget) this.exports.budget.value = Math.min(Math.max(env.budget, -1), MAX_SLICE);
+    this.leaveHelper(env, budget);
     return r0;
   };
 
