@@ -151,14 +151,21 @@ export class Machine {
 
   /** Loads an object from a path or from its bytes. */
   static async load(object: string | Uint8Array, options: MachineOptions = {}): Promise<Machine> {
+    return Machine.create(await Machine.readSpec(object, options.type), options, typeof object === 'string' ? object : undefined);
+  }
+
+  /**
+   * Reads an object's spec from a path or its bytes. With `type` (a case's), programs in sections
+   * that do not tell their type load untyped; without it they are a load error.
+   */
+  static async readSpec(object: string | Uint8Array, type?: 'xdp' | 'tc'): Promise<ObjectSpec> {
     const bytes = typeof object === 'string' ? await readObjectFile(object) : object;
-    try {
-      return new Machine(loadObject(bytes, options.type ? { programType: BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC } : {}), options);
-    } catch (err) {
-      // An error in the object names the file it is in; one in the options (the case's fib) does not.
-      if (typeof object === 'string' && err instanceof SimError && !(err instanceof CaseError)) throw err.withContext(object);
-      throw err;
-    }
+    return inObject(typeof object === 'string' ? object : undefined, () => loadObject(bytes, type ? { programType: BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC } : {}));
+  }
+
+  /** A machine for an already read spec; `path` names the object in errors that come from it. */
+  static create(spec: ObjectSpec, options: MachineOptions = {}, path?: string): Machine {
+    return inObject(path, () => new Machine(spec, options));
   }
 
   private registry(progType: number): HelperRegistry {
@@ -327,6 +334,16 @@ export function resolveProgType(program: ProgramSpec, type?: 'xdp' | 'tc'): numb
   if (type === 'tc') return BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS;
   if (isNetworkingType(program.type)) return program.type;
   throw new CaseError('case/unsupported-program-type', `program '${program.name}' in section '${program.sectionName}' is not an XDP or TC program: give "type" in the case`);
+}
+
+/** Runs `fn`; an error in the object names the file it is in, one in the options (the case's fib) does not. */
+function inObject<T>(path: string | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (path !== undefined && err instanceof SimError && !(err instanceof CaseError)) throw err.withContext(path);
+    throw err;
+  }
 }
 
 function isNetworkingType(t: number): boolean {

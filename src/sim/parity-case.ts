@@ -1,6 +1,6 @@
-import { loadObjectFile } from '../loader/load-object.js';
 import type { RunResult } from '../internal/contract.js';
 import type { Case } from './case.js';
+import { Machine } from './machine.js';
 import { runCaseOnKernel } from './kernel-run.js';
 import { diffResults, type ParityDifference } from './parity.js';
 import { runCaseOnVm } from './run-case.js';
@@ -18,8 +18,8 @@ export interface CaseParity {
  * `parity.ignore` paths skipped).
  */
 export async function parityOfCase(c: Case, engine: 'wasm' | 'interp' = 'wasm'): Promise<CaseParity> {
-  const spec = loadObjectFile(c.objectPath);
-  const vm = await runCaseOnVm(c, { engine });
+  const spec = await Machine.readSpec(c.objectPath, c.type);
+  const vm = await runCaseOnVm(c, { engine, spec });
   const kernel = await runCaseOnKernel(c);
   const differences = diffResults(vm, kernel, { btf: spec.btf, mapSpecs: spec.maps, ignore: c.parityIgnore });
   return { vm, kernel, differences };

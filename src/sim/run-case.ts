@@ -4,12 +4,16 @@ import { toHex } from '../internal/hex.js';
 import { dumpMap } from '../maps/index.js';
 import { checkChecksums } from '../packet/checksum.js';
 import { actionName, BPF_ANY } from '../uapi/index.js';
+import type { ObjectSpec } from '../loader/spec.js';
 import type { Case } from './case.js';
 import { Machine, resolveProgType, type MachineOptions } from './machine.js';
 import { recordingMapKeys, uninitKeyWarnings, type MapKeyUse } from './uninit.js';
 
 /** Options of {@link runCaseOnVm}. */
-export type VmRunOptions = Omit<MachineOptions, 'fib' | 'type'>;
+export type VmRunOptions = Omit<MachineOptions, 'fib' | 'type'> & {
+  /** The object's spec when the caller has read it already (Machine.readSpec); default read from the case's object. */
+  spec?: ObjectSpec;
+};
 
 /** Writes the case's map entries into a machine's maps, in order (as `bpftool map update` would). */
 export function applyCaseMaps(machine: Machine, c: Case): void {
@@ -50,9 +54,9 @@ export function dumpMaps(machine: Machine): Record<string, ResultMapEntry[]> {
 }
 
 /** One run of a case on a fresh machine, recording the keys handed to map helpers. */
-async function runOnce(c: Case, options: VmRunOptions, stackFill: number) {
+function runOnce(c: Case, spec: ObjectSpec, options: MachineOptions, stackFill: number) {
   const keys: MapKeyUse[] = [];
-  const machine = await Machine.load(c.objectPath, { ...options, fib: c.fib, type: c.type, stackFill, wrapHelpers: (r) => recordingMapKeys(r, keys) });
+  const machine = Machine.create(spec, { ...options, fib: c.fib, type: c.type, stackFill, wrapHelpers: (r) => recordingMapKeys(r, keys) }, c.objectPath);
   applyCaseMaps(machine, c);
   const program = machine.program(c.program);
   const out = machine.run(program.name, c.packet, c.ctx ?? {}, c.type);
@@ -65,8 +69,10 @@ async function runOnce(c: Case, options: VmRunOptions, stackFill: number) {
  * the result is the first run's.
  */
 export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
-  const { machine, program, out, keys } = await runOnce(c, options, 0x00);
-  const second = await runOnce(c, { ...options, trace: undefined }, 0xff);
+  const { spec: given, ...machineOptions } = options;
+  const spec = given ?? (await Machine.readSpec(c.objectPath, c.type));
+  const { machine, program, out, keys } = runOnce(c, spec, machineOptions, 0x00);
+  const second = runOnce(c, spec, { ...machineOptions, trace: undefined }, 0xff);
   const warnings = uninitKeyWarnings(keys, second.keys, program, (i) => machine.spec.maps[i]?.name ?? `#${i}`);
   const progType = resolveProgType(program, c.type);
   const result: RunResult = {
