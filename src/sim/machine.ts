@@ -241,12 +241,8 @@ export class Machine {
     const start = process.hrtime.bigint();
     if (executable.runMany !== undefined && runs <= 0x7fff_ffff) {
       // The engine loops itself, as the kernel's repeat loops in the kernel: one crossing per batch.
-      try {
-        r0 = executable.runMany(env, LAYOUT.CTX, runs, this.budget);
-      } catch (err) {
-        if (err instanceof VmFault && err.source === undefined) err.source = this.faultSource(err, run.program);
-        throw err;
-      }
+      const runMany = executable.runMany.bind(executable);
+      r0 = this.withFaultSource(run.program, () => runMany(env, LAYOUT.CTX, runs, this.budget));
     } else {
       for (let i = 0; i < runs; i++) {
         env.budget = this.budget;
@@ -290,18 +286,23 @@ export class Machine {
   }
 
   private execute(run: PendingRun): bigint {
-    try {
-      return run.executable.run(run.env, LAYOUT.CTX);
-    } catch (err) {
-      if (err instanceof VmFault && err.source === undefined) err.source = this.faultSource(err, run.program);
-      throw err;
-    }
+    return this.withFaultSource(run.program, () => run.executable.run(run.env, LAYOUT.CTX));
   }
 
-  /** `file.c:42` of a fault: in the tail-called program it names, else in the program the run started. */
-  private faultSource(err: VmFault, started: ProgramSpec): string | undefined {
-    const at = err.program === undefined ? started : (this.spec.programs.find((p) => p.name === err.program) ?? started);
-    return sourceOf(at, err.pc);
+  /**
+   * Runs `fn`; a VmFault it throws gets the `file.c:42` of the faulting instruction: in the
+   * tail-called program the fault names, else in `started`, the program the run started with.
+   */
+  private withFaultSource<T>(started: ProgramSpec, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof VmFault && err.source === undefined) {
+        const at = err.program === undefined ? started : (this.spec.programs.find((p) => p.name === err.program) ?? started);
+        err.source = sourceOf(at, err.pc);
+      }
+      throw err;
+    }
   }
 
   private finish(run: PendingRun, r0: bigint): RunOutcome {
