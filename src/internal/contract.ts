@@ -54,6 +54,8 @@ export interface CaseFile {
   type?: 'xdp' | 'tc';
   ctx?: Record<string, number | number[]>;
   maps?: Record<string, CaseMapEntry[]>;
+  /** `const volatile` globals by BTF variable name (numbers, address strings, arrays, objects for structs), set before load. */
+  rodata?: Record<string, unknown>;
   fib?: FibSpec;
   parity?: { ignore?: string[] };
   expect?: { retval?: number; packet?: string };

@@ -21,12 +21,14 @@ export interface Case {
   packet: Uint8Array;
   ctx?: Record<string, number | number[]>;
   maps: Record<string, CaseEntry[]>;
+  /** `const volatile` globals by BTF variable name, set before load (checked against BTF when the object loads). */
+  rodata?: Record<string, unknown>;
   fib?: FibSpec;
   parityIgnore: string[];
   expect?: { retval?: number; packet?: Uint8Array };
 }
 
-const CASE_FIELDS = new Set(['object', 'program', 'packet', 'type', 'ctx', 'maps', 'fib', 'parity', 'expect', 'description', 'name']);
+const CASE_FIELDS = new Set(['object', 'program', 'packet', 'type', 'ctx', 'maps', 'fib', 'parity', 'expect', 'description', 'name', 'rodata']);
 
 function fail(where: string, message: string): never {
   throw new CaseError('case/invalid', `${where}: ${message}`);
@@ -149,6 +151,10 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
   };
   if (c.ctx !== undefined) parsed.ctx = checkCtx(c.ctx);
   if (c.fib !== undefined) parsed.fib = checkFib(c.fib);
+  if (c.rodata !== undefined) {
+    expectType('rodata', c.rodata, 'object');
+    parsed.rodata = { ...(c.rodata as Record<string, unknown>) };
+  }
   if (c.parity !== undefined) {
     expectType('parity', c.parity, 'object');
     const ignore = (c.parity as Record<string, unknown>).ignore;
