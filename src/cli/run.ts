@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .option('--backend <backend>', 'vm or kernel', 'vm')
     .option('--engine <engine>', 'wasm or interp (vm backend)', 'wasm')
     .option('--json', 'print the result as one JSON object')
-    .option('--trace', 'print every executed instruction (interpreter)')
+    .option('--trace', 'print the executed C lines and instructions with the registers they changed, loops collapsed (interpreter)')
     .option('--coverage <file>', 'write line coverage as lcov')
     .action(action(async (casePath: string, flags: RunFlags) => runCommand(casePath, flags)));
 }

@@ -1,6 +1,6 @@
 import type { RunResult } from '../internal/contract.js';
 import { CaseError } from '../internal/errors.js';
-import { createTracer, type TraceHook } from '../vm/trace.js';
+import { formatTrace, TraceRecorder, type TraceHook } from '../vm/trace.js';
 import type { Case } from './case.js';
 import { LineCoverage } from './coverage.js';
 import { runCaseOnKernel } from './kernel-run.js';
@@ -12,7 +12,7 @@ export interface RunCaseOptions {
   backend?: 'vm' | 'kernel';
   /** VM engine: `wasm` (default) or `interp`. */
   engine?: 'wasm' | 'interp';
-  /** Called with each executed instruction, as text (forces the interpreter). */
+  /** Called with each line of the run's execution trace (formatTrace), after the run or its fault (forces the interpreter). */
   trace?: (line: string) => void;
   /** Write lcov line coverage of the run to this path (forces the interpreter). */
   coverage?: string;
@@ -25,12 +25,13 @@ export async function runCase(c: Case, options: RunCaseOptions = {}): Promise<Ru
     return runCaseOnKernel(c);
   }
   const coverage = options.coverage ? new LineCoverage() : undefined;
-  const printer = options.trace ? createTracer(options.trace) : undefined;
-  const hooks = [printer, coverage?.hook].filter((h): h is TraceHook => h !== undefined);
+  const recorder = options.trace ? new TraceRecorder() : undefined;
+  const hooks = [recorder?.hook, coverage?.hook].filter((h): h is TraceHook => h !== undefined);
   const trace: TraceHook | undefined = hooks.length ? (pc, insn, regs, program) => hooks.forEach((h) => h(pc, insn, regs, program)) : undefined;
   try {
     return await runCaseOnVm(c, { engine: options.engine, trace });
   } finally {
+    if (recorder && options.trace) formatTrace(recorder.result()).forEach(options.trace);
     if (coverage && options.coverage) await coverage.write(options.coverage);
   }
 }

@@ -6,7 +6,6 @@ import { ENGINE_NAMES, getEngine } from '../../src/vm/engines.js';
 import { decodeProgram } from '../../src/vm/interp/decode.js';
 import { InterpExecutable, Interpreter } from '../../src/vm/interpreter.js';
 import { funcHandle, funcPcOf, mapHandle, mapIndexOf } from '../../src/vm/layout.js';
-import { createTracer } from '../../src/vm/trace.js';
 import { engines } from './engines.js';
 import { TestArrayMap, TestMachine, insn, mapSpec, program } from './harness.js';
 
@@ -96,16 +95,6 @@ describe('vm', () => {
         [3, 0x07, 4n],
         [4, 0x95, 4n],
       ]);
-    });
-
-    it('prints a trace line per instruction with the registers it changed', () => {
-      const m = new TestMachine();
-      const lines: string[] = [];
-      const exe = new Interpreter().prepare(program('mov %r0, 1\nmov %r2, %r0\nexit'), m, { trace: createTracer((l) => lines.push(l)) });
-      exe.run(m.env(), 0);
-      expect(lines).toHaveLength(3);
-      expect(lines[1]).toMatch(/^ {4}1: r2 = r0\t; r2=0x1$/);
-      expect(lines[2]).toMatch(/^ {4}2: exit$/);
     });
 
     it('poisons the stack at the start of each run when asked', () => {
