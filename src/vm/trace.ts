@@ -84,6 +84,7 @@ interface OpenLine {
 }
 
 interface Closed extends OpenLine {
+  kind: 'closed';
   sig: string;
 }
 
@@ -132,7 +133,7 @@ export class TraceRecorder {
   };
 
   private close(line: OpenLine): void {
-    const closed: Closed = { ...line, sig: `${line.program.name}:${line.pcs.join(',')}` };
+    const closed: Closed = { ...line, kind: 'closed', sig: `${line.program.name}:${line.pcs.join(',')}` };
     const loop = this.loop;
     if (loop !== undefined) {
       if (loop.body[loop.pending.length] === closed.sig) {
