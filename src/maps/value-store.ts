@@ -1,11 +1,11 @@
-import type { VmMemory } from '../vm/memory.js';
+import { valueStride, type VmMemory } from '../vm/memory.js';
 
 /**
  * Value storage of one map in the VM's memory: a value (or, for per-CPU maps, one value per
  * CPU, side by side) per slot, in slabs the program can dereference. Slabs are never freed, so
  * storage grows by doubling up to `maxSlots` (hash maps) or is made whole at once (arrays).
- * Each value is 8-byte aligned with its stride rounded up to 8, as the kernel's
- * `round_up(value_size, 8)` element layout.
+ * Each value is 8-byte aligned, as in the kernel's `round_up(value_size, 8)` element layout,
+ * and followed by guard bytes no program may touch ({@link valueStride}).
  */
 export class ValueStore {
   readonly valueSize: number;
@@ -31,7 +31,7 @@ export class ValueStore {
     private readonly addrsInVm = false,
   ) {
     this.valueSize = valueSize;
-    this.stride = Math.max(8, (valueSize + 7) & ~7);
+    this.stride = valueStride(valueSize);
     this.perSlot = perSlot;
     this.maxSlots = maxSlots;
     this.addrs = new Uint32Array(0);

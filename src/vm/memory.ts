@@ -5,7 +5,7 @@ import { CTRL, HEAP_LIMIT, LAYOUT, WASM_PAGE, WASM_SLABS_MAX } from './layout.js
 export interface Slab {
   /** Address of the first value. */
   base: number;
-  /** Distance between consecutive values, bytes (>= valueSize, 8-aligned). */
+  /** Distance between consecutive values, bytes ({@link valueStride}). */
   stride: number;
   /** Bytes of each value the program may touch. */
   valueSize: number;
@@ -13,6 +13,18 @@ export interface Slab {
   writable: boolean;
   /** What the fault message calls it: `map 'flows' value`, `.rodata`. */
   name: string;
+}
+
+/**
+ * Bytes after every value that belong to no value: an access at `value + value_size` faults
+ * (the kernel's verifier refuses it, check_map_access) instead of reaching the next element, the
+ * next CPU's value or the next map, even when the value size is a multiple of 8.
+ */
+export const VALUE_GUARD = 8;
+
+/** Distance between consecutive values of `valueSize` bytes in a slab: 8-aligned, with {@link VALUE_GUARD} bytes after each. */
+export function valueStride(valueSize: number): number {
+  return ((valueSize + 7) & ~7) + VALUE_GUARD;
 }
 
 /** Checks a context access: true when the program may read (or write) `size` bytes at `off`. */
@@ -90,11 +102,11 @@ export class VmMemory {
 
   /**
    * Allocates `count` values of `valueSize` bytes in a new slab and returns it. Values are
-   * 8-byte aligned and zeroed. Slabs are never freed: a map keeps its slabs for its lifetime.
+   * 8-byte aligned, zeroed and {@link valueStride} apart. Slabs are never freed: a map keeps its slabs for its lifetime.
    * Throws SimError `vm/out-of-memory` when the slab does not fit the address space or the host.
    */
   allocSlab(valueSize: number, count: number, name: string, writable = true): Slab {
-    const stride = Math.max(8, (valueSize + 7) & ~7);
+    const stride = valueStride(valueSize);
     const base = this.reserve(stride * count, name);
     const slab: Slab = { base, stride, valueSize, count, writable, name };
     this.slabs.push(slab);

@@ -140,6 +140,7 @@ const programs: BadCase[] = [
   { name: 'an unchecked packet read after a tail call', have: `${BAD}/prog_oob_tail.json`, names: ["'bad_oob'", faultLine('bad_oob.c', 'bad_oob')], want: 'vm/out-of-bounds' },
   { name: 'a NULL map value dereference', have: `${BAD}/prog_null.json`, names: ['null pointer', faultLine('bad_null.c', 'bad_null')], want: 'vm/out-of-bounds' },
   { name: 'an endless loop', have: `${BAD}/prog_loop.json`, names: ['budget', loopLines('bad_loop.c')], want: 'vm/budget-exceeded' },
+  { name: 'a write past a u64 array value', have: `${BAD}/prog_value_overflow.json`, names: ["map 'array_u64' value", /bad_value_overflow\.c:\d+\)$/], want: 'vm/out-of-bounds' },
   { name: 'a write to .rodata', have: `${BAD}/prog_rodata.json`, names: ['.rodata', faultLine('bad_rodata.c', 'bad_rodata')], want: 'vm/read-only' },
   { name: 'nine nested calls', have: `${BAD}/prog_depth.json`, names: ['8 frames', faultLine('bad_depth.c', 'bad_depth')], want: 'vm/call-depth' },
 ];

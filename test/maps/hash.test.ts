@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MapError } from '../../src/internal/errors.js';
 import { BPF_ANY, BPF_EXIST, BPF_MAP_TYPE, BPF_NOEXIST } from '../../src/uapi/bpf.js';
+import { valueStride } from '../../src/vm/memory.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, type Op, keysOf, le, makeMap, mapSpec, num, runOps } from './ops.js';
 
 const HASH = BPF_MAP_TYPE.BPF_MAP_TYPE_HASH;
@@ -173,7 +174,7 @@ describe('maps', () => {
       expect(map.read(le(1))!.map(num)).toEqual([8, 0, 7, 0]);
       const a0 = map.lookup(le(1), 0);
       const a3 = map.lookup(le(1), 3);
-      expect(a3 - a0).toBe(3 * 8);
+      expect(a3 - a0).toBe(3 * valueStride(4));
       mem.u8[a3] = 5;
       expect(map.read(le(1))!.map(num)).toEqual([8, 0, 7, 5]);
     });
