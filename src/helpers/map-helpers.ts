@@ -73,10 +73,3 @@ export const mapDeleteElem: HelperFn = (env, r1, r2) => {
   const rc = map.delete(key);
   return rc < 0 ? errno(-rc) : BigInt(rc);
 };
-
-/** BigInt-free forms of helpers, for HelperDef.fast. */
-export const FAST_FORMS: ReadonlyMap<HelperFn, FastHelperFn> = new Map([
-  [mapLookupElem, mapLookupElemFast],
-  [mapUpdateElem, mapUpdateElemFast],
-  [mapDeleteElem, mapDeleteElemFast],
-]);

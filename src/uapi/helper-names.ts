@@ -232,3 +232,6 @@ export function helperName(id: number): string {
 
 /** The highest helper id this kernel version knows. */
 export const MAX_HELPER_ID = HELPER_NAMES.length - 1;
+
+/** BPF_FUNC_tail_call, the one helper the engines carry out themselves. */
+export const BPF_FUNC_tail_call: number = helperId('tail_call')!;

@@ -1,0 +1,176 @@
+import { hasFlag, type HelperProto } from './proto.js';
+import { CHANGES_PKT_DATA, FUNC_PROTOS } from './func-protos.js';
+import { PROTOS } from './protos.js';
+import { BPF_FUNC_tail_call, MAX_HELPER_ID, helperId, helperName } from '../uapi/helper-names.js';
+import { BPF_PROG_TYPE } from '../uapi/bpf.js';
+import type { FastHelperFn, HelperFn } from '../vm/env.js';
+import { csumDiffFast, redirectMapFast, tcRedirectFast, xdpRedirectFast } from './fast-forms.js';
+import { skbFibLookup, skbFibLookupFast, xdpFibLookup, xdpFibLookupFast } from './fib-lookup.js';
+import type { SimKernel } from './kernel-state.js';
+import { mapDeleteElem, mapDeleteElemFast, mapLookupElem, mapLookupElemFast, mapUpdateElem, mapUpdateElemFast } from './map-helpers.js';
+import { cloneRedirect, redirectMap, tcRedirect, xdpRedirect } from './redirect-helpers.js';
+import { csumDiff, csumLevel, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
+import { timeHelpers, timeHelpersFast } from './time-helpers.js';
+import { tracePrintk } from './trace-printk.js';
+import { xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from './xdp-helpers.js';
+
+/**
+ * The helper table: everything bpfsim knows about each kernel helper (every id of
+ * `__BPF_FUNC_MAPPER` in include/uapi/linux/bpf.h), in one place. The verifier, the helper
+ * registry handed to the VM and the README's helper list read only this.
+ */
+
+/** Makes a helper's reference implementation for one kernel; `xdp` tells the program's context. */
+export type HelperFactory = (kernel: SimKernel, xdp: boolean) => HelperFn;
+/** Makes its BigInt-free form (HelperDef.fast) from the kernel and the reference form it must agree with. */
+export type FastHelperFactory = (kernel: SimKernel, xdp: boolean, fn: HelperFn) => FastHelperFn;
+
+/** How bpfsim carries out a helper. */
+export interface HelperImpl {
+  /** The reference implementation. */
+  fn: HelperFactory;
+  /** The optional BigInt-free form the WebAssembly engine prefers (see FastHelperFn). */
+  fast?: FastHelperFactory;
+  /** The result cannot change during a run and the call has no side effect (the clock, the CPU): one reading serves every call. */
+  constantDuringRun?: boolean;
+}
+
+/** One helper. */
+export interface HelperEntry {
+  /** `BPF_FUNC_*` id. */
+  readonly id: number;
+  /** Kernel name without `bpf_` (`map_lookup_elem`). */
+  readonly name: string;
+  /** bpf_helper_changes_pkt_data: after the call every packet pointer is stale. */
+  readonly changesPacketData: boolean;
+  /** bpfsim's implementation, when it simulates the helper. */
+  readonly impl?: HelperImpl;
+}
+
+const constant = (fn: HelperFactory): HelperImpl => ({ fn, constantDuringRun: true });
+
+/** The helpers bpfsim simulates, by kernel name. */
+const IMPLEMENTATIONS: Record<string, HelperImpl> = {
+  map_lookup_elem: { fn: () => mapLookupElem, fast: () => mapLookupElemFast },
+  map_update_elem: { fn: () => mapUpdateElem, fast: () => mapUpdateElemFast },
+  map_delete_elem: { fn: () => mapDeleteElem, fast: () => mapDeleteElemFast },
+  trace_printk: { fn: (k) => tracePrintk(k) },
+  skb_store_bytes: { fn: () => skbStoreBytes },
+  l3_csum_replace: { fn: () => l3CsumReplace },
+  l4_csum_replace: { fn: () => l4CsumReplace },
+  clone_redirect: { fn: (k) => cloneRedirect(k) },
+  redirect: { fn: (k, xdp) => (xdp ? xdpRedirect(k) : tcRedirect(k)), fast: (k, xdp) => (xdp ? xdpRedirectFast(k) : tcRedirectFast(k)) },
+  skb_load_bytes: { fn: () => skbLoadBytes },
+  csum_diff: { fn: () => csumDiff, fast: () => csumDiffFast },
+  skb_pull_data: { fn: () => skbPullData },
+  csum_update: { fn: () => csumUpdate },
+  set_hash_invalid: { fn: () => setHashInvalid },
+  set_hash: { fn: () => setHash },
+  csum_level: { fn: () => csumLevel },
+  xdp_adjust_head: { fn: () => xdpAdjustHead },
+  xdp_adjust_meta: { fn: () => xdpAdjustMeta },
+  xdp_adjust_tail: { fn: () => xdpAdjustTail },
+  xdp_get_buff_len: { fn: () => xdpGetBuffLen },
+  xdp_load_bytes: { fn: () => xdpLoadBytes },
+  xdp_store_bytes: { fn: () => xdpStoreBytes },
+  redirect_map: { fn: (k) => redirectMap(k), fast: (k, _xdp, fn) => redirectMapFast(k, fn) },
+  fib_lookup: { fn: (k, xdp) => (xdp ? xdpFibLookup(k) : skbFibLookup(k)), fast: (k, xdp) => (xdp ? xdpFibLookupFast(k) : skbFibLookupFast(k)) },
+  ktime_get_ns: constant((k) => timeHelpers(k).ktime_get_ns!),
+  ktime_get_boot_ns: constant((k) => timeHelpers(k).ktime_get_boot_ns!),
+  ktime_get_coarse_ns: constant((k) => timeHelpers(k).ktime_get_coarse_ns!),
+  ktime_get_tai_ns: constant((k) => timeHelpers(k).ktime_get_tai_ns!),
+  get_smp_processor_id: constant((k) => timeHelpers(k).get_smp_processor_id!),
+  get_numa_node_id: constant((k) => timeHelpers(k).get_numa_node_id!),
+  get_prandom_u32: { fn: (k) => timeHelpers(k).get_prandom_u32! },
+};
+for (const name of Object.keys(timeHelpersFast(undefined as unknown as SimKernel))) {
+  const impl = IMPLEMENTATIONS[name]!;
+  IMPLEMENTATIONS[name] = { ...impl, fast: (k) => timeHelpersFast(k)[name]! };
+}
+
+const ENTRIES: readonly HelperEntry[] = Array.from({ length: MAX_HELPER_ID + 1 }, (_, id) => {
+  const name = helperName(id).replace(/^bpf_/, '');
+  return { id, name, changesPacketData: CHANGES_PKT_DATA.has(name), impl: id > 0 ? IMPLEMENTATIONS[name] : undefined };
+});
+
+/** Every helper id the kernel knows, 1 to MAX_HELPER_ID, in id order. */
+export const HELPERS: readonly HelperEntry[] = ENTRIES.slice(1);
+
+/** The helper with id `id`, or undefined for an id the kernel does not know. */
+export function helperById(id: number): HelperEntry | undefined {
+  return Number.isInteger(id) && id > 0 && id <= MAX_HELPER_ID ? ENTRIES[id] : undefined;
+}
+
+/** The helper named `name` (`map_lookup_elem` or `bpf_map_lookup_elem`), or undefined. */
+export function helperByName(name: string): HelperEntry | undefined {
+  const id = helperId(name);
+  return id === undefined ? undefined : ENTRIES[id];
+}
+
+/** The kernel's `*_proto` symbol a `progType` program gets for helper `id` (its get_func_proto), or undefined when it may not call it. */
+export function protoSymbolFor(id: number, progType: number): string | undefined {
+  const entry = helperById(id);
+  return entry && FUNC_PROTOS.get(progType)?.[entry.name];
+}
+
+/** The prototype a `progType` program's call of helper `id` is checked against, or undefined when the type may not call it. */
+export function protoFor(id: number, progType: number): HelperProto | undefined {
+  const symbol = protoSymbolFor(id, progType);
+  return symbol === undefined ? undefined : PROTOS[symbol as keyof typeof PROTOS];
+}
+
+/** True when the kernel lets a program of `progType` call helper `id`. */
+export function helperAllowed(id: number, progType: number): boolean {
+  return protoSymbolFor(id, progType) !== undefined;
+}
+
+/** bpf_helper_changes_pkt_data(id). */
+export function changesPacketData(id: number): boolean {
+  return helperById(id)?.changesPacketData ?? false;
+}
+
+/** `gpl_only` of the prototype a `progType` program gets for helper `id` (false when it gets none). */
+export function gplOnly(id: number, progType: number): boolean {
+  return protoFor(id, progType)?.gplOnly ?? false;
+}
+
+/** True when bpfsim implements helper `id`; bpf_tail_call counts (the engines carry it out). */
+export function helperImplemented(id: number): boolean {
+  const entry = helperById(id);
+  return entry !== undefined && (entry.impl !== undefined || entry.id === BPF_FUNC_tail_call);
+}
+
+/**
+ * True when a call of helper `id` may leave different packet bounds behind, so an engine that
+ * keeps them in locals must reload them: it changes packet data, or it calls back into the
+ * program (an ARG_PTR_TO_FUNC argument), whose code may.
+ */
+export function mayMovePacket(id: number): boolean {
+  const entry = helperById(id);
+  if (!entry) return true;
+  if (entry.changesPacketData) return true;
+  return [...FUNC_PROTOS.values()].some((protos) => {
+    const symbol = protos[entry.name];
+    return symbol !== undefined && PROTOS[symbol as keyof typeof PROTOS].args.some((a) => a.base === 'ARG_PTR_TO_FUNC');
+  });
+}
+
+/** How many of r1–r5 helper `id` reads: its prototype's arguments (the widest over program types), 5 when unknown. */
+export function helperArgCount(id: number): number {
+  const entry = helperById(id);
+  let n = -1;
+  for (const protos of FUNC_PROTOS.values()) {
+    const symbol = entry && protos[entry.name];
+    if (symbol !== undefined) n = Math.max(n, PROTOS[symbol as keyof typeof PROTOS].args.length);
+  }
+  return n < 0 ? 5 : n;
+}
+
+/** True when the return type of helper `id` for `progType` may be NULL (`*_OR_NULL`). */
+export function returnsMaybeNull(id: number, progType: number): boolean {
+  const p = protoFor(id, progType);
+  return p !== undefined && hasFlag(p.ret, 'PTR_MAYBE_NULL');
+}
+
+/** Program types the table describes, for listings. */
+export const TABLE_PROG_TYPES: readonly number[] = [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER];
