@@ -170,16 +170,6 @@ export function atomicRef(imm: number, width: 32 | 64, old: bigint, src: bigint,
   }
 }
 
-/** Unsigned 64-bit division with BPF's rule for a zero divisor (result 0). */
-export function udiv64(a: bigint, b: bigint): bigint {
-  return b === 0n ? 0n : a / b;
-}
-
-/** Unsigned 64-bit modulo with BPF's rule for a zero divisor (the dividend). */
-export function umod64(a: bigint, b: bigint): bigint {
-  return b === 0n ? a : a % b;
-}
-
 /** Signed 64-bit division of unsigned bit patterns: zero divisor → 0, INT_MIN / -1 → INT_MIN. */
 export function sdiv64(a: bigint, b: bigint): bigint {
   if (b === 0n) return 0n;

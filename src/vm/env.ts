@@ -141,6 +141,30 @@ export interface RunEnv extends MachineShape {
    * call back into the program; undefined outside a run.
    */
   callback?: CallbackFn;
+  /**
+   * Where BPF_LD_ABS / BPF_LD_IND find the packet (src/vm/ld-abs.ts). Optional: without it they
+   * see the skb BPF_PROG_TEST_RUN builds for TC programs (tcSkbHeaders). A socket filter's
+   * context sets its own (its skb->data starts at the network header).
+   */
+  skbHeaders?: () => SkbHeaders;
+}
+
+/**
+ * The parts of a `struct sk_buff` the legacy packet loads read (net/core/filter.c,
+ * bpf_skb_load_helper_*), as addresses in VM memory.
+ */
+export interface SkbHeaders {
+  /** skb->data. */
+  data: number;
+  /** Linear bytes from `data` (skb->len - skb->data_len). */
+  headlen: number;
+  /** skb->head and skb_tail_pointer(skb): loads relative to a header must stay inside. */
+  head: number;
+  tail: number;
+  /** skb_mac_header(skb), undefined while the MAC header is unset. */
+  mac: number | undefined;
+  /** skb_network_header(skb). */
+  network: number;
 }
 
 /** Calls a BPF function of the running program by handle; see {@link RunEnv.callback}. */

@@ -1,36 +1,27 @@
-import { VmFault, withContext } from '../internal/errors.js';
+import { withContext } from '../internal/errors.js';
 import { validateInsns } from '../isa/validate.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import type { CallbackFn, Engine, Executable, MachineShape, RunEnv } from './env.js';
 import { execute, makeCallback } from './interp/exec.js';
-import { BPF_MAX_LOOPS, DECODED, RunState, toBig } from './interp/state.js';
-import { type Decoded, decodeProgram } from './interp/decode.js';
-import { FRAME_SIZE, LAYOUT, STACK_END } from './layout.js';
+import { decodeProgram } from './interp/decode.js';
+import { BPF_MAX_LOOPS, DECODED, type Decoded, RunState, toBig } from './interp/state.js';
+import { FRAME_SIZE, STACK_END } from './layout.js';
+import { checkRunArg, inTailCalledProgram } from './protocol.js';
 import type { TraceHook } from './trace.js';
 
 /** Options of {@link Interpreter.prepare}. */
 export interface InterpOptions {
   /** Called after every executed instruction; see {@link TraceHook}. Default: none. */
   trace?: TraceHook;
-  /**
-   * Fill all stack frames with this byte at the start of every run, so that a read of
-   * uninitialised stack shows up as a recognisable pattern. Default: undefined, the stack keeps
-   * what the previous run left, as the kernel's does (the verifier rejects such reads there).
-   */
-  poisonStack?: number;
 }
 
 /**
- * The reference interpreter: a plain fetch-decode-execute loop over pre-decoded instructions with
- * RFC 9669's semantics exactly, the engine behind `--engine interp` and `--trace`. Registers live
- * as pairs of 32-bit halves so that common instructions run without BigInt.
- *
- * A run starts with r1 = ctx, r2 as given (bpf_conformance's memory length), r10 = the top of
- * frame 0 and every other register 0. Helper calls leave r1–r5 unchanged (the verifier forbids
- * reading them). BPF-to-BPF calls get a fresh 512-byte frame below the caller's, with r6–r9
- * saved and restored, to a depth of MAX_CALL_FRAMES. bpf_tail_call is implemented here, not by
- * a helper. Every load, store and atomic is checked by VmMemory.check (with an inline fast path
- * for the live stack).
+ * The reference interpreter: RFC 9669's semantics exactly, the engine behind `--engine interp`
+ * and `--trace`. Each instruction is pre-decoded into a small function of its family (alu.ts,
+ * jump.ts, access.ts) chosen through the isa opcode model, and a loop runs them (exec.ts) under
+ * the run protocol both engines share (protocol.ts). Registers live as pairs of 32-bit halves so
+ * that common instructions run without BigInt. Every load, store and atomic is checked by
+ * VmMemory.check (with an inline fast path for the live stack).
  */
 export class Interpreter implements Engine {
   readonly name = 'interp' as const;
@@ -54,7 +45,7 @@ export class InterpExecutable implements Executable {
   constructor(
     readonly program: ProgramSpec,
     decoded: Decoded,
-    private readonly options: InterpOptions,
+    options: InterpOptions = {},
   ) {
     this[DECODED] = decoded;
     this.state = new RunState(options.trace);
@@ -67,11 +58,12 @@ export class InterpExecutable implements Executable {
    * `env.tailCalls`. Faults throw VmFault; in a tail-called program the message names it.
    */
   run(env: RunEnv, ctxAddr: number, r2 = 0): bigint {
+    checkRunArg(1, ctxAddr);
+    checkRunArg(2, r2);
     const P = this[DECODED];
     const st = this.state;
-    const mem = env.mem;
     st.env = env;
-    st.mem = mem;
+    st.mem = env.mem;
     st.cur = P;
     st.depth = 0;
     st.budgetTotal = env.budget;
@@ -81,29 +73,22 @@ export class InterpExecutable implements Executable {
     setReg(P, 1, ctxAddr);
     setReg(P, 2, r2);
     P.lo[10] = STACK_END;
-    mem.stackLow = STACK_END - FRAME_SIZE;
-    if (this.options.poisonStack !== undefined) mem.u8.fill(this.options.poisonStack, LAYOUT.STACK, STACK_END);
+    st.setStackLow(STACK_END - FRAME_SIZE);
     const prevCallback = env.callback;
     env.callback = this.callback;
     try {
       const Q = execute(st, 0, 0);
       return toBig(Q.lo[0]!, Q.hi[0]!);
     } catch (err) {
-      if (err instanceof VmFault && st.cur !== P) {
-        const fault = err.withContext(`tail-called program '${st.cur.spec.name}'`);
-        fault.program ??= st.cur.spec.name;
-        throw fault;
-      }
-      throw err;
+      throw st.cur !== P ? inTailCalledProgram(err, st.cur.spec.name) : err;
     } finally {
       env.callback = prevCallback;
-      mem.stackLow = STACK_END - FRAME_SIZE;
+      st.setStackLow(STACK_END - FRAME_SIZE);
     }
   }
 }
 
 function setReg(P: Decoded, reg: number, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`run: r${reg} must be a non-negative safe integer, got ${value}`);
   P.lo[reg] = value >>> 0;
   P.hi[reg] = Math.floor(value / 4294967296) >>> 0;
 }

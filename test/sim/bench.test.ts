@@ -5,7 +5,7 @@ import { runOnKernel } from '../../src/kernel/index.js';
 import { benchCase, syntheticProgram } from '../../src/sim/bench.js';
 import { parseCase, readCase } from '../../src/sim/case.js';
 import { Machine } from '../../src/sim/machine.js';
-import { availableEngines } from '../../src/vm/engines.js';
+import { ENGINE_NAMES } from '../../src/vm/engines.js';
 import { kernelOrSkip, ROOT, testObject } from '../kernel/require-kernel.js';
 
 const OBJECT = testObject('bench_repeat');
@@ -33,7 +33,7 @@ const cumulative = [
 const kernel = await kernelOrSkip();
 
 describe('sim', () => {
-  describe.each(availableEngines())('bench on %s', (engine) => {
+  describe.each(ENGINE_NAMES)('bench on %s', (engine) => {
     it.each(cumulative)('repeats $name cumulatively, as the kernel does', async ({ program, ctx, want }) => {
       const r = await benchCase(caseOf(program, ctx), { engine, runs: REPEAT, warmupMs: 0 });
       expect(r.outcome.retval).toBe(want.retval);

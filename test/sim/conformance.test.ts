@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AsmError, SimError } from '../../src/internal/errors.js';
 import { parseConformance, runConformance, runConformanceFile, runConformanceTest } from '../../src/sim/conformance.js';
-import { availableEngines, getEngine } from '../../src/vm/engines.js';
+import { ENGINE_NAMES, getEngine } from '../../src/vm/engines.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/conformance');
 
@@ -73,7 +73,7 @@ describe('sim', () => {
     await expect(runConformance(join(dir, '..', 'pcap'), getEngine('interp'))).rejects.toMatchObject({ code: 'conformance/no-tests' });
   });
 
-  describe.each(availableEngines())('on engine %s', (name) => {
+  describe.each(ENGINE_NAMES)('on engine %s', (name) => {
     const engine = getEngine(name);
 
     it('passes every fixture of fixtures/conformance', async () => {

@@ -11,7 +11,7 @@ import { parseCase, readCase } from '../../src/sim/case.js';
 import { egressOf, replayCapture } from '../../src/sim/replay.js';
 import { runCaseOnVm } from '../../src/sim/run-case.js';
 import { BPF_PROG_TYPE } from '../../src/uapi/index.js';
-import { availableEngines } from '../../src/vm/engines.js';
+import { ENGINE_NAMES } from '../../src/vm/engines.js';
 import { ROOT, testObject } from '../kernel/require-kernel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfsim-replay-'));
@@ -102,7 +102,7 @@ describe('sim', () => {
     });
   });
 
-  describe.each(availableEngines())('replay on %s', (engine) => {
+  describe.each(ENGINE_NAMES)('replay on %s', (engine) => {
     it('runs every packet in order on one machine and writes those that leave', async () => {
       const input = await writePcapng(`stateful-${engine}.pcapng`, records(STATEFUL_PACKETS));
       const out = join(dir, `stateful-${engine}-out.pcapng`);

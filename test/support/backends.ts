@@ -5,7 +5,7 @@
 import type { RunResult } from '../../src/internal/contract.js';
 import { runCase } from '../../src/sim/backend.js';
 import type { Case } from '../../src/sim/case.js';
-import { availableEngines } from '../../src/vm/engines.js';
+import { ENGINE_NAMES } from '../../src/vm/engines.js';
 import { kernelOrSkip } from '../kernel/require-kernel.js';
 
 export interface Backend {
@@ -15,7 +15,7 @@ export interface Backend {
 
 /** Every backend available here; call once at the top level of a test file. */
 export async function availableBackends(): Promise<Backend[]> {
-  const backends: Backend[] = availableEngines().map((engine) => ({
+  const backends: Backend[] = ENGINE_NAMES.map((engine) => ({
     name: `vm/${engine}`,
     run: (c: Case) => runCase(c, { backend: 'vm', engine }),
   }));

@@ -1,7 +1,11 @@
 import { VmFault } from '../../internal/errors.js';
+import type { Insn } from '../../isa/insn.js';
+import { BPF_ABS, BPF_ATOMIC, BPF_B, BPF_DW, BPF_H, BPF_IMM, BPF_LDX, BPF_MEMSX, type Opcode } from '../../isa/opcodes.js';
 import { STACK_END } from '../layout.js';
+import { skbLoad } from '../ld-abs.js';
 import type { VmMemory } from '../memory.js';
-import { toBig } from './state.js';
+import type { AluOperands } from './alu.js';
+import { CONTROL, type Step, toBig } from './state.js';
 
 const TWO32 = 4294967296;
 
@@ -17,7 +21,6 @@ export function effAddr(lo: number, hi: number, off: number): number {
   }
   return -1;
 }
-
 
 /**
  * The slow path of every access check: an address outside the live stack goes to
@@ -36,7 +39,6 @@ export function checkSlow(mem: VmMemory, a: number, size: number, write: boolean
     { addr: Number(full), size, region: 'none' },
   );
 }
-
 
 /**
  * BPF_ATOMIC (RFC 9669 §5.3): add/or/and/xor with and without BPF_FETCH, xchg and cmpxchg, on 32
@@ -94,4 +96,110 @@ export function atomic(mem: VmMemory, is64: boolean, op: number, R: Uint32Array,
     R[b] = oldLo;
     H[b] = oldHi;
   }
+}
+
+/**
+ * The step of a load, store or atomic (RFC 9669 §5), by the opcode model's class, mode and size:
+ * LDX reads `[src + off]` into dst (MEMSX sign-extends), ST writes the immediate and STX the
+ * register src to `[dst + off]`, ATOMIC is {@link atomic}. `b` is src for LDX, STX and atomics,
+ * the constant slot for ST. Every access is checked: the live stack frame inline, the rest by
+ * VmMemory.check.
+ */
+export function memoryStep(opcode: Opcode, { R, H, d, b }: AluOperands, insn: Insn): Step {
+  const off = insn.off;
+  const size = opcode.sizeBytes;
+  if (opcode.mode === BPF_ATOMIC) {
+    const is64 = opcode.size === BPF_DW;
+    const op = insn.imm;
+    return (pc, st) => (atomic(st.mem, is64, op, R, H, d, b, off, pc, st.stackLow), pc + 1);
+  }
+  if (opcode.class === BPF_LDX) {
+    const at = (pc: number, st: { stackLow: number; mem: VmMemory }): number => {
+      const a = effAddr(R[b]!, H[b]!, off);
+      if (a < st.stackLow || a + size > STACK_END) checkSlow(st.mem, a, size, false, pc, R[b]!, H[b]!, off);
+      return a;
+    };
+    if (opcode.mode === BPF_MEMSX) {
+      const read = size === 1 ? (dv: DataView, a: number) => dv.getInt8(a) : size === 2 ? (dv: DataView, a: number) => dv.getInt16(a, true) : (dv: DataView, a: number) => dv.getInt32(a, true);
+      return (pc, st) => {
+        const v = read(st.dv, at(pc, st));
+        R[d] = v;
+        H[d] = v >> 31;
+        return pc + 1;
+      };
+    }
+    switch (opcode.size) {
+      case BPF_B:
+        return (pc, st) => ((R[d] = st.u8[at(pc, st)]!), (H[d] = 0), pc + 1);
+      case BPF_H:
+        return (pc, st) => ((R[d] = st.dv.getUint16(at(pc, st), true)), (H[d] = 0), pc + 1);
+      case BPF_DW:
+        return (pc, st) => {
+          const a = at(pc, st);
+          R[d] = st.dv.getUint32(a, true);
+          H[d] = st.dv.getUint32(a + 4, true);
+          return pc + 1;
+        };
+      default:
+        return (pc, st) => ((R[d] = st.dv.getUint32(at(pc, st), true)), (H[d] = 0), pc + 1);
+    }
+  }
+  // ST and STX: the address from dst, the value from the operand slot.
+  const at = (pc: number, st: { stackLow: number; mem: VmMemory }): number => {
+    const a = effAddr(R[d]!, H[d]!, off);
+    if (a < st.stackLow || a + size > STACK_END) checkSlow(st.mem, a, size, true, pc, R[d]!, H[d]!, off);
+    return a;
+  };
+  switch (opcode.size) {
+    case BPF_B:
+      return (pc, st) => ((st.u8[at(pc, st)] = R[b]!), pc + 1);
+    case BPF_H:
+      return (pc, st) => (st.dv.setUint16(at(pc, st), R[b]!, true), pc + 1);
+    case BPF_DW:
+      return (pc, st) => {
+        const a = at(pc, st);
+        st.dv.setUint32(a, R[b]!, true);
+        st.dv.setUint32(a + 4, H[b]!, true);
+        return pc + 1;
+      };
+    default:
+      return (pc, st) => (st.dv.setUint32(at(pc, st), R[b]!, true), pc + 1);
+  }
+}
+
+/**
+ * The step of a BPF_LD instruction. `lddw` (BPF_IMM | BPF_DW) loads the 64-bit value decode.ts
+ * resolved into its constant slot `b` and skips its second slot. The legacy packet loads
+ * (BPF_ABS, BPF_IND; sizes B, H, W) do what the kernel rewrites them to (net/core/filter.c,
+ * bpf_gen_ld_abs): r2 = imm (ABS) or src + imm (IND), r1 = r6, r0 = bpf_skb_load_helper_*(r1,
+ * r2) (src/vm/ld-abs.ts), and when that fails the function returns with r0 = 0.
+ */
+export function ldStep(opcode: Opcode, { R, H, d, b }: AluOperands, insn: Insn): Step {
+  if (opcode.mode === BPF_IMM) {
+    return (pc) => {
+      R[d] = R[b]!;
+      H[d] = H[b]!;
+      return pc + 2;
+    };
+  }
+  const size = opcode.sizeBytes as 1 | 2 | 4;
+  const s = opcode.mode === BPF_ABS ? -1 : insn.src;
+  return (pc, st) => {
+    // r2 = imm, or r2 = src + imm in 64 bits (the constant slot holds imm sign-extended).
+    if (s < 0) {
+      R[2] = R[b]!;
+      H[2] = H[b]!;
+    } else {
+      const sum = R[s]! + R[b]!;
+      H[2] = H[s]! + H[b]! + (sum > 0xffffffff ? 1 : 0);
+      R[2] = sum;
+    }
+    R[1] = R[6]!;
+    H[1] = H[6]!;
+    st.env.pc = pc;
+    const v = skbLoad(st.env, H[6] === 0 ? R[6]! : -1, R[2]! | 0, size);
+    R[0] = v < 0 ? 0 : v;
+    H[0] = 0;
+    return v < 0 ? CONTROL.EXIT : pc + 1;
+  };
 }

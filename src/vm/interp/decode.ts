@@ -1,5 +1,36 @@
-import { IsaError, LoadError } from '../../internal/errors.js';
+import { IsaError, LoadError, VmFault } from '../../internal/errors.js';
 import type { Insn } from '../../isa/insn.js';
+import {
+  ATOMIC_OPS,
+  BPF_ABS,
+  BPF_ALU64,
+  BPF_ATOMIC,
+  BPF_CALL,
+  BPF_DIV,
+  BPF_DW,
+  BPF_END,
+  BPF_EXIT,
+  BPF_IMM,
+  BPF_IND,
+  BPF_JA,
+  BPF_JCOND,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_JSLE,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_MEM,
+  BPF_MEMSX,
+  BPF_MOD,
+  BPF_MOV,
+  BPF_ST,
+  BPF_STX,
+  BPF_W,
+  BPF_X,
+  OFF_SIGNED,
+  Opcode,
+} from '../../isa/opcodes.js';
 import type { ProgramSpec } from '../../loader/spec.js';
 import {
   BPF_MAP_TYPE,
@@ -11,72 +42,37 @@ import {
 } from '../../uapi/bpf.js';
 import type { MachineShape } from '../env.js';
 import { funcHandle, mapHandle } from '../layout.js';
-
-/** Registers r0–r10 take slots 0..10 of a {@link Decoded} program's register file. */
-export const NUM_REGS = 11;
+import { ldStep, memoryStep } from './access.js';
+import { aluStep } from './alu.js';
+import { jumpStep } from './jump.js';
+import { CONTROL, type Decoded, NUM_REGS, type Step } from './state.js';
 
 /** BPF_FUNC_tail_call: the one helper the engine implements itself. */
 export const BPF_FUNC_tail_call = 12;
-
-/** {@link Decoded.sub} of a call: what kind of call it is. */
-export const CALL = { HELPER: 0, LOCAL: 1, KFUNC: 2, TAIL: 3 } as const;
-
-/** {@link Decoded.sub} of the 0x00 sentinel: why execution must not land there. */
-export const TRAP = { LDDW_TAIL: 1, FELL_OFF: 2 } as const;
-
-/**
- * A program pre-decoded for the interpreter: flat typed arrays indexed by pc, plus a register
- * file whose slots past r10 hold each instruction's immediate operand. An instruction's second
- * operand is always `lo/hi[operand[pc]]`, a register for BPF_X or the instruction's own constant
- * slot (NUM_REGS + pc) for BPF_K, so the two forms share one code path.
- */
-export interface Decoded {
-  readonly spec: ProgramSpec;
-  readonly insns: readonly Insn[];
-  /**
-   * The opcode byte per pc, which the interpreter's switch dispatches on (dense, so V8 builds a
-   * jump table). 0x00, never a valid eBPF opcode by itself, marks the second slot of lddw and the
-   * extra entry past the end, so landing there faults.
-   */
-  readonly code: Uint8Array;
-  /**
-   * What the opcode alone does not say: 1 for sdiv/smod; the source width (8, 16, 32) for movsx;
-   * the width (16, 32, 64) for byte swaps; a {@link CALL} kind for calls; the operation (imm) for
-   * atomics; a {@link TRAP} reason for the 0x00 sentinel.
-   */
-  readonly sub: Uint8Array;
-  /** Destination register per pc (for LDX: the register loaded). */
-  readonly dst: Uint8Array;
-  /** Register-file slot of the second operand (the address register for LDX). */
-  readonly operand: Uint32Array;
-  /** Memory offset for loads, stores and atomics; target pc for jumps and local calls; helper id for calls. */
-  readonly aux: Int32Array;
-  /** Register file, low 32 bits: r0..r10, then one constant per instruction. */
-  readonly lo: Uint32Array;
-  /** Register file, high 32 bits. */
-  readonly hi: Uint32Array;
-}
 
 function fail(spec: ProgramSpec, pc: number, what: string): IsaError {
   return new IsaError('vm/bad-insn', `program '${spec.name}': insn ${pc}: ${what}`, pc);
 }
 
+function unknown(spec: ProgramSpec, pc: number, op: number): IsaError {
+  return fail(spec, pc, `unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
+}
+
 /**
- * Pre-decodes `spec.insns` for the interpreter, resolving jump and call targets to absolute pcs
- * and lddw's pseudo sources to register values (RFC 9669 §5.4, bpf.h): BPF_PSEUDO_MAP_IDX → the
- * map's handle, BPF_PSEUDO_MAP_IDX_VALUE → the address of the map's value 0 (looked up on CPU 0;
- * the kernel only allows array maps here, whose values never move) plus the offset,
- * BPF_PSEUDO_FUNC → a function handle. Throws IsaError `vm/bad-insn` for encodings it cannot run
- * and LoadError for unresolvable map references or pseudo sources.
+ * Pre-decodes `spec.insns` for the interpreter into one {@link Step} per instruction, chosen by
+ * the opcode model's class (ALU and ALU64 → alu.ts, JMP and JMP32 → jump.ts or control.ts,
+ * LDX/ST/STX → access.ts, LD → lddw and the legacy packet loads), with jump and call targets
+ * resolved to absolute pcs and lddw's pseudo sources to register values (RFC 9669 §5.4, bpf.h):
+ * BPF_PSEUDO_MAP_IDX → the map's handle, BPF_PSEUDO_MAP_IDX_VALUE → the address of the map's
+ * value 0 (looked up on CPU 0; the kernel only allows array maps here, whose values never move)
+ * plus the offset, BPF_PSEUDO_FUNC → a function handle. Throws IsaError `vm/bad-insn` for
+ * encodings it cannot run and LoadError for unresolvable map references or pseudo sources.
  */
 export function decodeProgram(spec: ProgramSpec, machine: MachineShape): Decoded {
   const insns = spec.insns;
   const n = insns.length;
-  const code = new Uint8Array(n + 1);
-  const sub = new Uint8Array(n + 1);
-  const dst = new Uint8Array(n + 1);
-  const operand = new Uint32Array(n + 1);
-  const aux = new Int32Array(n + 1);
+  const steps: Step[] = new Array<Step>(n + 1);
+  const targets = new Int32Array(n + 1);
   const lo = new Uint32Array(NUM_REGS + n + 1);
   const hi = new Uint32Array(NUM_REGS + n + 1);
   const target = (pc: number, rel: number): number => {
@@ -86,108 +82,102 @@ export function decodeProgram(spec: ProgramSpec, machine: MachineShape): Decoded
   };
   for (let pc = 0; pc < n; pc++) {
     const insn = insns[pc]!;
-    const op = insn.opcode & 0xff;
-    const cls = op & 7;
+    const op = new Opcode(insn.opcode & 0xff);
     const slot = NUM_REGS + pc;
     // The constant slot holds imm sign-extended to 64 bits, what BPF_K operands mean for ALU64,
     // JMP and ST DW; 32-bit users read only the low half.
     lo[slot] = insn.imm >>> 0;
     hi[slot] = insn.imm < 0 ? 0xffffffff : 0;
-    dst[pc] = insn.dst;
-    operand[pc] = op & 0x08 ? insn.src : slot;
-    code[pc] = op;
     if (insn.dst > 10 || insn.src > 10) throw fail(spec, pc, `bad register r${Math.max(insn.dst, insn.src)}`);
-    switch (cls) {
-      case 0x04: // ALU
-      case 0x07: {
-        // ALU64
-        const aop = op & 0xf0;
-        if (aop === 0x30 || aop === 0x90) {
-          if (insn.off === 1) sub[pc] = 1;
-          else if (insn.off !== 0) throw fail(spec, pc, `bad offset ${insn.off} for division`);
-        } else if (aop === 0xb0 && insn.off !== 0) {
-          const ok = insn.off === 8 || insn.off === 16 || (insn.off === 32 && cls === 0x07);
-          if (!ok || !(op & 0x08)) throw fail(spec, pc, `bad movsx offset ${insn.off}`);
-          sub[pc] = insn.off;
-        } else if (aop === 0xd0) {
-          if (insn.imm !== 16 && insn.imm !== 32 && insn.imm !== 64) throw fail(spec, pc, `bad byte swap width ${insn.imm}`);
-          if (cls === 0x07 && op & 0x08) throw fail(spec, pc, 'bad bswap source');
-          sub[pc] = insn.imm;
-        } else if (aop > 0xd0) {
-          throw fail(spec, pc, `unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
-        }
-        break;
+    // The second operand: the register src for BPF_X (and, where bit 0x08 is part of the size,
+    // for LDX, STX and atomics), the instruction's own constant for BPF_K and ST.
+    const b = op.isLoadStore ? (op.class === BPF_ST || op.class === BPF_LD ? slot : insn.src) : op.source === BPF_X ? insn.src : slot;
+    const operands = { R: lo, H: hi, d: insn.dst, b };
+    if (op.isAlu) {
+      checkAlu(spec, pc, insn, op);
+      steps[pc] = aluStep(op, operands, insn);
+    } else if (op.isJump) {
+      const jop = op.op;
+      if (jop === BPF_CALL || jop === BPF_EXIT) {
+        if (op.class !== BPF_JMP) throw fail(spec, pc, `${jop === BPF_CALL ? 'call' : 'exit'} in JMP32 class`);
+        steps[pc] = jop === BPF_EXIT ? exitStep : callStep(spec, pc, insn, op, targets, target);
+      } else if (jop === BPF_JCOND ? op.raw !== (BPF_JMP | BPF_JCOND | BPF_K) || insn.src !== 0 : jop > BPF_JSLE) {
+        throw unknown(spec, pc, op.raw);
+      } else {
+        // ja uses off; JMP32 ja (gotol) uses imm.
+        const t = target(pc, jop === BPF_JA && op.class === BPF_JMP32 ? insn.imm : insn.off);
+        steps[pc] = jumpStep(op, operands, t);
       }
-      case 0x05: // JMP
-      case 0x06: {
-        // JMP32
-        const jop = op & 0xf0;
-        if (jop === 0x80) {
-          if (cls !== 0x05) throw fail(spec, pc, 'call in JMP32 class');
-          // callx (0x8d) takes the helper id from a register, dst as LLVM encodes it.
-          if (op & 0x08) break;
-          aux[pc] = insn.imm;
-          if (insn.src === BPF_PSEUDO_CALL) {
-            sub[pc] = CALL.LOCAL;
-            aux[pc] = target(pc, insn.imm);
-          } else if (insn.src === BPF_PSEUDO_KFUNC_CALL) sub[pc] = CALL.KFUNC;
-          else if (insn.src === 0) sub[pc] = insn.imm === BPF_FUNC_tail_call ? CALL.TAIL : CALL.HELPER;
-          else throw fail(spec, pc, `bad call source ${insn.src}`);
-        } else if (jop === 0x90) {
-          if (cls !== 0x05) throw fail(spec, pc, 'exit in JMP32 class');
-        } else if (jop === 0x00) {
-          // ja uses off; JMP32 ja (gotol) uses imm.
-          aux[pc] = target(pc, cls === 0x06 ? insn.imm : insn.off);
-        } else if (op === 0xe5 && insn.src === 0) {
-          // may_goto (BPF_JCOND): a bounded-loop escape the kernel takes after BPF_MAX_LOOPS.
-          aux[pc] = target(pc, insn.off);
-        } else if (jop === 0xe0 || jop === 0xf0) {
-          throw fail(spec, pc, `unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
-        } else {
-          aux[pc] = target(pc, insn.off);
-        }
-        break;
-      }
-      case 0x01: // LDX
-      case 0x02: // ST
-      case 0x03: {
-        // STX
-        const mode = op & 0xe0;
-        const ok =
-          cls === 0x01
-            ? mode === 0x60 || (mode === 0x80 && (op & 0x18) !== 0x18)
-            : mode === 0x60 || (cls === 0x03 && mode === 0xc0 && ((op & 0x18) === 0x00 || (op & 0x18) === 0x18));
-        if (!ok) throw fail(spec, pc, `unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
-        aux[pc] = insn.off;
-        // Bit 0x08 is part of the size here, not BPF_X: LDX reads its address from src, STX and
-        // atomics take their value from src, ST from the immediate.
-        operand[pc] = cls === 0x02 ? slot : insn.src;
-        if (mode === 0xc0) {
-          const imm = insn.imm;
-          const known = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
-          if (!known.includes(imm)) throw fail(spec, pc, `unknown atomic operation 0x${(imm >>> 0).toString(16)}`);
-          sub[pc] = imm;
-        }
-        break;
-      }
-      case 0x00: {
-        // LD: only lddw (BPF_LD | BPF_IMM | BPF_DW) is eBPF.
-        if (op !== 0x18) throw fail(spec, pc, `unsupported legacy load opcode 0x${op.toString(16).padStart(2, '0')}`);
+    } else if (op.class === BPF_LD) {
+      if (op.mode === BPF_IMM && op.size === BPF_DW) {
         if (pc + 1 >= n || insns[pc + 1]!.opcode !== 0) throw fail(spec, pc, 'lddw without its second slot');
         resolveLddw(spec, machine, insns, pc, lo, hi, target);
-        operand[pc] = slot;
-        code[pc + 1] = 0;
-        sub[pc + 1] = TRAP.LDDW_TAIL;
+        steps[pc] = ldStep(op, operands, insn);
+        steps[pc + 1] = trap('vm/bad-jump', 'execution reached the second slot of lddw');
         pc++;
-        break;
+      } else if ((op.mode === BPF_ABS || op.mode === BPF_IND) && op.size !== BPF_DW) {
+        steps[pc] = ldStep(op, operands, insn);
+      } else {
+        throw fail(spec, pc, `unsupported legacy load opcode 0x${op.raw.toString(16).padStart(2, '0')}`);
       }
-      default:
-        throw fail(spec, pc, `unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
+    } else {
+      const mode = op.mode;
+      const ok =
+        op.class === BPF_LDX
+          ? mode === BPF_MEM || (mode === BPF_MEMSX && op.size !== BPF_DW)
+          : mode === BPF_MEM || (op.class === BPF_STX && mode === BPF_ATOMIC && (op.size === BPF_W || op.size === BPF_DW));
+      if (!ok) throw unknown(spec, pc, op.raw);
+      if (mode === BPF_ATOMIC && !ATOMIC_OPS.includes(insn.imm)) throw fail(spec, pc, `unknown atomic operation 0x${(insn.imm >>> 0).toString(16)}`);
+      steps[pc] = memoryStep(op, operands, insn);
     }
   }
-  code[n] = 0;
-  sub[n] = TRAP.FELL_OFF;
-  return { spec, insns, code, sub, dst, operand, aux, lo, hi };
+  steps[n] = trap('vm/fell-off', 'execution ran past the last instruction');
+  return { spec, insns, steps, target: targets, lo, hi };
+}
+
+function checkAlu(spec: ProgramSpec, pc: number, insn: Insn, op: Opcode): void {
+  const aop = op.op;
+  if (aop === BPF_DIV || aop === BPF_MOD) {
+    if (insn.off !== 0 && insn.off !== OFF_SIGNED) throw fail(spec, pc, `bad offset ${insn.off} for division`);
+  } else if (aop === BPF_MOV && insn.off !== 0) {
+    const ok = insn.off === 8 || insn.off === 16 || (insn.off === 32 && op.class === BPF_ALU64);
+    if (!ok || op.source !== BPF_X) throw fail(spec, pc, `bad movsx offset ${insn.off}`);
+  } else if (aop === BPF_END) {
+    if (insn.imm !== 16 && insn.imm !== 32 && insn.imm !== 64) throw fail(spec, pc, `bad byte swap width ${insn.imm}`);
+    if (op.class === BPF_ALU64 && op.source === BPF_X) throw fail(spec, pc, 'bad bswap source');
+  } else if (aop > BPF_END) {
+    throw unknown(spec, pc, op.raw);
+  }
+}
+
+/** A step that faults: where execution must never land. */
+function trap(code: string, what: string): Step {
+  return (pc) => {
+    throw new VmFault(code, `insn ${pc}: ${what}`, pc);
+  };
+}
+
+const exitStep: Step = () => CONTROL.EXIT;
+
+function callStep(spec: ProgramSpec, pc: number, insn: Insn, op: Opcode, targets: Int32Array, target: (pc: number, rel: number) => number): Step {
+  // callx takes the helper id from a register (dst, as LLVM encodes it).
+  if (op.source === BPF_X) {
+    targets[pc] = -1;
+    return () => CONTROL.CALL_HELPER;
+  }
+  if (insn.src === BPF_PSEUDO_CALL) {
+    targets[pc] = target(pc, insn.imm);
+    return () => CONTROL.CALL_LOCAL;
+  }
+  if (insn.src === BPF_PSEUDO_KFUNC_CALL) {
+    const btfId = insn.imm;
+    return (at) => {
+      throw new VmFault('vm/kfunc-unsupported', `insn ${at}: kfunc calls are not supported (btf id ${btfId})`, at);
+    };
+  }
+  if (insn.src !== 0) throw fail(spec, pc, `bad call source ${insn.src}`);
+  targets[pc] = insn.imm;
+  return insn.imm === BPF_FUNC_tail_call ? () => CONTROL.TAIL_CALL : () => CONTROL.CALL_HELPER;
 }
 
 function resolveLddw(

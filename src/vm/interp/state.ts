@@ -1,10 +1,48 @@
 import { VmFault } from '../../internal/errors.js';
-import { BPF_MAP_TYPE, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from '../../uapi/bpf.js';
+import type { Insn } from '../../isa/insn.js';
+import type { ProgramSpec } from '../../loader/spec.js';
+import { MAX_CALL_FRAMES } from '../../uapi/bpf.js';
 import type { RunEnv } from '../env.js';
-import { mapIndexOf } from '../layout.js';
 import type { VmMemory } from '../memory.js';
 import type { TraceHook } from '../trace.js';
-import { type Decoded, NUM_REGS } from './decode.js';
+
+/** Registers r0–r10 take slots 0..10 of a {@link Decoded} program's register file. */
+export const NUM_REGS = 11;
+
+/**
+ * One pre-decoded instruction: runs it on its program's register file and returns the next pc,
+ * or a negative {@link CONTROL} code for the run loop to carry out (calls, exit).
+ */
+export type Step = (pc: number, st: RunState) => number;
+
+/** What a step asks of the run loop (exec.ts) instead of a next pc. */
+export const CONTROL = {
+  /** `exit`: return from the current function. */
+  EXIT: -1,
+  /** A BPF-to-BPF call; its target pc is {@link Decoded.target}[pc]. */
+  CALL_LOCAL: -2,
+  /** A helper call; its id is {@link Decoded.target}[pc] (or, for callx, in the register dst). */
+  CALL_HELPER: -3,
+  /** bpf_tail_call. */
+  TAIL_CALL: -4,
+} as const;
+
+/**
+ * A program pre-decoded for the interpreter: one {@link Step} per pc (the second slot of lddw
+ * and an extra entry past the end fault when reached), plus a register file whose slots past r10
+ * hold each instruction's immediate, so that BPF_K and BPF_X operands share one code path.
+ */
+export interface Decoded {
+  readonly spec: ProgramSpec;
+  readonly insns: readonly Insn[];
+  readonly steps: readonly Step[];
+  /** Per pc: the callee's pc for a BPF-to-BPF call, the helper id for a helper call. */
+  readonly target: Int32Array;
+  /** Register file, low 32 bits: r0..r10, then one constant per instruction. */
+  readonly lo: Uint32Array;
+  /** Register file, high 32 bits. */
+  readonly hi: Uint32Array;
+}
 
 /** What a prog array map offers the engine for bpf_tail_call (src/maps' ProgArray). */
 export interface ProgArrayLike {
@@ -24,12 +62,18 @@ export function toBig(lo: number, hi: number): bigint {
 }
 
 /**
- * The mutable state of one run: call frames, the program executing now and the tracer. One per
- * Executable, reset by every run; callback helpers re-enter `execute` with it.
+ * The mutable state of one run: call frames, the program executing now, the memory views the
+ * steps use and the tracer. One per Executable, reset by every run; callback helpers re-enter
+ * the run loop with it.
  */
 export class RunState {
   env!: RunEnv;
   mem!: VmMemory;
+  /** Views of `mem`'s buffer, renewed when a helper grows the memory. */
+  u8!: Uint8Array;
+  dv!: DataView;
+  /** Start of the live (innermost) stack frame: accesses from here to STACK_END skip VmMemory.check. */
+  stackLow = 0;
   /** Call depth of the frame executing now (0 = the program itself). */
   depth = 0;
   /** The program executing now (changes on tail calls). */
@@ -46,6 +90,20 @@ export class RunState {
   readonly regs = new BigUint64Array(NUM_REGS);
 
   constructor(readonly trace: TraceHook | undefined) {}
+
+  /** Renews the memory views after the buffer may have changed. */
+  syncViews(): void {
+    if (this.u8 === undefined || this.u8.buffer !== this.mem.memory.buffer) {
+      this.u8 = this.mem.u8;
+      this.dv = this.mem.view;
+    }
+  }
+
+  /** Makes the frame at `depth` the live one (stack fast path and VmMemory.check agree on it). */
+  setStackLow(low: number): void {
+    this.stackLow = low;
+    this.mem.stackLow = low;
+  }
 
   /** Reports instruction `pc` of `prog` to the trace hook, with the registers of `cur` after it. */
   emit(prog: Decoded, pc: number, cur: Decoded): void {
@@ -67,32 +125,3 @@ export function copyRegs(from: Decoded, to: Decoded): void {
     to.hi[i] = from.hi[i]!;
   }
 }
-
-/**
- * bpf_tail_call(ctx, map = r2, index = r3) as the x86-64 JIT does it (arch/x86/net/bpf_jit_comp.c,
- * emit_bpf_tail_call_indirect, 6.10+): an index past max_entries, an exhausted MAX_TAIL_CALL_CNT
- * or an empty slot falls through to the next instruction with r0 as it was, and only a taken tail
- * call counts. (kernel/bpf/core.c's interpreter counted before reading the slot until a 2025
- * fix; the JIT is what runs.)
- */
-export function tailCallTarget(st: RunState, P: Decoded, pc: number): Decoded | undefined {
-  const env = st.env;
-  const mapIdx = P.hi[2] === 0 ? mapIndexOf(P.lo[2]!) : -1;
-  const map = mapIdx >= 0 ? env.maps[mapIdx] : undefined;
-  if (!map || map.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) {
-    throw new VmFault('vm/bad-tail-call', `insn ${pc}: bpf_tail_call needs a prog array in r2, got 0x${toBig(P.lo[2]!, P.hi[2]!).toString(16)}`, pc);
-  }
-  const index = P.lo[3]!;
-  if (index >= map.spec.maxEntries) return undefined;
-  if (env.tailCalls >= MAX_TAIL_CALL_CNT) return undefined;
-  const progIndex = (map as unknown as ProgArrayLike).programAt(index);
-  if (progIndex === undefined) return undefined;
-  env.tailCalls++;
-  const exe = env.programs[progIndex] as { [DECODED]?: Decoded } | undefined;
-  const target = exe?.[DECODED];
-  if (!target) {
-    throw new VmFault('vm/bad-tail-call', `insn ${pc}: prog array '${map.spec.name}' slot ${index} holds program ${progIndex}, which has no interpreter executable`, pc);
-  }
-  return target;
-}
-

@@ -2,7 +2,8 @@ import { withContext } from '../../internal/errors.js';
 import { validateInsns } from '../../isa/validate.js';
 import type { ProgramSpec } from '../../loader/spec.js';
 import type { Engine, MachineShape } from '../env.js';
-import { NUM_REGS, decodeProgram } from '../interp/decode.js';
+import { decodeProgram } from '../interp/decode.js';
+import { NUM_REGS } from '../interp/state.js';
 import { compileProgram, type CompiledProgram } from './compiler.js';
 import { WasmExecutable } from './runtime.js';
 
