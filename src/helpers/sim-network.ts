@@ -1,5 +1,6 @@
 import { CaseError } from '../internal/errors.js';
 import type { FibSpec } from '../internal/contract.js';
+import { validateFib } from './fib-check.js';
 import { addrBits, type IpAddr, type IpPrefix, networkOf, parseIp, parseMac, parsePrefix, prefixContains } from './net-addr.js';
 
 /** One network interface of the simulated namespace (a veth end, or loopback at ifindex 1). */
@@ -72,7 +73,9 @@ export class SimNetwork {
   private v4NeighborIps = new Uint32Array(0);
   private v4NeighborsFor = -1;
 
+  /** Throws CaseError `case/bad-fib` for a FIB the kernel would refuse ({@link validateFib}). */
   constructor(fib: FibSpec = {}) {
+    validateFib(fib);
     this.forwarding = fib.forwarding ?? true;
     this.addInterface({
       ifindex: 1,

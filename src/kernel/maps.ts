@@ -7,6 +7,7 @@
 import { CaseError, KernelError } from '../internal/errors.js';
 import { fromHex, toHex } from '../internal/hex.js';
 import { BPF_MAP_TYPE } from '../uapi/bpf.js';
+import { checkEntryKind } from '../maps/check.js';
 import { errnoName } from './errno.js';
 import type { Libbpf, Ptr } from './libbpf.js';
 
@@ -84,6 +85,7 @@ export function updateMap(
   where: string,
   programFd: (name: string) => number,
 ): void {
+  checkEntryKind(m.type, e, where);
   const key = Buffer.from(fromHex(e.key, `${where}: key`));
   if (key.length !== m.keySize) throw new CaseError('case/bad-map-key', `${where}: key: expected ${m.keySize} bytes, got ${key.length}`);
   let value: Buffer;

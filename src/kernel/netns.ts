@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { KernelError } from '../internal/errors.js';
 import type { FibSpec } from '../internal/contract.js';
+import { IFINDEX_MAX, validateFib } from '../helpers/fib-check.js';
 
 /** One iproute2 (or other) command line, as argv. */
 export type Command = string[];
@@ -18,9 +19,24 @@ const IFNAMSIZ = 16;
 /** Peer ifindexes start here so the kernel never hands a case's ifindex to a peer. */
 const PEER_INDEX_BASE = 10000;
 
-function peerName(name: string, ifindex: number): string {
-  const p = `${name}-p`;
-  return p.length < IFNAMSIZ ? p : `bpfsimp${ifindex}`;
+/**
+ * The peer end of each interface's veth pair: a name and an ifindex no interface of the case
+ * uses: `eth1-p`, else `bpfsimp<ifindex>`; PEER_INDEX_BASE + ifindex, else the next free one.
+ */
+function peers(interfaces: FibSpec['interfaces'] = []): Map<number, { name: string; ifindex: number }> {
+  const names = new Set(interfaces.map((i) => i.name));
+  const indexes = new Set(interfaces.map((i) => i.ifindex));
+  const out = new Map<number, { name: string; ifindex: number }>();
+  for (const itf of interfaces) {
+    let name = `${itf.name}-p`;
+    for (let k = 0; Buffer.byteLength(name) >= IFNAMSIZ || names.has(name); k++) name = `bpfsimp${itf.ifindex}${k ? `-${k}` : ''}`.slice(0, IFNAMSIZ - 1);
+    names.add(name);
+    let index = PEER_INDEX_BASE + itf.ifindex;
+    if (index > IFINDEX_MAX || indexes.has(index)) for (index = PEER_INDEX_BASE; indexes.has(index); index++);
+    indexes.add(index);
+    out.set(itf.ifindex, { name, ifindex: index });
+  }
+  return out;
 }
 
 function family(addr: string): '-4' | '-6' {
@@ -37,11 +53,12 @@ function family(addr: string): '-4' | '-6' {
 export function fibCommands(fib: FibSpec): Command[] {
   const cmds: Command[] = [['ip', 'link', 'set', 'lo', 'up']];
   const names = new Map<number, string>([[1, 'lo']]);
+  const peerOf = peers(fib.interfaces);
   for (const itf of fib.interfaces ?? []) {
     if (itf.ifindex === 1) continue;
     names.set(itf.ifindex, itf.name);
-    const peer = peerName(itf.name, itf.ifindex);
-    cmds.push(['ip', 'link', 'add', itf.name, 'index', String(itf.ifindex), 'type', 'veth', 'peer', 'name', peer, 'index', String(PEER_INDEX_BASE + itf.ifindex)]);
+    const { name: peer, ifindex: peerIndex } = peerOf.get(itf.ifindex)!;
+    cmds.push(['ip', 'link', 'add', itf.name, 'index', String(itf.ifindex), 'type', 'veth', 'peer', 'name', peer, 'index', String(peerIndex)]);
     const set = ['ip', 'link', 'set', 'dev', itf.name, 'address', itf.mac];
     if (itf.mtu !== undefined) set.push('mtu', String(itf.mtu));
     cmds.push(set);
@@ -105,6 +122,7 @@ function run(cmd: Command): void {
  * failing command and iproute2's message.
  */
 export function buildFib(fib: FibSpec | undefined): void {
+  if (fib) validateFib(fib);
   for (const cmd of fibCommands(fib ?? {})) {
     if (cmd[2] === 'route' && cmd.includes('via')) {
       try {

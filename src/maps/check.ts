@@ -1,4 +1,4 @@
-import { MapError } from '../internal/errors.js';
+import { CaseError, MapError } from '../internal/errors.js';
 import type { MapSpec } from '../loader/spec.js';
 import {
   BPF_ANY,
@@ -195,4 +195,15 @@ export function u32Bytes(n: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n >>> 0, true);
   return b;
+}
+
+/**
+ * A prog-array slot names a program, every other map takes a value (design.md, "Case files"):
+ * throws CaseError `case/bad-map-entry` for `program` in another map or `value` in a prog array,
+ * where the kernel would store an fd as data or refuse a value that is no program fd (EBADF).
+ */
+export function checkEntryKind(mapType: number, entry: { value?: unknown; program?: unknown }, where: string): void {
+  const progArray = mapType === BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY;
+  if (progArray && entry.program === undefined) throw new CaseError('case/bad-map-entry', `${where}: a prog-array slot takes "program" (a program's name), not "value"`);
+  if (!progArray && entry.program !== undefined) throw new CaseError('case/bad-map-entry', `${where}: "program" is for prog arrays only; this map takes "value"`);
 }

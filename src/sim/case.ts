@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { CaseFile, FibSpec } from '../internal/contract.js';
+import type { FibSpec } from '../internal/contract.js';
 import { CaseError } from '../internal/errors.js';
 import { fromHex } from '../internal/hex.js';
+import { anyJson, arrayOf, bool, check, childPath, either, int, object, oneOf, record, str, withCode } from '../internal/json-check.js';
+import { validateFib } from '../helpers/fib-check.js';
+import { TC_ACT, XDP_ACTION } from '../uapi/index.js';
 
 /** A map entry of a case with its bytes decoded. */
 export interface CaseEntry {
@@ -25,157 +28,139 @@ export interface Case {
   rodata?: Record<string, unknown>;
   fib?: FibSpec;
   parityIgnore: string[];
-  expect?: { retval?: number; packet?: Uint8Array };
+  /** `retval` unsigned 32-bit; `action` a name such as `XDP_TX` or `TC_ACT_SHOT`. */
+  expect?: { retval?: number; action?: string; packet?: Uint8Array };
 }
 
-const CASE_FIELDS = new Set(['object', 'program', 'packet', 'type', 'ctx', 'maps', 'fib', 'parity', 'expect', 'description', 'name', 'rodata']);
+const U32_MAX = 0xffff_ffff;
+const hexText = str();
+const ctxNumber = int(0, Number.MAX_SAFE_INTEGER);
+const ACTION_NAMES = new Set([...Object.keys(XDP_ACTION), ...Object.keys(TC_ACT)]);
 
-function fail(where: string, message: string): never {
-  throw new CaseError('case/invalid', `${where}: ${message}`);
-}
+/** The interface, route and neighbour fields of `fib` (their meaning is checked by validateFib). */
+const fibShape = withCode(
+  'case/bad-fib',
+  object({
+    interfaces: {
+      shape: arrayOf(
+        object({
+          ifindex: { shape: int(1, 0x7fff_ffff), required: true },
+          name: { shape: str(), required: true },
+          mac: { shape: str(), required: true },
+          addrs: { shape: arrayOf(str()) },
+          mtu: { shape: int(0, U32_MAX) },
+        }),
+      ),
+    },
+    routes: {
+      shape: arrayOf(
+        object({
+          dst: { shape: str(), required: true },
+          via: { shape: str() },
+          dev: { shape: int(1, 0x7fff_ffff) },
+          type: { shape: str() },
+        }),
+      ),
+    },
+    neighbors: {
+      shape: arrayOf(
+        object({
+          ip: { shape: str(), required: true },
+          mac: { shape: str(), required: true },
+          dev: { shape: int(1, 0x7fff_ffff), required: true },
+        }),
+      ),
+    },
+    forwarding: { shape: bool },
+  }),
+);
 
-function typeName(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-}
+/**
+ * The case file's shape (design.md, "Case files"): every field at every depth, with its type and
+ * range. What a field means (a ctx field of the program type, a map's key size) is checked where
+ * the object is known.
+ */
+const caseShape = object({
+  object: { shape: str(), required: true },
+  program: { shape: str(), required: true },
+  packet: { shape: hexText },
+  type: { shape: oneOf('xdp', 'tc', 'socket') },
+  description: { shape: str() },
+  name: { shape: str() },
+  ctx: { shape: record(either<number | number[]>('a non-negative integer or an array of them', ctxNumber, arrayOf(ctxNumber, 64))) },
+  maps: { shape: record(arrayOf(object({ key: { shape: hexText, required: true }, value: { shape: hexText }, program: { shape: str() } }))) },
+  rodata: { shape: record(anyJson) },
+  fib: { shape: fibShape },
+  parity: { shape: object({ ignore: { shape: arrayOf(str()) } }) },
+  expect: {
+    shape: object({
+      retval: { shape: int(-0x8000_0000, U32_MAX) },
+      action: { shape: str((a) => ACTION_NAMES.has(a), `an action name (${[...ACTION_NAMES].join(', ')})`) },
+      packet: { shape: hexText },
+    }),
+  },
+});
 
-function expectType(where: string, v: unknown, type: 'string' | 'object' | 'number' | 'array' | 'boolean'): void {
-  const actual = typeName(v);
-  if (actual !== type) fail(where, `expected ${type}, got ${actual}`);
-}
-
-function checkCtx(ctx: unknown): Record<string, number | number[]> {
-  expectType('ctx', ctx, 'object');
-  const out: Record<string, number | number[]> = {};
-  for (const [name, value] of Object.entries(ctx as Record<string, unknown>)) {
-    const ok = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-    if (Array.isArray(value)) {
-      if (!value.every(ok)) fail(`ctx.${name}`, 'expected non-negative integers');
-      out[name] = value as number[];
-    } else if (ok(value)) {
-      out[name] = value as number;
-    } else {
-      fail(`ctx.${name}`, `expected a non-negative integer, got ${JSON.stringify(value)}`);
-    }
-  }
-  return out;
-}
-
-function checkMaps(maps: unknown): Record<string, CaseEntry[]> {
-  expectType('maps', maps, 'object');
-  const out: Record<string, CaseEntry[]> = {};
-  for (const [name, entries] of Object.entries(maps as Record<string, unknown>)) {
-    expectType(`maps.${name}`, entries, 'array');
-    out[name] = (entries as unknown[]).map((e, i) => {
-      const where = `maps.${name}[${i}]`;
-      expectType(where, e, 'object');
-      const entry = e as Record<string, unknown>;
-      expectType(`${where}.key`, entry.key, 'string');
-      const decoded: CaseEntry = { key: fromHex(entry.key as string, `${where}.key`) };
-      if (entry.value !== undefined) {
-        expectType(`${where}.value`, entry.value, 'string');
-        decoded.value = fromHex(entry.value as string, `${where}.value`);
+/** Case fields with their hex decoded; a map entry must hold exactly one of `value` and `program`. */
+function decodeMaps(maps: Record<string, { key: string; value?: string; program?: string }[]>): Record<string, CaseEntry[]> {
+  const out = Object.create(null) as Record<string, CaseEntry[]>;
+  for (const [name, entries] of Object.entries(maps)) {
+    out[name] = entries.map((entry, i) => {
+      const where = `${childPath('maps', name)}[${i}]`;
+      const decoded: CaseEntry = { key: fromHex(entry.key, `${where}.key`) };
+      if (entry.value !== undefined) decoded.value = fromHex(entry.value, `${where}.value`);
+      if (entry.program !== undefined) decoded.program = entry.program;
+      if ((entry.value === undefined) === (entry.program === undefined)) {
+        throw new CaseError('case/invalid', `${where}: expected exactly one of value (a map value in hex) or program (a prog-array slot)`);
       }
-      if (entry.program !== undefined) {
-        expectType(`${where}.program`, entry.program, 'string');
-        decoded.program = entry.program as string;
-      }
-      if ((decoded.value === undefined) === (decoded.program === undefined)) fail(where, 'expected exactly one of value or program');
       return decoded;
     });
   }
   return out;
 }
 
-function checkFib(fib: unknown): FibSpec {
-  expectType('fib', fib, 'object');
-  const f = fib as Record<string, unknown>;
-  for (const list of ['interfaces', 'routes', 'neighbors'] as const) {
-    if (f[list] !== undefined) {
-      expectType(`fib.${list}`, f[list], 'array');
-      (f[list] as unknown[]).forEach((item, i) => expectType(`fib.${list}[${i}]`, item, 'object'));
-    }
-  }
-  (f.interfaces as Record<string, unknown>[] | undefined)?.forEach((itf, i) => {
-    expectType(`fib.interfaces[${i}].ifindex`, itf.ifindex, 'number');
-    expectType(`fib.interfaces[${i}].name`, itf.name, 'string');
-    expectType(`fib.interfaces[${i}].mac`, itf.mac, 'string');
-    if (itf.addrs !== undefined) expectType(`fib.interfaces[${i}].addrs`, itf.addrs, 'array');
-    if (itf.ifindex === 1) fail(`fib.interfaces[${i}].ifindex`, 'interface 1 is loopback and always present');
-  });
-  (f.routes as Record<string, unknown>[] | undefined)?.forEach((r, i) => {
-    expectType(`fib.routes[${i}].dst`, r.dst, 'string');
-    expectType(`fib.routes[${i}].dev`, r.dev, 'number');
-  });
-  (f.neighbors as Record<string, unknown>[] | undefined)?.forEach((n, i) => {
-    expectType(`fib.neighbors[${i}].ip`, n.ip, 'string');
-    expectType(`fib.neighbors[${i}].mac`, n.mac, 'string');
-    expectType(`fib.neighbors[${i}].dev`, n.dev, 'number');
-  });
-  if (f.forwarding !== undefined) expectType('fib.forwarding', f.forwarding, 'boolean');
-  return {
-    interfaces: (f.interfaces as FibSpec['interfaces']) ?? [],
-    routes: (f.routes as FibSpec['routes']) ?? [],
-    neighbors: (f.neighbors as FibSpec['neighbors']) ?? [],
-    forwarding: (f.forwarding as boolean | undefined) ?? true,
-  };
-}
-
 /**
  * Checks a parsed case object against the case-file contract (design.md, "Case files") and
  * resolves it: `object` relative to `baseDir`, hex decoded. `packetOptional` allows a case
- * without `packet` (replay). Throws CaseError `case/invalid` or `case/bad-hex` naming the field.
+ * without `packet` (replay). Throws CaseError `case/invalid` (a field's shape: unknown, missing,
+ * of the wrong type or out of range, named by its JSON path), `case/bad-hex` or `case/bad-fib`.
  */
 export function parseCase(json: unknown, baseDir: string, path = '<inline>', packetOptional = false): Case {
-  expectType('case', json, 'object');
-  const c = json as Record<string, unknown>;
-  for (const key of Object.keys(c)) if (!CASE_FIELDS.has(key)) fail(key, 'unknown field');
-  expectType('object', c.object, 'string');
-  expectType('program', c.program, 'string');
-  if (c.type !== undefined && c.type !== 'xdp' && c.type !== 'tc') fail('type', `expected "xdp" or "tc", got ${JSON.stringify(c.type)}`);
+  const c = check(caseShape, json);
+  if (c.type === 'socket') throw new CaseError('case/unsupported', 'type: socket filter programs are not supported yet');
   let packet: Uint8Array = new Uint8Array(0);
   if (c.packet !== undefined) {
-    expectType('packet', c.packet, 'string');
-    packet = fromHex(c.packet as string, 'packet');
-    if (packet.length < 14) fail('packet', `expected at least an Ethernet header (14 bytes), got ${packet.length}`);
+    packet = fromHex(c.packet, 'packet');
+    if (packet.length < 14) throw new CaseError('case/invalid', `packet: expected at least an Ethernet header (14 bytes), got ${packet.length}`);
   } else if (!packetOptional) {
-    fail('packet', 'missing');
+    throw new CaseError('case/invalid', 'packet: missing');
   }
   const parsed: Case = {
     path,
-    objectPath: resolve(baseDir, c.object as string),
-    program: c.program as string,
-    type: c.type as Case['type'],
+    objectPath: resolve(baseDir, c.object),
+    program: c.program,
+    type: c.type,
     packet,
-    maps: c.maps === undefined ? {} : checkMaps(c.maps),
-    parityIgnore: [],
+    maps: c.maps === undefined ? {} : decodeMaps(c.maps),
+    parityIgnore: c.parity?.ignore ?? [],
   };
-  if (c.ctx !== undefined) parsed.ctx = checkCtx(c.ctx);
-  if (c.fib !== undefined) parsed.fib = checkFib(c.fib);
-  if (c.rodata !== undefined) {
-    expectType('rodata', c.rodata, 'object');
-    parsed.rodata = { ...(c.rodata as Record<string, unknown>) };
+  if (c.ctx !== undefined) parsed.ctx = c.ctx;
+  if (c.fib !== undefined) {
+    const fib: FibSpec = {
+      interfaces: (c.fib.interfaces ?? []).map((itf) => ({ ...itf, addrs: itf.addrs ?? [] })),
+      routes: (c.fib.routes ?? []) as FibSpec['routes'],
+      neighbors: c.fib.neighbors ?? [],
+      forwarding: c.fib.forwarding ?? true,
+    };
+    validateFib(fib);
+    parsed.fib = fib;
   }
-  if (c.parity !== undefined) {
-    expectType('parity', c.parity, 'object');
-    const ignore = (c.parity as Record<string, unknown>).ignore;
-    if (ignore !== undefined) {
-      expectType('parity.ignore', ignore, 'array');
-      (ignore as unknown[]).forEach((p, i) => expectType(`parity.ignore[${i}]`, p, 'string'));
-      parsed.parityIgnore = ignore as string[];
-    }
-  }
+  if (c.rodata !== undefined) parsed.rodata = c.rodata;
   if (c.expect !== undefined) {
-    expectType('expect', c.expect, 'object');
-    const e = c.expect as Record<string, unknown>;
     parsed.expect = {};
-    if (e.retval !== undefined) {
-      if (typeof e.retval !== 'number' || !Number.isInteger(e.retval)) fail('expect.retval', `expected an integer, got ${JSON.stringify(e.retval)}`);
-      parsed.expect.retval = e.retval >>> 0;
-    }
-    if (e.packet !== undefined) {
-      expectType('expect.packet', e.packet, 'string');
-      parsed.expect.packet = fromHex(e.packet as string, 'expect.packet');
-    }
+    if (c.expect.retval !== undefined) parsed.expect.retval = c.expect.retval >>> 0;
+    if (c.expect.action !== undefined) parsed.expect.action = c.expect.action;
+    if (c.expect.packet !== undefined) parsed.expect.packet = fromHex(c.expect.packet, 'expect.packet');
   }
   return parsed;
 }

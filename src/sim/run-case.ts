@@ -4,6 +4,7 @@ import { toHex } from '../internal/hex.js';
 import { dumpMap } from '../maps/index.js';
 import { checkChecksums } from '../packet/checksum.js';
 import { actionName, BPF_ANY } from '../uapi/index.js';
+import { checkEntryKind } from '../maps/check.js';
 import type { ObjectSpec } from '../loader/spec.js';
 import type { Case } from './case.js';
 import { Machine, resolveProgType, type MachineOptions } from './machine.js';
@@ -20,6 +21,7 @@ export function applyCaseMaps(machine: Machine, c: Case): void {
   for (const [name, entries] of Object.entries(c.maps)) {
     const map = withContext(`maps.${name}`, () => machine.map(name));
     entries.forEach((entry, i) => {
+      checkEntryKind(map.spec.type, entry, `maps.${name}[${i}]`);
       let value = entry.value;
       if (entry.program !== undefined) {
         const index = machine.spec.programs.findIndex((p) => p.name === entry.program);
@@ -95,6 +97,9 @@ export function unmetExpectations(c: Case, result: RunResult): string[] {
   const misses: string[] = [];
   if (c.expect?.retval !== undefined && c.expect.retval !== result.retval) {
     misses.push(`expected retval ${c.expect.retval}, got ${result.retval} (${result.action})`);
+  }
+  if (c.expect?.action !== undefined && c.expect.action !== result.action) {
+    misses.push(`expected action ${c.expect.action}, got ${result.action} (retval ${result.retval})`);
   }
   if (c.expect?.packet !== undefined) {
     const want = toHex(c.expect.packet);
