@@ -1,7 +1,7 @@
 /**
  * The kernel backend's child process: started by runOnKernel inside `unshare --mount --net
  * --propagation private` and pinned to CPU 0, it reads one case (JSON, {@link WireRequest}) on
- * stdin, mounts a private bpffs on /sys/fs/bpf (pinned-by-name maps land there, never on the
+ * stdin (or a request for the verifier's verdicts, {@link WireVerifyRequest}), mounts a private bpffs on /sys/fs/bpf (pinned-by-name maps land there, never on the
  * host's), builds the case's fib, runs the case and writes one JSON answer on stdout. It never
  * prints a stack trace: every failure is an `{ error }` answer. Its namespaces die with it.
  */
@@ -9,12 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { KernelError } from '../internal/errors.js';
 import { buildFib } from './netns.js';
 import { runCaseInProcess } from './run-case.js';
-import { encodeWireError, type WireAnswer, type WireRequest } from './wire.js';
+import { verifyInProcess } from './verify-in-process.js';
+import { encodeWireError, type WireAnswer, type WireRequest, type WireVerifyAnswer, type WireVerifyRequest } from './wire.js';
 
 let answered = false;
 
 /** Writes the one answer and exits once it is flushed; later answers (a late error) are dropped. */
-function answer(a: WireAnswer): void {
+function answer(a: WireAnswer | WireVerifyAnswer): void {
   if (answered) return;
   answered = true;
   process.stdout.write(JSON.stringify(a) + '\n', () => process.exit(0));
@@ -41,13 +42,14 @@ async function readStdin(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  let req: WireRequest;
+  let req: WireRequest | WireVerifyRequest;
   try {
-    req = JSON.parse(await readStdin()) as WireRequest;
+    req = JSON.parse(await readStdin()) as WireRequest | WireVerifyRequest;
   } catch (err) {
     throw new KernelError('kernel/protocol', `kernel child: bad request: ${(err as Error).message}`);
   }
   mountBpffs();
+  if ('verify' in req) return answer({ verdicts: verifyInProcess(req) });
   buildFib(req.fib);
   answer({ result: runCaseInProcess(req) });
 }

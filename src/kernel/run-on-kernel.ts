@@ -3,11 +3,10 @@
  * net/bpf/test_run.c) in a child process with its own network namespace and bpffs, pinned to
  * CPU 0, and returns what the kernel did. The caller's process never loads a program itself.
  */
-import { spawn } from 'node:child_process';
 import { KernelError } from '../internal/errors.js';
 import { fromHex, toHex } from '../internal/hex.js';
 import type { FibSpec } from '../internal/contract.js';
-import { checkPrivileges, childArgv, NO_PRIVILEGES_MESSAGE } from './available.js';
+import { askKernelChild } from './child-process.js';
 import { decodeWireError, type WireAnswer, type WireRequest, type WireResult } from './wire.js';
 
 /** One case for the kernel. */
@@ -97,49 +96,9 @@ function fromWire(r: WireResult): KernelResult {
  * koffi or libbpf, `kernel/timeout`, or libbpf's message with the errno name.
  */
 export async function runOnKernel(c: KernelCase, opts: RunOnKernelOptions = {}): Promise<KernelResult> {
-  checkPrivileges();
-  const argv = childArgv();
-  const input = JSON.stringify(toWire(c));
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  return new Promise<KernelResult>((resolve, reject) => {
-    const child = spawn(
-      'unshare',
-      ['--mount', '--net', '--propagation', 'private', '--', 'taskset', '-c', '0', process.execPath, ...argv],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.stdin.on('error', () => {
-      // The child died before reading its input: its exit is reported below.
-    });
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new KernelError('kernel/unavailable', `kernel backend unavailable: cannot start unshare: ${e.message}`));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (timedOut) return reject(new KernelError('kernel/timeout', `kernel backend: case did not finish in ${timeoutMs} ms`));
-      const lines = Buffer.concat(out).toString('utf8').trim().split('\n');
-      let answer: WireAnswer | undefined;
-      try {
-        answer = JSON.parse(lines[lines.length - 1]) as WireAnswer;
-      } catch {
-        answer = undefined;
-      }
-      if (answer && 'result' in answer) return resolve(fromWire(answer.result));
-      if (answer && 'error' in answer) return reject(decodeWireError(answer.error));
-      const stderr = Buffer.concat(err).toString('utf8').trim();
-      if (/Operation not permitted/.test(stderr)) return reject(new KernelError('kernel/no-privileges', NO_PRIVILEGES_MESSAGE));
-      const why = stderr.split('\n')[0] || `exit status ${code}`;
-      reject(new KernelError('kernel/child', `kernel backend: child process failed: ${why}`));
-    });
-    child.stdin.end(input);
-  });
+  const answer = await askKernelChild<WireAnswer | undefined>(toWire(c), timeoutMs, 'case');
+  if (answer && 'result' in answer) return fromWire(answer.result);
+  if (answer && 'error' in answer) throw decodeWireError(answer.error);
+  throw new KernelError('kernel/child', 'kernel backend: child process gave no answer');
 }

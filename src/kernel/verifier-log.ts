@@ -43,3 +43,44 @@ export function summarizeVerifierLog(log: string): string {
   const picked = n >= 2 && needsPreviousLine(lines[n - 1]) ? lines.slice(n - 2) : lines.slice(n - 1);
   return picked.map((l) => l.trim()).join(': ');
 }
+
+/** What a verifier log says about one program load, in the fields of a `bpfsim verify` verdict. */
+export interface LogVerdict {
+  /** The log's last line without the statistics after it (design.md: `error`), or null when empty. */
+  error: string | null;
+  /** The instruction index of the last instruction the log printed before the verdict, or null. */
+  insn: number | null;
+  /** `file.c:42` of that instruction from the log's `; text @ file.c:42` lines, or null. */
+  source: string | null;
+  /** The number of the log's `processed N insns` line, or 0 when it has none. */
+  insnsProcessed: number;
+}
+
+/**
+ * The verdict fields of a verifier log (kernel/bpf/verifier.c: `verbose_linfo` prints
+ * `; <C text> @ <file>:<line>` before an instruction's first line, `print_bpf_insn` prints
+ * `N: (op) ...`, `print_verification_stats` ends the log with `processed N insns`).
+ */
+export function verdictFromLog(log: string): LogVerdict {
+  const lines = verifierLogLines(log);
+  const processed = lines.map((l) => /^processed (\d+) insns/.exec(l)).find((m) => m);
+  const insnsProcessed = processed ? Number(processed[1]) : 0;
+  while (lines.length > 0 && isStatistics(lines[lines.length - 1])) lines.pop();
+  const error = lines.length > 0 ? lines[lines.length - 1].trim() : null;
+  let insn: number | null = null;
+  let source: string | null = null;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /^(\d+): \(/.exec(lines[i]);
+    if (!m) continue;
+    insn = Number(m[1]);
+    for (let j = i - 1; j >= 0; j--) {
+      const s = /^; .* @ (?:.*\/)?([^/]+:\d+)$/.exec(lines[j]);
+      if (s) {
+        source = s[1];
+        break;
+      }
+    }
+    break;
+  }
+  return { error, insn, source, insnsProcessed };
+}

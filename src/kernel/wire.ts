@@ -5,6 +5,7 @@
  */
 import { CaseError, KernelError, SimError, VerifierError } from '../internal/errors.js';
 import type { FibSpec } from '../internal/contract.js';
+import type { ProgramVerdict } from '../verifier/types.js';
 
 /** A case as the child receives it. */
 export interface WireRequest {
@@ -55,3 +56,16 @@ export function decodeWireError(e: WireError): SimError {
   if (e.class === 'CaseError') return new CaseError(e.code, e.message);
   return new KernelError(e.code, e.message);
 }
+
+/** A request for the kernel's verdicts on an object's programs (see verifyInProcess). */
+export interface WireVerifyRequest {
+  verify: true;
+  objectPath: string;
+  /** One program by function or section name; every XDP, TC and socket program when absent. */
+  program?: string;
+  /** Load as this type instead of the section's. */
+  type?: 'xdp' | 'tc' | 'socket';
+}
+
+/** The child's answer to a {@link WireVerifyRequest}. */
+export type WireVerifyAnswer = { verdicts: ProgramVerdict[] } | { error: WireError };
