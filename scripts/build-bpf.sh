@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Compiles every bpf/*.c and bpf/tests/*.c into build/bpf/ with clang-19 (-O2 -g -target bpf).
+# Compiles every bpf/*.c, bpf/tests/*.c and bpf/tests/verifier/*.c (the verifier corpus) into build/bpf/ with clang-19 (-O2 -g -target bpf).
 # Only objects older than their source (or any header in bpf/) are rebuilt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 arch_include="/usr/include/$(uname -m)-linux-gnu"
-newest_header=$(ls -t bpf/*.h 2>/dev/null | head -1 || true)
+newest_header=$(ls -t bpf/*.h bpf/tests/verifier/*.h 2>/dev/null | head -1 || true)
 build_one() {
   local src=$1 out=$2
   if [[ -f $out && $out -nt $src && ( -z $newest_header || $out -nt $newest_header ) ]]; then return 0; fi
@@ -15,3 +15,4 @@ build_one() {
 shopt -s nullglob
 for src in bpf/*.c; do build_one "$src" "build/bpf/$(basename "${src%.c}").o"; done
 for src in bpf/tests/*.c; do build_one "$src" "build/bpf/tests/$(basename "${src%.c}").o"; done
+for src in bpf/tests/verifier/*.c; do build_one "$src" "build/bpf/tests/verifier/$(basename "${src%.c}").o"; done

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     throw new KernelError('kernel/protocol', `kernel child: bad request: ${(err as Error).message}`);
   }
   mountBpffs();
-  if ('verify' in req) return answer({ verdicts: verifyInProcess(req) });
+  if ('verify' in req) return answer({ reports: verifyInProcess(req) });
   buildFib(req.fib);
   answer({ result: runCaseInProcess(req) });
 }

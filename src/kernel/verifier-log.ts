@@ -62,7 +62,12 @@ export interface LogVerdict {
  * `N: (op) ...`, `print_verification_stats` ends the log with `processed N insns`).
  */
 export function verdictFromLog(log: string): LogVerdict {
-  const lines = verifierLogLines(log);
+  // A few messages lack their newline (`expected prog array map for tail call`), so the
+  // statistics start on the same line: split them off.
+  const lines = verifierLogLines(log).flatMap((l) => {
+    const at = l.search(/processed \d+ insns \(limit/);
+    return at > 0 ? [l.slice(0, at), l.slice(at)] : [l];
+  });
   const processed = lines.map((l) => /^processed (\d+) insns/.exec(l)).find((m) => m);
   const insnsProcessed = processed ? Number(processed[1]) : 0;
   while (lines.length > 0 && isStatistics(lines[lines.length - 1])) lines.pop();

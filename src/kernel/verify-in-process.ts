@@ -12,7 +12,7 @@ import { errnoName } from './errno.js';
 import { loadLibbpf, type Libbpf, type Ptr } from './libbpf.js';
 import { sectionProgType } from './run-case.js';
 import { verdictFromLog } from './verifier-log.js';
-import type { WireVerifyRequest } from './wire.js';
+import { encodeWireError, type WireVerifyReport, type WireVerifyRequest } from './wire.js';
 
 const LOG_SIZE = 16 << 20;
 /** BPF_LOG_LEVEL1: the instructions of the failing path and the statistics, also on success. */
@@ -69,11 +69,11 @@ function warnings(msgs: { level: number; text: string }[]): string {
 }
 
 /** Loads the program called `name` alone from a fresh open of the object and returns the kernel's verdict. */
-function verifyOne(lib: Libbpf, req: WireVerifyRequest, name: string, logBuf: Buffer): ProgramVerdict {
+function verifyOne(lib: Libbpf, path: string, req: WireVerifyRequest, name: string, logBuf: Buffer): ProgramVerdict {
   const msgs: { level: number; text: string }[] = [];
   lib.capturePrint((level, text) => msgs.push({ level, text }));
   logBuf.fill(0, 0, 64);
-  const obj = open(lib, req.objectPath, logBuf, msgs);
+  const obj = open(lib, path, logBuf, msgs);
   try {
     let progType = 0;
     for (const p of programsOf(lib, obj)) {
@@ -98,7 +98,7 @@ function verifyOne(lib: Libbpf, req: WireVerifyRequest, name: string, logBuf: Bu
     };
     if (rc >= 0) return verdict;
     if (!new RegExp(`prog '${name}': BPF program load failed`).test(warnings(msgs))) {
-      throw new KernelError('kernel/load', `load object '${req.objectPath}': ${warnings(msgs) || 'libbpf failed'} (${errnoName(rc)})`);
+      throw new KernelError('kernel/load', `load object '${path}': ${warnings(msgs) || 'libbpf failed'} (${errnoName(rc)})`);
     }
     return { ...verdict, error: v.error ?? errnoName(rc), insn: v.insn, source: v.source };
   } finally {
@@ -107,17 +107,17 @@ function verifyOne(lib: Libbpf, req: WireVerifyRequest, name: string, logBuf: Bu
 }
 
 /**
- * The kernel's verdict on each XDP, TC and socket-filter program of the object (or on the one
+ * The kernel's verdict on each XDP, TC and socket-filter program of one object (or on the one
  * `req.program` names, by function or section name), in the object's order. Throws KernelError
  * when libbpf cannot open the object or fails for a reason other than the verifier, and CaseError
  * `case/unknown-program` when `req.program` names nothing.
  */
-export function verifyInProcess(req: WireVerifyRequest): ProgramVerdict[] {
+export function verifyObjectInProcess(path: string, req: WireVerifyRequest): ProgramVerdict[] {
   const lib = loadLibbpf();
   const logBuf = Buffer.alloc(LOG_SIZE);
   const msgs: { level: number; text: string }[] = [];
   lib.capturePrint((level, text) => msgs.push({ level, text }));
-  const obj = open(lib, req.objectPath, logBuf, msgs);
+  const obj = open(lib, path, logBuf, msgs);
   let names: string[];
   try {
     const progs = programsOf(lib, obj);
@@ -131,5 +131,16 @@ export function verifyInProcess(req: WireVerifyRequest): ProgramVerdict[] {
   } finally {
     lib.bpf_object__close(obj);
   }
-  return names.map((name) => verifyOne(lib, req, name, logBuf));
+  return names.map((name) => verifyOne(lib, path, req, name, logBuf));
+}
+
+/** {@link verifyObjectInProcess} for each of `req.objectPaths`; an object that fails gets its error instead. */
+export function verifyInProcess(req: WireVerifyRequest): WireVerifyReport[] {
+  return req.objectPaths.map((path) => {
+    try {
+      return { programs: verifyObjectInProcess(path, req) };
+    } catch (err) {
+      return { error: encodeWireError(err) };
+    }
+  });
 }

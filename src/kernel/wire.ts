@@ -57,15 +57,18 @@ export function decodeWireError(e: WireError): SimError {
   return new KernelError(e.code, e.message);
 }
 
-/** A request for the kernel's verdicts on an object's programs (see verifyInProcess). */
+/** A request for the kernel's verdicts on the programs of one or more objects (see verifyInProcess). */
 export interface WireVerifyRequest {
   verify: true;
-  objectPath: string;
+  objectPaths: string[];
   /** One program by function or section name; every XDP, TC and socket program when absent. */
   program?: string;
   /** Load as this type instead of the section's. */
   type?: 'xdp' | 'tc' | 'socket';
 }
 
-/** The child's answer to a {@link WireVerifyRequest}. */
-export type WireVerifyAnswer = { verdicts: ProgramVerdict[] } | { error: WireError };
+/** One object's verdicts, or why it could not be verified. */
+export type WireVerifyReport = { programs: ProgramVerdict[] } | { error: WireError };
+
+/** The child's answer to a {@link WireVerifyRequest}: one report per object, in order. */
+export type WireVerifyAnswer = { reports: WireVerifyReport[] } | { error: WireError };

@@ -1,0 +1,68 @@
+/**
+ * The verifier corpus (bpf/tests/verifier/*.c, one rule per file, `ok_*` programs meant to be
+ * accepted and `bad_*` rejected) and the kernel's recorded verdicts on it
+ * (test/verifier/kernel-verdicts.json, written by scripts/verifier-expectations.ts).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where scripts/build-bpf.sh puts the corpus objects. */
+export const CORPUS_BUILD_DIR = join(ROOT, 'build', 'bpf', 'tests', 'verifier');
+/** The kernel's recorded verdicts. */
+export const KERNEL_VERDICTS_PATH = join(ROOT, 'test', 'verifier', 'kernel-verdicts.json');
+/** Programs on which our verifier is known to disagree with the kernel. */
+export const KNOWN_DISAGREEMENTS_PATH = join(ROOT, 'test', 'verifier', 'known-disagreements.json');
+
+/** The kernel's verdict on one corpus program, as recorded. */
+export interface KernelVerdict {
+  /** The rule the program tests: its source file's name (`packet`, `stack_slots`). */
+  rule: string;
+  /** The object, relative to the repository root. */
+  object: string;
+  program: string;
+  type: string;
+  accepted: boolean;
+  /** The last line of the kernel's log (without statistics) for a rejection, else null. */
+  error: string | null;
+}
+
+/** A program our verifier does not yet agree on, with what it answers instead. */
+export interface KnownDisagreement {
+  object: string;
+  program: string;
+  /** What our verifier answered when the entry was written (accepted, or its message). */
+  ours: string;
+}
+
+/** The corpus objects' paths relative to the root, sorted: one per bpf/tests/verifier/*.c. */
+export function corpusObjects(): string[] {
+  return readdirSync(join(ROOT, 'bpf', 'tests', 'verifier'))
+    .filter((f) => f.endsWith('.c'))
+    .sort()
+    .map((f) => join('build', 'bpf', 'tests', 'verifier', f.replace(/\.c$/, '.o')));
+}
+
+/** Whether a program's name says it should be accepted (`ok_*`) or rejected (`bad_*`); undefined for neither. */
+export function intendedVerdict(program: string): boolean | undefined {
+  if (program.startsWith('ok_')) return true;
+  if (program.startsWith('bad_')) return false;
+  return undefined;
+}
+
+/** The recorded kernel verdicts. */
+export function readKernelVerdicts(): KernelVerdict[] {
+  return JSON.parse(readFileSync(KERNEL_VERDICTS_PATH, 'utf8')) as KernelVerdict[];
+}
+
+/** The known disagreements (an empty list when the file has none). */
+export function readKnownDisagreements(): KnownDisagreement[] {
+  return JSON.parse(readFileSync(KNOWN_DISAGREEMENTS_PATH, 'utf8')) as KnownDisagreement[];
+}
+
+/** A verdict as one comparable string: `accepted` or the message. */
+export function verdictText(v: { accepted: boolean; error: string | null }): string {
+  return v.accepted ? 'accepted' : `rejected: ${v.error ?? ''}`;
+}
