@@ -25,7 +25,7 @@ reports.forEach((report, i) => {
     return;
   }
   for (const p of report.programs) {
-    verdicts.push({ rule: basename(object, '.o'), object, program: p.program, type: p.type, accepted: p.accepted, error: p.error });
+    verdicts.push({ rule: basename(object, '.o').split('.')[0], object, program: p.program, type: p.type, accepted: p.accepted, error: p.error });
     const intended = intendedVerdict(p.program);
     if (intended === undefined) problems.push(`${object}: ${p.program}: name starts with neither ok_ nor bad_`);
     else if (intended !== p.accepted) problems.push(`${object}: ${p.program}: the kernel ${p.accepted ? 'accepts it' : `rejects it: ${p.error}`}`);

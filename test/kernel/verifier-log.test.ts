@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { needsPreviousLine, summarizeVerifierLog, verifierLogLines } from '../../src/kernel/verifier-log.js';
+import { needsPreviousLine, summarizeVerifierLog, verdictFromLog, verifierLogLines } from '../../src/kernel/verifier-log.js';
 
 describe('kernel', () => {
   it.each([
@@ -42,5 +42,30 @@ describe('kernel', () => {
     { have: 'unreachable insn 4', want: false },
   ])('tells whether "$have" needs the previous line', ({ have, want }) => {
     expect(needsPreviousLine(have)).toBe(want);
+  });
+
+  it.each([
+    {
+      name: 'a rejection: last line, last instruction, its C line, processed count',
+      have: 'func#0 @0\n0: R1=ctx() R10=fp0\n; __u8 *data = (void *)(long)ctx->data; @ kernel_bad.c:8\n0: (61) r1 = *(u32 *)(r1 +0)\n; return data[20]; @ kernel_bad.c:9\n1: (71) r0 = *(u8 *)(r1 +20)\ninvalid access to packet, off=20 size=1, R1(id=0,off=20,r=0)\nR1 offset is outside of the packet\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n',
+      want: { error: 'R1 offset is outside of the packet', insn: 1, source: 'kernel_bad.c:9', insnsProcessed: 2 },
+    },
+    {
+      name: 'the C line of an earlier instruction on the same line',
+      have: '; return x; @ /src/a.c:4\n3: (bf) r0 = r1\n4: (95) exit\nR0 !read_ok\nprocessed 5 insns (limit 1000000)\n',
+      want: { error: 'R0 !read_ok', insn: 4, source: 'a.c:4', insnsProcessed: 5 },
+    },
+    {
+      name: 'a message without its newline, glued to the statistics',
+      have: '2: (85) call bpf_tail_call#12\nexpected prog array map for tail callprocessed 3 insns (limit 1000000) max_states_per_insn 0\n',
+      want: { error: 'expected prog array map for tail call', insn: 2, source: null, insnsProcessed: 3 },
+    },
+    {
+      name: 'an accepted program: only statistics',
+      have: 'processed 683 insns (limit 1000000) max_states_per_insn 4 total_states 60\n',
+      want: { error: null, insn: null, source: null, insnsProcessed: 683 },
+    },
+  ])('reads verdict fields from a verifier log: $name', ({ have, want }) => {
+    expect(verdictFromLog(have)).toEqual(want);
   });
 });

@@ -3,8 +3,9 @@
  * accepted and `bad_*` rejected) and the kernel's recorded verdicts on it
  * (test/verifier/kernel-verdicts.json, written by scripts/verifier-expectations.ts).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
@@ -18,7 +19,7 @@ export const KNOWN_DISAGREEMENTS_PATH = join(ROOT, 'test', 'verifier', 'known-di
 
 /** The kernel's verdict on one corpus program, as recorded. */
 export interface KernelVerdict {
-  /** The rule the program tests: its source file's name (`packet`, `stack_slots`). */
+  /** The rule the program tests: its source file's name up to the first dot (`packet`, `gpl_only` for gpl_only.dual.c). */
   rule: string;
   /** The object, relative to the repository root. */
   object: string;
@@ -65,4 +66,25 @@ export function readKnownDisagreements(): KnownDisagreement[] {
 /** A verdict as one comparable string: `accepted` or the message. */
 export function verdictText(v: { accepted: boolean; error: string | null }): string {
   return v.accepted ? 'accepted' : `rejected: ${v.error ?? ''}`;
+}
+
+/**
+ * Compiles every corpus program whose object is missing or older than its source or the corpus
+ * header, with the flags of scripts/build-bpf.sh, and returns the objects' absolute paths.
+ */
+export function buildCorpus(): string[] {
+  const arch = execFileSync('uname', ['-m']).toString().trim();
+  const header = join(ROOT, 'bpf', 'tests', 'verifier', 'corpus.h');
+  return corpusObjects().map((rel) => {
+    const out = join(ROOT, rel);
+    const src = join(ROOT, 'bpf', 'tests', 'verifier', basename(rel).replace(/\.o$/, '.c'));
+    const newest = Math.max(statSync(src).mtimeMs, statSync(header).mtimeMs);
+    if (!existsSync(out) || statSync(out).mtimeMs < newest) {
+      mkdirSync(dirname(out), { recursive: true });
+      const tmp = `${out}.${process.pid}.tmp`;
+      execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${arch}-linux-gnu`, `-I${join(ROOT, 'bpf')}`, '-Wall', '-c', src, '-o', tmp]);
+      renameSync(tmp, out);
+    }
+    return out;
+  });
 }
