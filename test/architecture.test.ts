@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  * in this list, or from itself. `src/types` holds ambient declarations; `src/index.ts` may import
  * anything but `cli`; nothing but `cli` imports from `cli`.
  */
-const ORDER = ['internal', 'uapi', 'isa', 'elf', 'btf', 'packet', 'pcap', 'loader', 'vm', 'maps', 'helpers', 'kernel', 'sim', 'testing', 'cli'];
+const ORDER = ['internal', 'uapi', 'isa', 'elf', 'btf', 'packet', 'pcap', 'loader', 'vm', 'maps', 'helpers', 'verifier', 'kernel', 'sim', 'testing', 'cli'];
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
