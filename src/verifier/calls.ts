@@ -1,0 +1,347 @@
+import { changesPacketData, protoFor } from '../helpers/table.js';
+import { hasFlag, type ArgType, type HelperProto } from '../helpers/proto.js';
+import type { Insn } from '../isa/insn.js';
+import { BPF_MAP_TYPE } from '../uapi/bpf.js';
+import { MAX_HELPER_ID, helperName } from '../uapi/helper-names.js';
+import { checkRegRead } from './alu.js';
+import type { Verifier } from './env.js';
+import { checkHelperMem, checkPtrOffReg } from './memory.js';
+import { copyReg, isNull, isPointer, markKnownZero, markNotInit, markUnknown, regBoundsSync, regTypeStr, type Reg, type RegType } from './reg.js';
+import { forEachReg } from './state.js';
+import { tnumIsConst } from './tnum.js';
+
+/** Helper calls (check_helper_call, check_func_arg, check_map_func_compatibility) and reference tracking. */
+
+const BPF_MAX_VAR_SIZ = 1n << 29n;
+
+interface Expected {
+  type: RegType;
+  ringbuf?: boolean;
+  rdonly?: boolean;
+  trusted?: boolean;
+}
+
+const MEM_TYPES: Expected[] = [
+  { type: 'fp' },
+  { type: 'pkt' },
+  { type: 'pkt_meta' },
+  { type: 'map_key' },
+  { type: 'map_value' },
+  { type: 'mem' },
+  { type: 'mem', ringbuf: true },
+  { type: 'buf' },
+  { type: 'ptr_', trusted: true },
+];
+const SOCK_TYPES: Expected[] = [{ type: 'sock_common' }, { type: 'sock' }, { type: 'tcp_sock' }, { type: 'xdp_sock' }];
+const BTF_ID_SOCK_COMMON_TYPES: Expected[] = [...SOCK_TYPES, { type: 'ptr_' }, { type: 'ptr_', trusted: true }];
+
+const COMPATIBLE: Partial<Record<string, Expected[]>> = {
+  ARG_PTR_TO_MAP_KEY: MEM_TYPES,
+  ARG_PTR_TO_MAP_VALUE: MEM_TYPES,
+  ARG_CONST_SIZE: [{ type: 'scalar' }],
+  ARG_CONST_SIZE_OR_ZERO: [{ type: 'scalar' }],
+  ARG_CONST_ALLOC_SIZE_OR_ZERO: [{ type: 'scalar' }],
+  ARG_CONST_MAP_PTR: [{ type: 'map_ptr' }],
+  ARG_PTR_TO_CTX: [{ type: 'ctx' }],
+  ARG_PTR_TO_SOCK_COMMON: SOCK_TYPES,
+  ARG_PTR_TO_BTF_ID_SOCK_COMMON: BTF_ID_SOCK_COMMON_TYPES,
+  ARG_PTR_TO_SOCKET: [{ type: 'sock' }],
+  ARG_PTR_TO_BTF_ID: [{ type: 'ptr_' }, { type: 'ptr_', trusted: true }],
+  ARG_PTR_TO_SPIN_LOCK: [{ type: 'map_value' }],
+  ARG_PTR_TO_MEM: MEM_TYPES,
+  ARG_PTR_TO_RINGBUF_MEM: [{ type: 'mem', ringbuf: true }],
+  ARG_PTR_TO_FUNC: [{ type: 'func' }],
+  ARG_PTR_TO_STACK: [{ type: 'fp' }],
+  ARG_PTR_TO_CONST_STR: [{ type: 'map_value' }],
+  ARG_PTR_TO_TIMER: [{ type: 'map_value' }],
+  ARG_PTR_TO_DYNPTR: [{ type: 'fp' }, { type: 'dynptr_ptr' }],
+};
+
+function expectedStr(e: Expected): string {
+  return (e.trusted ? 'trusted_' : '') + regTypeStr({ type: e.type, maybeNull: false, rdonly: !!e.rdonly, ringbuf: !!e.ringbuf });
+}
+
+interface CallMeta {
+  map: number;
+  refObjId: number;
+  releaseRegno: number;
+  memSize: number;
+  subprog: number;
+  /** The last ARG_PTR_TO_MEM register, its size checked by the next ARG_CONST_SIZE. */
+  memRegno: number;
+  memWrite: boolean;
+  rawMode: boolean;
+}
+
+function isRelease(a: ArgType): boolean {
+  return hasFlag(a, 'OBJ_RELEASE');
+}
+
+/** check_reg_type. */
+function checkRegType(v: Verifier, regno: number, reg: Reg, a: ArgType): void {
+  const list = COMPATIBLE[a.base];
+  if (!list) return;
+  const rdonly = hasFlag(a, 'MEM_RDONLY') ? false : reg.rdonly;
+  const maybeNull = hasFlag(a, 'PTR_MAYBE_NULL') ? false : reg.maybeNull;
+  const found = list.some((e) => e.type === reg.type && !!e.ringbuf === reg.ringbuf && !!e.rdonly === rdonly && !maybeNull && !e.trusted);
+  if (found) return;
+  v.fail(`R${regno} type=${regTypeStr(reg)} expected=${list.map(expectedStr).join(', ')}`);
+}
+
+/** check_func_arg_reg_off. */
+function checkArgRegOff(v: Verifier, regno: number, reg: Reg): void {
+  switch (reg.type) {
+    case 'fp':
+    case 'pkt':
+    case 'pkt_meta':
+    case 'map_key':
+    case 'map_value':
+    case 'mem':
+    case 'buf':
+    case 'scalar':
+      return;
+    default:
+      checkPtrOffReg(v, reg, regno, reg.type === 'ptr_');
+  }
+}
+
+/** check_mem_size_reg for ARG_CONST_SIZE(_OR_ZERO). */
+function checkMemSize(v: Verifier, regno: number, reg: Reg, meta: CallMeta, zeroOk: boolean): void {
+  if (reg.smin < 0n) v.fail(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+  if (reg.umin === 0n && !zeroOk) v.fail(`R${regno} invalid zero-sized read: u64=[${reg.umin},${reg.umax}]`);
+  if (reg.umax >= BPF_MAX_VAR_SIZ) v.fail(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+  checkHelperMem(v, regno - 1, Number(reg.umax), meta.memWrite, zeroOk, meta.rawMode && tnumIsConst(reg.var));
+}
+
+function checkFuncArg(v: Verifier, argNo: number, a: ArgType, meta: CallMeta): void {
+  const regno = argNo + 1;
+  const reg = checkRegRead(v, regno);
+  if (a.base === 'ARG_ANYTHING' || a.base === 'ARG_DONTCARE') return;
+  const maybeNullArg = hasFlag(a, 'PTR_MAYBE_NULL');
+  if (!(isNull(reg) && maybeNullArg)) {
+    checkRegType(v, regno, reg, a);
+    checkArgRegOff(v, regno, reg);
+  }
+  if (isRelease(a)) {
+    if (!reg.refObjId && !isNull(reg)) v.fail(`R${regno} must be referenced when passed to release function`);
+    meta.releaseRegno = regno;
+  }
+  if (reg.refObjId) {
+    if (meta.refObjId) v.fail(`more than one arg with ref_obj_id R${regno} ${reg.refObjId} ${meta.refObjId}`);
+    meta.refObjId = reg.refObjId;
+  }
+  switch (a.base) {
+    case 'ARG_CONST_MAP_PTR':
+      meta.map = reg.map;
+      break;
+    case 'ARG_PTR_TO_MAP_KEY':
+      if (meta.map < 0) v.fail('invalid map_ptr to access map->key');
+      checkHelperMem(v, regno, v.map(meta.map).keySize, false, false, false);
+      break;
+    case 'ARG_PTR_TO_MAP_VALUE':
+      if (maybeNullArg && isNull(reg)) return;
+      if (meta.map < 0) v.fail('invalid map_ptr to access map->value');
+      checkHelperMem(v, regno, v.map(meta.map).valueSize, hasFlag(a, 'MEM_WRITE'), false, hasFlag(a, 'MEM_UNINIT'));
+      break;
+    case 'ARG_PTR_TO_FUNC':
+      meta.subprog = reg.subprog;
+      break;
+    case 'ARG_PTR_TO_MEM':
+      meta.memRegno = regno;
+      meta.memWrite = hasFlag(a, 'MEM_WRITE');
+      meta.rawMode = hasFlag(a, 'MEM_UNINIT');
+      if (hasFlag(a, 'MEM_FIXED_SIZE') && !(maybeNullArg && isNull(reg))) checkHelperMem(v, regno, a.size ?? 0, meta.memWrite, false, meta.rawMode);
+      break;
+    case 'ARG_CONST_SIZE':
+      checkMemSize(v, regno, reg, meta, false);
+      break;
+    case 'ARG_CONST_SIZE_OR_ZERO':
+      checkMemSize(v, regno, reg, meta, true);
+      break;
+    case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
+      if (!tnumIsConst(reg.var)) v.fail(`R${regno} is not a known constant'`);
+      meta.memSize = Number(reg.var.value);
+      break;
+    case 'ARG_PTR_TO_SPIN_LOCK':
+      break;
+    default:
+      break;
+  }
+}
+
+const M = BPF_MAP_TYPE;
+/** Helpers each special map type accepts, and map types each special helper needs (check_map_func_compatibility). */
+const MAP_FUNCS: [number[], string[]][] = [
+  [[M.BPF_MAP_TYPE_PROG_ARRAY], ['tail_call']],
+  [[M.BPF_MAP_TYPE_PERF_EVENT_ARRAY], ['perf_event_read', 'perf_event_output', 'skb_output', 'perf_event_read_value', 'xdp_output']],
+  [[M.BPF_MAP_TYPE_RINGBUF], ['ringbuf_output', 'ringbuf_reserve', 'ringbuf_query', 'ringbuf_reserve_dynptr', 'ringbuf_submit_dynptr', 'ringbuf_discard_dynptr']],
+  [[M.BPF_MAP_TYPE_DEVMAP, M.BPF_MAP_TYPE_DEVMAP_HASH], ['redirect_map', 'map_lookup_elem']],
+  [[M.BPF_MAP_TYPE_CPUMAP], ['redirect_map']],
+  [[M.BPF_MAP_TYPE_XSKMAP], ['redirect_map', 'map_lookup_elem']],
+  [[M.BPF_MAP_TYPE_ARRAY_OF_MAPS, M.BPF_MAP_TYPE_HASH_OF_MAPS], ['map_lookup_elem']],
+  [[M.BPF_MAP_TYPE_QUEUE, M.BPF_MAP_TYPE_STACK], ['map_peek_elem', 'map_pop_elem', 'map_push_elem']],
+  [[M.BPF_MAP_TYPE_BLOOM_FILTER], ['map_peek_elem', 'map_push_elem']],
+];
+const FUNC_MAPS: Record<string, number[]> = {
+  tail_call: [M.BPF_MAP_TYPE_PROG_ARRAY],
+  perf_event_output: [M.BPF_MAP_TYPE_PERF_EVENT_ARRAY],
+  perf_event_read: [M.BPF_MAP_TYPE_PERF_EVENT_ARRAY],
+  skb_output: [M.BPF_MAP_TYPE_PERF_EVENT_ARRAY],
+  xdp_output: [M.BPF_MAP_TYPE_PERF_EVENT_ARRAY],
+  ringbuf_output: [M.BPF_MAP_TYPE_RINGBUF],
+  ringbuf_reserve: [M.BPF_MAP_TYPE_RINGBUF],
+  ringbuf_query: [M.BPF_MAP_TYPE_RINGBUF],
+  redirect_map: [M.BPF_MAP_TYPE_DEVMAP, M.BPF_MAP_TYPE_DEVMAP_HASH, M.BPF_MAP_TYPE_CPUMAP, M.BPF_MAP_TYPE_XSKMAP],
+  map_peek_elem: [M.BPF_MAP_TYPE_QUEUE, M.BPF_MAP_TYPE_STACK, M.BPF_MAP_TYPE_BLOOM_FILTER],
+  map_pop_elem: [M.BPF_MAP_TYPE_QUEUE, M.BPF_MAP_TYPE_STACK],
+  map_push_elem: [M.BPF_MAP_TYPE_QUEUE, M.BPF_MAP_TYPE_STACK, M.BPF_MAP_TYPE_BLOOM_FILTER],
+};
+
+function checkMapFuncCompat(v: Verifier, mapIdx: number, id: number, name: string): void {
+  if (mapIdx < 0) return;
+  const type = v.map(mapIdx).type;
+  const bad = (): never => v.fail(`cannot pass map_type ${type} into func bpf_${name}#${id}`);
+  for (const [types, funcs] of MAP_FUNCS) if (types.includes(type) && !funcs.includes(name)) bad();
+  const need = FUNC_MAPS[name];
+  if (need && !need.includes(type)) bad();
+}
+
+const ACQUIRE = new Set(['sk_lookup_tcp', 'sk_lookup_udp', 'skc_lookup_tcp', 'ringbuf_reserve', 'kptr_xchg']);
+const PTR_CAST = new Set(['tcp_sock', 'sk_fullsock', 'skc_to_tcp_sock', 'skc_to_tcp6_sock', 'skc_to_udp6_sock', 'skc_to_mptcp_sock', 'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock']);
+
+/** release_reference: drop the reference and every register that carries it. */
+export function releaseReference(v: Verifier, refObjId: number): void {
+  const i = v.cur.refs.findIndex((r) => r.id === refObjId);
+  if (i < 0) v.fail(`release_reference: invalid ref_obj_id ${refObjId}`);
+  v.cur.refs.splice(i, 1);
+  forEachReg(v.cur, (r) => {
+    if (r.refObjId === refObjId) markUnknown(r);
+  });
+}
+
+/** clear_all_pkt_pointers: after a helper that may move the packet, packet pointers become scalars (as root). */
+export function clearPacketPointers(v: Verifier): void {
+  forEachReg(v.cur, (r) => {
+    if (r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'pkt_end') markUnknown(r);
+  });
+}
+
+export interface HelperCallResult {
+  /** The callback subprogram to explore (bpf_loop, bpf_for_each_map_elem), with its arguments. */
+  callback?: { subprog: number; args: Reg[] };
+}
+
+/** check_helper_call. */
+export function checkHelperCall(v: Verifier, insn: Insn, gpl: boolean): HelperCallResult {
+  const id = insn.imm;
+  if (id < 0 || id > MAX_HELPER_ID) v.fail(`invalid func unknown#${id}`);
+  const name = helperName(id).replace(/^bpf_/, '');
+  const proto: HelperProto | undefined = protoFor(id, v.progType);
+  if (!proto) v.fail(`program of this type cannot use helper bpf_${name}#${id}`);
+  if (!gpl && proto.gplOnly) v.fail('cannot call GPL-restricted function from non-GPL compatible program');
+  if (proto.mightSleep) v.fail('helper call might sleep in a non-sleepable prog');
+  const meta: CallMeta = { map: -1, refObjId: 0, releaseRegno: 0, memSize: 0, subprog: -1, memRegno: -1, memWrite: false, rawMode: false };
+  proto.args.forEach((a, k) => checkFuncArg(v, k, a, meta));
+  if (meta.map >= 0) v.callMaps.set(v.insnIdx, meta.map);
+  const regs = v.regs();
+  if (meta.releaseRegno) {
+    const r = regs[meta.releaseRegno]!;
+    if (!isNull(r)) releaseReference(v, meta.refObjId);
+  }
+  const result: HelperCallResult = {};
+  if (name === 'tail_call') {
+    if (v.cur.refs.some((r) => r.kind === 'ptr')) {
+      for (const r of v.cur.refs) if (r.kind === 'ptr') v.verbose(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
+      v.fail('tail_call would lead to reference leak');
+    }
+  }
+  if (name === 'spin_lock') {
+    if (v.cur.activeLock) v.fail('Locking two bpf_spin_locks are not allowed');
+    v.cur.activeLock = v.newId();
+  } else if (name === 'spin_unlock') {
+    if (!v.cur.activeLock) v.fail('bpf_spin_unlock without taking a lock');
+    v.cur.activeLock = 0;
+  }
+  if ((name === 'loop' || name === 'for_each_map_elem') && meta.subprog >= 0) {
+    const args: Reg[] = [];
+    const scalar = (): Reg => {
+      const r = copyReg(regs[0]!);
+      markUnknown(r);
+      return r;
+    };
+    if (name === 'loop') {
+      const idx = scalar();
+      idx.umax = 0xffff_ffffn;
+      regBoundsSync(idx);
+      args.push(idx, copyReg(regs[3]!));
+    } else {
+      const m = meta.map;
+      const mapPtr = copyReg(regs[1]!);
+      const key = copyReg(regs[1]!);
+      markKnownZero(key);
+      key.type = 'map_key';
+      key.map = m;
+      const value = copyReg(key);
+      value.type = 'map_value';
+      args.push(mapPtr, key, value, copyReg(regs[3]!));
+    }
+    result.callback = { subprog: meta.subprog, args };
+  }
+  for (let r = 1; r <= 5; r++) markNotInit(regs[r]!);
+  const r0 = regs[0]!;
+  markUnknown(r0);
+  const maybeNull = hasFlag(proto.ret, 'PTR_MAYBE_NULL');
+  switch (proto.ret.base) {
+    case 'RET_INTEGER':
+      break;
+    case 'RET_VOID':
+      markNotInit(r0);
+      break;
+    case 'RET_PTR_TO_MAP_VALUE':
+      markKnownZero(r0);
+      r0.type = 'map_value';
+      r0.map = meta.map;
+      break;
+    case 'RET_PTR_TO_SOCKET':
+      markKnownZero(r0);
+      r0.type = 'sock';
+      break;
+    case 'RET_PTR_TO_SOCK_COMMON':
+      markKnownZero(r0);
+      r0.type = 'sock_common';
+      break;
+    case 'RET_PTR_TO_TCP_SOCK':
+      markKnownZero(r0);
+      r0.type = 'tcp_sock';
+      break;
+    case 'RET_PTR_TO_MEM':
+      markKnownZero(r0);
+      r0.type = 'mem';
+      r0.memSize = meta.memSize;
+      r0.ringbuf = hasFlag(proto.ret, 'MEM_RINGBUF');
+      r0.rdonly = hasFlag(proto.ret, 'MEM_RDONLY');
+      break;
+    case 'RET_PTR_TO_MEM_OR_BTF_ID':
+    case 'RET_PTR_TO_BTF_ID':
+      markKnownZero(r0);
+      r0.type = 'ptr_';
+      r0.btfName = proto.ret.btfStruct ?? '';
+      break;
+  }
+  if (isPointer(r0)) {
+    r0.maybeNull = maybeNull;
+    if (maybeNull) r0.id = v.newId();
+  }
+  if (PTR_CAST.has(name)) r0.refObjId = meta.refObjId;
+  else if (ACQUIRE.has(name)) {
+    const rid = v.newId();
+    v.cur.refs.push({ id: rid, insn: v.insnIdx, kind: 'ptr' });
+    r0.id = rid;
+    r0.refObjId = rid;
+  }
+  checkMapFuncCompat(v, meta.map, id, name);
+  if (changesPacketData(id)) clearPacketPointers(v);
+  return result;
+}
+
+export { checkRegRead };

@@ -1,0 +1,76 @@
+import { skbCtxRule } from '../helpers/context-skb.js';
+import { xdpCtxRule } from '../helpers/context-xdp.js';
+import { BPF_PROG_TYPE } from '../uapi/bpf.js';
+import { SK_BUFF, XDP_MD } from '../uapi/context.js';
+import type { RegType } from './reg.js';
+
+/**
+ * Context access per program type, as each type's `is_valid_access` (net/core/filter.c) answers
+ * it: whether a load or store of `size` bytes at `off` is allowed, and what a load gives (a scalar,
+ * or a packet pointer for `data`, `data_meta`, `data_end`, or `sock_common_or_null` for `sk`).
+ */
+
+export interface CtxAccess {
+  type: RegType;
+  maybeNull?: boolean;
+}
+
+const SCALAR: CtxAccess = { type: 'scalar' };
+
+function xdpAccess(off: number): CtxAccess {
+  if (off === XDP_MD.data.off) return { type: 'pkt' };
+  if (off === XDP_MD.data_meta.off) return { type: 'pkt_meta' };
+  if (off === XDP_MD.data_end.off) return { type: 'pkt_end' };
+  return SCALAR;
+}
+
+function skbAccess(off: number, tc: boolean): CtxAccess {
+  if (tc && off === SK_BUFF.data.off) return { type: 'pkt' };
+  if (tc && off === SK_BUFF.data_meta.off) return { type: 'pkt_meta' };
+  if (tc && off === SK_BUFF.data_end.off) return { type: 'pkt_end' };
+  if (!tc && off === SK_BUFF.data.off) return { type: 'pkt' };
+  if (!tc && off === SK_BUFF.data_end.off) return { type: 'pkt_end' };
+  if (off === SK_BUFF.sk.off) return { type: 'sock_common', maybeNull: true };
+  return SCALAR;
+}
+
+const within = (off: number, size: number, f: { off: number; size: number }): boolean => off < f.off + f.size && off + size > f.off;
+
+/** sk_filter_is_valid_access over bpf_skb_is_valid_access. */
+function socketFilterValid(off: number, size: number, write: boolean): boolean {
+  for (const f of [SK_BUFF.tc_classid, SK_BUFF.data, SK_BUFF.data_meta, SK_BUFF.data_end, SK_BUFF.tstamp, SK_BUFF.wire_len, SK_BUFF.hwtstamp]) if (within(off, size, f)) return false;
+  if (off >= SK_BUFF.family.off && off < SK_BUFF.local_port.off + 4) return false;
+  if (write) {
+    if (!(off >= SK_BUFF.cb.off && off + size <= SK_BUFF.cb.off + SK_BUFF.cb.size)) return false;
+  }
+  return skbCtxRule(off, size, write) || (write && off % size === 0 && off >= SK_BUFF.cb.off && off + size <= SK_BUFF.cb.off + SK_BUFF.cb.size);
+}
+
+/** What the context access gives, or null when the program type refuses it. */
+export function ctxAccess(progType: number, off: number, size: number, write: boolean): CtxAccess | null {
+  switch (progType) {
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_XDP:
+      return xdpCtxRule(off, size, write) ? xdpAccess(off) : null;
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS:
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT:
+      return skbCtxRule(off, size, write) ? skbAccess(off, true) : null;
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER:
+      return socketFilterValid(off, size, write) ? skbAccess(off, false) : null;
+    default:
+      return null;
+  }
+}
+
+/** may_access_direct_pkt_data: which program types may read or write the packet directly. */
+export function mayAccessPacket(progType: number, write: boolean): boolean {
+  switch (progType) {
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_XDP:
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS:
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT:
+      return true;
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER:
+      return !write && false;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,189 @@
+import { Reject, type Verifier } from './env.js';
+import type { Reg } from './reg.js';
+import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, copyState, isSpilledReg, type Frame, type VState } from './state.js';
+import { tnumIn } from './tnum.js';
+
+/**
+ * State pruning (is_state_visited, states_equal, regsafe, stacksafe): a path that reaches an
+ * instruction in a state covered by one already proven safe there stops; a path that comes back
+ * to a state it is still exploring, unchanged, is an infinite loop.
+ */
+
+const MAX_STATES_PER_INSN = 64;
+
+class IdMap {
+  private readonly map = new Map<number, number>();
+  private readonly rev = new Map<number, number>();
+  check(oldId: number, curId: number): boolean {
+    if (!oldId && !curId) return true;
+    if (!oldId || !curId) return oldId === 0;
+    const m = this.map.get(oldId);
+    if (m !== undefined) return m === curId;
+    if (this.rev.has(curId)) return false;
+    this.map.set(oldId, curId);
+    this.rev.set(curId, oldId);
+    return true;
+  }
+}
+
+function rangeWithin(o: Reg, c: Reg): boolean {
+  return o.umin <= c.umin && o.umax >= c.umax && o.smin <= c.smin && o.smax >= c.smax && o.u32min <= c.u32min && o.u32max >= c.u32max && o.s32min <= c.s32min && o.s32max >= c.s32max;
+}
+
+function regsExact(o: Reg, c: Reg): boolean {
+  return (
+    o.type === c.type &&
+    o.maybeNull === c.maybeNull &&
+    o.off === c.off &&
+    o.var.value === c.var.value &&
+    o.var.mask === c.var.mask &&
+    o.umin === c.umin &&
+    o.umax === c.umax &&
+    o.smin === c.smin &&
+    o.smax === c.smax &&
+    o.u32min === c.u32min &&
+    o.u32max === c.u32max &&
+    o.s32min === c.s32min &&
+    o.s32max === c.s32max &&
+    o.range === c.range &&
+    o.map === c.map &&
+    o.memSize === c.memSize &&
+    o.frameno === c.frameno &&
+    o.id === c.id &&
+    o.refObjId === c.refObjId
+  );
+}
+
+/** regsafe: every value `c` can hold was covered by `o`. */
+function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
+  if (exact) return regsExact(o, c);
+  if (o.type === 'not_init') return true;
+  if (o.type !== c.type) return false;
+  if (o.type === 'scalar') return rangeWithin(o, c) && tnumIn(o.var, c.var) && ids.check(o.id, c.id);
+  if (o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
+  switch (o.type) {
+    case 'pkt':
+    case 'pkt_meta':
+      if (o.range > c.range || (o.range < 0 && o.range !== c.range)) return false;
+      if (o.off !== c.off) return false;
+      if (!ids.check(o.id, c.id)) return false;
+      return rangeWithin(o, c) && tnumIn(o.var, c.var);
+    case 'fp':
+      return o.frameno === c.frameno && o.off === c.off && rangeWithin(o, c) && tnumIn(o.var, c.var);
+    default:
+      return (
+        o.off === c.off &&
+        o.map === c.map &&
+        o.memSize === c.memSize &&
+        o.subprog === c.subprog &&
+        rangeWithin(o, c) &&
+        tnumIn(o.var, c.var) &&
+        ids.check(o.id, c.id) &&
+        ids.check(o.refObjId, c.refObjId)
+      );
+  }
+}
+
+function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
+  for (let spi = 0; spi < o.stack.length; spi++) {
+    const os = o.stack[spi]!;
+    const cs = c.stack[spi];
+    for (let k = 0; k < BPF_REG_SIZE; k++) {
+      const ot = os.types[k]!;
+      const ct = cs ? cs.types[k]! : STACK_INVALID;
+      if (exact) {
+        if (ot !== ct) return false;
+        continue;
+      }
+      if (ot === STACK_INVALID || ot === STACK_MISC) continue;
+      if (!cs) return false;
+      if (ot === STACK_ZERO && ct === STACK_ZERO) continue;
+      if (ot !== ct) return false;
+    }
+    if (isSpilledReg(os)) {
+      if (!cs || !isSpilledReg(cs)) return false;
+      if (!regsafe(os.spilled, cs.spilled, ids, exact)) return false;
+    } else if (exact && cs && isSpilledReg(cs)) return false;
+  }
+  if (exact && c.stack.length > o.stack.length) {
+    for (let spi = o.stack.length; spi < c.stack.length; spi++) if (c.stack[spi]!.types.some((t) => t !== STACK_INVALID)) return false;
+  }
+  return true;
+}
+
+/** states_equal at instruction `pc`: registers live there (the caller frames' live after their call), the stack, references. */
+export function statesEqual(v: Verifier, o: VState, c: VState, pc: number, exact: boolean): boolean {
+  if (o.frames.length !== c.frames.length) return false;
+  if (o.activeLock !== 0 !== (c.activeLock !== 0)) return false;
+  if (o.refs.length !== c.refs.length) return false;
+  const ids = new IdMap();
+  for (let k = 0; k < o.refs.length; k++) if (!ids.check(o.refs[k]!.id, c.refs[k]!.id)) return false;
+  for (let fi = 0; fi < o.frames.length; fi++) {
+    const of = o.frames[fi]!;
+    const cf = c.frames[fi]!;
+    if (of.callsite !== cf.callsite || of.subprog !== cf.subprog) return false;
+    const livePc = fi === o.frames.length - 1 ? pc : o.frames[fi + 1]!.callsite + 1;
+    const live = v.live[livePc] ?? 0xffff;
+    for (let r = 0; r < 10; r++) {
+      if (!exact && !(live & (1 << r))) continue;
+      if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
+    }
+    if (!stacksafe(of, cf, ids, exact)) return false;
+  }
+  return true;
+}
+
+/** Ends the current path: every kept state above it has one fewer path to wait for (update_branch_counts). */
+export function finishPath(st: VState | null): void {
+  while (st) {
+    st.branches--;
+    if (st.branches > 0) break;
+    st = st.parent;
+  }
+}
+
+/**
+ * is_state_visited: at a prune point, stop when a finished state covers the current one, fail on
+ * an unchanged loop, else keep the current state as a new checkpoint. Returns true when pruned.
+ */
+export function isStateVisited(v: Verifier, pc: number): boolean {
+  const list = v.explored.get(pc) ?? [];
+  const cur = v.cur;
+  let addNew = true;
+  if (v.processed - v.prevInsnProcessed < 8 && v.jmpsProcessed - v.prevJmpsProcessed < 2) addNew = false;
+  for (const sl of list) {
+    if (sl.branches > 0) {
+      if (statesEqual(v, sl, cur, pc, true)) {
+        const li = v.lineInfo(pc);
+        if (li && v.lastLine !== li.pc) v.verbose(`; ${li.text.trim()}`);
+        v.verbose(`infinite loop detected at insn ${pc}`);
+        v.verbose(`cur state: ${v.stateText()}`);
+        throw new Reject(pc);
+      }
+      if (v.jmpsProcessed - v.prevJmpsProcessed < 20 && v.processed - v.prevInsnProcessed < 100) addNew = false;
+      continue;
+    }
+    if (statesEqual(v, sl, cur, pc, false)) {
+      finishPath(cur.parent);
+      return true;
+    }
+  }
+  if (!addNew) return false;
+  v.prevJmpsProcessed = v.jmpsProcessed;
+  v.prevInsnProcessed = v.processed;
+  const saved = copyState(cur);
+  saved.insn = pc;
+  saved.branches = 1;
+  saved.parent = cur.parent;
+  cur.parent = saved;
+  if (list.length >= MAX_STATES_PER_INSN) {
+    const idx = list.findIndex((s) => s.branches === 0);
+    if (idx >= 0) list.splice(idx, 1);
+  }
+  list.push(saved);
+  v.explored.set(pc, list);
+  v.totalStates++;
+  return false;
+}
+
+export { STACK_SPILL };

@@ -1,0 +1,462 @@
+import {
+  TNUM_UNKNOWN,
+  U32,
+  U64,
+  s64,
+  tnumClearSubreg,
+  tnumConst,
+  tnumIntersect,
+  tnumIsConst,
+  tnumOr,
+  tnumRange,
+  tnumStr,
+  tnumSubreg,
+  tnumSubregIsConst,
+  type Tnum,
+} from './tnum.js';
+
+/**
+ * One register's state as `struct bpf_reg_state` (include/linux/bpf_verifier.h) keeps it: its
+ * type, a fixed offset for pointers, the variable part as a tnum with signed/unsigned 64- and
+ * 32-bit bounds, the ids that link copies, NULL checks and references, and per-type extras.
+ */
+
+/** Base register types, spelled as the kernel's `reg_type_str` prints them. */
+export type RegType =
+  | 'not_init'
+  | 'scalar'
+  | 'ctx'
+  | 'map_ptr'
+  | 'map_value'
+  | 'map_key'
+  | 'fp'
+  | 'pkt'
+  | 'pkt_meta'
+  | 'pkt_end'
+  | 'flow_keys'
+  | 'sock'
+  | 'sock_common'
+  | 'tcp_sock'
+  | 'xdp_sock'
+  | 'ptr_'
+  | 'mem'
+  | 'buf'
+  | 'func'
+  | 'dynptr_ptr';
+
+export const S64_MIN = -(1n << 63n);
+export const S64_MAX = (1n << 63n) - 1n;
+export const S32_MIN = -(1n << 31n);
+export const S32_MAX = (1n << 31n) - 1n;
+
+/** Packet range markers (`AT_PKT_END`, `BEYOND_PKT_END`). */
+export const AT_PKT_END = -1;
+export const BEYOND_PKT_END = -2;
+
+export interface Reg {
+  type: RegType;
+  /** PTR_MAYBE_NULL. */
+  maybeNull: boolean;
+  /** MEM_RDONLY. */
+  rdonly: boolean;
+  /** MEM_RINGBUF. */
+  ringbuf: boolean;
+  /** Fixed offset of a pointer. */
+  off: number;
+  var: Tnum;
+  smin: bigint;
+  smax: bigint;
+  umin: bigint;
+  umax: bigint;
+  s32min: bigint;
+  s32max: bigint;
+  u32min: bigint;
+  u32max: bigint;
+  id: number;
+  refObjId: number;
+  /** Packet: bytes proven past the pointer (or AT_PKT_END/BEYOND_PKT_END). */
+  range: number;
+  /** map_ptr, map_value, map_key: index into ObjectSpec.maps. */
+  map: number;
+  /** mem: its size. */
+  memSize: number;
+  /** fp: the frame it points into. */
+  frameno: number;
+  /** func: the subprogram's first instruction. */
+  subprog: number;
+  /** ptr_: the kernel struct's name. */
+  btfName: string;
+}
+
+export function newReg(): Reg {
+  return {
+    type: 'not_init',
+    maybeNull: false,
+    rdonly: false,
+    ringbuf: false,
+    off: 0,
+    var: TNUM_UNKNOWN,
+    smin: S64_MIN,
+    smax: S64_MAX,
+    umin: 0n,
+    umax: U64,
+    s32min: S32_MIN,
+    s32max: S32_MAX,
+    u32min: 0n,
+    u32max: U32,
+    id: 0,
+    refObjId: 0,
+    range: 0,
+    map: -1,
+    memSize: 0,
+    frameno: 0,
+    subprog: -1,
+    btfName: '',
+  };
+}
+
+export function copyReg(r: Reg): Reg {
+  return { ...r };
+}
+
+export function assignReg(dst: Reg, src: Reg): void {
+  Object.assign(dst, src);
+}
+
+/** reg_type_str: `map_value_or_null`, `rdonly_mem`, `ringbuf_mem_or_null`, `scalar`. */
+export function regTypeStr(r: { type: RegType; maybeNull: boolean; rdonly: boolean; ringbuf: boolean }): string {
+  if (r.type === 'not_init') return '?';
+  let prefix = '';
+  if (r.rdonly) prefix += 'rdonly_';
+  if (r.ringbuf) prefix += 'ringbuf_';
+  const postfix = r.maybeNull && r.type !== 'scalar' ? '_or_null' : '';
+  return prefix + r.type + postfix;
+}
+
+export function isPointer(r: Reg): boolean {
+  return r.type !== 'scalar' && r.type !== 'not_init';
+}
+
+export function isPktPointer(r: Reg): boolean {
+  return r.type === 'pkt' || r.type === 'pkt_meta';
+}
+
+function toS32(x: bigint): bigint {
+  return BigInt.asIntN(32, x);
+}
+function toU32(x: bigint): bigint {
+  return x & U32;
+}
+function maxB(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+function minB(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+/** __mark_reg_known: every bound equals `imm` (taken modulo 2^64). */
+export function markKnown(r: Reg, imm: bigint): void {
+  const v = imm & U64;
+  r.var = tnumConst(v);
+  r.smin = r.smax = s64(v);
+  r.umin = r.umax = v;
+  r.s32min = r.s32max = toS32(v);
+  r.u32min = r.u32max = toU32(v);
+}
+
+export function markKnown32(r: Reg, imm: bigint): void {
+  const v = imm & U32;
+  r.var = tnumOr(tnumClearSubreg(r.var), tnumConst(v));
+  r.s32min = r.s32max = toS32(v);
+  r.u32min = r.u32max = v;
+}
+
+export function markUnbounded64(r: Reg): void {
+  r.smin = S64_MIN;
+  r.smax = S64_MAX;
+  r.umin = 0n;
+  r.umax = U64;
+}
+
+export function markUnbounded32(r: Reg): void {
+  r.s32min = S32_MIN;
+  r.s32max = S32_MAX;
+  r.u32min = 0n;
+  r.u32max = U32;
+}
+
+export function markUnbounded(r: Reg): void {
+  markUnbounded64(r);
+  markUnbounded32(r);
+}
+
+/** __mark_reg_unknown: an unbounded scalar with no links. */
+export function markUnknown(r: Reg): void {
+  const fresh = newReg();
+  fresh.type = 'scalar';
+  Object.assign(r, fresh);
+}
+
+export function markNotInit(r: Reg): void {
+  Object.assign(r, newReg());
+}
+
+/** A scalar constant register. */
+export function scalarConst(v: bigint): Reg {
+  const r = newReg();
+  r.type = 'scalar';
+  markKnown(r, v);
+  return r;
+}
+
+/** __mark_reg_known_zero on a pointer: no variable part. */
+export function markKnownZero(r: Reg): void {
+  markKnown(r, 0n);
+  r.off = 0;
+}
+
+export function isConst(r: Reg): boolean {
+  return r.type === 'scalar' && tnumIsConst(r.var);
+}
+
+export function isConst32(r: Reg): boolean {
+  return r.type === 'scalar' && tnumSubregIsConst(r.var);
+}
+
+/** register_is_null: a scalar known to be 0. */
+export function isNull(r: Reg): boolean {
+  return r.type === 'scalar' && tnumIsConst(r.var) && r.var.value === 0n;
+}
+
+function updateReg32Bounds(r: Reg): void {
+  const v = tnumSubreg(r.var);
+  r.s32min = maxB(r.s32min, toS32(v.value | (v.mask & 0x8000_0000n)));
+  r.s32max = minB(r.s32max, toS32(v.value | (v.mask & 0x7fff_ffffn)));
+  r.u32min = maxB(r.u32min, v.value);
+  r.u32max = minB(r.u32max, v.value | v.mask);
+}
+
+function updateReg64Bounds(r: Reg): void {
+  const v = r.var;
+  r.smin = maxB(r.smin, s64(v.value | (v.mask & (1n << 63n))));
+  r.smax = minB(r.smax, s64(v.value | (v.mask & S64_MAX)));
+  r.umin = maxB(r.umin, v.value);
+  r.umax = minB(r.umax, v.value | v.mask);
+}
+
+export function updateRegBounds(r: Reg): void {
+  updateReg32Bounds(r);
+  updateReg64Bounds(r);
+}
+
+function reg32DeduceBounds(r: Reg): void {
+  if (r.umin >> 32n === r.umax >> 32n) {
+    r.u32min = maxB(r.u32min, toU32(r.umin));
+    r.u32max = minB(r.u32max, toU32(r.umax));
+    if (toS32(r.umin) <= toS32(r.umax)) {
+      r.s32min = maxB(r.s32min, toS32(r.umin));
+      r.s32max = minB(r.s32max, toS32(r.umax));
+    }
+  }
+  if (r.smin >> 32n === r.smax >> 32n) {
+    r.u32min = maxB(r.u32min, toU32(r.smin));
+    r.u32max = minB(r.u32max, toU32(r.smax));
+    if (toS32(r.smin) <= toS32(r.smax)) {
+      r.s32min = maxB(r.s32min, toS32(r.smin));
+      r.s32max = minB(r.s32max, toS32(r.smax));
+    }
+  }
+  if (toU32(r.umin >> 32n) + 1n === toU32(r.umax >> 32n) && toS32(r.umin) < 0n && toS32(r.umax) >= 0n) {
+    r.s32min = maxB(r.s32min, toS32(r.umin));
+    r.s32max = minB(r.s32max, toS32(r.umax));
+  }
+  if (toU32(r.smin >> 32n) + 1n === toU32(r.smax >> 32n) && toS32(r.smin) < 0n && toS32(r.smax) >= 0n) {
+    r.s32min = maxB(r.s32min, toS32(r.smin));
+    r.s32max = minB(r.s32max, toS32(r.smax));
+  }
+  if (toS32(r.u32min) <= toS32(r.u32max)) {
+    r.s32min = maxB(r.s32min, toS32(r.u32min));
+    r.s32max = minB(r.s32max, toS32(r.u32max));
+  }
+  if (toU32(r.s32min) <= toU32(r.s32max)) {
+    r.u32min = maxB(toU32(r.s32min), r.u32min);
+    r.u32max = minB(toU32(r.s32max), r.u32max);
+  }
+}
+
+function reg64DeduceBounds(r: Reg): void {
+  if (s64(r.umin) <= s64(r.umax)) {
+    r.smin = maxB(r.smin, s64(r.umin));
+    r.smax = minB(r.smax, s64(r.umax));
+  }
+  const usmin = r.smin & U64;
+  const usmax = r.smax & U64;
+  if (usmin <= usmax) {
+    r.umin = maxB(usmin, r.umin);
+    r.umax = minB(usmax, r.umax);
+  } else if (r.umax < usmin) {
+    r.smin = s64(r.umin);
+    r.umax = minB(r.umax, usmax);
+  } else if (usmax < r.umin) {
+    r.smax = s64(r.umax);
+    r.umin = maxB(r.umin, usmin);
+  }
+}
+
+function regDeduceMixedBounds(r: Reg): void {
+  const hiMask = U64 ^ U32;
+  const newUmin = (r.umin & hiMask) | r.u32min;
+  const newUmax = (r.umax & hiMask) | r.u32max;
+  r.umin = maxB(r.umin, newUmin);
+  r.umax = minB(r.umax, newUmax);
+  const newSmin = s64(((r.smin & U64) & hiMask) | r.u32min);
+  const newSmax = s64(((r.smax & U64) & hiMask) | r.u32max);
+  r.smin = maxB(r.smin, newSmin);
+  r.smax = minB(r.smax, newSmax);
+  if (r.s32min >= 0n && r.smin >= S32_MIN && r.smax <= S32_MAX) {
+    r.smin = r.s32min;
+    r.smax = r.s32max;
+    r.umin = r.s32min;
+    r.umax = r.s32max;
+    r.var = tnumIntersect(r.var, tnumRange(r.smin & U64, r.smax & U64));
+  }
+}
+
+function regDeduceBounds(r: Reg): void {
+  reg32DeduceBounds(r);
+  reg64DeduceBounds(r);
+  regDeduceMixedBounds(r);
+}
+
+function regBoundOffset(r: Reg): void {
+  const var64 = tnumIntersect(r.var, tnumRange(r.umin, r.umax));
+  const var32 = tnumIntersect(tnumSubreg(var64), tnumRange(r.u32min, r.u32max));
+  r.var = tnumOr(tnumClearSubreg(var64), var32);
+}
+
+/** reg_bounds_sync: tnum and the four ranges refine each other. */
+export function regBoundsSync(r: Reg): void {
+  updateRegBounds(r);
+  regDeduceBounds(r);
+  regDeduceBounds(r);
+  regBoundOffset(r);
+  updateRegBounds(r);
+}
+
+/** Whether the bounds contradict each other (a dead branch). */
+export function boundsInvalid(r: Reg): boolean {
+  return r.umin > r.umax || r.smin > r.smax || r.u32min > r.u32max || r.s32min > r.s32max;
+}
+
+/** __reg_assign_32_into_64 after a 32-bit operation zero-extends. */
+export function assign32Into64(r: Reg): void {
+  r.umin = r.u32min;
+  r.umax = r.u32max;
+  if (r.s32min >= 0n && r.s32max >= 0n) {
+    r.smin = r.s32min;
+    r.smax = r.s32max;
+  } else {
+    r.smin = 0n;
+    r.smax = U32;
+  }
+}
+
+/** zext_32_to_64. */
+export function zext32To64(r: Reg): void {
+  r.var = tnumSubreg(r.var);
+  assign32Into64(r);
+}
+
+/** coerce_reg_to_size: keep the low `size` bytes (a zero-extending narrow load). */
+export function coerceRegToSize(r: Reg, size: number): void {
+  const mask = (1n << BigInt(size * 8)) - 1n;
+  r.var = { value: r.var.value & mask, mask: r.var.mask & mask };
+  if ((r.umin & ~mask & U64) === (r.umax & ~mask & U64)) {
+    r.umin &= mask;
+    r.umax &= mask;
+  } else {
+    r.umin = 0n;
+    r.umax = mask;
+  }
+  r.smin = r.umin;
+  r.smax = r.umax;
+  if (size < 4) markUnbounded32(r);
+  regBoundsSync(r);
+}
+
+/** coerce_reg_to_size_sx: sign-extend the low `size` bytes (a sign-extending load or movsx). */
+export function coerceRegToSizeSx(r: Reg, size: number): void {
+  const bits = BigInt(size * 8);
+  if (tnumIsConst(r.var)) {
+    markKnown(r, BigInt.asIntN(Number(bits), r.var.value) & U64);
+    return;
+  }
+  const lo = -(1n << (bits - 1n));
+  const hi = (1n << (bits - 1n)) - 1n;
+  const mask = (1n << bits) - 1n;
+  const sameHigh = (r.smin >> bits) === (r.smax >> bits) || (r.umin >> bits) === (r.umax >> bits);
+  let smin = lo;
+  let smax = hi;
+  if (sameHigh) {
+    const a = BigInt.asIntN(Number(bits), r.umin & mask);
+    const b = BigInt.asIntN(Number(bits), r.umax & mask);
+    if (a <= b) {
+      smin = a;
+      smax = b;
+    }
+  }
+  markUnknownKeep(r);
+  r.smin = smin;
+  r.smax = smax;
+  if (smin >= 0n) {
+    r.umin = smin;
+    r.umax = smax;
+  }
+  r.var = tnumRange(0n, U64);
+  r.s32min = size < 4 ? smin : S32_MIN;
+  r.s32max = size < 4 ? smax : S32_MAX;
+  regBoundsSync(r);
+}
+
+function markUnknownKeep(r: Reg): void {
+  r.var = TNUM_UNKNOWN;
+  markUnbounded(r);
+}
+
+/** `R1=scalar(smin=..)`-style text of a scalar for the verifier log, as print_verifier_state gives it. */
+export function scalarStr(r: Reg): string {
+  if (tnumIsConst(r.var)) return `${s64(r.var.value)}`;
+  const parts: string[] = [];
+  if (r.id) parts.push(`id=${r.id}`);
+  if (r.smin !== S64_MIN && r.smin !== s64(r.umin)) parts.push(`smin=${r.smin}`);
+  if (r.smax !== S64_MAX && r.smax !== s64(r.umax)) parts.push(`smax=${r.smax}`);
+  if (r.umin !== 0n) parts.push(`umin=${r.umin}`);
+  if (r.umax !== U64) parts.push(`umax=${r.umax}`);
+  if (r.s32min !== S32_MIN && r.s32min !== toS32(r.u32min)) parts.push(`smin32=${r.s32min}`);
+  if (r.s32max !== S32_MAX && r.s32max !== toS32(r.u32max)) parts.push(`smax32=${r.s32max}`);
+  if (r.u32min !== 0n && r.u32min !== (r.umin & U32)) parts.push(`umin32=${r.u32min}`);
+  if (r.u32max !== U32 && r.u32max !== r.umax) parts.push(`umax32=${r.u32max}`);
+  if (r.var.mask !== U64) parts.push(`var_off=${tnumStr(r.var)}`);
+  return `scalar(${parts.join(',')})`;
+}
+
+/** One register for the log: `scalar(umax=255)`, `pkt(off=14,r=34)`, `map_value(map=counters,ks=4,vs=8)`. */
+export function regStr(r: Reg, mapName: (i: number) => string): string {
+  if (r.type === 'scalar') return scalarStr(r);
+  const parts: string[] = [];
+  if (r.id) parts.push(`id=${r.id}`);
+  if (r.refObjId) parts.push(`ref_obj_id=${r.refObjId}`);
+  if (r.off) parts.push(`off=${r.off}`);
+  if (r.type === 'pkt' || r.type === 'pkt_meta') parts.push(`r=${r.range}`);
+  if ((r.type === 'map_value' || r.type === 'map_ptr' || r.type === 'map_key') && r.map >= 0) parts.push(`map=${mapName(r.map)}`);
+  if (r.type === 'mem') parts.push(`sz=${r.memSize}`);
+  if (!tnumIsConst(r.var) || r.var.value !== 0n) {
+    if (r.smin !== S64_MIN) parts.push(`smin=${r.smin}`);
+    if (r.umax !== U64) parts.push(`umax=${r.umax}`);
+    parts.push(`var_off=${tnumStr(r.var)}`);
+  }
+  const name = regTypeStr(r);
+  return parts.length ? `${name}(${parts.join(',')})` : name;
+}
+
+export { tnumIsConst, tnumStr };
