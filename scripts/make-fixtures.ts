@@ -108,6 +108,25 @@ cases.xdp_lb_tx = { description: 'without a route to the backend the rewritten p
 cases.xdp_lb_not_vip = { description: 'traffic to another address passes untouched', object: '../../build/bpf/xdp_lb.o', program: 'xdp_lb', packet: packet({ ipv4: { src: '10.0.0.7', dst: '10.0.0.200' }, tcp: { sport: 1, dport: 80 } }), maps: lbMaps, expect: { retval: 2 } };
 cases.xdp_lb_no_backend = { description: 'a slot pointing at a missing backend drops the packet and counts it', object: '../../build/bpf/xdp_lb.o', program: 'xdp_lb', packet: packet(toVip(41002)), maps: { ...lbMaps, backends: [] }, expect: { retval: 1 } };
 
+// Socket filter: keeps the headers of TCP and UDP packets to port 22, drops the rest.
+const socketFilter = (name: string, description: string, spec: PacketSpec, retval: number) => {
+  cases[`socket_filter_${name}`] = {
+    description,
+    object: '../../build/bpf/socket_filter.o',
+    program: 'socket_filter',
+    packet: packet(spec),
+    ctx: { cb: [0, 0, 0, 0, 0] },
+    expect: { retval },
+  };
+};
+const sshPayload = 'SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n';
+socketFilter('ssh_v4_kept', 'IPv4 TCP to port 22 keeps the IPv4 header and 16 bytes of TCP', { ipv4: { src: '192.0.2.1', dst: '192.0.2.2' }, tcp: { sport: 50000, dport: 22, flags: 'PA' }, payload: sshPayload }, 36);
+socketFilter('ssh_v6_kept', 'IPv6 TCP to port 22 keeps the IPv6 header and 16 bytes of TCP', { ipv6: { src: 'fd00::1', dst: 'fd00::2' }, tcp: { sport: 50000, dport: 22, flags: 'PA' }, payload: sshPayload }, 56);
+socketFilter('udp_short_kept', 'a UDP packet to port 22 shorter than the snap length is kept whole', { ipv4: { src: '192.0.2.1', dst: '192.0.2.2' }, udp: { sport: 50000, dport: 22 } }, 28);
+socketFilter('http_dropped', 'TCP to another port is dropped and counted', { ipv4: { src: '192.0.2.1', dst: '192.0.2.2' }, tcp: { sport: 50000, dport: 80, flags: 'S' } }, 0);
+socketFilter('icmp_dropped', 'ICMP is dropped and counted', { ipv4: { src: '192.0.2.1', dst: '192.0.2.2' }, icmp: { type: 8, code: 0 } }, 0);
+socketFilter('arp_dropped', 'ARP is not IP and is dropped', { arp: { op: 1, sha: '02:00:00:00:00:01', spa: '10.0.0.1', tha: '00:00:00:00:00:00', tpa: '10.0.0.2' } }, 0);
+
 // For benchmarks: the backend is the VIP itself, so the rewrite is an identity and every repeat
 // of BPF_PROG_TEST_RUN (which does not restore the packet) takes the full path again.
 cases.xdp_lb_bench = {

@@ -78,6 +78,33 @@ export const skbCtxRule: CtxAccessRule = (off, size, write) => {
   return size <= 4 && NARROW_READ.has(off & ~3);
 };
 
+/** The __sk_buff fields a socket filter may not touch, as [start, end) byte ranges. */
+const SK_FILTER_HIDDEN: readonly (readonly [number, number])[] = (
+  ['tc_classid', 'data', 'data_end', 'data_meta', 'tstamp', 'wire_len', 'tstamp_type', 'hwtstamp'] as const
+).map((n): readonly [number, number] => [SK_BUFF[n].off, SK_BUFF[n].off + SK_BUFF[n].size]).concat([[SK_BUFF.family.off, SK_BUFF.local_port.off + 4]]);
+
+/**
+ * The context access rule of BPF_PROG_TYPE_SOCKET_FILTER (sk_filter_is_valid_access over
+ * bpf_skb_is_valid_access, net/core/filter.c), as this machine's 6.18 verifier accepts it:
+ * no direct packet access (data, data_end, data_meta), no tc_classid, family..local_port,
+ * tstamp, wire_len, tstamp_type or hwtstamp; only cb[] written; the rest read as for TC.
+ */
+export const skFilterCtxRule: CtxAccessRule = (off, size, write) => {
+  for (const [start, end] of SK_FILTER_HIDDEN) if (off < end && off + size > start) return false;
+  if (write && !(off >= SK_BUFF.cb.off && off + size <= CB_END)) return false;
+  return skbCtxRule(off, size, write);
+};
+
+/**
+ * The packet BPF_PROG_TEST_RUN copies out after a socket filter run (bpf_prog_test_run_skb): the
+ * Ethernet header's 14 bytes pushed back as zeros, then the skb from its network header.
+ */
+export function readSocketPacket(mem: VmMemory): Uint8Array {
+  const out = new Uint8Array(14 + mem.pktEnd - mem.pktData);
+  out.set(mem.u8.subarray(mem.pktData, mem.pktEnd), 14);
+  return out;
+}
+
 const given = new WeakMap<VmMemory, Record<string, unknown>>();
 
 function refuse(field: string, why: string, errno = 'EINVAL'): CaseError {
@@ -115,7 +142,8 @@ function destIs(frame: Uint8Array, addr: Uint8Array): boolean {
 }
 
 /**
- * Fills the VM memory for a TC (BPF_PROG_TYPE_SCHED_CLS/ACT) run as bpf_prog_test_run_skb does:
+ * Fills the VM memory for a TC (BPF_PROG_TYPE_SCHED_CLS/ACT) run, or with `l2` false a socket
+ * filter run (skb->data and len from the network header, as for every type but TC), as bpf_prog_test_run_skb does:
  * the frame at LAYOUT.PACKET + 64 with Ethernet header in front, __sk_buff at LAYOUT.CTX with
  * len, pkt_type and protocol from eth_type_trans on the receiving device (loopback, or
  * `ctxIn.ifindex` when above 1), the ctx_in fields, real data/data_end/data_meta addresses, the
@@ -123,10 +151,11 @@ function destIs(frame: Uint8Array, addr: Uint8Array): boolean {
  * or `case/bad-packet` (an IPv4 or IPv6 frame too short for its L3 header included). Without `kernel`, an `ifindex` above 1 is taken as an Ethernet device
  * with an all-zero MAC.
  */
-export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string, unknown> = {}, kernel?: SimKernel): void {
+export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string, unknown> = {}, kernel?: SimKernel, l2 = true): void {
   const size = packet.length;
+  const run = l2 ? 'TC' : 'socket filter';
   if (size < SKB_FRAME.MIN_LEN || size > SKB_FRAME.MAX_LEN) {
-    throw new CaseError('case/bad-packet', `packet: expected ${SKB_FRAME.MIN_LEN} to ${SKB_FRAME.MAX_LEN} bytes for a TC run, got ${size} (the kernel refuses it with EINVAL)`);
+    throw new CaseError('case/bad-packet', `packet: expected ${SKB_FRAME.MIN_LEN} to ${SKB_FRAME.MAX_LEN} bytes for a ${run} run, got ${size} (the kernel refuses it with EINVAL)`);
   }
   const ctx = ctxIn;
   const names = Object.keys(ctx);
@@ -149,13 +178,16 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
   const proto = ethProtocol(packet);
   const l3 = proto === 0x0800 || proto === 0x86dd ? MIN_L3_LEN.get(proto) : undefined;
   if (l3 && size < 14 + l3.len) {
-    throw new CaseError('case/bad-packet', `packet: expected at least ${14 + l3.len} bytes for a TC run of an ${l3.name} frame (Ethernet and ${l3.name} headers), got ${size} (the kernel refuses it with EINVAL)`);
+    throw new CaseError('case/bad-packet', `packet: expected at least ${14 + l3.len} bytes for a ${run} run of an ${l3.name} frame (Ethernet and ${l3.name} headers), got ${size} (the kernel refuses it with EINVAL)`);
   }
   // A null cb reads as none, as `ctx.cb ?? [0, 0, 0, 0, 0]` did.
   const cbIn = ctx.cb ?? undefined;
   if (cbIn !== undefined && !isCb(cbIn)) throw new CaseError('case/bad-ctx', `ctx: cb: expected up to five u32 numbers, got ${JSON.stringify(cbIn)}`);
+  // A socket filter's skb starts at the network header: the Ethernet header is pulled (eth_type_trans) and not pushed back.
+  const hidden = l2 ? 0 : 14;
+  const len = size - hidden;
   const wireLen = u32Field(ctx.wire_len, 'wire_len');
-  if (wireLen !== 0 && (wireLen < size || wireLen > GSO_LEGACY_MAX_SIZE)) throw refuse('wire_len', `must be 0 or between the packet length ${size} and ${GSO_LEGACY_MAX_SIZE}, got ${wireLen}`);
+  if (wireLen !== 0 && (wireLen < len || wireLen > GSO_LEGACY_MAX_SIZE)) throw refuse('wire_len', `must be 0 or between the skb length ${len} and ${GSO_LEGACY_MAX_SIZE}, got ${wireLen}`);
   const gsoSegs = u32Field(ctx.gso_segs, 'gso_segs');
   if (gsoSegs > GSO_MAX_SEGS) throw refuse('gso_segs', `must be at most ${GSO_MAX_SEGS}, got ${gsoSegs}`);
   const tstamp = u64Field(ctx.tstamp, 'tstamp');
@@ -166,15 +198,16 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
   const gsoSize = u32Field(ctx.gso_size, 'gso_size');
 
   const u8 = mem.u8;
-  const data = SKB_FRAME.HEAD + SKB_FRAME.HEADROOM;
-  const end = data + size;
-  u8.fill(0, SKB_FRAME.HEAD, data + ((size + 63) & ~63) + SKB_FRAME.TAILROOM);
-  u8.set(packet, data);
+  const frameAt = SKB_FRAME.HEAD + SKB_FRAME.HEADROOM;
+  const data = frameAt + hidden;
+  const end = frameAt + size;
+  u8.fill(0, SKB_FRAME.HEAD, frameAt + ((size + 63) & ~63) + SKB_FRAME.TAILROOM);
+  u8.set(packet, frameAt);
 
   const c = LAYOUT.CTX;
   u8.fill(0, c, c + LAYOUT.CTX_SIZE);
   const v = mem.view;
-  v.setUint32(c + SK_BUFF.len.off, size, true);
+  v.setUint32(c + SK_BUFF.len.off, len, true);
   v.setUint32(c + SK_BUFF.pkt_type.off, ethPktType(packet, mac, broadcast), true);
   v.setUint32(c + SK_BUFF.mark.off, mark, true);
   // skb->protocol is big-endian in the skb; the u32 load sees its two bytes in wire order.
@@ -192,12 +225,12 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
   v.setUint32(c + SK_BUFF.data_meta.off, data, true);
   // The u64s are written only when given: the zeroed struct already holds 0, and a BigInt store costs.
   if (ctx.tstamp !== undefined) v.setBigUint64(c + SK_BUFF.tstamp.off, tstamp, true);
-  v.setUint32(c + SK_BUFF.wire_len.off, wireLen || size, true);
+  v.setUint32(c + SK_BUFF.wire_len.off, wireLen || len, true);
   v.setUint32(c + SK_BUFF.gso_segs.off, gsoSegs, true);
   v.setUint32(c + SK_BUFF.gso_size.off, gsoSize, true);
   if (ctx.hwtstamp !== undefined) v.setBigUint64(c + SK_BUFF.hwtstamp.off, hwtstamp, true);
   mem.setPacketBounds(data, data, end);
-  mem.ctxRule = skbCtxRule;
+  mem.ctxRule = l2 ? skbCtxRule : skFilterCtxRule;
   mem.ctxSize = SK_BUFF_SIZE;
   // What readSkbResult reads back of the caller's ctx: the validated values equal what a copy of it would give.
   given.set(mem, names.length === 0 ? NO_CTX : { ingress_ifindex: ingress, gso_size: gsoSize });

@@ -10,6 +10,7 @@ import type { SimKernel } from './kernel-state.js';
 import { mapDeleteElem, mapDeleteElemFast, mapLookupElem, mapLookupElemFast, mapUpdateElem, mapUpdateElemFast } from './map-helpers.js';
 import { cloneRedirect, redirectMap, tcRedirect, xdpRedirect } from './redirect-helpers.js';
 import { csumDiff, csumLevel, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
+import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
 import { timeHelpers, timeHelpersFast } from './time-helpers.js';
 import { tracePrintk } from './trace-printk.js';
 import { xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from './xdp-helpers.js';
@@ -61,6 +62,8 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   clone_redirect: { fn: (k) => cloneRedirect(k) },
   redirect: { fn: (k, xdp) => (xdp ? xdpRedirect(k) : tcRedirect(k)), fast: (k, xdp) => (xdp ? xdpRedirectFast(k) : tcRedirectFast(k)) },
   skb_load_bytes: { fn: () => skbLoadBytes },
+  skb_load_bytes_relative: { fn: () => skbLoadBytesRelative },
+  get_socket_uid: { fn: () => getSocketUid },
   csum_diff: { fn: () => csumDiff, fast: () => csumDiffFast },
   skb_pull_data: { fn: () => skbPullData },
   csum_update: { fn: () => csumUpdate },

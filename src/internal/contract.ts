@@ -46,12 +46,15 @@ export interface FibSpec {
   forwarding?: boolean;
 }
 
+/** A case's `type`: XDP, TC (`sched_cls`) or a socket filter, for a program whose section does not tell. */
+export type ProgTypeName = 'xdp' | 'tc' | 'socket';
+
 /** A case as read from JSON (paths not yet resolved). */
 export interface CaseFile {
   object: string;
   program: string;
   packet?: string;
-  type?: 'xdp' | 'tc';
+  type?: ProgTypeName;
   ctx?: Record<string, number | number[]>;
   maps?: Record<string, CaseMapEntry[]>;
   /** `const volatile` globals by BTF variable name (numbers, address strings, arrays, objects for structs), set before load. */

@@ -3,6 +3,7 @@
  * object, fill its maps, run the program once (or `repeat` times) and read everything back.
  * The kernel backend's child calls this inside its private namespaces; nothing else should.
  */
+import type { ProgTypeName } from '../internal/contract.js';
 import { CaseError, KernelError, VerifierError } from '../internal/errors.js';
 import { fromHex, toHex } from '../internal/hex.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
@@ -39,6 +40,13 @@ function findProgram(lib: Libbpf, obj: Ptr, name: string): Ptr {
   throw new CaseError('case/unknown-program', `program '${name}': ${why}`);
 }
 
+/** The BPF_PROG_TYPE_* of a case's `type`. */
+const PROG_TYPE_OF: Record<ProgTypeName, number> = {
+  xdp: BPF_PROG_TYPE.BPF_PROG_TYPE_XDP,
+  tc: BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS,
+  socket: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
+};
+
 /** The program type of a section libbpf 1.1 does not know, by its prefix; undefined when none fits. */
 export function sectionProgType(section: string): number | undefined {
   if (/^xdp([./]|$)/.test(section)) return BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
@@ -49,8 +57,8 @@ export function sectionProgType(section: string): number | undefined {
 
 function ctxKind(progType: number): CtxKind {
   if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) return 'xdp';
-  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT) return 'skb';
-  throw new CaseError('case/unsupported-program-type', `program type ${progType}: expected XDP or TC (give the case a 'type')`);
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER) return 'skb';
+  throw new CaseError('case/unsupported-program-type', `program type ${progType}: expected XDP, TC or a socket filter (give the case a 'type')`);
 }
 
 /**
@@ -86,8 +94,7 @@ export function runCaseInProcess(req: WireRequest): WireResult {
 function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs: { level: number; text: string }[]): WireResult {
   const prog = findProgram(lib, obj, req.program);
   if (req.progType) {
-    const t = req.progType === 'xdp' ? BPF_PROG_TYPE.BPF_PROG_TYPE_XDP : BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS;
-    lib.bpf_program__set_type(prog, t);
+    lib.bpf_program__set_type(prog, PROG_TYPE_OF[req.progType]);
   }
   // libbpf 1.1 predates sections like `tc/ingress` and `tcx/egress`: type those as the VM does,
   // and skip programs nobody can type, as they would fail the whole object.

@@ -5,7 +5,7 @@
  */
 import { KernelError } from '../internal/errors.js';
 import { fromHex, toHex } from '../internal/hex.js';
-import type { FibSpec } from '../internal/contract.js';
+import type { FibSpec, ProgTypeName } from '../internal/contract.js';
 import { askKernelChild } from './child-process.js';
 import { decodeWireError, type WireAnswer, type WireRequest, type WireResult } from './wire.js';
 
@@ -16,7 +16,7 @@ export interface KernelCase {
   /** The program's function name, or a section name that only one program has. */
   program: string;
   /** Program type for a section libbpf does not know; default from the section name. */
-  progType?: 'xdp' | 'tc';
+  progType?: ProgTypeName;
   /** The frame from the Ethernet header; for XDP with `ctx.data = N`, N metadata bytes first. */
   packet: Uint8Array;
   /** ctx_in fields of `struct xdp_md` (data, ingress_ifindex, rx_queue_index) or `struct __sk_buff`. */

@@ -4,14 +4,14 @@
  * log? }` so the parent can rethrow the same typed error; the child never prints a stack trace.
  */
 import { CaseError, KernelError, SimError, VerifierError } from '../internal/errors.js';
-import type { FibSpec } from '../internal/contract.js';
+import type { FibSpec, ProgTypeName } from '../internal/contract.js';
 import type { ProgramVerdict } from '../verifier/types.js';
 
 /** A case as the child receives it. */
 export interface WireRequest {
   objectPath: string;
   program: string;
-  progType?: 'xdp' | 'tc';
+  progType?: ProgTypeName;
   /** The frame in hex, metadata first when `ctx.data` says there is some. */
   packet: string;
   ctx?: Record<string, number | number[]>;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { FibSpec } from '../internal/contract.js';
+import type { FibSpec, ProgTypeName } from '../internal/contract.js';
 import { CaseError } from '../internal/errors.js';
 import { fromHex } from '../internal/hex.js';
 import { anyJson, arrayOf, bool, check, childPath, either, int, object, oneOf, record, str, withCode } from '../internal/json-check.js';
@@ -20,7 +20,7 @@ export interface Case {
   path: string;
   objectPath: string;
   program: string;
-  type?: 'xdp' | 'tc';
+  type?: ProgTypeName;
   packet: Uint8Array;
   ctx?: Record<string, number | number[]>;
   maps: Record<string, CaseEntry[]>;
@@ -127,7 +127,6 @@ function decodeMaps(maps: Record<string, { key: string; value?: string; program?
  */
 export function parseCase(json: unknown, baseDir: string, path = '<inline>', packetOptional = false): Case {
   const c = check(caseShape, json);
-  if (c.type === 'socket') throw new CaseError('case/unsupported', 'type: socket filter programs are not supported yet');
   let packet: Uint8Array = new Uint8Array(0);
   if (c.packet !== undefined) {
     packet = fromHex(c.packet, 'packet');

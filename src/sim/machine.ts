@@ -6,8 +6,8 @@ import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { createMap } from '../maps/index.js';
 import { checkHelpers, createHelperRegistry, setupSkb, setupXdp, SimKernel } from '../helpers/index.js';
 import { readXdpCtxOut } from '../helpers/context-xdp.js';
-import { readSkbCtxOut } from '../helpers/context-skb.js';
-import type { FibSpec } from '../internal/contract.js';
+import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
+import type { FibSpec, ProgTypeName } from '../internal/contract.js';
 import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
 import { getEngine } from '../vm/engines.js';
 import { Interpreter } from '../vm/interpreter.js';
@@ -37,7 +37,7 @@ export interface MachineOptions {
    * The type of programs whose section name does not tell (a case's `type`): with it, such
    * programs load untyped and run as this type; without it, an unknown section is a load error.
    */
-  type?: 'xdp' | 'tc';
+  type?: ProgTypeName;
   /** Called after every executed instruction; forces the interpreter (the reference and the tracer). */
   trace?: TraceHook;
   /**
@@ -75,6 +75,8 @@ interface PendingRun {
   program: ProgramSpec;
   progType: number;
   xdp: boolean;
+  /** A socket filter: the skb starts at the network header and data_out gets 14 zero bytes in front. */
+  socket: boolean;
   ctx: CtxInput;
   env: RunEnv;
   executable: Executable;
@@ -158,7 +160,7 @@ export class Machine {
    * Reads an object's spec from a path or its bytes. With `type` (a case's), programs in sections
    * that do not tell their type load untyped; without it they are a load error.
    */
-  static async readSpec(object: string | Uint8Array, type?: 'xdp' | 'tc'): Promise<ObjectSpec> {
+  static async readSpec(object: string | Uint8Array, type?: ProgTypeName): Promise<ObjectSpec> {
     const bytes = typeof object === 'string' ? await readObjectFile(object) : object;
     return inObject(typeof object === 'string' ? object : undefined, () => loadObject(bytes, type ? { programType: BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC } : {}));
   }
@@ -219,10 +221,10 @@ export class Machine {
 
   /**
    * Runs `programName` once on `packet` with context fields `ctx`, as BPF_PROG_TEST_RUN does.
-   * `type` overrides the program type the section implies (`xdp` or `tc`). A fault throws a
+   * `type` overrides the program type the section implies (`xdp`, `tc` or `socket`). A fault throws a
    * VmFault whose `source` names the C line when BTF has it.
    */
-  run(programName: string, packet: Uint8Array, ctx: CtxInput = {}, type?: 'xdp' | 'tc'): RunOutcome {
+  run(programName: string, packet: Uint8Array, ctx: CtxInput = {}, type?: ProgTypeName): RunOutcome {
     const run = this.begin(programName, packet, ctx, type);
     return this.finish(run, this.execute(run));
   }
@@ -233,7 +235,7 @@ export class Machine {
    * kernel does not restore the packet between repeats); maps carry over. Returns the last
    * run's outcome and the mean wall-clock ns per run of the loop alone.
    */
-  repeat(programName: string, packet: Uint8Array, ctx: CtxInput, runs: number, type?: 'xdp' | 'tc'): { outcome: RunOutcome; nsPerRun: number } {
+  repeat(programName: string, packet: Uint8Array, ctx: CtxInput, runs: number, type?: ProgTypeName): { outcome: RunOutcome; nsPerRun: number } {
     if (!Number.isSafeInteger(runs) || runs < 1) throw new RangeError(`runs: expected a positive integer, got ${runs}`);
     const run = this.begin(programName, packet, ctx, type);
     const { env, executable } = run;
@@ -254,7 +256,7 @@ export class Machine {
     return { outcome: this.finish(run, r0), nsPerRun };
   }
 
-  private begin(programName: string, packet: Uint8Array, ctx: CtxInput, type?: 'xdp' | 'tc'): PendingRun {
+  private begin(programName: string, packet: Uint8Array, ctx: CtxInput, type?: ProgTypeName): PendingRun {
     let named = this.byName.get(programName);
     if (named === undefined) {
       const program = this.program(programName);
@@ -266,8 +268,9 @@ export class Machine {
     const executables = this.prepare(progType);
     this.kernel.beginRun();
     const xdp = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
+    const socket = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
     if (xdp) setupXdp(this.mem, packet, ctx, this.kernel);
-    else setupSkb(this.mem, packet, ctx, this.kernel);
+    else setupSkb(this.mem, packet, ctx, this.kernel, !socket);
     if (this.options.stackFill !== undefined) this.mem.u8.fill(this.options.stackFill, LAYOUT.STACK, LAYOUT.STACK + LAYOUT.STACK_SIZE);
     const env: RunEnv = {
       mem: this.mem,
@@ -282,7 +285,7 @@ export class Machine {
       // Present from the start, so the engine setting it during the run does not change the object's shape.
       callback: undefined,
     };
-    return { program, progType, xdp, ctx, env, executable: executables[index]! };
+    return { program, progType, xdp, socket, ctx, env, executable: executables[index]! };
   }
 
   private execute(run: PendingRun): bigint {
@@ -318,7 +321,7 @@ export class Machine {
       r0,
       retval,
       action: actionName(run.progType, retval),
-      packet: mem.u8.slice(mem.pktData, mem.pktEnd),
+      packet: run.socket ? readSocketPacket(mem) : mem.u8.slice(mem.pktData, mem.pktEnd),
       // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of uapi/context.ts), in their order.
       ctx: run.xdp ? readXdpCtxOut(mem, run.ctx) : readSkbCtxOut(mem, run.ctx),
       redirect: redirect ? { ifindex: redirect.ifindex, flags: redirect.flags } : null,
@@ -329,12 +332,13 @@ export class Machine {
 
 }
 
-/** The program type a run uses: the section's, unless the case names `xdp` or `tc`. */
-export function resolveProgType(program: ProgramSpec, type?: 'xdp' | 'tc'): number {
+/** The program type a run uses: the section's, unless the case names `xdp`, `tc` or `socket`. */
+export function resolveProgType(program: ProgramSpec, type?: ProgTypeName): number {
   if (type === 'xdp') return BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
   if (type === 'tc') return BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS;
+  if (type === 'socket') return BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
   if (isNetworkingType(program.type)) return program.type;
-  throw new CaseError('case/unsupported-program-type', `program '${program.name}' in section '${program.sectionName}' is not an XDP or TC program: give "type" in the case`);
+  throw new CaseError('case/unsupported-program-type', `program '${program.name}' in section '${program.sectionName}' is not an XDP, TC or socket filter program: give "type" in the case`);
 }
 
 /** Runs `fn`; an error in the object names the file it is in, one in the options (the case's fib) does not. */
@@ -348,7 +352,7 @@ function inObject<T>(path: string | undefined, fn: () => T): T {
 }
 
 function isNetworkingType(t: number): boolean {
-  return t === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT;
+  return t === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT;
 }
 
 async function readObjectFile(path: string): Promise<Uint8Array> {

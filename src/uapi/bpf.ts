@@ -205,8 +205,13 @@ export const TC_ACT = {
 const XDP_ACTION_NAMES = new Map<number, string>(Object.entries(XDP_ACTION).map(([name, v]) => [v, name]));
 const TC_ACT_NAMES = new Map<number, string>(Object.entries(TC_ACT).map(([name, v]) => [v, name]));
 
-/** The action name of return value `retval` (u32) for a program type: `XDP_TX`, `TC_ACT_SHOT`, or `unknown(N)`. */
+/**
+ * The action name of return value `retval` (u32) for a program type: `XDP_TX`, `TC_ACT_SHOT`, or
+ * `unknown(N)`; a socket filter's is `drop` for 0 and `keep` otherwise, as sk_filter_trim_cap
+ * (net/core/filter.c) drops the packet or trims it to `retval` bytes.
+ */
 export function actionName(progType: number, retval: number): string {
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER) return retval === 0 ? 'drop' : 'keep';
   const names = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP ? XDP_ACTION_NAMES : TC_ACT_NAMES;
   return names.get(retval | 0) ?? `unknown(${retval >>> 0})`;
 }

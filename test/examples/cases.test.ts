@@ -57,6 +57,19 @@ const MAP_STATE: Record<string, (r: RunResult) => void> = {
     expect(r.checksums).toEqual({ ip: 'ok', l4: 'ok' });
     expect(entry(r, '.bss', '00000000')?.value.slice(32, 48)).toBe('0100000000000000');
   },
+  socket_filter_ssh_v4_kept(r) {
+    expect(entry(r, 'by_proto', '06000000')?.value).toBe('01000000000000000000000000000000');
+    expect(r.ctx?.cb).toEqual([22, 0, 0, 0, 0]);
+    expect(r.ctx?.wire_len).toBe(r.packet.length / 2 - 14); // skb->len from the network header
+    expect(r.packet.slice(0, 28)).toBe('00'.repeat(14)); // data_out: the Ethernet header pushed back as zeros
+  },
+  socket_filter_http_dropped(r) {
+    expect(entry(r, 'by_proto', '06000000')?.value).toBe('00000000000000000100000000000000');
+    expect(r.ctx?.cb).toEqual([80, 0, 0, 0, 0]);
+  },
+  socket_filter_udp_short_kept(r) {
+    expect(entry(r, 'by_proto', '11000000')?.value).toBe('01000000000000000000000000000000');
+  },
   xdp_lb_no_backend(r) {
     expect(entry(r, '.bss', '00000000')?.value.slice(48, 64)).toBe('0100000000000000');
   },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readSkbResult, setupSkb, skbCtxRule } from '../../src/helpers/context-skb.js';
+import { readSkbResult, readSocketPacket, setupSkb, skbCtxRule, skFilterCtxRule } from '../../src/helpers/context-skb.js';
 import { XDP_FRAME, readXdpResult, setupXdp, xdpCtxRule } from '../../src/helpers/context-xdp.js';
 import { SimKernel } from '../../src/helpers/kernel-state.js';
 import { CaseError } from '../../src/internal/errors.js';
@@ -10,7 +10,7 @@ import { VmMemory } from '../../src/vm/memory.js';
 import { hex } from './support.js';
 
 // Every (offset, size) the 6.18 verifier accepted for a one-instruction load (r) or store (w) on
-// the context, found by loading such programs for BPF_PROG_TYPE_XDP (6) and SCHED_CLS (3).
+// the context, found by loading such programs for BPF_PROG_TYPE_XDP (6), SCHED_CLS (3) and SOCKET_FILTER (1).
 const observed = new Set(
   readFileSync(new URL('./fixtures/ctx-access-6.18.txt', import.meta.url), 'utf8')
     .trim()
@@ -40,6 +40,7 @@ describe('helpers', () => {
   it.each([
     { name: 'xdp_md', type: 6, size: 24, rule: xdpCtxRule },
     { name: '__sk_buff', type: 3, size: 192, rule: skbCtxRule },
+    { name: '__sk_buff of a socket filter', type: 1, size: 192, rule: skFilterCtxRule },
   ])('allows exactly the $name accesses the kernel verifier allows', ({ type, size, rule }) => {
     const mismatches: string[] = [];
     for (let off = 0; off < size; off++) {
@@ -117,6 +118,26 @@ describe('helpers', () => {
     const out = readSkbResult(mem, { mark: 7 });
     expect(out.packet).toEqual(frame);
     expect(out.ctx).toMatchObject({ mark: 7, priority: 9, ifindex: 1, cb: [1, 2, 3, 4, 5], wire_len: frame.length });
+  });
+
+  // Measured with BPF_PROG_TEST_RUN on a socket filter (6.18): len 26 for a 40-byte frame,
+  // skb_load_bytes(skb, 0) reads the IPv4 header, data_out is 14 zero bytes and the L3 packet,
+  // ctx_out's wire_len is 26 and a wire_len of 25 is refused.
+  it('fills __sk_buff of a socket filter from the network header, as test_run does', () => {
+    const mem = new VmMemory();
+    const pkt = frame.slice(0, 40);
+    setupSkb(mem, pkt, { cb: [1, 2, 3, 4, 5] }, undefined, false);
+    expect(ctxU32(mem, SK_BUFF.len.off)).toBe(26);
+    expect(ctxU32(mem, SK_BUFF.protocol.off)).toBe(0x0008);
+    expect(ctxU32(mem, SK_BUFF.pkt_type.off)).toBe(3);
+    expect(mem.pktData).toBe(LAYOUT.PACKET + 64 + 14);
+    expect(mem.pktEnd - mem.pktData).toBe(26);
+    expect(mem.ctxRule).toBe(skFilterCtxRule);
+    expect(readSocketPacket(mem)).toEqual(new Uint8Array([...new Uint8Array(14), ...pkt.subarray(14)]));
+    expect(readSkbResult(mem, { cb: [1, 2, 3, 4, 5] }).ctx).toMatchObject({ wire_len: 26, cb: [1, 2, 3, 4, 5] });
+    expect(refusal(() => setupSkb(new VmMemory(), pkt, { wire_len: 25 }, undefined, false))).toBe('case/bad-ctx');
+    expect(refusal(() => setupSkb(new VmMemory(), pkt, { wire_len: 26 }, undefined, false))).toBe('accepted');
+    expect(refusal(() => setupSkb(new VmMemory(), pkt.subarray(0, 33), {}, undefined, false))).toBe('case/bad-packet');
   });
 
   // pkt_type values as the kernel reported them for these destinations (PACKET_HOST 0,
