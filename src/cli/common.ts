@@ -18,9 +18,23 @@ export function errorLine(err: unknown): string {
   return `bpfsim: internal error: ${String(err)}`;
 }
 
+/** The `{"code", "message", "source"}` a `--json` command prints on stdout when it cannot run (design.md, "The command"). */
+export function errorObject(err: unknown): { code: string; message: string; source: string | null } {
+  const message = errorLine(err).replace(/^bpfsim: /, '');
+  if (err instanceof VmFault) return { code: err.code, message: err.message, source: err.source ?? null };
+  if (err instanceof SimError) return { code: err.code, message, source: null };
+  return { code: 'internal', message, source: null };
+}
+
+/** Whether `a` is commander's options object of a command run with `--json`. */
+function isJsonFlags(a: unknown): boolean {
+  return typeof a === 'object' && a !== null && !Array.isArray(a) && (a as { json?: unknown }).json === true;
+}
+
 /**
  * Runs a command's action: its resolved value is the exit status; a SimError (or any other
- * exception) prints one line on stderr and exits 2, never a stack trace.
+ * exception) prints one line on stderr and exits 2, never a stack trace. With `--json` the error
+ * is also printed on stdout as `{"error": {"code", "message", "source"}}`.
  */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number> | number): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -32,6 +46,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number> 
         return;
       }
       process.stderr.write(errorLine(err) + '\n');
+      if (args.some((a) => isJsonFlags(a))) printJson({ error: errorObject(err) });
       if (process.env.BPFSIM_DEBUG && err instanceof Error) process.stderr.write(String(err.stack) + '\n');
       process.exitCode = EXIT.CANNOT_RUN;
     }

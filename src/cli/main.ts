@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { errorLine, EXIT } from './common.js';
 import { register as registerBench } from './bench.js';
@@ -21,8 +22,16 @@ for (const register of [registerRun, registerParity, registerReplay, registerBen
   register(program);
 }
 
+program.version(packageVersion(), '--version', 'print the version');
+
 try {
-  await program.parseAsync(process.argv);
+  if (process.argv.length <= 2) {
+    // Help goes to stdout with exit 0 when asked for (--help); a missing command is a usage error.
+    process.stderr.write("bpfsim: missing command (see 'bpfsim --help')\n");
+    process.exitCode = EXIT.CANNOT_RUN;
+  } else {
+    await program.parseAsync(process.argv);
+  }
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT.CANNOT_RUN;
@@ -30,5 +39,14 @@ try {
     // Commands report through action(); this is the last guard against a stack trace.
     process.stderr.write(errorLine(err) + '\n');
     process.exitCode = EXIT.CANNOT_RUN;
+  }
+}
+
+/** The version in package.json (dist/cli/main.js is two levels below it). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
   }
 }

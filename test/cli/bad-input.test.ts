@@ -134,10 +134,15 @@ describe('cli', () => {
     { group: 'objects', table: objects },
     { group: 'programs', table: programs },
   ])('bad $group', ({ table }) => {
-    it.each(table)('ends $name with exit 2 and one line on both engines', async ({ have, names }) => {
+    it.each(table)('ends $name with exit 2, one line and the error as JSON on stdout on both engines', async ({ have, names, want }) => {
       const [wasm, interp] = await Promise.all(ENGINES.map((engine) => bpfsim('run', have, '--json', '--engine', engine)));
       const lines = [expectOneLine(wasm!, names), expectOneLine(interp!, names)];
-      expect(wasm!.stdout + interp!.stdout).toBe('');
+      for (const [run, line] of [[wasm!, lines[0]!], [interp!, lines[1]!]] as const) {
+        const { error } = JSON.parse(run.stdout) as { error: { code: string; message: string; source: string | null } };
+        expect(error.code).toBe(want);
+        expect(line).toContain(error.message);
+        if (error.source !== null) expect(line).toContain(`(${error.source})`);
+      }
       expect(shape(lines[0]!)).toBe(shape(lines[1]!));
     });
 
