@@ -53,5 +53,3 @@ export function helperFault(env: RunEnv, helper: string, code: string, message: 
   return new VmFault(code, `insn ${env.pc}: ${helper}: ${message}`, env.pc);
 }
 
-/** Errno values the helpers need beyond uapi's ERRNO (include/uapi/asm-generic/errno*.h). */
-export const MORE_ERRNO = { EACCES: 13, ENODEV: 19, EAFNOSUPPORT: 97 } as const;

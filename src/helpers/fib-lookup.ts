@@ -9,9 +9,9 @@ import {
   BPF_FIB_LOOKUP_SKIP_NEIGH,
   BPF_FIB_LOOKUP_SRC,
   BPF_FIB_LOOKUP_TBID,
-  ERRNO,
 } from '../uapi/bpf.js';
-import { MORE_ERRNO, addrOf, errno, s32, u32 } from './args.js';
+import { ERRNO } from '../uapi/errno.js';
+import { addrOf, errno, s32, u32 } from './args.js';
 import type { SimKernel } from './kernel-state.js';
 import { type IpAddr, ipBytes, ipFromBytes } from './net-addr.js';
 import { RT_TABLE_LOCAL, RT_TABLE_MAIN, type SimNetwork, type SimRoute, ipv6NeedsStrict } from './sim-network.js';
@@ -80,7 +80,7 @@ function fibLookupAt(kernel: SimKernel, u8: Uint8Array, v: DataView, o: number, 
     dst4 = v.getUint32(o + FIB_LOOKUP.dst, false);
   }
   const ifindex = v.getUint32(o + FIB_LOOKUP.ifindex, true);
-  if (!net.interface(ifindex)) return -MORE_ERRNO.ENODEV;
+  if (!net.interface(ifindex)) return -ERRNO.ENODEV;
   if (!net.forwarding) return R.BPF_FIB_LKUP_RET_FWD_DISABLED;
 
   let tables = TABLES_BOTH;
@@ -183,7 +183,7 @@ function callAt(kernel: SimKernel, env: RunEnv, addr: number, plen: number, flag
   const u8 = mem.u8;
   const view = mem.view;
   const family = u8[addr + FIB_LOOKUP.family];
-  if (family !== AF_INET && family !== AF_INET6) return -MORE_ERRNO.EAFNOSUPPORT;
+  if (family !== AF_INET && family !== AF_INET6) return -ERRNO.EAFNOSUPPORT;
   const checkMtu = !skb || view.getUint16(addr + FIB_LOOKUP.tot_len, true) !== 0;
   let rc = fibLookupAt(kernel, u8, view, addr, flags, checkMtu);
   if (skb && rc === R.BPF_FIB_LKUP_RET_SUCCESS && !checkMtu) {

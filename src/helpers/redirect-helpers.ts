@@ -1,5 +1,6 @@
 import type { HelperFn } from '../vm/env.js';
-import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_F_INGRESS, BPF_MAP_TYPE, ERRNO, TC_ACT, XDP_ACTION, mapTypeName } from '../uapi/bpf.js';
+import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_F_INGRESS, BPF_MAP_TYPE, TC_ACT, XDP_ACTION, mapTypeName } from '../uapi/bpf.js';
+import { ERRNO } from '../uapi/errno.js';
 import { errno, helperFault, mapArg, u32 } from './args.js';
 import type { SimKernel } from './kernel-state.js';
 

@@ -1,8 +1,8 @@
 import type { HelperFn, RunEnv } from '../vm/env.js';
-import { ERRNO } from '../uapi/bpf.js';
+import { ERRNO } from '../uapi/errno.js';
 import { SK_BUFF } from '../uapi/context.js';
 import { LAYOUT } from '../vm/layout.js';
-import { MORE_ERRNO, errno, memAt, u32 } from './args.js';
+import { errno, memAt, u32 } from './args.js';
 import { bpfCsumDiff, csumReplace2, csumReplace4, csumReplaceByDiff } from './csum.js';
 
 /**
@@ -137,7 +137,7 @@ export const csumUpdate: HelperFn = () => errno(ERRNO.ENOTSUPP);
 /** bpf_csum_level: INC, DEC and RESET succeed; QUERY gives -EACCES (not CHECKSUM_UNNECESSARY); others -EINVAL. */
 export const csumLevel: HelperFn = (_env, _r1, r2) => {
   // BPF_CSUM_LEVEL_QUERY 0, _INC 1, _DEC 2, _RESET 3; the test_run skb is not CHECKSUM_UNNECESSARY.
-  if (r2 === 0n) return errno(MORE_ERRNO.EACCES);
+  if (r2 === 0n) return errno(ERRNO.EACCES);
   if (r2 >= 1n && r2 <= 3n) return 0n;
   return errno(ERRNO.EINVAL);
 };

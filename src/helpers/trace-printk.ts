@@ -1,5 +1,5 @@
 import type { HelperFn, RunEnv } from '../vm/env.js';
-import { ERRNO } from '../uapi/bpf.js';
+import { ERRNO } from '../uapi/errno.js';
 import { addrOf, errno, memAt, u32 } from './args.js';
 import type { SimKernel } from './kernel-state.js';
 

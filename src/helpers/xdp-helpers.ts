@@ -1,6 +1,6 @@
 import type { HelperFn, RunEnv } from '../vm/env.js';
-import { ERRNO } from '../uapi/bpf.js';
-import { MORE_ERRNO, errno, memAt, s32, u32 } from './args.js';
+import { ERRNO } from '../uapi/errno.js';
+import { errno, memAt, s32, u32 } from './args.js';
 import { XDP_FRAME, XDP_HARD_END, setXdpBounds } from './context-xdp.js';
 
 /**
@@ -50,7 +50,7 @@ export const xdpAdjustMeta: HelperFn = (env, _r1, r2) => {
   const { meta, data, end } = bounds(env);
   const next = meta + off;
   if (next < FRAME_END || next > data) return errno(ERRNO.EINVAL);
-  if (metalenInvalid(data - next)) return errno(MORE_ERRNO.EACCES);
+  if (metalenInvalid(data - next)) return errno(ERRNO.EACCES);
   setXdpBounds(env.mem, next, data, end);
   return 0n;
 };

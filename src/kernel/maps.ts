@@ -8,7 +8,7 @@ import { CaseError, KernelError } from '../internal/errors.js';
 import { fromHex, toHex } from '../internal/hex.js';
 import { BPF_MAP_TYPE } from '../uapi/bpf.js';
 import { checkEntryKind } from '../maps/check.js';
-import { errnoName } from './errno.js';
+import { errnoLabel as errnoName } from '../uapi/errno.js';
 import type { Libbpf, Ptr } from './libbpf.js';
 
 const T = BPF_MAP_TYPE;

@@ -8,7 +8,7 @@ import { CaseError, KernelError, VerifierError } from '../internal/errors.js';
 import { fromHex, toHex } from '../internal/hex.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { decodeCtx, decodeTestRunOpts, encodeCtx, encodeTestRunOpts, OPEN_OPTS, OPEN_OPTS_SIZE, SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS, type CtxKind } from './ctx.js';
-import { errnoName } from './errno.js';
+import { errnoLabel as errnoName } from '../uapi/errno.js';
 import { loadLibbpf, type Libbpf, type Ptr } from './libbpf.js';
 import { dumpMap, openMaps, updateMap } from './maps.js';
 import { summarizeVerifierLog } from './verifier-log.js';
@@ -79,7 +79,8 @@ export function runCaseInProcess(req: WireRequest): WireResult {
   openOpts.writeBigUInt64LE(BigInt(LOG_SIZE), OPEN_OPTS.kernel_log_size);
 
   const obj = lib.bpf_object__open_file(req.objectPath, openOpts);
-  const openErr = obj ? lib.libbpf_get_error(obj) : -1;
+  // For a NULL object libbpf_get_error gives -errno, the reason libbpf failed.
+  const openErr = lib.libbpf_get_error(obj);
   if (!obj || openErr) {
     const errno = openErr || -22;
     throw new KernelError('kernel/open', `open object '${req.objectPath}': ${libbpfMessages(msgs) || 'libbpf failed'} (${errnoName(errno)})`);

@@ -11,9 +11,9 @@ import {
   BPF_F_WRONLY,
   BPF_F_WRONLY_PROG,
   BPF_MAP_TYPE,
-  ERRNO,
   mapTypeName,
 } from '../uapi/bpf.js';
+import { ERRNO } from '../uapi/errno.js';
 
 /** BPF_F_NUMA_NODE, BPF_F_ZERO_SEED, BPF_F_PRESERVE_ELEMS, BPF_F_INNER_MAP (bpf.h). */
 export const BPF_F_NUMA_NODE = 1 << 2;
@@ -23,10 +23,7 @@ export const BPF_F_INNER_MAP = 1 << 12;
 /** BPF_F_ACCESS_MASK (include/linux/bpf.h). */
 export const BPF_F_ACCESS_MASK = BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
 
-/** Errno values the maps return that src/uapi's table does not name. */
-export const EBADF = 9;
-
-export const { EINVAL, EEXIST, ENOENT, E2BIG, ENOSPC, ENOMEM } = ERRNO;
+export const { EINVAL, EEXIST, ENOENT, E2BIG, ENOSPC, ENOMEM, EBADF } = ERRNO;
 
 /** True for update flags the kernel refuses with -EINVAL (anything but BPF_ANY, BPF_NOEXIST, BPF_EXIST; BPF_F_LOCK needs a spin lock no bpfsim map value has). */
 export function badUpdateFlags(flags: number): boolean {

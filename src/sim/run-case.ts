@@ -9,6 +9,7 @@ import type { ObjectSpec } from '../loader/spec.js';
 import type { Case } from './case.js';
 import { Machine, resolveProgType, type MachineOptions } from './machine.js';
 import { recordingMapKeys, uninitKeyWarnings, type MapKeyUse } from './uninit.js';
+import { formatErrno } from '../uapi/errno.js';
 
 /** Options of {@link runCaseOnVm}. */
 export type VmRunOptions = Omit<MachineOptions, 'fib' | 'type'> & {
@@ -29,16 +30,9 @@ export function applyCaseMaps(machine: Machine, c: Case): void {
         value = new Uint8Array(new Uint32Array([index]).buffer);
       }
       const rc = withContext(`maps.${name}[${i}]`, () => map.write(entry.key, [value!], BPF_ANY));
-      if (rc < 0) throw new CaseError('case/map-update', `maps.${name}[${i}]: update failed with ${errnoName(-rc)}`);
+      if (rc < 0) throw new CaseError('case/map-update', `maps.${name}[${i}]: update failed with ${formatErrno(rc)}`);
     });
   }
-}
-
-const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 14: 'EFAULT', 17: 'EEXIST', 22: 'EINVAL', 28: 'ENOSPC', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP' };
-
-/** `-EEXIST` for 17. */
-export function errnoName(errno: number): string {
-  return `-${ERRNO_NAMES[errno] ?? errno}`;
 }
 
 /** The result's `maps`: every map of the machine, as the design's JSON gives them. */

@@ -241,23 +241,6 @@ export const BPF_FIB_LOOKUP_SKIP_NEIGH = 1 << 2;
 export const BPF_FIB_LOOKUP_TBID = 1 << 3;
 export const BPF_FIB_LOOKUP_SRC = 1 << 4;
 
-/** Kernel errno values helpers return negated. */
-export const ERRNO = {
-  EPERM: 1,
-  ENOENT: 2,
-  E2BIG: 7,
-  EBUSY: 16,
-  EEXIST: 17,
-  EFAULT: 14,
-  EINVAL: 22,
-  ENOSPC: 28,
-  ERANGE: 34,
-  ENOTSUPP: 524,
-  EOPNOTSUPP: 95,
-  EPROTO: 71,
-  ENOMEM: 12,
-} as const;
-
 /** XDP_PACKET_HEADROOM: headroom in front of an XDP frame, bytes. */
 export const XDP_PACKET_HEADROOM = 256;
 /** MAX_BPF_STACK: one frame's stack, bytes. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CaseError, KernelError, PacketError, VerifierError } from '../../src/internal/errors.js';
-import { errnoName } from '../../src/kernel/errno.js';
+import { errnoLabel as errnoName } from '../../src/uapi/errno.js';
 import { mapSectionName } from '../../src/kernel/maps.js';
 import { decodeWireError, encodeWireError } from '../../src/kernel/wire.js';
 
