@@ -8,7 +8,7 @@ import { CaseError, KernelError } from '../internal/errors.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import type { ProgramVerdict } from '../verifier/types.js';
 import { OPEN_OPTS, OPEN_OPTS_SIZE } from './ctx.js';
-import { errnoName } from './errno.js';
+import { errnoLabel as errnoName } from '../uapi/errno.js';
 import { loadLibbpf, type Libbpf, type Ptr } from './libbpf.js';
 import { sectionProgType } from './run-case.js';
 import { verdictFromLog } from './verifier-log.js';
@@ -53,7 +53,8 @@ function open(lib: Libbpf, path: string, logBuf: Buffer, msgs: { level: number; 
   opts.writeBigUInt64LE(BigInt(LOG_SIZE), OPEN_OPTS.kernel_log_size);
   opts.writeUInt32LE(LOG_LEVEL, OPEN_OPTS.kernel_log_level);
   const obj = lib.bpf_object__open_file(path, opts);
-  const err = obj ? lib.libbpf_get_error(obj) : -1;
+  // For a NULL object libbpf_get_error gives -errno, the reason libbpf failed.
+  const err = lib.libbpf_get_error(obj);
   if (!obj || err) {
     throw new KernelError('kernel/open', `open object '${path}': ${warnings(msgs) || 'libbpf failed'} (${errnoName(err || -22)})`);
   }
