@@ -1,4 +1,5 @@
-import { BPF_PROG_TYPE, ERRNO } from '../uapi/bpf.js';
+import { BPF_PROG_TYPE } from '../uapi/bpf.js';
+import { ERRNO } from '../uapi/errno.js';
 import type { HelperFn } from '../vm/env.js';
 import { errno, memAt, u32 } from './args.js';
 
