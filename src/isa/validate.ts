@@ -2,6 +2,9 @@ import { IsaError } from '../internal/errors.js';
 import type { Insn } from './insn.js';
 import {
   ATOMIC_OPS,
+  BPF_ABS,
+  BPF_IND,
+  BPF_LD,
   BPF_ALU,
   BPF_ALU64,
   BPF_ATOMIC,
@@ -93,6 +96,11 @@ function buildRules(): Map<number, Rule> {
     if (size !== BPF_DW) add(BPF_LDX | BPF_MEMSX | size, { dst: Reg.Write, src: Reg.Read, off: 'any', imm: ZERO });
     add(BPF_ST | BPF_MEM | size, { dst: Reg.Read, src: Reg.None, off: 'any', imm: 'any' });
     add(BPF_STX | BPF_MEM | size, { dst: Reg.Read, src: Reg.Read, off: 'any', imm: ZERO });
+  }
+  // The legacy packet loads (BPF_LD | BPF_ABS/BPF_IND, bpf.h; RFC 9669 §5.5 leaves them out): r0 = skb[imm] or skb[src + imm].
+  for (const size of [BPF_W, BPF_H, BPF_B]) {
+    add(BPF_LD | BPF_ABS | size, { dst: Reg.None, src: Reg.None, off: ZERO, imm: 'any' });
+    add(BPF_LD | BPF_IND | size, { dst: Reg.None, src: Reg.Read, off: ZERO, imm: 'any' });
   }
   add(BPF_STX | BPF_ATOMIC | BPF_W, { dst: Reg.Read, src: Reg.Read, off: 'any', imm: 'atomic' });
   add(BPF_STX | BPF_ATOMIC | BPF_DW, { dst: Reg.Read, src: Reg.Read, off: 'any', imm: 'atomic' });

@@ -39,9 +39,13 @@ describe('isa', () => {
     expect(() => validateInsns(assemble(good))).not.toThrow();
   });
 
+  it('accepts the legacy packet loads BPF_LD | BPF_ABS and BPF_IND of 1, 2 and 4 bytes', () => {
+    for (const opcode of [0x20, 0x28, 0x30, 0x40, 0x48, 0x50]) expect(() => validateInsns(mutate(0, { opcode, imm: 12 }))).not.toThrow();
+  });
+
   it.each([
     { name: 'an unknown opcode', have: mutate(0, { opcode: 0x8f }), want: { code: 'isa/unknown-opcode', pc: 0 } },
-    { name: 'legacy packet access', have: mutate(0, { opcode: 0x20 }), want: { code: 'isa/unknown-opcode', pc: 0 } },
+    { name: 'an 8-byte legacy packet load', have: mutate(0, { opcode: 0x38 }), want: { code: 'isa/unknown-opcode', pc: 0 } },
     { name: 'a lone second lddw slot', have: mutate(0, { opcode: 0, imm: 0 }), want: { code: 'isa/unknown-opcode', pc: 0 } },
     { name: 'register r11', have: mutate(4, { src: 11 }), want: { code: 'isa/bad-register', pc: 4 } },
     { name: 'a write to r10', have: mutate(0, { dst: 10 }), want: { code: 'isa/bad-register', pc: 0 } },

@@ -5,7 +5,7 @@ import { BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_
 import { ENGINE_NAMES, getEngine } from '../../src/vm/engines.js';
 import { decodeProgram } from '../../src/vm/interp/decode.js';
 import { InterpExecutable, Interpreter } from '../../src/vm/interpreter.js';
-import { funcHandle, funcPcOf, mapHandle, mapIndexOf } from '../../src/vm/layout.js';
+import { STACK_END, funcHandle, funcPcOf, mapHandle, mapIndexOf } from '../../src/vm/layout.js';
 import { engines } from './engines.js';
 import { TestArrayMap, TestMachine, insn, mapSpec, program } from './harness.js';
 
@@ -27,6 +27,38 @@ describe('vm', () => {
       expect(err).toBeInstanceOf(VmFault);
       expect((err as VmFault).code).toBe('vm/budget-exceeded');
       expect(env.budget).toBe(0);
+    });
+
+    // pcs executed: 0, then 1, 2, 3 per iteration.
+    const LOOP = 'mov %r0, 0\nl:\nadd %r0, 1\nmov %r1, %r0\nja l';
+    it.each([0, 1, 2, 3, 4, 5, 6, 7, 100, 1001])('names the first instruction a budget of %i cannot pay for', (budget) => {
+      const m = new TestMachine();
+      const err = caught(() => engine.prepare(program(LOOP), m).run(m.env(budget), 0)) as VmFault;
+      expect(err.code).toBe('vm/budget-exceeded');
+      expect(err.pc).toBe(budget === 0 ? 0 : ((budget - 1) % 3) + 1);
+      expect(err.message).toBe(`insn ${err.pc}: instruction budget of ${budget} exhausted`);
+    });
+
+    it('runs what the budget pays for before faulting, stores and faults included', () => {
+      // stw [r10-4], 7; r1 = 0; r0 = *(u32 *)(r1 + 0); exit: one straight-line block.
+      const src = program('stw [%r10-4], 7\nmov %r1, 0\nldxw %r0, [%r1+0]\nexit');
+      for (const [budget, code, pc] of [
+        [1, 'vm/budget-exceeded', 1],
+        [2, 'vm/budget-exceeded', 2],
+        [3, 'vm/out-of-bounds', 2],
+      ] as const) {
+        const m = new TestMachine();
+        m.mem.view.setUint32(STACK_END - 4, 0, true);
+        const err = caught(() => engine.prepare(src, m).run(m.env(budget), 0)) as VmFault;
+        expect([err.code, err.pc]).toEqual([code, pc]);
+        expect(m.mem.view.getUint32(STACK_END - 4, true)).toBe(7);
+      }
+    });
+
+    it('counts lddw once and names the instruction after it', () => {
+      const m = new TestMachine();
+      const err = caught(() => engine.prepare(program('lddw %r1, 0x100000000\nmov %r0, 1\nexit'), m).run(m.env(1), 0)) as VmFault;
+      expect([err.code, err.pc]).toEqual(['vm/budget-exceeded', 2]);
     });
 
     it('runs a program that fits its budget exactly', () => {

@@ -1,9 +1,9 @@
-import { VmFault } from '../../internal/errors.js';
 import type { Insn } from '../../isa/insn.js';
 import { BPF_ABS, BPF_ATOMIC, BPF_B, BPF_DW, BPF_H, BPF_IMM, BPF_LDX, BPF_MEMSX, type Opcode } from '../../isa/opcodes.js';
 import { STACK_END } from '../layout.js';
 import { skbLoad } from '../ld-abs.js';
 import type { VmMemory } from '../memory.js';
+import { outsideAddressSpaceFault } from '../protocol.js';
 import type { AluOperands } from './alu.js';
 import { CONTROL, type Step, toBig } from './state.js';
 
@@ -31,13 +31,7 @@ export function checkSlow(mem: VmMemory, a: number, size: number, write: boolean
     mem.check(a, size, write, pc);
     return;
   }
-  const full = BigInt.asUintN(64, toBig(lo, hi) + BigInt(off));
-  throw new VmFault(
-    'vm/out-of-bounds',
-    `insn ${pc}: invalid ${write ? 'write' : 'read'} of ${size} bytes at 0x${full.toString(16)}${full === 0n ? ' (null pointer)' : ''}: outside the 32-bit address space`,
-    pc,
-    { addr: Number(full), size, region: 'none' },
-  );
+  throw outsideAddressSpaceFault(pc, BigInt.asUintN(64, toBig(lo, hi) + BigInt(off)), size, write);
 }
 
 /**

@@ -52,6 +52,8 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   const callx = m.importFunc('env', 'callx', [I32, I32, I32, I64, I64, I64, I64, I64, I64], [I64]);
   const tailCall = m.importFunc('env', 'tail', [I32, I32, I32, I64, I64, I64, I64, I64], [I32]);
   const kfunc = m.importFunc('env', 'kfunc', [I32, I32, I32, I64, I64, I64, I64, I64], [I64]);
+  const budgetOut = m.importFunc('env', 'budgetOut', [I32, I32, I32, ...Array<number>(11).fill(I64)], []);
+  const ldAbs = m.importFunc('env', 'ldAbs', [I32, I32, I32, I32], [F64]);
   const helperIndex = new Map<number, number>();
   const fastIndex = new Map<number, number>();
   for (const id of helperIds) {
@@ -100,6 +102,8 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
     callx,
     tailCall,
     kfunc,
+    budgetOut,
+    ldAbs,
     budget,
     tailR0,
     bigR0,

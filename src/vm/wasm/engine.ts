@@ -42,6 +42,6 @@ export class WasmEngine implements Engine {
       compiled = compileProgram(program, (pc) => lddw[pc]!);
       byKey.set(key, compiled);
     }
-    return new WasmExecutable(program, compiled, machine);
+    return new WasmExecutable(program, compiled, machine, decoded);
   }
 }

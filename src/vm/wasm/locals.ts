@@ -101,6 +101,10 @@ export interface LowerImports {
   tailCall: number;
   /** (pc i32, stackLow i32, btfId i32, r1..r5 i64) → i64: kfunc calls. */
   kfunc: number;
+  /** (pc i32, left i32, stackLow i32, r0..r10 i64) → (): the budget ran out in the segment at pc; always throws. */
+  budgetOut: number;
+  /** (pc i32, size i32, offset i32, r6 i32) → f64: a legacy packet load's value, or -1 (src/vm/ld-abs.ts). */
+  ldAbs: number;
   /** Mutable i32 global: instructions left. */
   budget: number;
   /** Mutable i64 global: r0 of the tail-called program, read after a taken tail call. */

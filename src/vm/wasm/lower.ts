@@ -9,7 +9,6 @@ import { checkedAddress, lowerMemory, mapValueSites } from './lower-mem.js';
 
 /** Fault kinds the generated code reports through the `fault` import; runtime.ts turns them into VmFaults. */
 export const FaultKind = {
-  BUDGET: 0,
   CALL_DEPTH: 1,
   FELL_OFF: 2,
   LDDW_TAIL: 3,
@@ -72,10 +71,11 @@ type Dest = { depth: number; back: boolean; index: number };
 
 /**
  * Lowers one BPF function (the blocks reachable from `entry`) to a WebAssembly function
- * `(r1..r5 i64, fp i32) → r0 i64`. Instruction budget: each straight-line segment (a block, split
- * after every call) is charged on entry, and the remainder is checked before every call, at every
- * back edge and at exit, so a run faults with `vm/budget-exceeded` exactly when it executes more
- * instructions than its budget (the interpreter agrees; the fault's pc may differ, see runtime.ts).
+ * `(r1..r5 i64, fp i32) → r0 i64`. Instruction budget (the rule of src/vm/protocol.ts): each
+ * straight-line segment (a block, split after every call and legacy packet load) is charged and
+ * checked on entry; when it cannot be paid for in full, none of it runs here and the `budgetOut`
+ * import runs the part the budget pays for on the interpreter's steps and faults on the first
+ * instruction that could not run, exactly as the interpreter does.
  */
 export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: number): FuncBody {
   const insns = prog.insns;
@@ -155,18 +155,10 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
     f.get(L_STATE).brTable(Array.from({ length: n }, (_, i) => i), n - 1);
   }
 
-  const checkBudget = (pc: number): void => {
-    f.get(L_BUDGET).i32(0).op(Op.i32_lt_s).if();
-    f.i32(FaultKind.BUDGET).i32(pc).call(imports.fault).op(Op.unreachable);
-    f.end();
-  };
   /** Emits a jump to block `t`; inside an `if`, the caller has already counted it in `extra`. */
-  const jump = (t: number, pc: number): void => {
+  const jump = (t: number): void => {
     const d = dest(t);
-    if (d.back) {
-      checkBudget(pc);
-      if (layout.kind === 'dispatch') f.i32(d.index).set(L_STATE);
-    }
+    if (d.back && layout.kind === 'dispatch') f.i32(d.index).set(L_STATE);
     f.br(d.depth);
   };
 
@@ -192,7 +184,9 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
       const insn = insns[pc]!;
       if (segment) {
         const count = segmentLength(insns, pc, bb.end);
-        f.get(L_BUDGET).i32(count).op(Op.i32_sub).set(L_BUDGET);
+        f.get(L_BUDGET).i32(count).op(Op.i32_sub).tee(L_BUDGET).i32(0).op(Op.i32_lt_s).if();
+        budgetOut(f, imports, pc, count);
+        f.end();
         segment = false;
       }
       const cls = insn.opcode & 7;
@@ -215,14 +209,13 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
           continue;
         }
         if (op === 0x90) {
-          checkBudget(pc);
           f.get(L_BUDGET).gset(imports.budget);
           f.get(L_R0).op(Op.return);
           continue;
         }
         const t = index.get(jumpTarget(insn, pc))!;
         if (op === 0x00) {
-          jump(t, pc);
+          jump(t);
           continue;
         }
         condition(f, insn);
@@ -230,7 +223,7 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
         if (d.back) {
           f.if();
           extra++;
-          jump(t, pc);
+          jump(t);
           extra--;
           f.end();
         } else {
@@ -241,6 +234,11 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
       if (insn.opcode === 0x18) {
         f.i64(prog.lddwValue(pc)).set(regLocal(insn.dst));
         pc++;
+        continue;
+      }
+      if (cls === 0) {
+        lowerLegacyLoad(f, imports, insn, pc);
+        segment = true;
         continue;
       }
       if (cls === 4 || cls === 7) {
@@ -255,9 +253,13 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
       const fall = fallPc(insns, bb);
       const next = index.get(fall);
       if (next === undefined) {
+        // As the interpreter: the pc past the end is charged like an instruction before it faults.
+        f.get(L_BUDGET).i32(1).op(Op.i32_lt_s).if();
+        budgetOut(f, imports, fall, 0);
+        f.end();
         f.i32(FaultKind.FELL_OFF).i32(fall).call(imports.fault).op(Op.unreachable);
       } else if (next !== cur + 1) {
-        jump(next, bb.end);
+        jump(next);
       }
     }
   }
@@ -273,16 +275,50 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
   return f;
 }
 
-/** Instructions from `pc` to the end of its segment: the block's end or just after the next call. */
+/**
+ * Instructions from `pc` to the end of its segment: the block's end or just after the next call
+ * or legacy packet load (which may end the function), counting lddw once.
+ */
 function segmentLength(insns: readonly Insn[], pc: number, end: number): number {
   let count = 0;
   while (pc < end) {
     const insn = insns[pc]!;
     count++;
-    if ((insn.opcode & 0xf7) === 0x85) break;
+    if ((insn.opcode & 0xf7) === 0x85 || ((insn.opcode & 7) === 0 && insn.opcode !== 0x18)) break;
     pc += insn.opcode === 0x18 ? 2 : 1;
   }
   return count;
+}
+
+/**
+ * Calls the `budgetOut` import for a segment of `count` instructions from `pc` that the budget
+ * (L_BUDGET, already charged) cannot pay for: it gets what was left before the charge, the live
+ * frame's start and every register, and never returns.
+ */
+function budgetOut(f: FuncBody, imports: LowerImports, pc: number, count: number): void {
+  f.i32(pc).get(L_BUDGET).i32(count).op(Op.i32_add);
+  stackLow(f);
+  for (let r = 0; r <= 10; r++) f.get(regLocal(r));
+  f.call(imports.budgetOut).op(Op.unreachable);
+}
+
+/**
+ * BPF_LD | BPF_ABS / BPF_IND (W, H, B) as the kernel rewrites them (net/core/filter.c,
+ * bpf_gen_ld_abs; the interpreter's ldStep): r2 = imm or src + imm, r1 = r6, r0 = the `ldAbs`
+ * import (src/vm/ld-abs.ts skbLoad), and on its -1 the function returns 0.
+ */
+function lowerLegacyLoad(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): void {
+  const size = [4, 2, 1][(insn.opcode & 0x18) >> 3]!;
+  if ((insn.opcode & 0xe0) === 0x20) f.i64(BigInt(insn.imm)).set(regLocal(2));
+  else f.get(regLocal(insn.src)).i64(BigInt(insn.imm)).op(Op.i64_add).set(regLocal(2));
+  f.get(regLocal(6)).set(regLocal(1));
+  // r6 as an i32 address, 0 (never the context) when it does not fit.
+  f.i32(pc).i32(size).get(regLocal(2)).op(Op.i32_wrap_i64);
+  f.get(regLocal(6)).op(Op.i32_wrap_i64).i32(0).get(regLocal(6)).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.select);
+  f.call(imports.ldAbs).op(Op.i64_trunc_f64_s).tee(L_R0).i64(0).op(Op.i64_lt_s).if();
+  f.get(L_BUDGET).gset(imports.budget);
+  f.i64(0).op(Op.return);
+  f.end();
 }
 
 /** Re-reads the packet bounds from the control block (helpers may move them). */
@@ -296,14 +332,11 @@ function reloadPacket(f: FuncBody): void {
 }
 
 /**
- * A call: the budget is checked and flushed to its global first (helpers see and may change it
+ * A call: the budget is flushed to its global first (helpers see and may change it
  * through RunEnv.budget, callbacks and tail calls spend it), and reloaded after, with the packet
  * bounds, which helpers may move.
  */
 function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): void {
-  f.get(L_BUDGET).i32(0).op(Op.i32_lt_s).if();
-  f.i32(FaultKind.BUDGET).i32(pc).call(imports.fault).op(Op.unreachable);
-  f.end();
   f.get(L_BUDGET).gset(imports.budget);
   const head = (): void => {
     f.i32(pc);

@@ -1,10 +1,23 @@
-import { SimError, VmFault } from '../../internal/errors.js';
+import { VmFault } from '../../internal/errors.js';
 import type { ProgramSpec } from '../../loader/spec.js';
-import { BPF_MAP_TYPE, BPF_PROG_TYPE, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from '../../uapi/bpf.js';
-import { helperName } from '../../uapi/helper-names.js';
+import { BPF_PROG_TYPE } from '../../uapi/bpf.js';
 import type { CallbackFn, Executable, HelperDef, HelperRegistry, MachineShape, RunEnv, VmMap } from '../env.js';
-import { CTRL, FRAME_SIZE, LAYOUT, STACK_END, WASM_ARRAYS_MAX, funcPcOf, mapIndexOf } from '../layout.js';
+import { type Decoded, RunState } from '../interp/state.js';
+import { CTRL, FRAME_SIZE, LAYOUT, STACK_END, WASM_ARRAYS_MAX, funcPcOf } from '../layout.js';
+import { skbLoad } from '../ld-abs.js';
 import type { VmMemory } from '../memory.js';
+import {
+  budgetFault,
+  callDepthFault,
+  checkRunArg,
+  fellOffFault,
+  inTailCalledProgram,
+  kfuncFault,
+  lddwTailFault,
+  outsideAddressSpaceFault,
+  resolveTailCall,
+  unknownHelperFault,
+} from '../protocol.js';
 import { ctxBit } from './lower-mem.js';
 import { INLINE_BITS, INLINE_FIB_TC, INLINE_FIB_XDP, INLINE_REDIRECT_TC, INLINE_REDIRECT_XDP } from './lower.js';
 import type { CompiledProgram } from './compiler.js';
@@ -12,11 +25,6 @@ import { FaultKind } from './lower.js';
 
 /** Largest budget the generated code counts in its i32 global; larger budgets are spent in slices of this. */
 const MAX_SLICE = 0x7fff_ffff;
-
-/** What a prog array offers bpf_tail_call (src/maps' ProgArray; the interpreter reads the same). */
-interface ProgArrayLike {
-  programAt(index: number): number | undefined;
-}
 
 /** Exports of an instantiated program module (see compiler.ts). */
 interface ProgramExports {
@@ -45,13 +53,10 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * function, as the kernel does. Runs are not re-entrant (one at a time per executable), except
  * through callbacks and tail calls, which nest.
  *
- * Budget rule, agreed with the interpreter: a run faults with `vm/budget-exceeded` exactly when
- * it executes more instructions than `env.budget` (lddw counts once). The interpreter counts
- * each instruction and faults on the first one past the budget; this engine charges each
- * straight-line segment on entry and checks at back edges, calls and exit, so when a run
- * faults it may report a later pc than the interpreter (within the same loop iteration or
- * straight-line stretch), and a fault of another kind that the interpreter would never have
- * reached can show up first. Runs that stay within the budget agree bit for bit.
+ * Budget: the rule of src/vm/protocol.ts, the same fault on the same instruction as the
+ * interpreter. The generated code charges each straight-line segment on entry; a segment the
+ * budget cannot pay for in full runs its paid-for part on the interpreter's steps of this
+ * program ({@link budgetOut}), which then faults on the first instruction that could not run.
  */
 export class WasmExecutable implements Executable {
   private readonly exports: ProgramExports;
@@ -67,6 +72,7 @@ export class WasmExecutable implements Executable {
     readonly program: ProgramSpec,
     readonly compiled: CompiledProgram,
     machine: MachineShape,
+    private readonly decoded: Decoded,
   ) {
     this.registry = machine.helpers;
     this.defs = compiled.helperIds.map((id) => machine.helpers.get(id));
@@ -77,7 +83,12 @@ export class WasmExecutable implements Executable {
       callx: this.callx,
       tail: this.tail,
       kfunc: (pc: number, _sl: number, btfId: number): bigint => {
-        throw new VmFault('vm/kfunc-unsupported', `insn ${pc}: kfunc calls are not supported (btf id ${btfId})`, pc);
+        throw kfuncFault(pc, btfId);
+      },
+      budgetOut: this.budgetOut,
+      ldAbs: (pc: number, size: number, offset: number, r6: number): number => {
+        this.env.pc = pc;
+        return skbLoad(this.env, r6 >>> 0, offset, size as 1 | 2 | 4);
       },
     };
     compiled.helperIds.forEach((id, i) => {
@@ -122,8 +133,8 @@ export class WasmExecutable implements Executable {
    * bigint. Consumes `env.budget` and counts tail calls in `env.tailCalls`; faults throw VmFault.
    */
   run(env: RunEnv, ctxAddr: number, r2 = 0): bigint {
-    checkArg(1, ctxAddr);
-    checkArg(2, r2);
+    checkRunArg(1, ctxAddr);
+    checkRunArg(2, r2);
     const mem = env.mem;
     this.enter(env);
     syncCtxRules(mem);
@@ -139,6 +150,8 @@ export class WasmExecutable implements Executable {
     try {
       const r0 = this.exports.run(ctxAddr >>> 0, Math.floor(ctxAddr / 0x1_0000_0000) >>> 0, r2 >>> 0, Math.floor(r2 / 0x1_0000_0000) >>> 0);
       return u64(r0);
+    } catch (err) {
+      throw spentAll(err, g);
     } finally {
       env.budget = Math.max(0, budget - (slice - g.value));
       env.callback = prevCallback;
@@ -153,7 +166,7 @@ export class WasmExecutable implements Executable {
    * run left. A fault stops the loop and throws.
    */
   runMany(env: RunEnv, ctxAddr: number, runs: number, budget: number): bigint {
-    checkArg(1, ctxAddr);
+    checkRunArg(1, ctxAddr);
     if (!Number.isSafeInteger(runs) || runs < 1 || runs > 0x7fff_ffff) throw new RangeError(`runs: expected 1 to 2^31-1, got ${runs}`);
     const mem = env.mem;
     this.enter(env);
@@ -169,6 +182,8 @@ export class WasmExecutable implements Executable {
     g.value = slice;
     try {
       return u64(this.exports.repeat(ctxAddr >>> 0, Math.floor(ctxAddr / 0x1_0000_0000) >>> 0, runs, slice));
+    } catch (err) {
+      throw spentAll(err, g);
     } finally {
       // The last run tried no tail call: its count reset is still pending.
       if (this.exports.tailFresh.value !== 0) {
@@ -181,10 +196,15 @@ export class WasmExecutable implements Executable {
     }
   }
 
-  /** Runs this program's entry in an existing frame (a tail call from another program of the machine). */
-  runInFrame(env: RunEnv, fp: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, budget: number): { r0: bigint; budget: number } {
+  /**
+   * Runs this program's entry in an existing frame (a tail call from another program of the
+   * machine, whose run started with a budget of `budgetTotal`).
+   */
+  runInFrame(env: RunEnv, fp: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, budget: number, budgetTotal: number): { r0: bigint; budget: number } {
     const prevEnv = this.env;
+    const prevTotal = this.budgetTotal;
     this.enter(env);
+    this.budgetTotal = budgetTotal;
     const g = this.exports.budget;
     const saved = g.value;
     g.value = budget;
@@ -192,14 +212,9 @@ export class WasmExecutable implements Executable {
       const r0 = this.exports.f0(r1, r2, r3, r4, r5, fp);
       return { r0, budget: g.value };
     } catch (err) {
-      if (err instanceof VmFault && !err.message.includes('tail-called program')) {
-        const fault = err.withContext(`tail-called program '${this.program.name}'`);
-        // As the interpreter: the program the fault happened in, for its source line.
-        fault.program ??= this.program.name;
-        throw fault;
-      }
-      throw err;
+      throw inTailCalledProgram(err, this.program.name);
     } finally {
+      this.budgetTotal = prevTotal;
       g.value = saved;
       if (prevEnv) this.enter(prevEnv);
     }
@@ -233,7 +248,7 @@ export class WasmExecutable implements Executable {
    * the helper the calling pc, the budget left and the live stack bottom.
    */
   private enterHelper(maybe: HelperDef | undefined, id: number, pc: number, sl: number, budget: number): HelperDef {
-    if (maybe === undefined) throw new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
+    if (maybe === undefined) throw unknownHelperFault(pc, id);
     const env = this.env;
     env.pc = pc;
     env.budget = budget;
@@ -291,31 +306,49 @@ export class WasmExecutable implements Executable {
   private readonly memCheck = (lo: number, hi: number, size: number, write: number, pc: number, sl: number): void => {
     const mem = this.env.mem;
     mem.stackLow = sl;
-    if (hi !== 0) {
-      const full = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-      throw new VmFault(
-        'vm/out-of-bounds',
-        `insn ${pc}: invalid ${write ? 'write' : 'read'} of ${size} bytes at 0x${full.toString(16)}: outside the 32-bit address space`,
-        pc,
-        { addr: Number(full), size, region: 'none' },
-      );
-    }
+    if (hi !== 0) throw outsideAddressSpaceFault(pc, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0), size, write !== 0);
     mem.check(lo >>> 0, size, write !== 0, pc);
   };
 
   private readonly fault = (kind: number, pc: number): void => {
     switch (kind) {
-      case FaultKind.BUDGET:
-        // The generated code faults with its remainder below zero, not yet written back.
-        this.exports.budget.value = -1;
-        throw new VmFault('vm/budget-exceeded', `insn ${pc}: instruction budget of ${this.budgetTotal} exhausted`, pc);
       case FaultKind.CALL_DEPTH:
-        throw new VmFault('vm/call-depth', `insn ${pc}: call depth exceeds ${MAX_CALL_FRAMES} frames`, pc);
+        throw callDepthFault(pc);
       case FaultKind.FELL_OFF:
-        throw new VmFault('vm/fell-off', `insn ${pc}: execution ran past the last instruction`, pc);
+        throw fellOffFault(pc);
       default:
-        throw new VmFault('vm/bad-jump', `insn ${pc}: execution reached the second slot of lddw`, pc);
+        throw lddwTailFault(pc);
     }
+  };
+
+  /** The interpreter's state for {@link budgetOut}, made on first use. */
+  private stepState: RunState | undefined;
+
+  /**
+   * The budget ran out in the straight-line segment starting at `pc` (no calls, jumps or exits
+   * inside it): runs the `left` instructions the budget still pays for on the interpreter's
+   * steps, from the registers the generated code had, so that a fault among them is the one the
+   * interpreter gives, then faults naming the first instruction that could not run.
+   */
+  private readonly budgetOut = (pc: number, left: number, sl: number, ...regs: bigint[]): void => {
+    const env = this.env;
+    // The run ends here with nothing left, wherever the generated code's remainder stood.
+    this.exports.budget.value = -1;
+    const st = (this.stepState ??= new RunState(undefined));
+    st.env = env;
+    st.mem = env.mem;
+    st.cur = this.decoded;
+    st.syncViews();
+    st.setStackLow(sl);
+    const { lo, hi } = this.decoded;
+    for (let r = 0; r <= 10; r++) {
+      const v = BigInt.asUintN(64, regs[r]!);
+      lo[r] = Number(v & 0xffffffffn);
+      hi[r] = Number(v >> 32n);
+    }
+    let at = pc;
+    for (let i = 0; i < left; i++) at = this.decoded.steps[at]!(at, st);
+    throw budgetFault(at, this.budgetTotal);
   };
 
   /**
@@ -333,23 +366,11 @@ export class WasmExecutable implements Executable {
       fresh.value = 0;
       env.tailCalls = 0;
     }
-    const mapIdx = mapIndexOf(u64(r2));
-    const map = mapIdx >= 0 ? env.maps[mapIdx] : undefined;
-    if (!map || map.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) {
-      throw new VmFault('vm/bad-tail-call', `insn ${pc}: bpf_tail_call needs a prog array in r2, got 0x${u64(r2).toString(16)}`, pc);
-    }
-    const index = Number(BigInt.asUintN(32, r3));
-    if (index >= map.spec.maxEntries) return 0;
-    if (env.tailCalls >= MAX_TAIL_CALL_CNT) return 0;
-    const progIndex = (map as unknown as ProgArrayLike).programAt(index);
-    if (progIndex === undefined) return 0;
-    env.tailCalls++;
-    const target = env.programs[progIndex];
-    if (!(target instanceof WasmExecutable)) {
-      throw new VmFault('vm/bad-tail-call', `insn ${pc}: prog array '${map.spec.name}' slot ${index} holds program ${progIndex}, which has no wasm executable`, pc);
-    }
+    const target = resolveTailCall(env, pc, u64(r2), Number(BigInt.asUintN(32, r3)));
+    if (target === undefined) return 0;
+    if (!(target instanceof WasmExecutable)) throw new VmFault('vm/bad-tail-call', `insn ${pc}: the tail-called program has no wasm executable`, pc);
     const fp = sl + FRAME_SIZE;
-    const out = target.runInFrame(env, fp, r1, r2, r3, r4, r5, budget);
+    const out = target.runInFrame(env, fp, r1, r2, r3, r4, r5, budget, this.budgetTotal);
     env.mem.stackLow = sl;
     this.exports.budget.value = out.budget;
     this.exports.tailR0.value = out.r0;
@@ -365,7 +386,7 @@ export class WasmExecutable implements Executable {
       throw new VmFault('vm/bad-callback', `insn ${env.pc}: 0x${func.toString(16)} is not a function of program '${this.program.name}'`, env.pc);
     }
     const callerLow = this.callerLow;
-    if (callerLow - FRAME_SIZE < LAYOUT.STACK) throw new VmFault('vm/call-depth', `insn ${env.pc}: call depth exceeds ${MAX_CALL_FRAMES} frames`, env.pc);
+    if (callerLow - FRAME_SIZE < LAYOUT.STACK) throw callDepthFault(env.pc);
     const g = this.exports.budget;
     g.value = Math.min(Math.max(env.budget, 0), MAX_SLICE);
     const before = g.value;
@@ -442,6 +463,8 @@ function syncCtxRules(mem: VmMemory): void {
   ctxTables.set(mem, { rule: mem.ctxRule, size: mem.ctxSize });
 }
 
-function checkArg(reg: number, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new SimError('vm/bad-argument', `register r${reg}: expected a non-negative integer, got ${value}`);
+/** A budget fault leaves nothing of the budget, even when it came from a tail-called program's module. */
+function spentAll(err: unknown, budget: { value: number }): unknown {
+  if (err instanceof VmFault && err.code === 'vm/budget-exceeded') budget.value = -1;
+  return err;
 }
