@@ -143,8 +143,7 @@ export interface RunEnv extends MachineShape {
   callback?: CallbackFn;
   /**
    * Where BPF_LD_ABS / BPF_LD_IND find the packet (src/vm/ld-abs.ts). Optional: without it they
-   * see the skb BPF_PROG_TEST_RUN builds for TC programs (tcSkbHeaders). A socket filter's
-   * context sets its own (its skb->data starts at the network header).
+   * see the skb BPF_PROG_TEST_RUN builds for TC programs and socket filters (testRunSkbHeaders).
    */
   skbHeaders?: () => SkbHeaders;
 }

@@ -10,15 +10,18 @@ export const SKF_NET_OFF = -0x100000;
 export const SKF_LL_OFF = -0x200000;
 
 /**
- * The socket buffer BPF_PROG_TEST_RUN builds for a TC program (net/bpf/test_run.c,
- * bpf_prog_test_run_skb): the frame starts at skb->data, the MAC header there and the network
- * header after its 14 bytes; all of it is linear.
+ * The socket buffer BPF_PROG_TEST_RUN builds (net/bpf/test_run.c, bpf_prog_test_run_skb), all of
+ * it linear: eth_type_trans sets the MAC header at the frame's start and pulls it, the network
+ * header follows; for TC the Ethernet header is pushed back, so skb->data is the MAC header, for a
+ * socket filter skb->data stays at the network header.
  */
-export function tcSkbHeaders(env: RunEnv): SkbHeaders {
+export function testRunSkbHeaders(env: RunEnv): SkbHeaders {
   const mem = env.mem;
   const data = mem.pktData;
   const tail = mem.pktEnd;
-  return { data, headlen: tail - data, head: LAYOUT.PACKET, tail, mac: data, network: data + ETH_HLEN };
+  const l2 = env.progType !== BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
+  const mac = l2 ? data : data - ETH_HLEN;
+  return { data, headlen: tail - data, head: LAYOUT.PACKET, tail, mac, network: mac + ETH_HLEN };
 }
 
 /**
@@ -28,7 +31,7 @@ export function tcSkbHeaders(env: RunEnv): SkbHeaders {
  * skb->data, or below SKF_NET_OFF / SKF_LL_OFF from the network or MAC header, read big-endian.
  * Returns the value (unsigned), or -1 where the kernel's helper returns -EFAULT and the rewritten
  * program returns 0. The packet comes from `env.skbHeaders` (a socket filter's skb differs from
- * TC's), by default {@link tcSkbHeaders}. `r6` must hold the context, as the verifier demands.
+ * TC's), by default {@link testRunSkbHeaders}. `r6` must hold the context, as the verifier demands.
  */
 export function skbLoad(env: RunEnv, r6: number, offset: number, size: 1 | 2 | 4): number {
   const type = env.progType;
@@ -38,7 +41,7 @@ export function skbLoad(env: RunEnv, r6: number, offset: number, size: 1 | 2 | 4
   if (r6 !== LAYOUT.CTX) {
     throw new VmFault('vm/ld-abs-not-allowed', `insn ${env.pc}: at the time of BPF_LD_ABS|IND R6 != pointer to skb`, env.pc);
   }
-  const skb = env.skbHeaders ? env.skbHeaders() : tcSkbHeaders(env);
+  const skb = env.skbHeaders ? env.skbHeaders() : testRunSkbHeaders(env);
   let at: number;
   if (offset >= 0) {
     if (skb.headlen - offset < size) return -1;
