@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import type { Command } from 'commander';
 import { Btf } from '../btf/btf.js';
 import { BtfExt, type LineInfo } from '../btf/btf-ext.js';
@@ -129,12 +129,7 @@ export function register(program: Command): void {
     .option('--no-source', 'omit the source lines')
     .action(
       action((objectPath: string, flags: { program?: string; source: boolean }) => {
-        let bytes: Uint8Array;
-        try {
-          bytes = readFileSync(objectPath);
-        } catch (err) {
-          throw new LoadError('load/read-failed', `${objectPath}: cannot read object (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-        }
+        const bytes = readInputFile(objectPath, 'object', INPUT_LIMITS.object, (code, message) => new LoadError(code === 'unreadable' ? 'load/read-failed' : `load/${code}`, message));
         const text = withContext(objectPath, () => disasmObject(bytes, { fileName: objectPath, program: flags.program, source: flags.source }));
         process.stdout.write(text);
         return EXIT.OK;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { removeTempFilesSync } from '../pcap/atomic-file.js';
 import { errorLine, EXIT } from './common.js';
 import { register as registerBench } from './bench.js';
 import { register as registerConformance } from './conformance.js';
@@ -23,6 +24,15 @@ for (const register of [registerRun, registerParity, registerReplay, registerBen
 }
 
 program.version(packageVersion(), '--version', 'print the version');
+
+// An interrupted command removes what it was writing and exits as shells expect (128 + signal).
+for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+  process.once(signal, () => {
+    removeTempFilesSync();
+    process.stderr.write(`bpfsim: interrupted by ${signal}\n`);
+    process.exit(128 + number);
+  });
+}
 
 try {
   if (process.argv.length <= 2) {

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .description("run the case's program on every packet of a pcap or pcapng capture, in order, with map state carried over")
     .argument('<case>', 'case file (JSON); its packet is not needed')
     .requiredOption('--pcap <file>', 'input capture, pcap or pcapng (- for stdin)')
-    .option('--out <file>', 'write the packets that leave to this pcapng file, one interface per egress')
+    .option('--out <file>', 'write the packets that leave to this pcapng file, one interface per egress (- for stdout)')
     .option('--engine <engine>', 'wasm or interp', 'wasm')
     .option('--json', 'print one JSON object')
     .action(action(async (casePath: string, flags: ReplayFlags) => replayCommand(casePath, flags)));
@@ -27,13 +27,15 @@ export function register(program: Command): void {
 
 async function replayCommand(casePath: string, flags: ReplayFlags): Promise<number> {
   if (flags.engine !== 'wasm' && flags.engine !== 'interp') throw new CaseError('cli/bad-option', `--engine: expected wasm or interp, got '${flags.engine}'`);
+  if (flags.out === '-' && flags.json) throw new CaseError('cli/bad-option', '--out - and --json would both write to standard output');
   const c = await readCase(casePath, true);
   const source = flags.pcap === '-' ? process.stdin : flags.pcap;
   const stats = await replayCapture(c, source, { engine: flags.engine, out: flags.out });
   if (flags.json) {
     printJson({ packets: stats.packets, actions: stats.actions, packets_per_second: Math.round(stats.packetsPerSecond), egress: stats.egress });
   } else {
-    process.stdout.write(formatSummary(stats, flags.out) + '\n');
+    // With the capture on stdout, the summary goes to stderr.
+    (flags.out === '-' ? process.stderr : process.stdout).write(formatSummary(stats, flags.out) + '\n');
   }
   return EXIT.OK;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { Btf } from '../btf/btf.js';
 import { BtfExt } from '../btf/btf-ext.js';
 import { SHN_UNDEF, STT_FILE, STT_SECTION } from '../elf/constants.js';
@@ -56,13 +56,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): ObjectSpe
 
 /** Reads and loads the object at `path`; an unreadable file is a LoadError `load/read-failed`. */
 export function loadObjectFile(path: string, opts: LoadOptions = {}): ObjectSpec {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new LoadError('load/read-failed', `${path}: cannot read object (${code})`);
-  }
+  const bytes = readInputFile(path, 'object', INPUT_LIMITS.object, (code, message) => new LoadError(code === 'unreadable' ? 'load/read-failed' : `load/${code}`, message));
   return withContext(path, () => loadObject(bytes, opts));
 }
 

@@ -1,5 +1,27 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync } from 'node:fs';
 import { PcapError } from '../internal/errors.js';
+import { fileKind, INPUT_LIMITS } from '../internal/input-file.js';
+
+/**
+ * Opens the capture file at `path` for reading: a regular file (symlinks followed) within
+ * INPUT_LIMITS.capture, else PcapError `pcap/io`, `pcap/not-regular` or `pcap/too-large`.
+ * Non-blocking, so that a FIFO is refused instead of waiting for a writer.
+ */
+function openRegularFile(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new PcapError('pcap/io', `${path}: cannot read capture (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const st = fstatSync(fd);
+  const refuse = st.isFile() ? (st.size > INPUT_LIMITS.capture ? new PcapError('pcap/too-large', `${path}: capture of ${st.size} bytes is larger than the limit of ${INPUT_LIMITS.capture} bytes`) : undefined) : new PcapError('pcap/not-regular', `${path}: cannot read capture: a ${fileKind(st)}, not a regular file`);
+  if (refuse) {
+    closeSync(fd);
+    throw refuse;
+  }
+  return fd;
+}
 
 /** Where a capture is read from: a file path, the bytes themselves, or a stream of chunks (a Node Readable). */
 export type CaptureSource = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -15,10 +37,17 @@ export class ByteSource {
   private done = false;
   private readonly it: AsyncIterator<Uint8Array>;
 
-  constructor(source: CaptureSource) {
+  /** Bytes taken from the stream so far, checked against `limit`. */
+  private total = 0;
+
+  /** `limit`: the most bytes read before PcapError `pcap/too-large` (INPUT_LIMITS.capture). */
+  constructor(
+    source: CaptureSource,
+    private readonly limit: number = INPUT_LIMITS.capture,
+  ) {
     const iterable: AsyncIterable<Uint8Array> =
       typeof source === 'string'
-        ? createReadStream(source, { highWaterMark: 1 << 16 })
+        ? createReadStream('', { fd: openRegularFile(source), highWaterMark: 1 << 16 })
         : source instanceof Uint8Array
           ? (async function* () {
               yield source;
@@ -39,6 +68,8 @@ export class ByteSource {
       }
       if (r.done) this.done = true;
       else if (r.value.length) {
+        this.total += r.value.length;
+        if (this.total > this.limit) throw new PcapError('pcap/too-large', `read capture: more than the limit of ${this.limit} bytes`);
         this.chunks.push(r.value);
         this.buffered += r.value.length;
       }

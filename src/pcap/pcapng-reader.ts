@@ -42,6 +42,9 @@ function readOptions(body: DataView, off: number, le: boolean, where: string): O
 
 const utf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
 
+/** Timestamps are unsigned 64-bit nanoseconds since 1970 once read (what the writers take). */
+const MAX_TIMESTAMP_NS = 1n << 64n;
+
 /** if_tsresol (option 9): 10^-n seconds, or 2^-n when the top bit is set; default microseconds. */
 function unitsPerSec(tsresol: Uint8Array | undefined): bigint {
   if (!tsresol || tsresol.length < 1) return 1_000_000n;
@@ -115,8 +118,14 @@ export async function* readPcapng(src: ByteSource): AsyncGenerator<CapturePacket
       if (!f) throw new PcapError('pcap/bad-block', `${where}: expected an interface below ${ifaces.length}, got ${id}`);
       return f;
     };
-    const ts = (f: Iface, hi: number, lo: number): bigint =>
-      (((BigInt(hi) << 32n) | BigInt(lo)) * 1_000_000_000n) / f.unitsPerSec + f.tsOffset * 1_000_000_000n;
+    const ts = (f: Iface, hi: number, lo: number): bigint => {
+      const ns = (((BigInt(hi) << 32n) | BigInt(lo)) * 1_000_000_000n) / f.unitsPerSec + f.tsOffset * 1_000_000_000n;
+      // if_tsoffset is signed and unbounded: a time before 1970 or past 2^64 ns cannot be written back out.
+      if (ns < 0n || ns >= MAX_TIMESTAMP_NS) {
+        throw new PcapError('pcap/bad-timestamp', `${where}: timestamp ${ns} ns (if_tsoffset ${f.tsOffset} s) is outside 0 to 2^64 ns since 1970`);
+      }
+      return ns;
+    };
     if (type === PCAPNG_IDB) {
       needBody(8, 'interface description');
       const opts = readOptions(bv, 8, le, where);

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { FibSpec, ProgTypeName } from '../internal/contract.js';
 import { CaseError } from '../internal/errors.js';
 import { fromHex } from '../internal/hex.js';
+import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { anyJson, arrayOf, bool, check, childPath, either, int, object, oneOf, record, str, withCode } from '../internal/json-check.js';
 import { validateFib } from '../helpers/fib-check.js';
 import { TC_ACT, XDP_ACTION } from '../uapi/index.js';
@@ -166,13 +166,7 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
 
 /** Reads and checks a case file; errors name the file (`cases/x.json: maps.flows[0].key: ...`). */
 export async function readCase(path: string, packetOptional = false): Promise<Case> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CaseError('case/unreadable', `${path}: cannot read case file${code ? ` (${code})` : ''}`);
-  }
+  const text = Buffer.from(readInputFile(path, 'case file', INPUT_LIMITS.case, (code, message) => new CaseError(`case/${code}`, message))).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,4 +1,4 @@
-import { rename, writeFile, unlink } from 'node:fs/promises';
+import { AtomicFile } from '../pcap/atomic-file.js';
 import { SimError } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import type { TraceHook } from '../vm/trace.js';
@@ -50,15 +50,15 @@ export class LineCoverage {
     return out.join('\n') + '\n';
   }
 
-  /** Writes the lcov tracefile to `path` atomically (a temporary file renamed into place); fails with SimError `sim/io`. */
+  /** Writes the lcov tracefile to `path` as AtomicFile does (atomically for a regular file, through symlinks, directly to a FIFO or device, `-` for stdout); fails with SimError `sim/io`. */
   async write(path: string): Promise<void> {
-    const tmp = `${path}.${process.pid}.tmp`;
     try {
-      await writeFile(tmp, this.toLcov());
-      await rename(tmp, path);
+      const file = await AtomicFile.create(path);
+      await file.write(new TextEncoder().encode(this.toLcov()));
+      await file.commit();
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw new SimError('sim/io', `coverage: cannot write ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+      throw new SimError('sim/io', `coverage: cannot write ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`);
     }
   }
 }

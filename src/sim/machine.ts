@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { CaseError, LoadError, SimError, VmFault } from '../internal/errors.js';
 import { loadObject } from '../loader/load-object.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
@@ -356,11 +356,6 @@ function isNetworkingType(t: number): boolean {
 }
 
 async function readObjectFile(path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new LoadError('load/unreadable', `${path}: cannot read object file${code ? ` (${code})` : ''}`);
-  }
+  return readInputFile(path, 'object file', INPUT_LIMITS.object, (code, message) => new LoadError(`load/${code}`, message));
 }
 

@@ -121,7 +121,7 @@ export async function replayCapture(c: Case, capture: CaptureSource, options: Re
       try {
         next = await packets.next();
       } catch (err) {
-        throw err instanceof SimError ? err.withContext(source) : err;
+        throw err instanceof SimError && !err.message.startsWith(`${source}: `) ? err.withContext(source) : err;
       }
       if (next.done) break;
       const pkt = next.value;
