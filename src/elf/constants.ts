@@ -9,6 +9,11 @@ export const ELFCLASS64 = 2;
 export const ELFDATA2LSB = 1;
 /** `EI_DATA` value for big-endian objects (`<elf.h>` ELFDATA2MSB). */
 export const ELFDATA2MSB = 2;
+/** `e_type` of relocatable objects, the only kind clang and libbpf use for BPF (`<elf.h>` ET_REL). */
+export const ET_REL = 1;
+/** Names of the other `e_type` values, for messages (`<elf.h>`). */
+export const ET_NAMES: Record<number, string> = { 0: 'ET_NONE', 1: 'ET_REL', 2: 'ET_EXEC', 3: 'ET_DYN', 4: 'ET_CORE' };
+
 /** `e_machine` of eBPF objects (`<elf.h>` EM_BPF). */
 export const EM_BPF = 247;
 

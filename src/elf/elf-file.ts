@@ -1,6 +1,6 @@
 import { ByteReader } from '../internal/bytes.js';
 import { ElfError } from '../internal/errors.js';
-import { ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EM_BPF, SHN_LORESERVE, SHN_XINDEX, SHT } from './constants.js';
+import { ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EM_BPF, ET_NAMES, ET_REL, SHN_LORESERVE, SHN_XINDEX, SHT } from './constants.js';
 
 /** One section header (`Elf64_Shdr`), with its name resolved through `.shstrtab`. */
 export interface ElfSection {
@@ -85,6 +85,8 @@ export class ElfFile {
     this.type = r.u16(16);
     this.machine = r.u16(18);
     if (this.machine !== EM_BPF) throw new ElfError('elf/bad-machine', `elf header: expected machine EM_BPF (${EM_BPF}), got ${this.machine}`, 18);
+    // libbpf's bpf_object__elf_init refuses anything but a relocatable object: "elf: ... is not a valid eBPF object file".
+    if (this.type !== ET_REL) throw new ElfError('elf/bad-type', `elf header: not a valid eBPF object file: expected type ET_REL (${ET_REL}), got ${this.type}${ET_NAMES[this.type] ? ` (${ET_NAMES[this.type]})` : ''}`, 16);
     this.sections = readSections(r);
     const symtab = this.sections.find((s) => s.type === SHT.SHT_SYMTAB);
     this.symbols = symtab ? readSymbols(this.sections, symtab) : [];

@@ -178,6 +178,16 @@ describe('cli: parsers on hostile input', () => {
     expect(existsSync(join(dir, 'tsoffset-out.pcapng'))).toBe(false);
   });
 
+  it('refuses an ET_EXEC object as libbpf does, with exit 2 and one line', async () => {
+    const object = readFileSync(join(ROOT, 'build/bpf/xdp_blacklist.o'));
+    object.writeUInt16LE(2, 16);
+    const path = join(dir, 'exec.o');
+    writeFileSync(path, object);
+    const c = JSON.parse(readFileSync(CASE, 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'exec.json'), JSON.stringify({ ...c, object: path }));
+    expectOneLine(await bpfsim('run', join(dir, 'exec.json')), [path, 'not a valid eBPF object file', 'ET_EXEC']);
+  });
+
   it('reports a conformance file with a 5 MB -- mem section as a test, not an internal error', async () => {
     const sub = mkdtempSync(join(dir, 'conf-'));
     writeFileSync(join(sub, 'big.data'), `-- asm\nmov %r0, 1\nexit\n-- mem\n${'00 '.repeat(5 << 20 >> 1)}\n-- result\n0x1\n`);

@@ -102,6 +102,15 @@ describe('elf', () => {
       },
       want: 'elf/bad-entsize',
     },
+    ...[2, 3, 4].map((type) => ({
+      // libbpf: "elf: ... is not a valid eBPF object file" for anything but ET_REL.
+      name: `an object of e_type ${type} (not ET_REL)`,
+      have: (b: Uint8Array) => {
+        new DataView(b.buffer).setUint16(16, type, true);
+        return b;
+      },
+      want: 'elf/bad-type',
+    })),
   ])('refuses $name with $want', ({ have, want }) => {
     const err = thrown(() => ElfFile.decode(have(good.slice())));
     expect(err).toBeInstanceOf(ElfError);
