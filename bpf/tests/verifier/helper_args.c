@@ -5,9 +5,10 @@
 
 ASM("xdp", bad_key_is_scalar, "r2 = 0; r1 = %[hash8] ll; call %[map_lookup_elem]; r0 = 0; exit;" :: H(map_lookup_elem), M(hash8))
 ASM("xdp", bad_map_is_stack, "r1 = 0; *(u32 *)(r10 - 4) = r1; r2 = r10; r2 += -4; r1 = r10; call %[map_lookup_elem]; r0 = 0; exit;" :: H(map_lookup_elem))
+// The 16-byte value starts 8 bytes below the frame's top.
 ASM("tc", bad_value_shorter_than_value_size,
-    "r1 = 0; *(u64 *)(r10 - 8) = r1; r2 = r10; r2 += -8; r3 = r10; r3 += -8; r4 = 0;"
-    "r1 = %[key16] ll; call %[map_update_elem]; r0 = 0; exit;" :: H(map_update_elem), [key16] "i"(&hash_key16))
+    "r1 = 0; *(u32 *)(r10 - 16) = r1; *(u64 *)(r10 - 8) = r1; r2 = r10; r2 += -16; r3 = r10; r3 += -8; r4 = 0;"
+    "r1 = %[array16] ll; call %[map_update_elem]; r0 = 0; exit;" :: H(map_update_elem), M(array16))
 
 SEC("tc")
 int ok_load_bytes(struct __sk_buff *skb)
