@@ -1,3 +1,4 @@
+import { CORE_POISON_HELPER_ID } from '../btf/core.js';
 import { HelperError } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { BPF_PROG_TYPE, progTypeName } from '../uapi/bpf.js';
@@ -43,6 +44,8 @@ export function checkHelpers(program: ProgramSpec, progType: number = program.ty
     const insn = insns[pc]!;
     if (insn.opcode !== 0x85 || insn.src !== 0) continue;
     const id = insn.imm;
+    // A CO-RE relocation that did not resolve (src/loader/core-relos.ts): the kernel refuses it only if reachable, and so does the run.
+    if (id === CORE_POISON_HELPER_ID) continue;
     const where = `program '${program.name}': insn ${pc}`;
     if (id <= 0 || id > MAX_HELPER_ID) throw new HelperError('helper/unknown', `${where}: unknown helper id ${id} (this kernel knows 1 to ${MAX_HELPER_ID})`);
     if (!helperAllowed(id, progType)) throw new HelperError('helper/not-allowed', `${where}: ${helperName(id)} (#${id}) is not allowed in ${progTypeName(progType)} programs`);

@@ -55,6 +55,8 @@ export interface CaseFile {
   program: string;
   packet?: string;
   type?: ProgTypeName;
+  /** A vmlinux BTF file (relative to the case) CO-RE relocations resolve against; default the types bpfsim models. */
+  kernel_btf?: string;
   ctx?: Record<string, number | number[]>;
   maps?: Record<string, CaseMapEntry[]>;
   /** `const volatile` globals by BTF variable name (numbers, address strings, arrays, objects for structs), set before load. */

@@ -1,4 +1,5 @@
 import type { Btf } from '../btf/btf.js';
+import type { CoreResolver } from '../btf/core.js';
 import type { BtfExt } from '../btf/btf-ext.js';
 import type { ElfFile, ElfSection, ElfSymbol } from '../elf/elf-file.js';
 import type { MapSpec } from './spec.js';
@@ -21,6 +22,9 @@ export interface LoadContext {
   license: string;
   btf?: Btf;
   btfExt?: BtfExt;
+  /** The BTF of the kernel CO-RE relocations resolve against, read on first use. */
+  kernelBtf?: () => Btf;
+  coreResolver?: CoreResolver;
   /** Symbols by section index, sorted by value (then name). */
   symbolsBySection: Map<number, ElfSymbol[]>;
   maps: MapSpec[];

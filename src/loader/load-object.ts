@@ -1,6 +1,7 @@
 import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { Btf } from '../btf/btf.js';
 import { BtfExt } from '../btf/btf-ext.js';
+import { defaultKernelBtf, readKernelBtf } from '../btf/kernel-btf.js';
 import { SHN_UNDEF, STT_FILE, STT_SECTION } from '../elf/constants.js';
 import { ElfFile, type ElfSymbol } from '../elf/elf-file.js';
 import { LoadError, withContext } from '../internal/errors.js';
@@ -16,6 +17,11 @@ export interface LoadOptions {
    * Default: none, and such a section is a `load/unknown-section` error.
    */
   programType?: number;
+  /**
+   * The BTF of the kernel CO-RE relocations resolve against: a path to a vmlinux BTF file
+   * (/sys/kernel/btf/vmlinux) or decoded BTF. Default: the types bpfsim models (defaultKernelBtf).
+   */
+  kernelBtf?: string | Btf;
 }
 
 /**
@@ -31,6 +37,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): ObjectSpe
   const ctx: LoadContext = {
     elf,
     fallbackProgramType: opts.programType,
+    kernelBtf: () => (typeof opts.kernelBtf === 'string' ? readKernelBtf(opts.kernelBtf) : (opts.kernelBtf ?? defaultKernelBtf())),
     license: '',
     symbolsBySection: new Map(),
     maps: [],

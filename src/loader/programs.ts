@@ -5,6 +5,7 @@ import { decodeInsns } from '../isa/codec.js';
 import type { Insn } from '../isa/insn.js';
 import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from '../uapi/bpf.js';
 import { mapKey, type FunctionSym, type LoadContext } from './context.js';
+import { applyCoreRelocations } from './core-relos.js';
 import { findSectionDef, progFlagsOf } from './section-defs.js';
 import type { ProgramSpec, SourceLine } from './spec.js';
 
@@ -23,6 +24,8 @@ interface SectionCode {
   insns: Insn[];
   /** Call and function-pointer targets by instruction index. */
   targets: Map<number, Target>;
+  /** Instructions poisoned by CO-RE relocations that do not resolve, with why. */
+  poisoned: Map<number, string>;
 }
 
 /**
@@ -87,6 +90,7 @@ function relocateSection(ctx: LoadContext, section: ElfSection, fns: FunctionSym
     const fn = functionAt(ctx, section.index, pc);
     return fn ? `${fn.entry ? 'program' : 'function'} '${fn.name}': insn ${pc - fn.start}` : `section '${section.name}': insn ${pc}`;
   };
+  const poisoned = applyCoreRelocations(ctx, section.name, insns, where);
   for (const rel of ctx.elf.relocations(section.index)) {
     if (rel.type === R_BPF.R_BPF_NONE) continue;
     const pc = rel.off / 8;
@@ -100,7 +104,7 @@ function relocateSection(ctx: LoadContext, section: ElfSection, fns: FunctionSym
     if (insn.opcode === OP_CALL && insn.src === BPF_PSEUDO_CALL && !targets.has(pc)) targets.set(pc, { sec: section.index, idx: pc + insn.imm + 1 });
   });
   void fns;
-  return { section, insns, targets };
+  return { section, insns, targets, poisoned };
 }
 
 function applyRelocation(ctx: LoadContext, insns: Insn[], pc: number, rel: ElfRelocation, targets: Map<number, Target>): void {
@@ -161,10 +165,13 @@ function linkProgram(ctx: LoadContext, entry: FunctionSym, code: Map<number, Sec
   const placed = new Map<FunctionSym, number>();
   const functions: { name: string; pc: number }[] = [];
   const lines: SourceLine[] = [];
+  const coreFailures: { pc: number; message: string }[] = [];
   const place = (fn: FunctionSym): number => {
     const start = insns.length;
     const sec = code.get(fn.section.index)!;
     for (let i = fn.start; i < fn.end; i++) {
+      const why = sec.poisoned.get(i);
+      if (why !== undefined) coreFailures.push({ pc: insns.length, message: why });
       insns.push({ ...sec.insns[i]! });
       origin.push({ sec: fn.section.index, idx: i });
     }
@@ -192,5 +199,6 @@ function linkProgram(ctx: LoadContext, entry: FunctionSym, code: Map<number, Sec
   lines.sort((a, b) => a.pc - b.pc);
   const spec: ProgramSpec = { name: entry.name, sectionName: entry.section.name, type, insns, functions, lines, flags: def ? progFlagsOf(def) : 0 };
   if (def?.attachType !== undefined) spec.expectedAttachType = def.attachType;
+  if (coreFailures.length > 0) spec.coreFailures = coreFailures;
   return spec;
 }

@@ -49,6 +49,11 @@ export interface ProgramSpec {
   lines: SourceLine[];
   /** `xdp.frags` and similar: BPF_F_XDP_HAS_FRAGS. */
   flags: number;
+  /**
+   * Instructions a CO-RE relocation poisoned because it does not resolve on the target kernel
+   * (libbpf's call of helper 0xbad2310): a run that reaches one faults with this message.
+   */
+  coreFailures?: { pc: number; message: string }[];
 }
 
 export interface MapSpec {

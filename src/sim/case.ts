@@ -21,6 +21,8 @@ export interface Case {
   objectPath: string;
   program: string;
   type?: ProgTypeName;
+  /** The vmlinux BTF CO-RE relocations resolve against (absolute path), when the case gives `kernel_btf`. */
+  kernelBtfPath?: string;
   packet: Uint8Array;
   ctx?: Record<string, number | number[]>;
   maps: Record<string, CaseEntry[]>;
@@ -85,6 +87,7 @@ const caseShape = object({
   program: { shape: str(), required: true },
   packet: { shape: hexText },
   type: { shape: oneOf('xdp', 'tc', 'socket') },
+  kernel_btf: { shape: str() },
   description: { shape: str() },
   name: { shape: str() },
   ctx: { shape: record(either<number | number[]>('a non-negative integer or an array of them', ctxNumber, arrayOf(ctxNumber, 64))) },
@@ -144,6 +147,7 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
     parityIgnore: c.parity?.ignore ?? [],
   };
   if (c.ctx !== undefined) parsed.ctx = c.ctx;
+  if (c.kernel_btf !== undefined) parsed.kernelBtfPath = resolve(baseDir, c.kernel_btf);
   if (c.fib !== undefined) {
     const fib: FibSpec = {
       interfaces: (c.fib.interfaces ?? []).map((itf) => ({ ...itf, addrs: itf.addrs ?? [] })),

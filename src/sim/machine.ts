@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { CaseError, LoadError, SimError, VmFault } from '../internal/errors.js';
+import type { Btf } from '../btf/btf.js';
 import { loadObject } from '../loader/load-object.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { createMap } from '../maps/index.js';
@@ -38,6 +39,11 @@ export interface MachineOptions {
    * programs load untyped and run as this type; without it, an unknown section is a load error.
    */
   type?: ProgTypeName;
+  /**
+   * The kernel BTF CO-RE relocations resolve against: a vmlinux BTF file (/sys/kernel/btf/vmlinux)
+   * or decoded BTF; default the types bpfsim models (defaultKernelBtf).
+   */
+  kernelBtf?: string | Btf;
   /** Called after every executed instruction; forces the interpreter (the reference and the tracer). */
   trace?: TraceHook;
   /**
@@ -153,16 +159,16 @@ export class Machine {
 
   /** Loads an object from a path or from its bytes. */
   static async load(object: string | Uint8Array, options: MachineOptions = {}): Promise<Machine> {
-    return Machine.create(await Machine.readSpec(object, options.type), options, typeof object === 'string' ? object : undefined);
+    return Machine.create(await Machine.readSpec(object, options.type, options.kernelBtf), options, typeof object === 'string' ? object : undefined);
   }
 
   /**
    * Reads an object's spec from a path or its bytes. With `type` (a case's), programs in sections
    * that do not tell their type load untyped; without it they are a load error.
    */
-  static async readSpec(object: string | Uint8Array, type?: ProgTypeName): Promise<ObjectSpec> {
+  static async readSpec(object: string | Uint8Array, type?: ProgTypeName, kernelBtf?: string | Btf): Promise<ObjectSpec> {
     const bytes = typeof object === 'string' ? await readObjectFile(object) : object;
-    return inObject(typeof object === 'string' ? object : undefined, () => loadObject(bytes, type ? { programType: BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC } : {}));
+    return inObject(typeof object === 'string' ? object : undefined, () => loadObject(bytes, { programType: type ? BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC : undefined, kernelBtf }));
   }
 
   /** A machine for an already read spec; `path` names the object in errors that come from it. */
@@ -304,7 +310,11 @@ export class Machine {
     } catch (err) {
       if (err instanceof VmFault && err.source === undefined) {
         const at = err.program === undefined ? started : (this.spec.programs.find((p) => p.name === err.program) ?? started);
-        err.source = sourceOf(at, err.pc);
+        const core = err.code === 'vm/unknown-helper' ? at.coreFailures?.find((f) => f.pc === err.pc) : undefined;
+        const fault = core ? new VmFault('vm/core-relo-failed', `insn ${err.pc}: reached an instruction whose CO-RE relocation did not resolve (${core.message})`, err.pc) : err;
+        fault.source = sourceOf(at, err.pc);
+        if (core) fault.program = err.program;
+        throw fault;
       }
       throw err;
     }

@@ -18,7 +18,7 @@ export interface CaseParity {
  * `parity.ignore` paths skipped).
  */
 export async function parityOfCase(c: Case, engine: 'wasm' | 'interp' = 'wasm'): Promise<CaseParity> {
-  const spec = await Machine.readSpec(c.objectPath, c.type);
+  const spec = await Machine.readSpec(c.objectPath, c.type, c.kernelBtfPath);
   const vm = await runCaseOnVm(c, { engine, spec });
   const kernel = await runCaseOnKernel(c);
   const differences = diffResults(vm, kernel, { btf: spec.btf, mapSpecs: spec.maps, ignore: c.parityIgnore });

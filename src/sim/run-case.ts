@@ -66,7 +66,7 @@ function runOnce(c: Case, spec: ObjectSpec, options: MachineOptions, stackFill: 
  */
 export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
   const { spec: given, ...machineOptions } = options;
-  const spec = given ?? (await Machine.readSpec(c.objectPath, c.type));
+  const spec = given ?? (await Machine.readSpec(c.objectPath, c.type, c.kernelBtfPath));
   const { machine, program, out, keys } = runOnce(c, spec, machineOptions, 0x00);
   const second = runOnce(c, spec, { ...machineOptions, trace: undefined }, 0xff);
   const warnings = uninitKeyWarnings(keys, second.keys, program, (i) => machine.spec.maps[i]?.name ?? `#${i}`);
