@@ -1,7 +1,6 @@
 import { CaseError } from '../internal/errors.js';
 import { SK_BUFF, SK_BUFF_SIZE, SKB_CTX_IN_FIELDS } from '../uapi/context.js';
 import { LAYOUT } from '../vm/layout.js';
-import type { SkbHeaders } from '../vm/env.js';
 import type { CtxAccessRule, VmMemory } from '../vm/memory.js';
 import type { SimKernel } from './kernel-state.js';
 
@@ -95,16 +94,6 @@ export const skFilterCtxRule: CtxAccessRule = (off, size, write) => {
   if (write && !(off >= SK_BUFF.cb.off && off + size <= CB_END)) return false;
   return skbCtxRule(off, size, write);
 };
-
-/**
- * A socket filter's skb for BPF_LD_ABS / BPF_LD_IND (RunEnv.skbHeaders): skb->data is the network
- * header, with the MAC header's 14 bytes in front of it (bpf_prog_test_run_skb does not push them
- * back for any type but TC), all of it linear.
- */
-export function socketSkbHeaders(mem: VmMemory): SkbHeaders {
-  const data = mem.pktData;
-  return { data, headlen: mem.pktEnd - data, head: SKB_FRAME.HEAD, tail: mem.pktEnd, mac: data - 14, network: data };
-}
 
 /**
  * The packet BPF_PROG_TEST_RUN copies out after a socket filter run (bpf_prog_test_run_skb): the

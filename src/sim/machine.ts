@@ -7,7 +7,7 @@ import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { createMap } from '../maps/index.js';
 import { checkHelpers, createHelperRegistry, setupSkb, setupXdp, SimKernel } from '../helpers/index.js';
 import { readXdpCtxOut } from '../helpers/context-xdp.js';
-import { readSkbCtxOut, readSocketPacket, socketSkbHeaders } from '../helpers/context-skb.js';
+import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
 import type { FibSpec, ProgTypeName } from '../internal/contract.js';
 import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
 import { getEngine } from '../vm/engines.js';
@@ -290,8 +290,6 @@ export class Machine {
       tailCalls: 0,
       // Present from the start, so the engine setting it during the run does not change the object's shape.
       callback: undefined,
-      // BPF_LD_ABS / BPF_LD_IND: a socket filter's skb->data is the network header; TC's is the default.
-      skbHeaders: socket ? () => socketSkbHeaders(this.mem) : undefined,
     };
     return { program, progType, xdp, socket, ctx, env, executable: executables[index]! };
   }

@@ -55,3 +55,18 @@ describe.each(backends)('socket filters on $name', ({ name, run }) => {
     if (vm.line !== undefined) expect((err as VmFault).source).toBe(`socket_bad.c:${vm.line}`);
   });
 });
+
+describe.each(backends)('BPF_LD_ABS and BPF_LD_IND in socket filters on $name', ({ run }) => {
+  const tcp = (dport: number) =>
+    toHex(buildPacket({ eth: { dst: '02:00:00:00:00:01', src: '02:00:00:00:00:02' }, ipv4: { src: '192.0.2.1', dst: '192.0.2.2' }, tcp: { sport: 1, dport }, payload: 'hello' }));
+  const ldCase = (program: string, packet: string) => parseCase({ object: 'socket_ld_abs.o', program, packet }, BUILD);
+
+  it.each([
+    { name: 'TCP to port 22 is kept whole (skb->len)', program: 'socket_ld_abs', packet: tcp(22), want: 45 },
+    { name: 'TCP to port 80 is dropped', program: 'socket_ld_abs', packet: tcp(80), want: 0 },
+    { name: 'a load past the end returns 0', program: 'socket_ld_past_end', packet: tcp(22), want: 0 },
+  ])('read from the network header: $name', async ({ program, packet, want }) => {
+    const r = await run(ldCase(program, packet));
+    expect(r.retval).toBe(want);
+  });
+});
