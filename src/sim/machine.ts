@@ -5,7 +5,7 @@ import type { Btf } from '../btf/btf.js';
 import { loadObject } from '../loader/load-object.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { createMap } from '../maps/index.js';
-import { checkHelpers, createHelperRegistry, setupSkb, setupXdp, SimKernel } from '../helpers/index.js';
+import { checkHelpers, createHelperRegistry, gplOnly, setupSkb, setupXdp, SimKernel } from '../helpers/index.js';
 import { readXdpCtxOut } from '../helpers/context-xdp.js';
 import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
 import type { FibSpec, ProgTypeName } from '../internal/contract.js';
@@ -15,6 +15,8 @@ import { Interpreter } from '../vm/interpreter.js';
 import type { TraceHook } from '../vm/trace.js';
 import type { Engine, Executable, HelperRegistry, RunEnv, VmMap } from '../vm/env.js';
 import { LAYOUT } from '../vm/layout.js';
+import { gplGuard } from '../vm/protocol.js';
+import { isGplCompatible } from '../verifier/index.js';
 import { VmMemory } from '../vm/memory.js';
 import { sourceOf } from './source.js';
 
@@ -181,6 +183,8 @@ export class Machine {
     if (!registry) {
       registry = createHelperRegistry(progType, this.kernel);
       if (this.options.wrapHelpers) registry = this.options.wrapHelpers(registry);
+      // Until runs are verified: a GPL-only helper from a non-GPL program faults at its call.
+      if (!isGplCompatible(this.spec.license)) registry = gplGuard(registry, (id) => gplOnly(id, progType));
       this.registries.set(progType, registry);
     }
     return registry;

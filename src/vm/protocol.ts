@@ -1,7 +1,7 @@
 import { SimError, VmFault } from '../internal/errors.js';
 import { BPF_MAP_TYPE, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from '../uapi/bpf.js';
 import { helperName } from '../uapi/helper-names.js';
-import type { Executable, RunEnv } from './env.js';
+import type { Executable, HelperDef, HelperRegistry, RunEnv } from './env.js';
 import { mapIndexOf } from './layout.js';
 
 /**
@@ -108,4 +108,32 @@ export function inTailCalledProgram(err: unknown, name: string): unknown {
 /** Checks a run's r1/r2 argument: a non-negative safe integer. */
 export function checkRunArg(reg: number, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new SimError('vm/bad-argument', `register r${reg}: expected a non-negative integer, got ${value}`);
+}
+
+/**
+ * `registry` as a program whose license is not GPL-compatible sees it: a helper that is
+ * `gpl_only` for it faults `vm/gpl-only` when called, with the verifier's message (kernel/bpf/
+ * verifier.c, check_helper_call), and has no fast, inline or constant form the engines could take
+ * instead. `gplOnly` comes from the helper table (src/helpers gplOnly).
+ */
+export function gplGuard(registry: HelperRegistry, gplOnly: (id: number) => boolean): HelperRegistry {
+  const guarded = new Map<number, HelperDef>();
+  return {
+    get(id: number): HelperDef | undefined {
+      const def = registry.get(id);
+      if (def === undefined || !gplOnly(id)) return def;
+      let g = guarded.get(id);
+      if (g === undefined) {
+        g = {
+          id: def.id,
+          name: def.name,
+          fn: (env) => {
+            throw new VmFault('vm/gpl-only', `insn ${env.pc}: cannot call GPL-restricted function from non-GPL compatible program`, env.pc);
+          },
+        };
+        guarded.set(id, g);
+      }
+      return g;
+    },
+  };
 }

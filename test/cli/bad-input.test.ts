@@ -86,6 +86,24 @@ const programs: BadCase[] = [
   { name: 'a write past a u64 array value', have: `${BAD}/prog_value_overflow.json`, names: ["map 'array_u64' value", /bad_value_overflow\.c:\d+\)$/], want: 'vm/out-of-bounds' },
   { name: 'a write to .rodata', have: `${BAD}/prog_rodata.json`, names: ['.rodata', faultLine('bad_rodata.c', 'bad_rodata')], want: 'vm/read-only' },
   { name: 'nine nested calls', have: `${BAD}/prog_depth.json`, names: ['8 frames', faultLine('bad_depth.c', 'bad_depth')], want: 'vm/call-depth' },
+  {
+    name: 'two frames of 320 bytes',
+    have: `${BAD}/prog_stack_combined.json`,
+    names: ['combined stack size of 2 calls is 640. Too large', faultLine('bad_stack_combined.c', 'bad_stack_combined')],
+    want: 'vm/stack-too-large',
+  },
+  {
+    name: "a callee reading its caller's frame through r10 + 8",
+    have: `${BAD}/prog_stack_caller.json`,
+    names: ['invalid read from stack R10 off=8 size=8', faultLine('bad_stack_caller.c', 'bad_stack_caller')],
+    want: 'vm/bad-stack-access',
+  },
+  {
+    name: 'a GPL-only helper from a non-GPL program',
+    have: `${BAD}/prog_gpl.json`,
+    names: ['cannot call GPL-restricted function from non-GPL compatible program', faultLine('bad_gpl.c', 'bad_gpl')],
+    want: 'vm/gpl-only',
+  },
 ];
 
 

@@ -42,6 +42,7 @@ import {
 } from '../../uapi/bpf.js';
 import type { MachineShape } from '../env.js';
 import { funcHandle, mapHandle } from '../layout.js';
+import { stackFault } from '../load-checks.js';
 import { ldStep, memoryStep } from './access.js';
 import { aluStep } from './alu.js';
 import { jumpStep } from './jump.js';
@@ -132,7 +133,7 @@ export function decodeProgram(spec: ProgramSpec, machine: MachineShape): Decoded
     }
   }
   steps[n] = trap('vm/fell-off', 'execution ran past the last instruction');
-  return { spec, insns, steps, target: targets, lo, hi };
+  return { spec, insns, steps, target: targets, lo, hi, entryFault: stackFault(spec) };
 }
 
 function checkAlu(spec: ProgramSpec, pc: number, insn: Insn, op: Opcode): void {
