@@ -9,6 +9,7 @@ import { readCase } from '../src/sim/case.js';
 import { applyCaseMaps } from '../src/sim/run-case.js';
 import { Machine } from '../src/sim/machine.js';
 import { compileProgram } from '../src/vm/wasm/compiler.js';
+import { UNKNOWN_HELPER_SHAPE } from '../src/vm/env.js';
 
 const args = process.argv.slice(2);
 const msIdx = args.indexOf('--ms');
@@ -63,7 +64,7 @@ const spec = { name: 'big', sectionName: 'xdp', type: 6, insns, functions: [{ na
 const times: number[] = [];
 for (let i = 0; i < 5; i++) {
   const t0 = performance.now();
-  compileProgram(spec, () => 0n);
+  compileProgram(spec, () => 0n, () => UNKNOWN_HELPER_SHAPE);
   times.push(performance.now() - t0);
 }
 console.log(`compile ${insns.length} insns: ${times.map((t) => t.toFixed(1)).join(', ')} ms`);

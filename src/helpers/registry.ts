@@ -5,12 +5,7 @@ import { BPF_PROG_TYPE, progTypeName } from '../uapi/bpf.js';
 import { MAX_HELPER_ID, helperName } from '../uapi/helper-names.js';
 import type { HelperDef, HelperRegistry } from '../vm/env.js';
 import type { SimKernel } from './kernel-state.js';
-import { HELPERS, helperAllowed, helperImplemented } from './table.js';
-
-/** Helpers the WebAssembly engine may carry out itself (HelperDef.inline): map lookups on VmMap.arrayLayout or hashLayout, csum_diff. */
-const INLINE = new Set(['map_lookup_elem', 'csum_diff']);
-/** Those it may carry out when the kernel state lives in the VM's memory (SimKernel.bindMemory): redirect, fib_lookup. */
-const INLINE_WITH_MEMORY = new Set(['redirect', 'fib_lookup']);
+import { HELPERS, helperAllowed, helperImplemented, helperShape } from './table.js';
 
 /**
  * The helpers a program of `progType` can call, bound to `kernel`: every helper the kernel
@@ -19,17 +14,17 @@ const INLINE_WITH_MEMORY = new Set(['redirect', 'fib_lookup']);
 export function createHelperRegistry(progType: number, kernel: SimKernel): HelperRegistry {
   const defs = new Map<number, HelperDef>();
   const xdp = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
-  for (const { id, name, impl } of HELPERS) {
+  for (const { id, impl } of HELPERS) {
     if (!impl || !helperAllowed(id, progType)) continue;
     const fn = impl.fn(kernel, xdp);
     const def: HelperDef = { id, name: helperName(id), fn, fast: impl.fast?.(kernel, xdp, fn) };
-    // Map lookups (VmMap.arrayLayout, hashLayout) and csum_diff are what an engine can do without calling in.
-    if (INLINE.has(name) || (INLINE_WITH_MEMORY.has(name) && kernel.memoryBound)) def.inline = true;
+    // The engine may generate the helper's inline form (HelperImpl.inline) instead of calling it.
+    if (impl.inline && (!impl.needsBoundMemory || kernel.memoryBound)) def.inline = true;
     // The clock does not move during a run (SimKernel), nor does the CPU: one reading serves every call.
     if (impl.constantDuringRun) def.constant = (env) => fn(env, 0n, 0n, 0n, 0n, 0n);
     defs.set(id, def);
   }
-  return { get: (id) => defs.get(id) };
+  return { get: (id) => defs.get(id), shape: helperShape };
 }
 
 /**

@@ -3,7 +3,7 @@ import { CHANGES_PKT_DATA, FUNC_PROTOS } from './func-protos.js';
 import { PROTOS } from './protos.js';
 import { BPF_FUNC_tail_call, MAX_HELPER_ID, helperId, helperName } from '../uapi/helper-names.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
-import type { FastHelperFn, HelperFn } from '../vm/env.js';
+import type { FastHelperFn, HelperFn, HelperShape, InlineForm } from '../vm/env.js';
 import { csumDiffFast, redirectMapFast, tcRedirectFast, xdpRedirectFast } from './fast-forms.js';
 import { skbFibLookup, skbFibLookupFast, xdpFibLookup, xdpFibLookupFast } from './fib-lookup.js';
 import type { SimKernel } from './kernel-state.js';
@@ -34,6 +34,13 @@ export interface HelperImpl {
   fast?: FastHelperFactory;
   /** The result cannot change during a run and the call has no side effect (the clock, the CPU): one reading serves every call. */
   constantDuringRun?: boolean;
+  /**
+   * The code the WebAssembly engine may generate in place of the call (src/vm/wasm): a map lookup
+   * on VmMap.arrayLayout or hashLayout, csum_diff; redirect and fib_lookup only while the kernel
+   * state lives in the VM's memory (`needsBoundMemory`, SimKernel.bindMemory).
+   */
+  inline?: InlineForm;
+  needsBoundMemory?: boolean;
 }
 
 /** One helper. */
@@ -52,7 +59,7 @@ const constant = (fn: HelperFactory): HelperImpl => ({ fn, constantDuringRun: tr
 
 /** The helpers bpfsim simulates, by kernel name. */
 const IMPLEMENTATIONS: Record<string, HelperImpl> = {
-  map_lookup_elem: { fn: () => mapLookupElem, fast: () => mapLookupElemFast },
+  map_lookup_elem: { fn: () => mapLookupElem, fast: () => mapLookupElemFast, inline: 'map-lookup' },
   map_update_elem: { fn: () => mapUpdateElem, fast: () => mapUpdateElemFast },
   map_delete_elem: { fn: () => mapDeleteElem, fast: () => mapDeleteElemFast },
   trace_printk: { fn: (k) => tracePrintk(k) },
@@ -60,11 +67,11 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   l3_csum_replace: { fn: () => l3CsumReplace },
   l4_csum_replace: { fn: () => l4CsumReplace },
   clone_redirect: { fn: (k) => cloneRedirect(k) },
-  redirect: { fn: (k, xdp) => (xdp ? xdpRedirect(k) : tcRedirect(k)), fast: (k, xdp) => (xdp ? xdpRedirectFast(k) : tcRedirectFast(k)) },
+  redirect: { fn: (k, xdp) => (xdp ? xdpRedirect(k) : tcRedirect(k)), fast: (k, xdp) => (xdp ? xdpRedirectFast(k) : tcRedirectFast(k)), inline: 'redirect', needsBoundMemory: true },
   skb_load_bytes: { fn: () => skbLoadBytes },
   skb_load_bytes_relative: { fn: () => skbLoadBytesRelative },
   get_socket_uid: { fn: () => getSocketUid },
-  csum_diff: { fn: () => csumDiff, fast: () => csumDiffFast },
+  csum_diff: { fn: () => csumDiff, fast: () => csumDiffFast, inline: 'csum-diff' },
   skb_pull_data: { fn: () => skbPullData },
   csum_update: { fn: () => csumUpdate },
   set_hash_invalid: { fn: () => setHashInvalid },
@@ -77,7 +84,12 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   xdp_load_bytes: { fn: () => xdpLoadBytes },
   xdp_store_bytes: { fn: () => xdpStoreBytes },
   redirect_map: { fn: (k) => redirectMap(k), fast: (k, _xdp, fn) => redirectMapFast(k, fn) },
-  fib_lookup: { fn: (k, xdp) => (xdp ? xdpFibLookup(k) : skbFibLookup(k)), fast: (k, xdp) => (xdp ? xdpFibLookupFast(k) : skbFibLookupFast(k)) },
+  fib_lookup: {
+    fn: (k, xdp) => (xdp ? xdpFibLookup(k) : skbFibLookup(k)),
+    fast: (k, xdp) => (xdp ? xdpFibLookupFast(k) : skbFibLookupFast(k)),
+    inline: 'fib-lookup',
+    needsBoundMemory: true,
+  },
   ktime_get_ns: constant((k) => timeHelpers(k).ktime_get_ns!),
   ktime_get_boot_ns: constant((k) => timeHelpers(k).ktime_get_boot_ns!),
   ktime_get_coarse_ns: constant((k) => timeHelpers(k).ktime_get_coarse_ns!),
@@ -167,6 +179,34 @@ export function helperArgCount(id: number): number {
     if (symbol !== undefined) n = Math.max(n, PROTOS[symbol as keyof typeof PROTOS].args.length);
   }
   return n < 0 ? 5 : n;
+}
+
+const SHAPES = new Map<number, HelperShape>();
+
+/** What an engine may know of helper `id` before a run (HelperRegistry.shape): derived from its prototypes and implementation. */
+export function helperShape(id: number): HelperShape {
+  let shape = SHAPES.get(id);
+  if (!shape) {
+    const impl = helperById(id)?.impl;
+    shape = {
+      argCount: helperArgCount(id),
+      movesPacket: mayMovePacket(id),
+      inline: impl?.inline,
+      constantDuringRun: impl?.constantDuringRun ?? false,
+      returnsMapValue: returnsMapValue(id),
+    };
+    SHAPES.set(id, shape);
+  }
+  return shape;
+}
+
+/** True when helper `id` returns a map value pointer (RET_PTR_TO_MAP_VALUE) for some program type. */
+function returnsMapValue(id: number): boolean {
+  const entry = helperById(id);
+  return [...FUNC_PROTOS.values()].some((protos) => {
+    const symbol = entry && protos[entry.name];
+    return symbol !== undefined && PROTOS[symbol as keyof typeof PROTOS].ret.base === 'RET_PTR_TO_MAP_VALUE';
+  });
 }
 
 /** True when the return type of helper `id` for `progType` may be NULL (`*_OR_NULL`). */

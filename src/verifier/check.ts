@@ -11,6 +11,10 @@ import { AT_PKT_END, BEYOND_PKT_END, S64_MAX, S64_MIN, copyReg, isConst, isNull,
 import { flipOpcode, regSetMinMax, scalarBranchTaken } from './scalar.js';
 import { MAX_CALL_FRAMES, copyState, curFrame, forEachReg, newFrame, type VState } from './state.js';
 import { U64, tnumIsConst, tnumSubregIsConst } from './tnum.js';
+import { helperId } from '../uapi/helper-names.js';
+
+/** bpf_spin_unlock, the one call allowed while a lock is held. */
+const BPF_FUNC_spin_unlock = helperId('spin_unlock')!;
 
 /** do_check: every path from the entry, instruction by instruction. */
 
@@ -222,7 +226,7 @@ function stepJump(v: Verifier, insn: Insn, pc: number, gpl: boolean): number {
   const jmp32 = (insn.opcode & 7) === BPF_JMP32;
   v.jmpsProcessed++;
   if (op === BPF_CALL) {
-    if (v.cur.activeLock && (insn.src !== 0 || insn.imm !== 94)) v.fail('function calls are not allowed while holding a lock');
+    if (v.cur.activeLock && (insn.src !== 0 || insn.imm !== BPF_FUNC_spin_unlock)) v.fail('function calls are not allowed while holding a lock');
     if (insn.src === BPF_PSEUDO_CALL) return checkFuncCall(v, insn, pc);
     if (insn.src === BPF_PSEUDO_KFUNC_CALL) v.fail('calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF');
     const res = checkHelperCall(v, insn, gpl);

@@ -83,9 +83,34 @@ export interface HelperDef {
   constant?: (env: RunEnv) => bigint;
 }
 
+/** Code an engine can generate in place of a helper call; see {@link HelperShape.inline}. */
+export type InlineForm = 'map-lookup' | 'csum-diff' | 'redirect' | 'fib-lookup';
+
+/**
+ * What an engine may know about a helper id before any run, from the helper table (src/helpers)
+ * through the registry: the VM itself knows no helper ids.
+ */
+export interface HelperShape {
+  /** How many of r1–r5 the helper reads (its prototype's arguments). */
+  readonly argCount: number;
+  /** The call may leave other packet bounds behind (it changes packet data or calls back into the program). */
+  readonly movesPacket: boolean;
+  /** The code an engine may generate in place of the call, used while {@link HelperDef.inline} allows it. */
+  readonly inline?: InlineForm;
+  /** The helper may have a {@link HelperDef.constant}. */
+  readonly constantDuringRun: boolean;
+  /** It returns a pointer to a map value (or NULL): bpf_map_lookup_elem and the like. */
+  readonly returnsMapValue: boolean;
+}
+
+/** What an engine assumes about a helper its registry does not describe: all five arguments, the packet may move. */
+export const UNKNOWN_HELPER_SHAPE: HelperShape = { argCount: 5, movesPacket: true, constantDuringRun: false, returnsMapValue: false };
+
 /** Helpers by id, for one program type; built by src/helpers and passed to the VM. */
 export interface HelperRegistry {
   get(id: number): HelperDef | undefined;
+  /** The shape of helper `id` (any id, implemented or not); without it engines assume {@link UNKNOWN_HELPER_SHAPE}. */
+  shape?(id: number): HelperShape;
 }
 
 /** A prepared (interpreted or compiled) program an engine can run. */

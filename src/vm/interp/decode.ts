@@ -47,9 +47,8 @@ import { ldStep, memoryStep } from './access.js';
 import { aluStep } from './alu.js';
 import { jumpStep } from './jump.js';
 import { CONTROL, type Decoded, NUM_REGS, type Step } from './state.js';
+import { BPF_FUNC_tail_call } from '../../uapi/helper-names.js';
 
-/** BPF_FUNC_tail_call: the one helper the engine implements itself. */
-export const BPF_FUNC_tail_call = 12;
 
 function fail(spec: ProgramSpec, pc: number, what: string): IsaError {
   return new IsaError('vm/bad-insn', `program '${spec.name}': insn ${pc}: ${what}`, pc);

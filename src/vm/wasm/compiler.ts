@@ -5,6 +5,8 @@ import { csumDiffBody, csumPartialBody, fibLookupBody, hashLookupBody, keyEqBody
 import { F64, FuncBody, I32, I64, ModuleBuilder, Op } from './encoder.js';
 import type { LowerImports } from './locals.js';
 import { lowerFunction, type LowerProgram } from './lower.js';
+import { BPF_FUNC_tail_call } from '../../uapi/helper-names.js';
+import type { HelperShape } from '../env.js';
 
 /** A program translated to one WebAssembly module, ready to instantiate against a machine. */
 export interface CompiledProgram {
@@ -29,7 +31,7 @@ export interface CompiledProgram {
  * exported mutable globals. `lddwValue(pc)` gives each lddw's resolved value (map handles and
  * value addresses are machine-specific, so they are constants of this module).
  */
-export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => bigint): CompiledProgram {
+export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => bigint, shape: (id: number) => HelperShape): CompiledProgram {
   const insns = spec.insns;
   const entries = functionEntries(insns, spec.functions);
   const blocks = basicBlocks(insns, 0, insns.length, entries);
@@ -40,8 +42,8 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   let tailCalls = false;
   for (let pc = 0; pc < insns.length; pc++) {
     const insn = insns[pc]!;
-    if (insn.opcode === 0x85 && insn.src === 0 && insn.imm !== 12 && !helperIds.includes(insn.imm)) helperIds.push(insn.imm);
-    if (insn.opcode === 0x85 && insn.src === 0 && insn.imm === 12) tailCalls = true;
+    if (insn.opcode === 0x85 && insn.src === 0 && insn.imm !== BPF_FUNC_tail_call && !helperIds.includes(insn.imm)) helperIds.push(insn.imm);
+    if (insn.opcode === 0x85 && insn.src === 0 && insn.imm === BPF_FUNC_tail_call) tailCalls = true;
     if (insn.opcode === 0x18) pc++;
   }
 
@@ -75,7 +77,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   m.exportGlobal('constMask', constMask);
   const constants = new Map<number, number>();
   helperIds.forEach((id, i) => {
-    if (i >= 31 || !CONSTANT_CANDIDATES.has(id)) return;
+    if (i >= 31 || !shape(id).constantDuringRun) return;
     const g = m.global(I64, true, 0n);
     m.exportGlobal(`c${id}`, g);
     constants.set(id, g);
@@ -108,6 +110,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
     tailR0,
     bigR0,
     inl,
+    shape,
     fastMask,
     fastBit: (id) => {
       const i = helperIds.indexOf(id);
@@ -151,9 +154,6 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
 
 /** Memory access sites per module that remember their last map value (two globals each). */
 const MAX_CACHED_SITES = 2048;
-
-/** Helpers that may have a HelperDef.constant (no arguments, no side effects): the ktime_get_* family, get_smp_processor_id, get_numa_node_id. */
-const CONSTANT_CANDIDATES = new Set([5, 8, 42, 125, 160, 208]);
 
 /**
  * `repeat(r1lo, r1hi, runs, budget)`: BPF_PROG_TEST_RUN's repeat loop without leaving wasm, the

@@ -1,7 +1,7 @@
 import { withContext } from '../../internal/errors.js';
 import { validateInsns } from '../../isa/validate.js';
 import type { ProgramSpec } from '../../loader/spec.js';
-import type { Engine, MachineShape } from '../env.js';
+import { UNKNOWN_HELPER_SHAPE, type Engine, type MachineShape } from '../env.js';
 import { decodeProgram } from '../interp/decode.js';
 import { NUM_REGS } from '../interp/state.js';
 import { compileProgram, type CompiledProgram } from './compiler.js';
@@ -32,6 +32,8 @@ export class WasmEngine implements Engine {
       key += `${pc}:${v.toString(16)},`;
       pc++;
     }
+    // The module embeds what the registry says of each helper (HelperRegistry.shape) too.
+    if (!machine.helpers.shape) key += 'unshaped';
     let byKey = this.cache.get(program);
     if (!byKey) {
       byKey = new Map();
@@ -39,7 +41,8 @@ export class WasmEngine implements Engine {
     }
     let compiled = byKey.get(key);
     if (!compiled) {
-      compiled = compileProgram(program, (pc) => lddw[pc]!);
+      const helpers = machine.helpers;
+      compiled = compileProgram(program, (pc) => lddw[pc]!, (id) => helpers.shape?.(id) ?? UNKNOWN_HELPER_SHAPE);
       byKey.set(key, compiled);
     }
     return new WasmExecutable(program, compiled, machine, decoded);

@@ -1,5 +1,6 @@
 import { FRAME_SIZE } from '../layout.js';
 import { Op, type FuncBody } from './encoder.js';
+import type { HelperShape } from '../env.js';
 
 /**
  * The local-variable layout shared by every generated BPF function, and the imports its body
@@ -63,8 +64,10 @@ export interface LowerImports {
    * is none, with r0 left in the `bigR0` global.
    */
   fastHelper(id: number): number;
-  /** Mutable i32 global: bits of the helpers the registry lets the engine carry out itself (HelperDef.inline; lower.ts INLINE_BITS). */
+  /** Mutable i32 global: bits of the inline forms the registry lets the engine use (HelperDef.inline; lower.ts INLINE_BITS). */
   inl: number;
+  /** What the registry says of helper `id` (HelperRegistry.shape). */
+  shape(id: number): HelperShape;
   /** Mutable i32 global: bit `fastBit(id)` set while helper `id` has a fast form (HelperDef.fast). */
   fastMask: number;
   /** The fastMask bit of helper `id` (its import order, below 32), or 0. */

@@ -2,6 +2,7 @@ import type { Insn } from '../../isa/insn.js';
 import { CTRL, FRAME_SIZE, LAYOUT } from '../layout.js';
 import { FuncBody, Op } from './encoder.js';
 import { L_ADDR, L_D, L_PLO, L_SLIM, L_SLO, L_T, L_T32, P_FP, packetLimit, regLocal, stackLow, type LowerImports } from './locals.js';
+import type { HelperShape } from '../env.js';
 
 const SIZE: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
 const LOAD_U: Record<number, number> = { 1: Op.i64_load8_u, 2: Op.i64_load16_u, 4: Op.i64_load32_u, 8: Op.i64_load };
@@ -155,11 +156,12 @@ function lowerAtomic(f: FuncBody, imports: LowerImports, insn: Insn, pc: number,
 }
 
 /**
- * The pcs of loads, stores and atomics whose base register likely holds a bpf_map_lookup_elem
- * result (helper 1, bpf.h), from one straight pass that ignores jumps. Only a hint for the order
+ * The pcs of loads, stores and atomics whose base register likely holds a map value a helper
+ * returned (HelperShape.returnsMapValue: bpf_map_lookup_elem and the like), from one straight
+ * pass that ignores jumps. Only a hint for the order
  * of the bounds tests in {@link address}: a wrong guess costs time, never a different result.
  */
-export function mapValueSites(insns: readonly Insn[]): Set<number> {
+export function mapValueSites(insns: readonly Insn[], shape: (id: number) => HelperShape): Set<number> {
   const sites = new Set<number>();
   const mv = new Array<boolean>(11).fill(false);
   for (let pc = 0; pc < insns.length; pc++) {
@@ -182,7 +184,7 @@ export function mapValueSites(insns: readonly Insn[]): Set<number> {
       else if (insn.opcode !== 0x07) mv[insn.dst] = false;
     } else if (insn.opcode === 0x85) {
       for (let r = 0; r <= 5; r++) mv[r] = false;
-      mv[0] = insn.src === 0 && insn.imm === 1;
+      mv[0] = insn.src === 0 && shape(insn.imm).returnsMapValue;
     }
   }
   return sites;

@@ -6,6 +6,8 @@ import { L_BUDGET, L_D, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE,
 import { FIB_FALLBACK } from './builtins.js';
 import { lowerAlu } from './lower-alu.js';
 import { checkedAddress, lowerMemory, mapValueSites } from './lower-mem.js';
+import { BPF_FUNC_tail_call } from '../../uapi/helper-names.js';
+import type { InlineForm } from '../env.js';
 
 /** Fault kinds the generated code reports through the `fault` import; runtime.ts turns them into VmFaults. */
 export const FaultKind = {
@@ -79,7 +81,7 @@ type Dest = { depth: number; back: boolean; index: number };
  */
 export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: number): FuncBody {
   const insns = prog.insns;
-  const mapSites = mapValueSites(insns);
+  const mapSites = mapValueSites(insns, imports.shape);
   const blocks = functionBlocks(prog, entry);
   const index = new Map<number, number>();
   blocks.forEach((bb, i) => index.set(bb.start, i));
@@ -199,7 +201,7 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
         if (op === 0x80) {
           lowerCall(f, imports, insn, pc);
           segment = true;
-          if (insn.opcode === 0x85 && insn.src === 0 && insn.imm === 12) {
+          if (insn.opcode === 0x85 && insn.src === 0 && insn.imm === BPF_FUNC_tail_call) {
             // A taken tail call ends this function with the tail-called program's r0.
             f.if();
             f.get(L_BUDGET).gset(imports.budget);
@@ -366,16 +368,17 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
     f.i32(insn.imm);
     args();
     f.call(imports.kfunc).set(L_R0);
-  } else if (insn.imm === 12) {
+  } else if (insn.imm === BPF_FUNC_tail_call) {
     head();
     args();
     f.call(imports.tailCall).set(L_T32);
     tail = true;
   } else {
-    const inline = insn.imm === BPF_FUNC_MAP_LOOKUP_ELEM;
-    const inlineCsum = insn.imm === BPF_FUNC_CSUM_DIFF;
-    const inlineRedirect = insn.imm === BPF_FUNC_REDIRECT;
-    const inlineFib = insn.imm === BPF_FUNC_FIB_LOOKUP;
+    const shape = imports.shape(insn.imm);
+    const inline = shape.inline === 'map-lookup';
+    const inlineCsum = shape.inline === 'csum-diff';
+    const inlineRedirect = shape.inline === 'redirect';
+    const inlineFib = shape.inline === 'fib-lookup';
     if (inlineRedirect) inlineRedirectCall(f, imports);
     if (inlineFib) inlineFibLookup(f, imports);
     // A helper constant for the run (HelperDef.constant): its value, read once as the run began.
@@ -396,7 +399,7 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
       f.i64(32).op(Op.i64_shr_u).op(Op.i64_eqz);
     };
     all(5);
-    const argc = helperArgCount(insn.imm);
+    const argc = shape.argCount;
     const bit = imports.fastBit(insn.imm);
     if (argc < 5 && bit !== 0) {
       if (argc === 0) f.i32(1);
@@ -426,24 +429,11 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
   }
   f.gget(imports.budget).set(L_BUDGET);
   // Helpers that never move data_meta, data or data_end leave the packet locals valid.
-  if (!(insn.opcode === 0x85 && insn.src === 0 && KEEPS_PACKET.has(insn.imm))) reloadPacket(f);
+  if (!(insn.opcode === 0x85 && insn.src === 0 && !imports.shape(insn.imm).movesPacket)) reloadPacket(f);
   // bpf_tail_call leaves its "taken" flag for the caller's `if`.
   if (tail) f.get(L_T32);
 }
 
-const BPF_FUNC_MAP_LOOKUP_ELEM = 1;
-const BPF_FUNC_CSUM_DIFF = 28;
-const BPF_FUNC_REDIRECT = 23;
-const BPF_FUNC_FIB_LOOKUP = 69;
-
-/**
- * Helpers that never change the packet's bounds (bpf.h: only the adjust_*, pull, change_* and
- * push/pop helpers do): map_lookup_elem, map_update_elem, map_delete_elem, ktime_get_ns,
- * get_prandom_u32, get_smp_processor_id, redirect, csum_diff, get_numa_node_id, redirect_map,
- * fib_lookup, ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns. After a call of one the
- * packet locals need no reload.
- */
-const KEEPS_PACKET: ReadonlySet<number> = new Set([1, 2, 3, 5, 7, 8, 23, 28, 42, 51, 69, 125, 160, 208]);
 /** bpf_fib_lookup flags the inline form handles: BPF_FIB_LOOKUP_DIRECT, OUTPUT, SKIP_NEIGH (bpf.h). */
 const FIB_INLINE_FLAGS = 1 | 2 | 4;
 
@@ -616,26 +606,12 @@ export const INLINE_REDIRECT_TC = 8;
 export const INLINE_FIB_XDP = 16;
 export const INLINE_FIB_TC = 32;
 
-/** The bit of the `inl` global that lets the generated code carry out helper `id` itself (runtime.ts sets it from HelperDef.inline). */
-export const INLINE_BITS: ReadonlyMap<number, number> = new Map([
-  [BPF_FUNC_MAP_LOOKUP_ELEM, INLINE_LOOKUP],
-  [BPF_FUNC_CSUM_DIFF, INLINE_CSUM_DIFF],
+/** The bit of the `inl` global that lets the generated code use an inline form (runtime.ts sets it from HelperDef.inline); redirect and fib-lookup take one per program type. */
+export const INLINE_BITS: ReadonlyMap<InlineForm, number> = new Map<InlineForm, number>([
+  ['map-lookup', INLINE_LOOKUP],
+  ['csum-diff', INLINE_CSUM_DIFF],
 ]);
 
-/**
- * Argument counts of the hot helpers, from their prototypes in bpf.h (the others count as five):
- * map_lookup_elem, map_update_elem, map_delete_elem, ktime_get_ns, get_prandom_u32,
- * get_smp_processor_id, redirect, csum_diff, get_numa_node_id, redirect_map, fib_lookup,
- * ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns.
- */
-const HELPER_ARGS = new Map<number, number>([
-  [1, 2], [2, 4], [3, 2], [5, 0], [7, 0], [8, 0], [23, 2], [28, 5], [42, 0], [51, 3], [69, 4], [125, 0], [160, 0], [208, 0],
-]);
-
-/** How many of r1–r5 helper `id` reads. */
-function helperArgCount(id: number): number {
-  return HELPER_ARGS.get(id) ?? 5;
-}
 
 const CMP32: Record<number, number> = {
   0x10: Op.i32_eq, 0x20: Op.i32_gt_u, 0x30: Op.i32_ge_u, 0x50: Op.i32_ne, 0x60: Op.i32_gt_s,

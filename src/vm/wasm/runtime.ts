@@ -110,7 +110,8 @@ export class WasmExecutable implements Executable {
     let fast = 0;
     this.inlineFor = progType;
     this.compiled.helperIds.forEach((id, i) => {
-      const bit = id === BPF_FUNC_REDIRECT ? redirectBit(progType) : id === BPF_FUNC_FIB_LOOKUP ? fibBit(progType) : INLINE_BITS.get(id);
+      const form = this.registry.shape?.(id).inline;
+      const bit = form === 'redirect' ? redirectBit(progType) : form === 'fib-lookup' ? fibBit(progType) : form && INLINE_BITS.get(form);
       if (bit !== undefined && this.defs[i]?.inline === true) bits |= bit;
       if (i < 31 && this.defs[i]?.fast !== undefined) fast |= 1 << i;
     });
@@ -402,9 +403,6 @@ export class WasmExecutable implements Executable {
     }
   };
 }
-
-const BPF_FUNC_REDIRECT = 23;
-const BPF_FUNC_FIB_LOOKUP = 69;
 
 /** The `inl` bit of an inline bpf_fib_lookup for programs of `progType` (XDP or TC), or undefined. */
 function fibBit(progType: number): number | undefined {
