@@ -16,6 +16,7 @@ import {
   type Reg,
 } from './reg.js';
 import { adjustScalar } from './scalar.js';
+import { markPrecise } from './precision.js';
 import { U64, s64, tnumAdd, tnumIsConst, tnumSub } from './tnum.js';
 
 /** ALU instructions (check_alu_op, adjust_reg_min_max_vals, adjust_ptr_min_max_vals). */
@@ -119,9 +120,14 @@ function adjustRegMinMax(v: Verifier, insn: Insn, op: number, alu32: boolean, sr
         v.fail(`R${insn.dst} pointer ${ALU_STR[op >> 4]} pointer prohibited`);
       }
       // scalar += pointer
+      markPrecise(v, [insn.dst]);
       return adjustPtr(v, insn, op, alu32, copyReg(src), copyReg(dst), true);
     }
-    if (dst.type !== 'scalar') return adjustPtr(v, insn, op, alu32, copyReg(dst), copyReg(src), false);
+    if (dst.type !== 'scalar') {
+      markPrecise(v, [insn.src]);
+      return adjustPtr(v, insn, op, alu32, copyReg(dst), copyReg(v.regs()[insn.src]!), false);
+    }
+    if (dst.precise) markPrecise(v, [insn.src]);
   } else {
     src = scalarConst(BigInt(insn.imm) & U64);
     if (alu32) src = scalarConst(BigInt(insn.imm >>> 0));

@@ -7,8 +7,9 @@ import { checkRegRead } from './alu.js';
 import type { Verifier } from './env.js';
 import { checkHelperMem, checkPtrOffReg } from './memory.js';
 import { copyReg, isNull, isPointer, markKnownZero, markNotInit, markUnknown, regBoundsSync, regTypeStr, type Reg, type RegType } from './reg.js';
-import { forEachReg } from './state.js';
+import { STACK_SPILL, STACK_ZERO, forEachReg, isSpilledReg } from './state.js';
 import { tnumIsConst } from './tnum.js';
+import { markPrecise } from './precision.js';
 
 /** Helper calls (check_helper_call, check_func_arg, check_map_func_compatibility) and reference tracking. */
 
@@ -71,6 +72,29 @@ interface CallMeta {
   memRegno: number;
   memWrite: boolean;
   rawMode: boolean;
+  /** get_constant_map_key: the lookup key when it is a constant on the stack, else -1. */
+  constKey: bigint;
+}
+
+/** get_constant_map_key: a key held on the stack as zeros or as a spilled constant of exactly key_size bytes. */
+function constantMapKey(v: Verifier, key: Reg, keySize: number): bigint {
+  if (key.type !== 'fp' || !tnumIsConst(key.var)) return -1n;
+  const stackOff = key.off + Number(BigInt.asIntN(64, key.var.value));
+  const slotIdx = -stackOff - 1;
+  const spi = Math.floor(slotIdx / 8);
+  const off = slotIdx % 8;
+  const slot = v.cur.frames[key.frameno]!.stack[spi];
+  if (!slot) return -1n;
+  let zero = 0;
+  for (let i = off; i >= 0 && slot.types[i] === STACK_ZERO; i--) zero++;
+  if (zero >= keySize) return 0n;
+  if (!isSpilledReg(slot) || slot.spilled.type !== 'scalar') return -1n;
+  let spill = 0;
+  for (let i = off; i >= 0 && slot.types[i] === STACK_SPILL; i--) spill++;
+  if (spill !== keySize || !tnumIsConst(slot.spilled.var)) return -1n;
+  if (key.frameno === v.cur.frames.length - 1) markPrecise(v, [], [spi]);
+  else markPrecise(v, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  return slot.spilled.var.value;
 }
 
 function isRelease(a: ArgType): boolean {
@@ -111,6 +135,7 @@ function checkMemSize(v: Verifier, regno: number, reg: Reg, meta: CallMeta, zero
   if (reg.umin === 0n && !zeroOk) v.fail(`R${regno} invalid zero-sized read: u64=[${reg.umin},${reg.umax}]`);
   if (reg.umax >= BPF_MAX_VAR_SIZ) v.fail(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
   checkHelperMem(v, regno - 1, Number(reg.umax), meta.memWrite, zeroOk, meta.rawMode && tnumIsConst(reg.var));
+  markPrecise(v, [regno]);
 }
 
 function checkFuncArg(v: Verifier, argNo: number, a: ArgType, meta: CallMeta): void {
@@ -137,6 +162,7 @@ function checkFuncArg(v: Verifier, argNo: number, a: ArgType, meta: CallMeta): v
     case 'ARG_PTR_TO_MAP_KEY':
       if (meta.map < 0) v.fail('invalid map_ptr to access map->key');
       checkHelperMem(v, regno, v.map(meta.map).keySize, false, false, false);
+      if (v.map(meta.map).type === M.BPF_MAP_TYPE_ARRAY || v.map(meta.map).type === M.BPF_MAP_TYPE_PERCPU_ARRAY) meta.constKey = constantMapKey(v, reg, v.map(meta.map).keySize);
       break;
     case 'ARG_PTR_TO_MAP_VALUE':
       if (maybeNullArg && isNull(reg)) return;
@@ -161,6 +187,7 @@ function checkFuncArg(v: Verifier, argNo: number, a: ArgType, meta: CallMeta): v
     case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
       if (!tnumIsConst(reg.var)) v.fail(`R${regno} is not a known constant'`);
       meta.memSize = Number(reg.var.value);
+      markPrecise(v, [regno]);
       break;
     case 'ARG_PTR_TO_SPIN_LOCK':
       break;
@@ -240,9 +267,11 @@ export function checkHelperCall(v: Verifier, insn: Insn, gpl: boolean): HelperCa
   if (!proto) v.fail(`program of this type cannot use helper bpf_${name}#${id}`);
   if (!gpl && proto.gplOnly) v.fail('cannot call GPL-restricted function from non-GPL compatible program');
   if (proto.mightSleep) v.fail('helper call might sleep in a non-sleepable prog');
-  const meta: CallMeta = { map: -1, refObjId: 0, releaseRegno: 0, memSize: 0, subprog: -1, memRegno: -1, memWrite: false, rawMode: false };
+  const meta: CallMeta = { map: -1, refObjId: 0, releaseRegno: 0, memSize: 0, subprog: -1, memRegno: -1, memWrite: false, rawMode: false, constKey: -1n };
   proto.args.forEach((a, k) => checkFuncArg(v, k, a, meta));
   if (meta.map >= 0) v.callMaps.set(v.insnIdx, meta.map);
+  if (name === 'tail_call' && v.regs()[3]!.type === 'scalar' && tnumIsConst(v.regs()[3]!.var)) markPrecise(v, [3]);
+  if (name === 'tail_call' && meta.map >= 0 && v.map(meta.map).type !== M.BPF_MAP_TYPE_PROG_ARRAY) v.fail('expected prog array map for tail call');
   const regs = v.regs();
   if (meta.releaseRegno) {
     const r = regs[meta.releaseRegno]!;
@@ -290,7 +319,11 @@ export function checkHelperCall(v: Verifier, insn: Insn, gpl: boolean): HelperCa
   for (let r = 1; r <= 5; r++) markNotInit(regs[r]!);
   const r0 = regs[0]!;
   markUnknown(r0);
-  const maybeNull = hasFlag(proto.ret, 'PTR_MAYBE_NULL');
+  let maybeNull = hasFlag(proto.ret, 'PTR_MAYBE_NULL');
+  if (name === 'map_lookup_elem' && meta.constKey >= 0n && meta.map >= 0 && meta.constKey < BigInt(v.map(meta.map).maxEntries)) {
+    const t = v.map(meta.map).type;
+    if (t === M.BPF_MAP_TYPE_ARRAY || t === M.BPF_MAP_TYPE_PERCPU_ARRAY) maybeNull = false;
+  }
   switch (proto.ret.base) {
     case 'RET_INTEGER':
       break;

@@ -18,6 +18,36 @@ export interface Subprog {
   global: boolean;
   /** Deepest stack byte used, as check_max_stack_depth reads it. */
   stackDepth: number;
+  /** It (or a function it calls) calls a helper that changes packet data. */
+  changesPktData?: boolean;
+  /** For global functions: each argument's BTF kind, from the prototype. */
+  args?: GlobalArg[];
+}
+
+/** A global function's argument as btf_prepare_func_args sees it. */
+export type GlobalArg = { kind: 'scalar' } | { kind: 'ctx' } | { kind: 'mem'; size: number };
+
+/** Marks every subprogram that calls, directly or through calls, a helper for which `changes(id)` holds. */
+export function markChangesPktData(insns: Insn[], subprogs: Subprog[], changes: (id: number) => boolean): void {
+  const callees = subprogs.map(() => [] as number[]);
+  subprogs.forEach((sp, k) => {
+    for (let pc = sp.start; pc < sp.end; pc++) {
+      const i = insns[pc]!;
+      if (i.opcode !== (BPF_JMP | BPF_CALL)) continue;
+      if (i.src === 0 && changes(i.imm)) sp.changesPktData = true;
+      if (i.src === BPF_PSEUDO_CALL) callees[k]!.push(subprogOf(subprogs, pc + i.imm + 1));
+    }
+  });
+  let changed = true;
+  while (changed) {
+    changed = false;
+    subprogs.forEach((sp, k) => {
+      if (!sp.changesPktData && callees[k]!.some((c) => subprogs[c]!.changesPktData)) {
+        sp.changesPktData = true;
+        changed = true;
+      }
+    });
+  }
 }
 
 export class CfgError extends Error {
@@ -28,6 +58,13 @@ export class CfgError extends Error {
 
 const isLddw = (i: Insn): boolean => i.opcode === 0x18;
 const cls = (i: Insn): number => i.opcode & 7;
+
+/** Whether slot `pc` is itself the second half of an lddw (counting from the start). */
+function isLddwSecond(insns: Insn[], pc: number): boolean {
+  let k = 0;
+  while (k < pc) k += isLddw(insns[k]!) ? 2 : 1;
+  return k !== pc;
+}
 
 export function isJump(i: Insn): boolean {
   const c = cls(i);
@@ -80,6 +117,7 @@ export function checkCfg(insns: Insn[], subprogs: Subprog[]): Uint8Array {
       const off = i.opcode === (BPF_JMP32 | BPF_JA) ? i.imm : i.off;
       const t = pc + off + 1;
       if (t < sp.start || t >= sp.end) throw new CfgError([`jump out of range from insn ${pc} to ${t}`], pc);
+      if (t > 0 && isLddw(insns[t - 1]!) && !isLddwSecond(insns, t - 1)) throw new CfgError([`jump into the middle of ldimm64 insn ${t - 1}`], pc);
     }
     const last = insns[sp.end - 1]!;
     const lastOp = last.opcode;

@@ -5,8 +5,9 @@ import { checkAlu, checkRegRead, checkRegWrite } from './alu.js';
 import { checkHelperCall, clearPacketPointers } from './calls.js';
 import { Reject, type Verifier } from './env.js';
 import { kernelInsnText } from './kdisasm.js';
-import { checkMemAccess2 } from './memory.js';
+import { checkHelperMem, checkMemAccess2 } from './memory.js';
 import { finishPath, isStateVisited } from './prune.js';
+import { markPrecise } from './precision.js';
 import { AT_PKT_END, BEYOND_PKT_END, S64_MAX, S64_MIN, copyReg, isConst, isNull, isPointer, markKnownZero, markNotInit, markUnknown, regTypeStr, scalarConst, type Reg } from './reg.js';
 import { flipOpcode, regSetMinMax, scalarBranchTaken } from './scalar.js';
 import { MAX_CALL_FRAMES, copyState, curFrame, forEachReg, newFrame, type VState } from './state.js';
@@ -44,12 +45,12 @@ export function doCheck(v: Verifier, entry: EntrySetup, gpl: boolean): void {
   for (;;) {
     const pc = v.insnIdx;
     if (++v.processed > BPF_COMPLEXITY_LIMIT_INSNS) v.fail(`BPF program is too large. Processed ${v.processed} insn`);
+    v.path = { insn: pc, prev: v.path, frames: v.cur.frames.length };
     if (v.prune[pc] && isStateVisited(v, pc)) {
       if (!popBranch(v)) return;
       continue;
     }
     const insn = v.insns[pc]!;
-    v.path = { insn: pc, prev: v.path };
     if (v.logLevel >= 1) logInsn(v, pc);
     const next = step(v, insn, pc, gpl);
     if (next < 0) {
@@ -245,6 +246,29 @@ function checkFuncCall(v: Verifier, insn: Insn, pc: number): number {
   if (!sp) v.fail(`call to invalid destination`);
   const caller = v.frame();
   if (sp.global) {
+    const idx = v.subprogs.indexOf(sp);
+    (sp.args ?? []).forEach((a, k) => {
+      const regno = k + 1;
+      const reg = caller.regs[regno]!;
+      const bad = (line: string): never => {
+        v.verbose(line);
+        return v.fail(`Caller passes invalid args into func#${idx} ('${sp.name}')`);
+      };
+      if (a.kind === 'scalar') {
+        if (reg.type !== 'scalar') bad(`R${regno} is not a scalar`);
+      } else if (a.kind === 'ctx') {
+        if (reg.type !== 'ctx') bad(`arg#${k} expects pointer to ctx`);
+      } else if (!isNull(reg)) {
+        if (reg.type === 'scalar' || reg.type === 'not_init') bad(`R${regno} type=${regTypeStr(reg)} expected=fp`);
+        try {
+          checkHelperMem(v, regno, a.size, false, false, false);
+        } catch (e) {
+          if (e instanceof Reject) bad(v.log.pop()!);
+          throw e;
+        }
+      }
+    });
+    if (sp.changesPktData) clearPacketPointers(v);
     for (let r = 1; r <= 5; r++) markNotInit(caller.regs[r]!);
     markUnknown(caller.regs[0]!);
     if (v.logLevel >= 1) v.verbose(`Func#${v.subprogs.indexOf(sp)} ('${sp.name}') is global and assumed valid.`);
@@ -301,6 +325,10 @@ function checkExit(v: Verifier, pc: number): number {
   const caller = curFrame(st);
   if (callee.callbackRet) {
     if (r0.type !== 'scalar') v.fail('R0 not a scalar value');
+    st.frames.push(callee);
+    markPrecise(v, [0]);
+    st.frames.pop();
+    if (v.path) v.path.cbExit = true;
     const { min, max } = callee.callbackRet;
     if (r0.smin < min || r0.smax > max) {
       let has = '';
@@ -506,6 +534,12 @@ function checkCondJmp(v: Verifier, insn: Insn, pc: number, op: number, jmp32: bo
   }
   const target = pc + insn.off + 1;
   const pred = branchTaken(dst, src, op, jmp32);
+  if (pred >= 0) {
+    const marks: number[] = [];
+    if (dst.type === 'scalar') marks.push(insn.dst);
+    if (srcX && src.type === 'scalar') marks.push(insn.src);
+    markPrecise(v, marks);
+  }
   if (pred === 1) return target;
   if (pred === 0) return pc + 1;
   const other = pushBranch(v, target, pc);

@@ -21,6 +21,14 @@ export class Reject extends Error {
 export interface PathNode {
   insn: number;
   prev: PathNode | null;
+  /** The state kept for pruning at this instruction, when one was. */
+  cp?: VState;
+  /** Frames active when the instruction ran. */
+  frames: number;
+  /** The instruction returned from a callback. */
+  cbExit?: boolean;
+  /** A register spill to, or fill from, this stack slot of this frame. */
+  stack?: { frame: number; spi: number };
 }
 
 export interface PendingBranch {

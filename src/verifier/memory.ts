@@ -101,7 +101,8 @@ export function checkPtrOffReg(v: Verifier, reg: Reg, regno: number, fixedOffOk:
 
 /** check_stack_access_within_bounds. */
 export function checkStackBounds(v: Verifier, regno: number, reg: Reg, off: number, size: number, write: boolean, src: AccessSource): void {
-  const extra = src === 'helper' ? ' indirect access to' : write ? ' write to' : ' read from';
+  const extra = write ? ' write to' : ' read from';
+  void src;
   let minOff: bigint;
   let maxOff: bigint;
   if (tnumIsConst(reg.var)) {
@@ -158,6 +159,7 @@ function stackWrite(v: Verifier, reg: Reg, off: number, size: number, valueRegno
   const slot = f.stack[spi]!;
   const aligned = o % BPF_REG_SIZE === 0;
   const setSpill = (r: Reg): void => {
+    if (v.path) v.path.stack = { frame: reg.frameno, spi };
     slot.spilled = copyReg(r);
     let i = BPF_REG_SIZE;
     for (; i > BPF_REG_SIZE - size; i--) slot.types[i - 1] = STACK_SPILL;
@@ -210,6 +212,7 @@ function stackRead(v: Verifier, reg: Reg, off: number, size: number, dstRegno: n
       if (spilled.type !== 'scalar') v.fail('invalid size of register fill');
       if (dstRegno < 0) return;
       if (size <= spillSize && o % BPF_REG_SIZE === 0) {
+        if (v.path) v.path.stack = { frame: reg.frameno, spi };
         const r = copyReg(spilled);
         if (size < 8) {
           coerceRegToSize(r, size);
@@ -229,7 +232,10 @@ function stackRead(v: Verifier, reg: Reg, off: number, size: number, dstRegno: n
       }
       return;
     }
-    if (dstRegno >= 0) regs[dstRegno] = copyReg(spilled);
+    if (dstRegno >= 0) {
+      if (v.path) v.path.stack = { frame: reg.frameno, spi };
+      regs[dstRegno] = copyReg(spilled);
+    }
     return;
   }
   if (dstRegno < 0) return;
@@ -247,7 +253,7 @@ function checkAlignment(v: Verifier, reg: Reg, off: number, size: number): void 
   if (reg.type !== 'fp') return;
   if (!tnumIsConst(reg.var)) return;
   const total = Number(BigInt.asIntN(64, reg.var.value)) + reg.off + off;
-  if (size > 1 && ((total % size) + size) % size !== 0) v.fail(`misaligned stack access off ${tnumStr(reg.var)}+${reg.off}+${off} size ${size}`);
+  if (size > 1 && ((total % size) + size) % size !== 0) v.fail(`misaligned stack access off ${BigInt.asIntN(64, reg.var.value)}+${reg.off}+${off} size ${size}`);
 }
 
 function noteAccess(v: Verifier, region: string): void {

@@ -1,7 +1,9 @@
 import { Reject, type Verifier } from './env.js';
 import type { Reg } from './reg.js';
 import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, copyState, isSpilledReg, type Frame, type VState } from './state.js';
-import { tnumIn } from './tnum.js';
+import { U64, tnumIn } from './tnum.js';
+import { S64_MIN } from './reg.js';
+import { propagatePrecision } from './precision.js';
 
 /**
  * State pruning (is_state_visited, states_equal, regsafe, stacksafe): a path that reaches an
@@ -59,7 +61,7 @@ function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
   if (exact) return regsExact(o, c);
   if (o.type === 'not_init') return true;
   if (o.type !== c.type) return false;
-  if (o.type === 'scalar') return rangeWithin(o, c) && tnumIn(o.var, c.var) && ids.check(o.id, c.id);
+  if (o.type === 'scalar') return !o.precise || (rangeWithin(o, c) && tnumIn(o.var, c.var) && ids.check(o.id, c.id));
   if (o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
   switch (o.type) {
     case 'pkt':
@@ -84,10 +86,25 @@ function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
   }
 }
 
+function allMisc(types: number[]): boolean {
+  return types.every((t) => t === STACK_MISC);
+}
+
 function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
   for (let spi = 0; spi < o.stack.length; spi++) {
     const os = o.stack[spi]!;
     const cs = c.stack[spi];
+    if (!exact && isSpilledReg(os) && os.spilled.type === 'scalar' && cs) {
+      // A spilled scalar against a spilled scalar or eight misc bytes compares as registers (scalar_reg_for_stack).
+      if (isSpilledReg(cs) && cs.spilled.type === 'scalar') {
+        if (!regsafe(os.spilled, cs.spilled, ids, exact)) return false;
+        continue;
+      }
+      if (allMisc(cs.types)) {
+        if (os.spilled.precise && !(os.spilled.umin === 0n && os.spilled.umax === U64 && os.spilled.smin === S64_MIN)) return false;
+        continue;
+      }
+    }
     for (let k = 0; k < BPF_REG_SIZE; k++) {
       const ot = os.types[k]!;
       const ct = cs ? cs.types[k]! : STACK_INVALID;
@@ -164,6 +181,7 @@ export function isStateVisited(v: Verifier, pc: number): boolean {
       continue;
     }
     if (statesEqual(v, sl, cur, pc, false)) {
+      propagatePrecision(v, sl, (fi) => (fi === sl.frames.length - 1 ? v.live[pc]! : v.live[sl.frames[fi + 1]!.callsite + 1] ?? 0xffff));
       finishPath(cur.parent);
       return true;
     }
@@ -176,6 +194,7 @@ export function isStateVisited(v: Verifier, pc: number): boolean {
   saved.branches = 1;
   saved.parent = cur.parent;
   cur.parent = saved;
+  if (v.path) v.path.cp = saved;
   if (list.length >= MAX_STATES_PER_INSN) {
     const idx = list.findIndex((s) => s.branches === 0);
     if (idx >= 0) list.splice(idx, 1);

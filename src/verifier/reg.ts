@@ -86,6 +86,8 @@ export interface Reg {
   subprog: number;
   /** ptr_: the kernel struct's name. */
   btfName: string;
+  /** A scalar whose exact value matters for safety (precision tracking). */
+  precise: boolean;
 }
 
 export function newReg(): Reg {
@@ -112,6 +114,7 @@ export function newReg(): Reg {
     frameno: 0,
     subprog: -1,
     btfName: '',
+    precise: false,
   };
 }
 

@@ -1,8 +1,8 @@
 import type { Btf } from '../btf/btf.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
-import { helperArgCount } from '../helpers/table.js';
-import { CfgError, checkCfg, findSubprogs, liveRegisters, type Subprog } from './cfg.js';
+import { changesPacketData, helperArgCount } from '../helpers/table.js';
+import { CfgError, checkCfg, findSubprogs, liveRegisters, markChangesPktData, type GlobalArg, type Subprog } from './cfg.js';
 import { doCheck, type EntrySetup } from './check.js';
 import { Reject, Verifier, type PathNode, type VerifierFacts } from './env.js';
 import { newReg, markKnownZero, markUnknown, type Reg } from './reg.js';
@@ -61,6 +61,21 @@ export function errorLine(log: string[]): string | null {
   return null;
 }
 
+/** A global function's argument kinds from its BTF prototype (btf_prepare_func_args). */
+function globalArgKinds(btf: Btf | undefined, name: string): GlobalArg[] {
+  const fn = btf?.typeByName(name, 'func');
+  if (!btf || !fn || fn.kind !== 'func') return [];
+  const proto = btf.typeById(fn.type);
+  if (proto.kind !== 'func_proto') return [];
+  return proto.params.map((p): GlobalArg => {
+    const t = btf.resolved(p.type);
+    if (t.kind !== 'ptr') return { kind: 'scalar' };
+    const target = btf.resolved(t.type);
+    if (target.name === 'xdp_md' || target.name === '__sk_buff') return { kind: 'ctx' };
+    return { kind: 'mem', size: btf.sizeof(t.type) };
+  });
+}
+
 /** Arguments of a global function from its BTF prototype (btf_prepare_func_args). */
 function globalArgs(v: Verifier, btf: Btf | undefined, name: string): Reg[] | string {
   const fn = btf?.typeByName(name, 'func');
@@ -96,7 +111,9 @@ function globalArgs(v: Verifier, btf: Btf | undefined, name: string): Reg[] | st
 function checkStackDepth(v: Verifier): void {
   const round = (d: number): number => Math.ceil(d / 16) * 16;
   const insns = v.insns;
+  const hasTailCall = (sp: Subprog): boolean => insns.slice(sp.start, sp.end).some((i) => i.opcode === 0x85 && i.src === 0 && i.imm === 12);
   const walk = (sp: Subprog, depth: number, frames: number, seen: Set<Subprog>): void => {
+    if (sp !== v.subprogs[0] && depth >= 256 && hasTailCall(sp)) v.fail(`tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`);
     const total = depth + round(sp.stackDepth);
     if (total > MAX_BPF_STACK) v.fail(`combined stack size of ${frames} calls is ${total}. Too large`);
     for (let pc = sp.start; pc < sp.end; pc++) {
@@ -176,6 +193,8 @@ export function verifyProgramSpec(spec: ObjectSpec, prog: ProgramSpec, opts: Ver
   try {
     subprogs = findSubprogs(insns, prog.functions, globalFunctions(spec.btf));
     prune = checkCfg(insns, subprogs);
+    markChangesPktData(insns, subprogs, changesPacketData);
+    for (const sp of subprogs) if (sp.global) sp.args = globalArgKinds(spec.btf, sp.name);
   } catch (e) {
     if (!(e instanceof CfgError)) throw e;
     return { ...done(e.lines[e.lines.length - 1]!, e.insn, null, null), log: e.lines, source: null };
