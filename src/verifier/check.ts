@@ -1,12 +1,12 @@
 import type { Insn } from '../isa/insn.js';
-import { BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_LD, BPF_LDX, BPF_MEMSX, BPF_ST, BPF_STX, BPF_X, SIZE_BYTES } from '../isa/opcodes.js';
+import { BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JCOND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_LD, BPF_LDX, BPF_MEMSX, BPF_ST, BPF_STX, BPF_X, SIZE_BYTES } from '../isa/opcodes.js';
 import { BPF_PROG_TYPE, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE } from '../uapi/bpf.js';
 import { checkAlu, checkRegRead, checkRegWrite } from './alu.js';
 import { checkHelperCall, clearPacketPointers } from './calls.js';
 import { Reject, type Verifier } from './env.js';
 import { kernelInsnText } from './kdisasm.js';
 import { checkHelperMem, checkMemAccess2 } from './memory.js';
-import { finishPath, isStateVisited } from './prune.js';
+import { findPrevEntry, finishPath, isStateVisited, widenImpreciseScalars } from './prune.js';
 import { markPrecise } from './precision.js';
 import { AT_PKT_END, BEYOND_PKT_END, S64_MAX, S64_MIN, copyReg, isConst, isNull, isPointer, markKnownZero, markNotInit, markUnknown, regTypeStr, scalarConst, type Reg } from './reg.js';
 import { flipOpcode, regSetMinMax, scalarBranchTaken } from './scalar.js';
@@ -39,7 +39,7 @@ export function doCheck(v: Verifier, entry: EntrySetup, gpl: boolean): void {
   frame.regs[10]!.type = 'fp';
   frame.regs[10]!.frameno = 0;
   markKnownZeroFp(frame.regs[10]!);
-  v.cur = { frames: [frame], refs: [], activeLock: 0, parent: null, branches: 0, insn: entry.subprog };
+  v.cur = { frames: [frame], refs: [], activeLock: 0, parent: null, branches: 0, insn: entry.subprog, mayGotoDepth: 0 };
   v.insnIdx = entry.subprog;
   v.path = null;
   for (;;) {
@@ -95,7 +95,7 @@ function pushBranch(v: Verifier, target: number, prev: number): VState {
   st.parent = v.cur.parent;
   if (st.parent) st.parent.branches++;
   v.pending.push({ state: st, insn: target, prev, path: v.path });
-  if (v.pending.length > BPF_COMPLEXITY_LIMIT_JMP_SEQ) v.fail(`The sequence of ${BPF_COMPLEXITY_LIMIT_JMP_SEQ} jumps is too complex.`);
+  if (v.pending.length > BPF_COMPLEXITY_LIMIT_JMP_SEQ) v.fail(`The sequence of ${v.pending.length} jumps is too complex.`);
   return st;
 }
 
@@ -236,6 +236,15 @@ function stepJump(v: Verifier, insn: Insn, pc: number, gpl: boolean): number {
   }
   if (op === BPF_EXIT) return checkExit(v, pc);
   if (op === BPF_JA) return pc + (jmp32 ? insn.imm : insn.off) + 1;
+  if (op === BPF_JCOND) {
+    if (insn.opcode !== (BPF_JMP | BPF_JCOND) || insn.src !== 0 || insn.dst || insn.imm) v.fail(`invalid may_goto imm ${insn.imm}`);
+    // may_goto: this path leaves the loop; the loop body is explored with one more iteration counted.
+    const prev = findPrevEntry(v, pc);
+    const body = pushBranch(v, pc + 1, pc);
+    body.mayGotoDepth++;
+    if (prev) widenImpreciseScalars(prev, body);
+    return pc + insn.off + 1;
+  }
   return checkCondJmp(v, insn, pc, op, jmp32);
 }
 
@@ -522,7 +531,7 @@ function syncLinkedRegs(st: VState, known: Reg): void {
 
 /** check_cond_jmp_op. */
 function checkCondJmp(v: Verifier, insn: Insn, pc: number, op: number, jmp32: boolean): number {
-  if (op > 0xd0) v.fail(`invalid BPF_JMP/JMP32 opcode ${(op >> 4).toString(16)}`);
+  if (op > 0xe0) v.fail(`invalid BPF_JMP/JMP32 opcode ${(op >> 4).toString(16)}`);
   const regs = v.regs();
   const dst = checkRegRead(v, insn.dst);
   let src: Reg;

@@ -29,16 +29,27 @@ function ensure(bt: Backtrack, fr: number): void {
   while (bt.slots.length <= fr) bt.slots.push(new Set());
 }
 
-function markStatePrecise(st: VState, bt: Backtrack): void {
+/** Marks the needed registers and slots precise in `st`; for a kept state, those already precise there were explained before and leave the set. */
+function markStatePrecise(st: VState, bt: Backtrack, kept: boolean): void {
   for (let fi = 0; fi < st.frames.length && fi < bt.regs.length; fi++) {
     const f = st.frames[fi]!;
-    for (const r of bt.regs[fi]!) {
+    for (const r of [...bt.regs[fi]!]) {
       const reg = f.regs[r];
-      if (reg && reg.type === 'scalar') reg.precise = true;
+      if (!reg || reg.type !== 'scalar') {
+        if (kept) bt.regs[fi]!.delete(r);
+        continue;
+      }
+      if (reg.precise && kept) bt.regs[fi]!.delete(r);
+      else reg.precise = true;
     }
-    for (const spi of bt.slots[fi]!) {
+    for (const spi of [...bt.slots[fi]!]) {
       const slot = f.stack[spi];
-      if (slot && isSpilledReg(slot) && slot.spilled.type === 'scalar') slot.spilled.precise = true;
+      if (!slot || !isSpilledReg(slot) || slot.spilled.type !== 'scalar') {
+        if (kept) bt.slots[fi]!.delete(spi);
+        continue;
+      }
+      if (slot.spilled.precise && kept) bt.slots[fi]!.delete(spi);
+      else slot.spilled.precise = true;
     }
   }
 }
@@ -130,10 +141,10 @@ export function markPrecise(v: Verifier, regs: number[], slots: number[] = []): 
 
 function markPreciseBt(v: Verifier, bt: Backtrack): void {
   if (allEmpty(bt)) return;
-  markStatePrecise(v.cur, bt);
+  markStatePrecise(v.cur, bt, false);
   let a = v.path;
   if (!a) return;
-  if (a.cp) markStatePrecise(a.cp, bt);
+  if (a.cp) markStatePrecise(a.cp, bt, true);
   for (let b = a.prev; b && !allEmpty(bt); a = b, b = b.prev) {
     const fa = a.frames - 1;
     const fb = b.frames - 1;
@@ -159,7 +170,7 @@ function markPreciseBt(v: Verifier, bt: Backtrack): void {
     }
     if (!backtrackInsn(v, b, bt, fb)) return markAllAlongPath(v, b);
     bt.regs[fb]!.delete(10);
-    if (b.cp) markStatePrecise(b.cp, bt);
+    if (b.cp) markStatePrecise(b.cp, bt, true);
   }
 }
 

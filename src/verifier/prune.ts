@@ -2,7 +2,7 @@ import { Reject, type Verifier } from './env.js';
 import type { Reg } from './reg.js';
 import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, copyState, isSpilledReg, type Frame, type VState } from './state.js';
 import { U64, tnumIn } from './tnum.js';
-import { S64_MIN } from './reg.js';
+import { S64_MIN, markUnknown } from './reg.js';
 import { propagatePrecision } from './precision.js';
 
 /**
@@ -14,11 +14,13 @@ import { propagatePrecision } from './precision.js';
 const MAX_STATES_PER_INSN = 64;
 
 class IdMap {
-  private readonly map = new Map<number, number>();
-  private readonly rev = new Map<number, number>();
+  private map: Map<number, number> | null = null;
+  private rev: Map<number, number> | null = null;
   check(oldId: number, curId: number): boolean {
     if (!oldId && !curId) return true;
     if (!oldId || !curId) return oldId === 0;
+    this.map ??= new Map();
+    this.rev ??= new Map();
     const m = this.map.get(oldId);
     if (m !== undefined) return m === curId;
     if (this.rev.has(curId)) return false;
@@ -26,6 +28,19 @@ class IdMap {
     this.rev.set(curId, oldId);
     return true;
   }
+}
+
+/** A cheap test that two states may be exactly equal: the current frame's registers hold the same values. */
+function mayBeExact(o: VState, c: VState): boolean {
+  if (o.frames.length !== c.frames.length) return false;
+  const of = o.frames[o.frames.length - 1]!.regs;
+  const cf = c.frames[c.frames.length - 1]!.regs;
+  for (let r = 0; r < 10; r++) {
+    const a = of[r]!;
+    const b = cf[r]!;
+    if (a.type !== b.type || a.var.value !== b.var.value || a.var.mask !== b.var.mask || a.off !== b.off) return false;
+  }
+  return true;
 }
 
 function rangeWithin(o: Reg, c: Reg): boolean {
@@ -57,11 +72,11 @@ function regsExact(o: Reg, c: Reg): boolean {
 }
 
 /** regsafe: every value `c` can hold was covered by `o`. */
-function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean): boolean {
+function regsafe(o: Reg, c: Reg, ids: IdMap, exact: boolean, range = false): boolean {
   if (exact) return regsExact(o, c);
   if (o.type === 'not_init') return true;
   if (o.type !== c.type) return false;
-  if (o.type === 'scalar') return !o.precise || (rangeWithin(o, c) && tnumIn(o.var, c.var) && ids.check(o.id, c.id));
+  if (o.type === 'scalar') return (!o.precise && !range) || (rangeWithin(o, c) && tnumIn(o.var, c.var) && ids.check(o.id, c.id));
   if (o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
   switch (o.type) {
     case 'pkt':
@@ -90,18 +105,18 @@ function allMisc(types: number[]): boolean {
   return types.every((t) => t === STACK_MISC);
 }
 
-function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
+function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, range = false): boolean {
   for (let spi = 0; spi < o.stack.length; spi++) {
     const os = o.stack[spi]!;
     const cs = c.stack[spi];
     if (!exact && isSpilledReg(os) && os.spilled.type === 'scalar' && cs) {
       // A spilled scalar against a spilled scalar or eight misc bytes compares as registers (scalar_reg_for_stack).
       if (isSpilledReg(cs) && cs.spilled.type === 'scalar') {
-        if (!regsafe(os.spilled, cs.spilled, ids, exact)) return false;
+        if (!regsafe(os.spilled, cs.spilled, ids, exact, range)) return false;
         continue;
       }
       if (allMisc(cs.types)) {
-        if (os.spilled.precise && !(os.spilled.umin === 0n && os.spilled.umax === U64 && os.spilled.smin === S64_MIN)) return false;
+        if ((os.spilled.precise || range) && !(os.spilled.umin === 0n && os.spilled.umax === U64 && os.spilled.smin === S64_MIN)) return false;
         continue;
       }
     }
@@ -129,7 +144,7 @@ function stacksafe(o: Frame, c: Frame, ids: IdMap, exact: boolean): boolean {
 }
 
 /** states_equal at instruction `pc`: registers live there (the caller frames' live after their call), the stack, references. */
-export function statesEqual(v: Verifier, o: VState, c: VState, pc: number, exact: boolean): boolean {
+export function statesEqual(v: Verifier, o: VState, c: VState, pc: number, exact: boolean, range = false): boolean {
   if (o.frames.length !== c.frames.length) return false;
   if (o.activeLock !== 0 !== (c.activeLock !== 0)) return false;
   if (o.refs.length !== c.refs.length) return false;
@@ -143,9 +158,9 @@ export function statesEqual(v: Verifier, o: VState, c: VState, pc: number, exact
     const live = v.live[livePc] ?? 0xffff;
     for (let r = 0; r < 10; r++) {
       if (!exact && !(live & (1 << r))) continue;
-      if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
+      if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact, range)) return false;
     }
-    if (!stacksafe(of, cf, ids, exact)) return false;
+    if (!stacksafe(of, cf, ids, exact, range)) return false;
   }
   return true;
 }
@@ -168,9 +183,18 @@ export function isStateVisited(v: Verifier, pc: number): boolean {
   const cur = v.cur;
   let addNew = true;
   if (v.processed - v.prevInsnProcessed < 8 && v.jmpsProcessed - v.prevJmpsProcessed < 2) addNew = false;
-  for (const sl of list) {
+  let looping = 0;
+  const mayGoto = v.insns[pc]!.opcode === 0xe5;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const sl = list[i]!;
+    if (mayGoto && sl.mayGotoDepth !== cur.mayGotoDepth && statesEqual(v, sl, cur, pc, false, true)) {
+      propagatePrecision(v, sl, () => v.live[pc]!);
+      finishPath(cur.parent);
+      return true;
+    }
     if (sl.branches > 0) {
-      if (statesEqual(v, sl, cur, pc, true)) {
+      // An unchanged loop repeats one of its latest states; older ones are not compared again.
+      if (++looping <= 8 && mayBeExact(sl, cur) && statesEqual(v, sl, cur, pc, true)) {
         const li = v.lineInfo(pc);
         if (li && v.lastLine !== li.pc) v.verbose(`; ${li.text.trim()}`);
         v.verbose(`infinite loop detected at insn ${pc}`);
@@ -197,7 +221,7 @@ export function isStateVisited(v: Verifier, pc: number): boolean {
   if (v.path) v.path.cp = saved;
   if (list.length >= MAX_STATES_PER_INSN) {
     const idx = list.findIndex((s) => s.branches === 0);
-    if (idx >= 0) list.splice(idx, 1);
+    list.splice(idx >= 0 ? idx : 0, 1);
   }
   list.push(saved);
   v.explored.set(pc, list);
@@ -206,3 +230,26 @@ export function isStateVisited(v: Verifier, pc: number): boolean {
 }
 
 export { STACK_SPILL };
+
+/** find_prev_entry: the state kept at `pc` on the current path, if any. */
+export function findPrevEntry(v: Verifier, pc: number): VState | null {
+  for (let st = v.cur.parent; st; st = st.parent) if (st.insn === pc) return st;
+  return null;
+}
+
+/** widen_imprecise_scalars: imprecise scalars that changed since the last iteration become unknown, so the loop converges. */
+export function widenImpreciseScalars(prev: VState, cur: VState): void {
+  cur.frames.forEach((f, fi) => {
+    const pf = prev.frames[fi];
+    if (!pf) return;
+    f.regs.forEach((r, k) => {
+      const p = pf.regs[k]!;
+      if (r.type === 'scalar' && !r.precise && p.type === 'scalar' && !regsExact(p, r)) markUnknown(r);
+    });
+    f.stack.forEach((s, spi) => {
+      const ps = pf.stack[spi];
+      if (!ps || !isSpilledReg(s) || !isSpilledReg(ps)) return;
+      if (s.spilled.type === 'scalar' && !s.spilled.precise && ps.spilled.type === 'scalar' && !regsExact(ps.spilled, s.spilled)) markUnknown(s.spilled);
+    });
+  });
+}

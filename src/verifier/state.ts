@@ -53,6 +53,8 @@ export interface VState {
   parent: VState | null;
   branches: number;
   insn: number;
+  /** may_goto iterations taken on this path. */
+  mayGotoDepth: number;
 }
 
 export function newFrame(frameno: number, subprog: number, callsite: number): Frame {
@@ -73,7 +75,7 @@ export function copyFrame(f: Frame): Frame {
 }
 
 export function copyState(s: VState): VState {
-  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ ...r })), activeLock: s.activeLock, parent: s.parent, branches: 0, insn: s.insn };
+  return { frames: s.frames.map(copyFrame), refs: s.refs.map((r) => ({ ...r })), activeLock: s.activeLock, parent: s.parent, branches: 0, insn: s.insn, mayGotoDepth: s.mayGotoDepth };
 }
 
 export function curFrame(s: VState): Frame {
