@@ -13,6 +13,7 @@ interface RunFlags {
   json?: boolean;
   trace?: boolean;
   coverage?: string;
+  eventType: string[];
 }
 
 /** Registers `bpfsim run CASE.json`. */
@@ -26,6 +27,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as one JSON object')
     .option('--trace', 'print the executed C lines and instructions with the registers they changed, loops collapsed (interpreter)')
     .option('--coverage <file>', 'write line coverage as lcov')
+    .option('--event-type <map=type>', 'decode records of a ring buffer or perf event array as this BTF type (repeatable)', (v: string, all: string[]) => [...all, v], [])
     .action(action(async (casePath: string, flags: RunFlags) => runCommand(casePath, flags)));
 }
 
@@ -38,6 +40,7 @@ async function runCommand(casePath: string, flags: RunFlags): Promise<number> {
     engine: flags.engine,
     trace: flags.trace ? (line) => process.stderr.write(line + '\n') : undefined,
     coverage: flags.coverage,
+    eventTypes: parseEventTypes(flags.eventType),
   });
   const misses = unmetExpectations(c, result);
   if (flags.json) printJson(result);
@@ -59,6 +62,19 @@ function printHuman(result: RunResult): void {
   }
   if (result.ctx) lines.push(`ctx: ${JSON.stringify(result.ctx)}`);
   for (const t of result.trace) lines.push(`trace: ${t}`);
+  for (const e of result.events ?? []) lines.push(`event ${e.map} cpu ${e.cpu}: ${e.value === undefined ? e.data : JSON.stringify(e.value)}`);
   for (const w of result.warnings) lines.push(pc.yellow(`warning: ${w.message}${w.source ? ` (${w.source})` : ''}`));
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** `--event-type rb=struct event` options as a map name → type name record. */
+export function parseEventTypes(options: readonly string[]): Record<string, string> | undefined {
+  if (options.length === 0) return undefined;
+  const types: Record<string, string> = {};
+  for (const option of options) {
+    const eq = option.indexOf('=');
+    if (eq <= 0 || eq === option.length - 1) throw new CaseError('cli/bad-option', `--event-type: expected MAP=TYPE, got '${option}'`);
+    types[option.slice(0, eq)] = option.slice(eq + 1);
+  }
+  return types;
 }

@@ -12,6 +12,7 @@ import { cloneRedirect, redirectMap, tcRedirect, xdpRedirect } from './redirect-
 import { csumDiff, csumLevel, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
 import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
 import { timeHelpers, timeHelpersFast } from './time-helpers.js';
+import { perfEventOutput, ringbufDiscard, ringbufOutput, ringbufQuery, ringbufReserve, ringbufSubmit } from './event-helpers.js';
 import { tracePrintk } from './trace-printk.js';
 import { xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from './xdp-helpers.js';
 
@@ -97,6 +98,12 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   get_smp_processor_id: constant((k) => timeHelpers(k).get_smp_processor_id!),
   get_numa_node_id: constant((k) => timeHelpers(k).get_numa_node_id!),
   get_prandom_u32: { fn: (k) => timeHelpers(k).get_prandom_u32! },
+  ringbuf_output: { fn: () => ringbufOutput },
+  ringbuf_reserve: { fn: () => ringbufReserve },
+  ringbuf_submit: { fn: () => ringbufSubmit },
+  ringbuf_discard: { fn: () => ringbufDiscard },
+  ringbuf_query: { fn: () => ringbufQuery },
+  perf_event_output: { fn: () => perfEventOutput },
 };
 for (const name of Object.keys(timeHelpersFast(undefined as unknown as SimKernel))) {
   const impl = IMPLEMENTATIONS[name]!;

@@ -80,6 +80,18 @@ export interface Warning {
   source?: string;
 }
 
+/** One record of {@link RunResult.events}. */
+export interface ResultEvent {
+  /** The ring buffer's or perf event array's name. */
+  map: string;
+  /** The CPU that produced it. */
+  cpu: number;
+  /** The record's bytes in hex. */
+  data: string;
+  /** The record decoded through BTF, when its type is known (see the `eventTypes` option). */
+  value?: unknown;
+}
+
 /** The result of one run, as `bpfsim run --json` prints it. */
 export interface RunResult {
   /** r0 as the kernel reports it: an unsigned 32-bit number. */
@@ -98,6 +110,11 @@ export interface RunResult {
   checksums: { ip: 'ok' | 'bad' | null; l4: 'ok' | 'bad' | null };
   warnings: Warning[];
   trace: string[];
+  /**
+   * Records sent to user space through ring buffers and perf event arrays, in the order a reader
+   * gets them (design.md's `events`). Optional: results built before it existed leave it out.
+   */
+  events?: ResultEvent[];
   /** The context's ctx_in fields after the run, only when the case gave `ctx`. */
   ctx?: Record<string, number | number[]>;
 }

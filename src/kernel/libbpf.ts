@@ -39,9 +39,25 @@ export interface Libbpf {
   libbpf_num_possible_cpus(): number;
   /** The native address of a buffer's bytes, to store in a struct field (the buffer must stay referenced). */
   address(buf: Buffer): bigint;
+  /**
+   * Opens a reader on each ring buffer and perf event array fd, as an application would
+   * (ring_buffer__new, perf_buffer__new with one BPF-output event per CPU). `consume` reads every
+   * record they hold, in order per map; `close` frees the readers.
+   */
+  openEventReaders(maps: { fd: number; perf: boolean }[]): EventReaders;
   /** Collects every message libbpf prints (warnings, info, debug) into `sink`, one string each. */
   capturePrint(sink: (level: number, text: string) => void): void;
 }
+
+/** See {@link Libbpf.openEventReaders}. */
+export interface EventReaders {
+  /** Records per map (in the order given to openEventReaders): CPU (-1 for a ring buffer) and bytes. */
+  consume(): { cpu: number; data: Buffer }[][];
+  close(): void;
+}
+
+/** Pages of each per-CPU perf buffer (a power of two). */
+const PERF_BUFFER_PAGES = 8;
 
 /** Where Debian installs libbpf 1.1; the soname is tried first so other layouts work too. */
 const LIBBPF_NAMES = ['libbpf.so.1', '/usr/lib/x86_64-linux-gnu/libbpf.so.1'];
@@ -86,6 +102,15 @@ export function loadLibbpf(): Libbpf {
   let registered: unknown;
 
   const f = (sig: string) => lib.func(sig);
+  const ringSampleFn = koffi.proto('int bpfsim_ring_buffer_sample_fn(void *ctx, void *data, size_t size)');
+  const perfSampleFn = koffi.proto('void bpfsim_perf_buffer_sample_fn(void *ctx, int cpu, void *data, uint32_t size)');
+  const ringNew = f('void *ring_buffer__new(int map_fd, bpfsim_ring_buffer_sample_fn *sample_cb, void *ctx, void *opts)');
+  const ringConsume = f('int ring_buffer__consume(void *rb)');
+  const ringFree = f('void ring_buffer__free(void *rb)');
+  const perfNew = f('void *perf_buffer__new(int map_fd, size_t page_cnt, bpfsim_perf_buffer_sample_fn *sample_cb, void *lost_cb, void *ctx, void *opts)');
+  const perfConsume = f('int perf_buffer__consume(void *pb)');
+  const perfFree = f('void perf_buffer__free(void *pb)');
+  const getError = f('long libbpf_get_error(void *ptr)');
   cached = {
     bpf_object__open_file: f('void *bpf_object__open_file(const char *path, void *opts)'),
     libbpf_get_error: f('long libbpf_get_error(void *ptr)'),
@@ -113,6 +138,41 @@ export function loadLibbpf(): Libbpf {
     bpf_prog_test_run_opts: f('int bpf_prog_test_run_opts(int fd, void *opts)'),
     libbpf_num_possible_cpus: f('int libbpf_num_possible_cpus()'),
     address: (buf) => koffi.address(buf) as bigint,
+    openEventReaders(maps) {
+      const records: { cpu: number; data: Buffer }[][] = maps.map(() => []);
+      const callbacks: unknown[] = [];
+      const readers: { perf: boolean; handle: unknown }[] = [];
+      const bytes = (data: unknown, size: number) => Buffer.from(koffi.view(data, size) as ArrayBuffer);
+      const close = () => {
+        for (const r of readers) (r.perf ? perfFree : ringFree)(r.handle);
+        for (const cb of callbacks) koffi.unregister(cb);
+      };
+      maps.forEach(({ fd, perf }, i) => {
+        let handle: unknown;
+        if (perf) {
+          const sample = koffi.register((_ctx: unknown, cpu: number, data: unknown, size: number) => void records[i]!.push({ cpu, data: bytes(data, size) }), koffi.pointer(perfSampleFn));
+          callbacks.push(sample);
+          handle = perfNew(fd, PERF_BUFFER_PAGES, sample, null, null, null);
+        } else {
+          const sample = koffi.register((_ctx: unknown, data: unknown, size: number) => (records[i]!.push({ cpu: -1, data: bytes(data, Number(size)) }), 0), koffi.pointer(ringSampleFn));
+          callbacks.push(sample);
+          handle = ringNew(fd, sample, null, null);
+        }
+        const err = handle ? Number(getError(handle)) : -22;
+        if (!handle || err) {
+          close();
+          throw new KernelError('kernel/event-reader', `cannot open a ${perf ? 'perf' : 'ring'} buffer reader on map fd ${fd} (errno ${-err})`);
+        }
+        readers.push({ perf, handle });
+      });
+      return {
+        consume() {
+          for (const r of readers) (r.perf ? perfConsume : ringConsume)(r.handle);
+          return records.map((list) => list.splice(0));
+        },
+        close,
+      };
+    },
     capturePrint(sink) {
       if (registered) koffi.unregister(registered);
       const buf = Buffer.alloc(8192);

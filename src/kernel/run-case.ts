@@ -6,11 +6,11 @@
 import type { ProgTypeName } from '../internal/contract.js';
 import { CaseError, KernelError, VerifierError } from '../internal/errors.js';
 import { fromHex, toHex } from '../internal/hex.js';
-import { BPF_PROG_TYPE } from '../uapi/bpf.js';
+import { BPF_MAP_TYPE, BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { decodeCtx, decodeTestRunOpts, encodeCtx, encodeTestRunOpts, OPEN_OPTS, OPEN_OPTS_SIZE, SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS, type CtxKind } from './ctx.js';
 import { errnoLabel as errnoName } from '../uapi/errno.js';
-import { loadLibbpf, type Libbpf, type Ptr } from './libbpf.js';
-import { dumpMap, openMaps, updateMap } from './maps.js';
+import { loadLibbpf, type EventReaders, type Libbpf, type Ptr } from './libbpf.js';
+import { dumpMap, openMaps, updateMap, type OpenMap } from './maps.js';
 import { summarizeVerifierLog } from './verifier-log.js';
 import type { WireRequest, WireResult } from './wire.js';
 
@@ -136,6 +136,17 @@ function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs
     entries.forEach((e, i) => updateMap(lib, m, e, `maps: map '${name}': entry ${i}`, programFd));
   }
 
+  // Readers exist before the run, as an application's would: a perf event array slot without one is -ENOENT.
+  const eventMaps = maps.filter((m) => m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF || m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+  const readers = eventMaps.length > 0 ? lib.openEventReaders(eventMaps.map((m) => ({ fd: m.fd, perf: m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERF_EVENT_ARRAY }))) : undefined;
+  try {
+    return testRun(lib, prog, progType, req, kind, maps, eventMaps, readers);
+  } finally {
+    readers?.close();
+  }
+}
+
+function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kind: CtxKind, maps: OpenMap[], eventMaps: OpenMap[], readers: EventReaders | undefined): WireResult {
   const packet = Buffer.from(fromHex(req.packet, 'packet'));
   const ctxGiven = req.ctx !== undefined;
   // XDP always gets a ctx_in so ctx_out tells where data starts after metadata (data_out has both).
@@ -165,6 +176,10 @@ function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs
   for (const m of maps) {
     const entries = dumpMap(lib, m);
     if (entries) result.maps[m.name] = entries;
+  }
+  if (readers) {
+    // A ring buffer record does not say its CPU: the run's, CPU 0 (run-on-kernel.ts pins the child there).
+    result.events = readers.consume().flatMap((records, i) => records.map((r) => ({ map: eventMaps[i]!.name, cpu: Math.max(r.cpu, 0), data: toHex(r.data) })));
   }
   return result;
 }

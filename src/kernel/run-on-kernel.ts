@@ -48,6 +48,8 @@ export interface KernelResult {
    * values are not data are left out.
    */
   maps: Record<string, { key: Uint8Array; values: Uint8Array[] }[]>;
+  /** Records read from ring buffers and perf event arrays after the run (a reader opened before it), in order per map. */
+  events?: { map: string; cpu: number; data: Uint8Array }[];
   /** The kernel's average duration of one run in ns, when the case gave `repeat`. */
   durationNs?: number;
 }
@@ -86,6 +88,7 @@ function fromWire(r: WireResult): KernelResult {
   if (r.meta) out.meta = fromHex(r.meta);
   if (r.ctx) out.ctx = r.ctx;
   if (r.durationNs !== undefined) out.durationNs = r.durationNs;
+  if (r.events) out.events = r.events.map((e) => ({ ...e, data: fromHex(e.data) }));
   return out;
 }
 

@@ -28,6 +28,8 @@ export interface WireResult {
   meta?: string;
   ctx?: Record<string, number | number[]>;
   maps: Record<string, { key: string; values: string[] }[]>;
+  /** Records read from ring buffers and perf event arrays after the run: map name, CPU, bytes in hex. */
+  events?: { map: string; cpu: number; data: string }[];
   durationNs?: number;
 }
 

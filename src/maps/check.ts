@@ -53,6 +53,9 @@ const HTAB_ELEM_SIZE = 48;
 /** PCPU_MIN_UNIT_SIZE (include/linux/percpu.h): the largest per-CPU map value, bytes. */
 const PCPU_MIN_UNIT_SIZE = 32 << 10;
 
+/** PAGE_SIZE on x86-64, bytes. */
+export const PAGE_SIZE = 4096;
+
 const T = BPF_MAP_TYPE;
 const HTAB_FLAGS = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
 const ARRAY_FLAGS = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
@@ -115,6 +118,12 @@ export function checkMapSpec(spec: MapSpec): void {
       allowed(DEV_FLAGS);
       if (keySize !== 4) throw invalid(spec, `key size must be 4, got ${keySize}`);
       if (valueSize !== 4 && valueSize !== 8) throw invalid(spec, `value size must be 4 or 8, got ${valueSize}`);
+      return;
+    case T.BPF_MAP_TYPE_RINGBUF:
+      // ringbuf_map_alloc (kernel/bpf/ringbuf.c).
+      allowed(BPF_F_NUMA_NODE);
+      if (keySize !== 0 || valueSize !== 0) throw invalid(spec, `key and value size must be 0, got ${keySize} and ${valueSize}`);
+      if ((maxEntries & (maxEntries - 1)) !== 0 || maxEntries % PAGE_SIZE !== 0) throw invalid(spec, `max_entries must be a power of 2 and a multiple of ${PAGE_SIZE}, got ${maxEntries}`);
       return;
     case T.BPF_MAP_TYPE_LPM_TRIE:
       if ((flags & BPF_F_NO_PREALLOC) === 0) throw invalid(spec, 'BPF_F_NO_PREALLOC is required');

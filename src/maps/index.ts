@@ -17,6 +17,8 @@ import type { MapOptions } from './options.js';
 import { PercpuArrayMap } from './percpu-array.js';
 import { PercpuHashMap } from './percpu-hash.js';
 import { ProgArray } from './prog-array.js';
+import { PerfEventArray } from './perf-event-array.js';
+import { RingBufMap, libbpfRingbufSize } from './ringbuf.js';
 
 export { ArrayMap } from './array.js';
 export { ArrayOfMaps } from './array-of-maps.js';
@@ -34,6 +36,8 @@ export type { MapOptions } from './options.js';
 export { PercpuArrayMap } from './percpu-array.js';
 export { PercpuHashMap } from './percpu-hash.js';
 export { ProgArray } from './prog-array.js';
+export { PerfEventArray } from './perf-event-array.js';
+export { RingBufMap, isEventSource, type EventRecord, type EventSource } from './ringbuf.js';
 
 const T = BPF_MAP_TYPE;
 
@@ -44,6 +48,7 @@ const T = BPF_MAP_TYPE;
  */
 export function createMap(spec: MapSpec, mem: VmMemory, opts: MapOptions): VmMap {
   if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 0xffff) throw new RangeError(`cpus: expected an integer in 1..65535, got ${opts.cpus}`);
+  spec = libbpfFilled(spec, opts.cpus);
   checkMapSpec(spec);
   switch (spec.type) {
     case T.BPF_MAP_TYPE_HASH:
@@ -70,7 +75,22 @@ export function createMap(spec: MapSpec, mem: VmMemory, opts: MapOptions): VmMap
       return new ArrayOfMaps(spec, mem, opts);
     case T.BPF_MAP_TYPE_HASH_OF_MAPS:
       return new HashOfMaps(spec, mem, opts);
+    case T.BPF_MAP_TYPE_RINGBUF:
+      return new RingBufMap(spec, mem);
+    case T.BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+      return new PerfEventArray(spec, opts);
     default:
       throw new MapError('map/unsupported-type', `${mapLabel(spec)}: map type ${mapTypeName(spec.type)} is not supported`);
   }
+}
+
+/**
+ * The spec libbpf creates for `spec` (bpf_object__create_map, fill_map_from_def): a perf event
+ * array without max_entries gets one slot per possible CPU, a ring buffer declared in `.maps`
+ * gets its size rounded up to a power-of-two number of pages (adjust_ringbuf_sz).
+ */
+function libbpfFilled(spec: MapSpec, cpus: number): MapSpec {
+  if (spec.type === T.BPF_MAP_TYPE_PERF_EVENT_ARRAY && spec.maxEntries === 0) return { ...spec, maxEntries: cpus };
+  if (spec.type === T.BPF_MAP_TYPE_RINGBUF && spec.source === 'btf' && spec.maxEntries > 0) return { ...spec, maxEntries: libbpfRingbufSize(spec.maxEntries) };
+  return spec;
 }

@@ -1,3 +1,6 @@
+import { fromHex } from '../internal/hex.js';
+import { resultEvents, type EventTypes } from './events.js';
+import { Machine } from './machine.js';
 import type { RunResult } from '../internal/contract.js';
 import { CaseError } from '../internal/errors.js';
 import { formatTrace, TraceRecorder, type TraceHook } from '../vm/trace.js';
@@ -16,20 +19,27 @@ export interface RunCaseOptions {
   trace?: (line: string) => void;
   /** Write lcov line coverage of the run to this path (forces the interpreter). */
   coverage?: string;
+  /** Record types of ring buffers and perf event arrays by map name, to decode `events` through BTF; default none. */
+  eventTypes?: EventTypes;
 }
 
 /** Runs a case on the chosen backend and returns the design's result object. */
 export async function runCase(c: Case, options: RunCaseOptions = {}): Promise<RunResult> {
   if (options.backend === 'kernel') {
     if (options.trace || options.coverage) throw new CaseError('case/vm-only', '--trace and --coverage work on the vm backend only');
-    return runCaseOnKernel(c);
+    const result = await runCaseOnKernel(c);
+    if (options.eventTypes && result.events?.length) {
+      const { btf } = await Machine.readSpec(c.objectPath, c.type, c.kernelBtfPath);
+      result.events = resultEvents(result.events.map((e) => ({ ...e, data: fromHex(e.data) })), btf, options.eventTypes);
+    }
+    return result;
   }
   const coverage = options.coverage ? new LineCoverage() : undefined;
   const recorder = options.trace ? new TraceRecorder() : undefined;
   const hooks = [recorder?.hook, coverage?.hook].filter((h): h is TraceHook => h !== undefined);
   const trace: TraceHook | undefined = hooks.length ? (pc, insn, regs, program) => hooks.forEach((h) => h(pc, insn, regs, program)) : undefined;
   try {
-    return await runCaseOnVm(c, { engine: options.engine, trace });
+    return await runCaseOnVm(c, { engine: options.engine, trace, eventTypes: options.eventTypes });
   } finally {
     if (recorder && options.trace) formatTrace(recorder.result()).forEach(options.trace);
     if (coverage && options.coverage) await coverage.write(options.coverage);

@@ -38,6 +38,7 @@ export async function runCaseOnKernel(c: Case): Promise<RunResult> {
     checksums: checkChecksums(out.packet),
     warnings: [],
     trace: [],
+    events: (out.events ?? []).map((e) => ({ ...e, data: toHex(e.data) })),
   };
   if (c.ctx) result.ctx = out.ctx ?? {};
   return result;

@@ -4,7 +4,7 @@ import { CaseError, LoadError, SimError, VmFault } from '../internal/errors.js';
 import type { Btf } from '../btf/btf.js';
 import { loadObject } from '../loader/load-object.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
-import { createMap } from '../maps/index.js';
+import { createMap, isEventSource } from '../maps/index.js';
 import { checkHelpers, createHelperRegistry, gplOnly, setupSkb, setupXdp, SimKernel } from '../helpers/index.js';
 import { readXdpCtxOut } from '../helpers/context-xdp.js';
 import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
@@ -76,6 +76,18 @@ export interface RunOutcome {
   /** Copies sent by bpf_clone_redirect, in order: target, flags, the packet as it was cloned. */
   clones: { ifindex: number; flags: number; packet: Uint8Array }[];
   trace: string[];
+  /** Records the run sent to ring buffers and perf event arrays, in the order a reader gets them, per map in object order. */
+  events: RunEvent[];
+}
+
+/** A record sent to user space through a ring buffer or perf event array (bpf_ringbuf_*, bpf_perf_event_output). */
+export interface RunEvent {
+  /** The map's name. */
+  map: string;
+  /** The CPU that produced it. */
+  cpu: number;
+  /** The record's bytes as a reader gets them. */
+  data: Uint8Array;
 }
 
 /** A run set up and not yet finished. */
@@ -120,6 +132,8 @@ export class Machine {
   cpu: number;
   budget: number;
   private readonly engine: Engine;
+  /** Indices of the maps that hold records for user space. */
+  private readonly eventMaps: number[];
   /** Prepared programs by index, for the program type runs use; made on the first run. */
   private executables: (Executable | undefined)[] = [];
   private preparedFor = -1;
@@ -152,6 +166,7 @@ export class Machine {
       ifindexExists: (ifindex: number) => this.kernel.network.interface(ifindex) !== undefined,
     };
     this.maps = spec.maps.map((m) => createMap(m, this.mem, mapOptions));
+    this.eventMaps = this.maps.flatMap((m, i) => (isEventSource(m) ? [i] : []));
     this.engine = options.trace ? new Interpreter() : getEngine(options.engine ?? 'wasm');
     // Objects whose programs all have a networking type are checked and compiled now, so that a
     // load error shows at load; the others wait for the run that names their type.
@@ -277,6 +292,8 @@ export class Machine {
     const progType = resolveProgType(program, type);
     const executables = this.prepare(progType);
     this.kernel.beginRun();
+    // Records left by a run that faulted were never read: a new run's reader starts after them.
+    this.drainEvents();
     const xdp = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
     const socket = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
     if (xdp) setupXdp(this.mem, packet, ctx, this.kernel);
@@ -341,7 +358,19 @@ export class Machine {
       redirect: redirect ? { ifindex: redirect.ifindex, flags: redirect.flags } : null,
       clones: clones.length === 0 ? [] : clones.map(({ ifindex, flags, packet }) => ({ ifindex, flags, packet })),
       trace: trace.length === 0 ? [] : trace.slice(),
+      events: this.drainEvents(),
     };
+  }
+
+  /** Reads every record the maps hold for user space, as a ring buffer or perf buffer reader would. */
+  private drainEvents(): RunEvent[] {
+    const events: RunEvent[] = [];
+    for (const i of this.eventMaps) {
+      const map = this.maps[i]!;
+      if (!isEventSource(map)) continue;
+      for (const { cpu, data } of map.drainEvents()) events.push({ map: map.spec.name, cpu, data });
+    }
+    return events;
   }
 
 }

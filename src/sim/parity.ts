@@ -26,6 +26,8 @@ export interface ParityResult {
   packet: BytesLike;
   ctx?: Record<string, number | number[]>;
   maps: Record<string, ParityMapEntry[]>;
+  /** Records read from ring buffers and perf event arrays; compared only when both runs report them. */
+  events?: { map: string; cpu: number; data: string }[];
 }
 
 /** A leaf field of a BTF type: `off` and `size` in bytes; bitfields have `bitOffset`/`bitSize`. */
@@ -55,7 +57,7 @@ export interface DiffOptions {
 /** One difference between run `a` and run `b`. */
 export interface ParityDifference {
   /** What differs. */
-  kind: 'retval' | 'packet' | 'ctx' | 'map';
+  kind: 'retval' | 'packet' | 'ctx' | 'map' | 'event';
   /** The map's name, for `map`. */
   map?: string;
   /** The entry's key in hex, for `map`. */
@@ -257,5 +259,24 @@ export function diffResults(a: ParityResult, b: ParityResult, opts: DiffOptions 
   }
   const maps = [...new Set([...Object.keys(a.maps), ...Object.keys(b.maps)])].sort();
   for (const name of maps) out.push(...diffMap(name, a.maps[name] ?? [], b.maps[name] ?? [], opts));
+  if (a.events && b.events) out.push(...diffEvents(a.events, b.events));
+  return out;
+}
+
+/** Differences between two runs' records, per map in the order a reader gets them. */
+function diffEvents(a: NonNullable<ParityResult['events']>, b: NonNullable<ParityResult['events']>): ParityDifference[] {
+  const out: ParityDifference[] = [];
+  const maps = [...new Set([...a, ...b].map((e) => e.map))].sort();
+  for (const map of maps) {
+    const ea = a.filter((e) => e.map === map);
+    const eb = b.filter((e) => e.map === map);
+    if (ea.length !== eb.length) out.push({ kind: 'event', map, a: String(ea.length), b: String(eb.length), message: `events of map '${map}': ${ea.length} records != ${eb.length}` });
+    for (let i = 0; i < Math.min(ea.length, eb.length); i++) {
+      const [x, y] = [ea[i]!, eb[i]!];
+      if (x.data !== y.data || x.cpu !== y.cpu) {
+        out.push({ kind: 'event', map, field: `record ${i}`, a: `cpu ${x.cpu} ${x.data}`, b: `cpu ${y.cpu} ${y.data}`, message: `events of map '${map}': record ${i}: cpu ${x.cpu} ${x.data} != cpu ${y.cpu} ${y.data}` });
+      }
+    }
+  }
   return out;
 }

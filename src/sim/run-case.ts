@@ -8,6 +8,7 @@ import { checkEntryKind } from '../maps/check.js';
 import type { ObjectSpec } from '../loader/spec.js';
 import type { Case } from './case.js';
 import { Machine, resolveProgType, type MachineOptions } from './machine.js';
+import { resultEvents, type EventTypes } from './events.js';
 import { recordingMapKeys, uninitKeyWarnings, type MapKeyUse } from './uninit.js';
 import { formatErrno } from '../uapi/errno.js';
 
@@ -15,6 +16,8 @@ import { formatErrno } from '../uapi/errno.js';
 export type VmRunOptions = Omit<MachineOptions, 'fib' | 'type'> & {
   /** The object's spec when the caller has read it already (Machine.readSpec); default read from the case's object. */
   spec?: ObjectSpec;
+  /** Record types of ring buffers and perf event arrays, for decoding `events` through BTF; default none. */
+  eventTypes?: EventTypes;
 };
 
 /** Writes the case's map entries into a machine's maps, in order (as `bpftool map update` would). */
@@ -65,7 +68,7 @@ function runOnce(c: Case, spec: ObjectSpec, options: MachineOptions, stackFill: 
  * the result is the first run's.
  */
 export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
-  const { spec: given, ...machineOptions } = options;
+  const { spec: given, eventTypes, ...machineOptions } = options;
   const spec = given ?? (await Machine.readSpec(c.objectPath, c.type, c.kernelBtfPath));
   const { machine, program, out, keys } = runOnce(c, spec, machineOptions, 0x00);
   const second = runOnce(c, spec, { ...machineOptions, trace: undefined }, 0xff);
@@ -81,6 +84,7 @@ export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<
     checksums: checkChecksums(out.packet),
     warnings,
     trace: out.trace,
+    events: resultEvents(out.events, spec.btf, eventTypes),
   };
   if (c.ctx) result.ctx = out.ctx;
   return result;
