@@ -1,0 +1,35 @@
+import { BPF_MAP_TYPE } from '../uapi/bpf.js';
+
+/**
+ * The map types bpfsim simulates, with what a user needs to know of each (the README's list is
+ * generated from this; test/maps/map-types.test.ts checks createMap accepts exactly these).
+ * Semantics are the kernel's (kernel/bpf/hashtab.c, arraymap.c, lpm_trie.c, devmap.c,
+ * map_in_map.c), proven in test/maps and the parity cases.
+ */
+export interface MapTypeDescription {
+  /** BPF_MAP_TYPE_* value. */
+  readonly type: number;
+  /** Its bpf.h name. */
+  readonly name: keyof typeof BPF_MAP_TYPE;
+  /** One line: what it does and what bpfsim reproduces of it. */
+  readonly summary: string;
+}
+
+const T = BPF_MAP_TYPE;
+const d = (name: keyof typeof BPF_MAP_TYPE, summary: string): MapTypeDescription => ({ type: T[name], name, summary });
+
+/** Every map type bpfsim simulates, in bpf.h order. */
+export const MAP_TYPES: readonly MapTypeDescription[] = [
+  d('BPF_MAP_TYPE_HASH', 'update flags, -E2BIG when full, the kernel iteration order'),
+  d('BPF_MAP_TYPE_ARRAY', 'zero-filled u32-indexed values, -E2BIG past the end, no delete'),
+  d('BPF_MAP_TYPE_PROG_ARRAY', 'slots naming programs of the object for bpf_tail_call'),
+  d('BPF_MAP_TYPE_PERCPU_HASH', 'a hash with one value per possible CPU'),
+  d('BPF_MAP_TYPE_PERCPU_ARRAY', 'an array with one value per possible CPU'),
+  d('BPF_MAP_TYPE_LRU_HASH', 'a hash that evicts the least recently used key when full'),
+  d('BPF_MAP_TYPE_LRU_PERCPU_HASH', 'an LRU hash with one value per possible CPU'),
+  d('BPF_MAP_TYPE_LPM_TRIE', 'longest-prefix match on `struct bpf_lpm_trie_key`'),
+  d('BPF_MAP_TYPE_ARRAY_OF_MAPS', 'an array of inner maps'),
+  d('BPF_MAP_TYPE_HASH_OF_MAPS', 'a hash of inner maps'),
+  d('BPF_MAP_TYPE_DEVMAP', 'interfaces for bpf_redirect_map, broadcast included'),
+  d('BPF_MAP_TYPE_DEVMAP_HASH', 'a devmap keyed by any u32'),
+];

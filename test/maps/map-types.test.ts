@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { SimError } from '../../src/internal/errors.js';
+import { createMap } from '../../src/maps/index.js';
+import { MAP_TYPES } from '../../src/maps/map-types.js';
+import { BPF_MAP_TYPE } from '../../src/uapi/bpf.js';
+import { VmMemory } from '../../src/vm/memory.js';
+
+/** Whether createMap knows `type` (any error but map/unsupported-type means it does: the spec was wrong for it). */
+function simulated(type: number): boolean {
+  try {
+    createMap({ name: 'm', type, keySize: 4, valueSize: 4, maxEntries: 4, flags: 0 } as never, new VmMemory(), { cpus: 2 });
+    return true;
+  } catch (e) {
+    if (!(e instanceof SimError)) throw e;
+    return e.code !== 'map/unsupported-type';
+  }
+}
+
+describe('map type table', () => {
+  it('lists exactly the map types createMap simulates', () => {
+    const listed = MAP_TYPES.map((m) => m.name).sort();
+    const accepted = Object.entries(BPF_MAP_TYPE).filter(([, type]) => simulated(type)).map(([name]) => name).sort();
+    expect(listed).toEqual(accepted);
+  });
+});
