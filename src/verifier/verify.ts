@@ -7,6 +7,7 @@ import { doCheck, type EntrySetup } from './check.js';
 import { Reject, Verifier, type PathNode, type VerifierFacts } from './env.js';
 import { newReg, markKnownZero, markUnknown, type Reg } from './reg.js';
 import type { PathStep, ProgramVerdict } from './types.js';
+import { BPF_FUNC_tail_call } from '../uapi/helper-names.js';
 
 /** One program through the verifier: the pieces bpf_check() runs, in its order. */
 
@@ -111,7 +112,7 @@ function globalArgs(v: Verifier, btf: Btf | undefined, name: string): Reg[] | st
 function checkStackDepth(v: Verifier): void {
   const round = (d: number): number => Math.ceil(d / 16) * 16;
   const insns = v.insns;
-  const hasTailCall = (sp: Subprog): boolean => insns.slice(sp.start, sp.end).some((i) => i.opcode === 0x85 && i.src === 0 && i.imm === 12);
+  const hasTailCall = (sp: Subprog): boolean => insns.slice(sp.start, sp.end).some((i) => i.opcode === 0x85 && i.src === 0 && i.imm === BPF_FUNC_tail_call);
   const walk = (sp: Subprog, depth: number, frames: number, seen: Set<Subprog>): void => {
     if (sp !== v.subprogs[0] && depth >= 256 && hasTailCall(sp)) v.fail(`tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`);
     const total = depth + round(sp.stackDepth);
