@@ -58,7 +58,7 @@ function printHuman(result: RunResult): void {
   for (const [name, entries] of Object.entries(result.maps)) {
     if (!entries.length) continue;
     lines.push(`map ${name}:`);
-    for (const e of entries) lines.push(`  ${e.key} => ${e.values ? e.values.join(' | ') : e.value}`);
+    for (const e of entries) lines.push(`  ${e.key} => ${e.program !== undefined ? `program ${e.program}` : e.values ? e.values.join(' | ') : e.value}`);
   }
   if (result.ctx) lines.push(`ctx: ${JSON.stringify(result.ctx)}`);
   for (const t of result.trace) lines.push(`trace: ${t}`);

@@ -68,8 +68,10 @@ export interface CaseFile {
 
 export interface ResultMapEntry {
   key: string;
-  /** Hex value; for per-CPU maps, the value of the CPU the run happened on. */
-  value: string;
+  /** Hex value; for per-CPU maps, the value of the CPU the run happened on. Absent for a prog-array slot. */
+  value?: string;
+  /** A prog-array slot: the name of the program in it (both backends report slots so, never an index or id). */
+  program?: string;
   /** Per-CPU maps only: every CPU's value. */
   values?: string[];
 }

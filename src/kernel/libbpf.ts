@@ -36,6 +36,8 @@ export interface Libbpf {
   bpf_map_lookup_elem(fd: number, key: Buffer, value: Buffer): number;
   bpf_map_get_next_key(fd: number, key: Buffer | null, next: Buffer): number;
   bpf_prog_test_run_opts(fd: number, opts: Buffer): number;
+  /** `info_len` is a 4-byte buffer holding the size of `info` (struct bpf_prog_info's id is the u32 at offset 4). */
+  bpf_obj_get_info_by_fd(fd: number, info: Buffer, infoLen: Buffer): number;
   libbpf_num_possible_cpus(): number;
   /** The native address of a buffer's bytes, to store in a struct field (the buffer must stay referenced). */
   address(buf: Buffer): bigint;
@@ -135,6 +137,7 @@ export function loadLibbpf(): Libbpf {
     bpf_map_update_elem: f('int bpf_map_update_elem(int fd, void *key, void *value, uint64_t flags)'),
     bpf_map_lookup_elem: f('int bpf_map_lookup_elem(int fd, void *key, void *value)'),
     bpf_map_get_next_key: f('int bpf_map_get_next_key(int fd, void *key, void *next_key)'),
+    bpf_obj_get_info_by_fd: f('int bpf_obj_get_info_by_fd(int fd, void *info, void *info_len)'),
     bpf_prog_test_run_opts: f('int bpf_prog_test_run_opts(int fd, void *opts)'),
     libbpf_num_possible_cpus: f('int libbpf_num_possible_cpus()'),
     address: (buf) => koffi.address(buf) as bigint,

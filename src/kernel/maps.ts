@@ -119,10 +119,22 @@ function lookup(lib: Libbpf, m: OpenMap, key: Buffer): string[] | undefined {
 /**
  * Every entry of a hash-like map (sorted by key bytes, as iteration order is the kernel's own),
  * every non-zero entry of an array-like map, each with one value per CPU for per-CPU maps.
- * Undefined for maps whose values are not data (prog arrays, ring buffers, maps of maps).
+ * Prog-array slots name their program (`programById` maps the kernel's program id to a name).
+ * Undefined for maps whose values are not data (ring buffers, maps of maps).
  */
-export function dumpMap(lib: Libbpf, m: OpenMap): { key: string; values: string[] }[] | undefined {
-  const out: { key: string; values: string[] }[] = [];
+export function dumpMap(lib: Libbpf, m: OpenMap, programById: (id: number) => string | undefined = () => undefined): { key: string; values: string[]; program?: string }[] | undefined {
+  const out: { key: string; values: string[]; program?: string }[] = [];
+  if (m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) {
+    // From user space a prog-array slot reads back as the program's id (map_fd_sys_lookup_elem).
+    const key = Buffer.alloc(4);
+    const id = Buffer.alloc(4);
+    for (let i = 0; i < m.maxEntries; i++) {
+      key.writeUInt32LE(i);
+      if (lib.bpf_map_lookup_elem(m.fd, key, id) < 0) continue;
+      out.push({ key: toHex(key), values: [], program: programById(id.readUInt32LE(0)) ?? `id ${id.readUInt32LE(0)}` });
+    }
+    return out;
+  }
   if (HASH_LIKE.has(m.type)) {
     const keys: Buffer[] = [];
     let prev: Buffer | null = null;

@@ -173,8 +173,17 @@ function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kin
   if (metaLen > 0) result.meta = toHex(data.subarray(0, metaLen));
   if (ctxGiven && ctxOut) result.ctx = decodeCtx(kind, ctxOut, [...(kind === 'xdp' ? XDP_CTX_IN_FIELDS : SKB_CTX_IN_FIELDS)]);
   if (req.repeat !== undefined) result.durationNs = out.duration;
+  const programIds = new Map<number, string>();
+  for (let p = lib.bpf_object__next_program(obj, null); p; p = lib.bpf_object__next_program(obj, p)) {
+    const fd = lib.bpf_program__fd(p);
+    if (fd < 0) continue;
+    const info = Buffer.alloc(256);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(info.length);
+    if (lib.bpf_obj_get_info_by_fd(fd, info, len) === 0) programIds.set(info.readUInt32LE(4), lib.bpf_program__name(p));
+  }
   for (const m of maps) {
-    const entries = dumpMap(lib, m);
+    const entries = dumpMap(lib, m, (id) => programIds.get(id));
     if (entries) result.maps[m.name] = entries;
   }
   if (readers) {

@@ -44,10 +44,10 @@ export interface KernelResult {
   /**
    * Every data map after the run, under the VM's names (`.rodata`, `.bss` for global data):
    * each entry of a hash-like map, each non-zero entry of an array-like map; `values` has one
-   * value per possible CPU for per-CPU maps, one otherwise. Prog arrays and other maps whose
-   * values are not data are left out.
+   * value per possible CPU for per-CPU maps, one otherwise; a prog-array slot has `program`, its
+   * program's name, and no values. Other maps whose values are not data are left out.
    */
-  maps: Record<string, { key: Uint8Array; values: Uint8Array[] }[]>;
+  maps: Record<string, { key: Uint8Array; values: Uint8Array[]; program?: string }[]>;
   /** Records read from ring buffers and perf event arrays after the run (a reader opened before it), in order per map. */
   events?: { map: string; cpu: number; data: Uint8Array }[];
   /** The kernel's average duration of one run in ns, when the case gave `repeat`. */
@@ -82,7 +82,7 @@ function toWire(c: KernelCase): WireRequest {
 function fromWire(r: WireResult): KernelResult {
   const maps: KernelResult['maps'] = {};
   for (const [name, entries] of Object.entries(r.maps)) {
-    maps[name] = entries.map((e) => ({ key: fromHex(e.key), values: e.values.map((v) => fromHex(v)) }));
+    maps[name] = entries.map((e) => ({ key: fromHex(e.key), values: e.values.map((v) => fromHex(v)), ...(e.program !== undefined ? { program: e.program } : {}) }));
   }
   const out: KernelResult = { retval: r.retval, progType: r.progType, packet: fromHex(r.packet), maps };
   if (r.meta) out.meta = fromHex(r.meta);

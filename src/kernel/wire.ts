@@ -27,7 +27,8 @@ export interface WireResult {
   packet: string;
   meta?: string;
   ctx?: Record<string, number | number[]>;
-  maps: Record<string, { key: string; values: string[] }[]>;
+  /** `program`: a prog-array slot's program, by name (values then empty). */
+  maps: Record<string, { key: string; values: string[]; program?: string }[]>;
   /** Records read from ring buffers and perf event arrays after the run: map name, CPU, bytes in hex. */
   events?: { map: string; cpu: number; data: string }[];
   durationNs?: number;

@@ -23,7 +23,8 @@ export async function runCaseOnKernel(c: Case): Promise<RunResult> {
   });
   const maps: Record<string, ResultMapEntry[]> = {};
   for (const [name, entries] of Object.entries(out.maps)) {
-    maps[name] = entries.map(({ key, values }) => {
+    maps[name] = entries.map(({ key, values, program }) => {
+      if (program !== undefined) return { key: toHex(key), program };
       const entry: ResultMapEntry = { key: toHex(key), value: toHex(values[0]!) };
       if (values.length > 1) entry.values = values.map(toHex);
       return entry;

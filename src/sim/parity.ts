@@ -18,6 +18,8 @@ export interface ParityMapEntry {
   key: BytesLike;
   value?: BytesLike;
   values?: BytesLike[];
+  /** A prog-array slot: the name of the program in it. */
+  program?: string;
 }
 
 /** The parts of a run result the diff compares (a RunResult fits). */
@@ -50,8 +52,13 @@ export interface DiffOptions {
   btf?: ParityBtf;
   /** The object's maps, for their BTF type ids and whether they are array-like; default none. */
   mapSpecs?: MapSpec[];
-  /** Paths `map.key|value.field[.field]` not compared; a path also covers its sub-fields. Default none. */
+  /**
+   * Paths `map.key|value.field[.field]` not compared; a path also covers its sub-fields, and a
+   * bare map name the whole map. Default none.
+   */
   ignore?: string[];
+  /** What the messages call the two runs; default `['vm', 'kernel']`. */
+  names?: [string, string];
 }
 
 /** One difference between run `a` and run `b`. */
@@ -66,10 +73,10 @@ export interface ParityDifference {
   cpu?: number;
   /** `value.last_seen`, `key.addr`, `value` (no BTF), `mark` (ctx), `ipv4.dst` (packet). */
   field?: string;
-  /** Each side's value as printed; absent for a whole entry only one side has. */
+  /** Each side's value as printed (`a` the first run, the VM's in parity); absent for a whole entry only one side has. */
   a?: string;
   b?: string;
-  /** The difference as one line: `map 'flows' key 0a000001: value.last_seen: 5 != 7`. */
+  /** The difference as one line naming the runs: `map 'flows' key 0a000001: value.last_seen: vm 5, kernel 7`. */
   message: string;
 }
 
@@ -77,13 +84,15 @@ const ARRAY_LIKE = new Set<number>([
   BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE.BPF_MAP_TYPE_CPUMAP,
 ]);
 
+const DEFAULT_NAMES: [string, string] = ['vm', 'kernel'];
+
 const bytesOf = (b: BytesLike): Uint8Array => (typeof b === 'string' ? fromHex(b) : b);
 
 /** Whether `path` of `part` ('key' or 'value') of map `map` is covered by an ignore entry. */
 export function isIgnored(ignore: readonly string[], map: string, part: 'key' | 'value', path: string): boolean {
   const prefix = `${map}.${part}`;
   for (const ig of ignore) {
-    if (ig === prefix) return true;
+    if (ig === prefix || ig === map) return true;
     if (!ig.startsWith(prefix + '.')) continue;
     const rest = ig.slice(prefix.length + 1);
     if (path === rest || path.startsWith(rest + '.') || path.startsWith(rest + '[')) return true;
@@ -173,6 +182,8 @@ function entryValues(e: ParityMapEntry): Uint8Array[] {
 function diffMap(name: string, ea: ParityMapEntry[], eb: ParityMapEntry[], opts: DiffOptions): ParityDifference[] {
   const spec = opts.mapSpecs?.find((m) => m.name === name);
   const ignore = opts.ignore ?? [];
+  if (ignore.includes(name)) return [];
+  const [nameA, nameB] = opts.names ?? DEFAULT_NAMES;
   const keyIgnored = (p: string) => isIgnored(ignore, name, 'key', p);
   const valueIgnored = (p: string) => isIgnored(ignore, name, 'value', p);
   const sample = ea[0] ?? eb[0];
@@ -183,10 +194,10 @@ function diffMap(name: string, ea: ParityMapEntry[], eb: ParityMapEntry[], opts:
   const arrayLike = spec !== undefined && ARRAY_LIKE.has(spec.type);
 
   const index = (entries: ParityMapEntry[]) => {
-    const m = new Map<string, { key: Uint8Array; values: Uint8Array[] }>();
+    const m = new Map<string, { key: Uint8Array; values: Uint8Array[]; program?: string }>();
     for (const e of entries) {
       const key = bytesOf(e.key);
-      m.set(keyIdentity(key, keyFields, keyIgnored), { key, values: entryValues(e) });
+      m.set(keyIdentity(key, keyFields, keyIgnored), { key, values: entryValues(e), program: e.program });
     }
     return m;
   };
@@ -200,7 +211,13 @@ function diffMap(name: string, ea: ParityMapEntry[], eb: ParityMapEntry[], opts:
     const keyHex = toHex((xa ?? xb)!.key);
     const where = `map '${name}' key ${keyHex}`;
     if (!arrayLike && (!xa || !xb)) {
-      out.push({ kind: 'map', map: name, key: keyHex, message: `${where}: only in ${xa ? 'a' : 'b'}` });
+      out.push({ kind: 'map', map: name, key: keyHex, message: `${where}: only in ${xa ? nameA : nameB}` });
+      continue;
+    }
+    if (xa?.program !== undefined || xb?.program !== undefined) {
+      const pa = xa?.program ?? 'none';
+      const pb = xb?.program ?? 'none';
+      if (pa !== pb) out.push({ kind: 'map', map: name, key: keyHex, field: 'program', a: pa, b: pb, message: `${where}: program: ${nameA} ${pa}, ${nameB} ${pb}` });
       continue;
     }
     // An array-like map lists only non-zero entries: a missing one is all zeros.
@@ -217,7 +234,7 @@ function diffMap(name: string, ea: ParityMapEntry[], eb: ParityMapEntry[], opts:
         out.push({
           kind: 'map', map: name, key: keyHex, field: d.field, a: d.a, b: d.b,
           ...(perCpu ? { cpu } : {}),
-          message: `${where}: ${cpuPart}${d.field}: ${d.a} != ${d.b}`,
+          message: `${where}: ${cpuPart}${d.field}: ${nameA} ${d.a}, ${nameB} ${d.b}`,
         });
       }
     }
@@ -237,8 +254,9 @@ function formatCtx(v: number | number[] | undefined): string {
  */
 export function diffResults(a: ParityResult, b: ParityResult, opts: DiffOptions = {}): ParityDifference[] {
   const out: ParityDifference[] = [];
+  const [nameA, nameB] = opts.names ?? DEFAULT_NAMES;
   if (a.retval >>> 0 !== b.retval >>> 0) {
-    out.push({ kind: 'retval', a: String(a.retval >>> 0), b: String(b.retval >>> 0), message: `retval: ${a.retval >>> 0} != ${b.retval >>> 0}` });
+    out.push({ kind: 'retval', a: String(a.retval >>> 0), b: String(b.retval >>> 0), message: `retval: ${nameA} ${a.retval >>> 0}, ${nameB} ${b.retval >>> 0}` });
   }
   const pa = bytesOf(a.packet);
   const pb = bytesOf(b.packet);
@@ -246,7 +264,7 @@ export function diffResults(a: ParityResult, b: ParityResult, opts: DiffOptions 
     const lines = diffPackets(pa, pb);
     for (const line of lines.length > 0 ? lines : ['bytes differ']) {
       const colon = line.indexOf(': ');
-      out.push({ kind: 'packet', field: colon > 0 ? line.slice(0, colon) : line, message: `packet: ${line}` });
+      out.push({ kind: 'packet', field: colon > 0 ? line.slice(0, colon) : line, message: `packet (${nameA} != ${nameB}): ${line}` });
     }
   }
   if (a.ctx || b.ctx) {
@@ -254,7 +272,7 @@ export function diffResults(a: ParityResult, b: ParityResult, opts: DiffOptions 
     for (const n of names) {
       const fa = formatCtx(a.ctx?.[n]);
       const fb = formatCtx(b.ctx?.[n]);
-      if (fa !== fb) out.push({ kind: 'ctx', field: n, a: fa, b: fb, message: `ctx.${n}: ${fa} != ${fb}` });
+      if (fa !== fb) out.push({ kind: 'ctx', field: n, a: fa, b: fb, message: `ctx.${n}: ${nameA} ${fa}, ${nameB} ${fb}` });
     }
   }
   const maps = [...new Set([...Object.keys(a.maps), ...Object.keys(b.maps)])].sort();

@@ -3,7 +3,7 @@ import { CaseError, withContext } from '../internal/errors.js';
 import { toHex } from '../internal/hex.js';
 import { dumpMap } from '../maps/index.js';
 import { checkChecksums } from '../packet/checksum.js';
-import { actionName, BPF_ANY } from '../uapi/index.js';
+import { actionName, BPF_ANY, BPF_MAP_TYPE } from '../uapi/index.js';
 import { checkEntryKind } from '../maps/check.js';
 import type { ObjectSpec } from '../loader/spec.js';
 import type { Case } from './case.js';
@@ -43,6 +43,11 @@ export function dumpMaps(machine: Machine): Record<string, ResultMapEntry[]> {
   const maps: Record<string, ResultMapEntry[]> = {};
   machine.maps.forEach((map, i) => {
     const spec = machine.spec.maps[i]!;
+    if (spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) {
+      // A slot holds a program's index in the object; results name the program, as the kernel backend does.
+      maps[spec.name] = dumpMap(map).map(({ key, values }) => ({ key: toHex(key), program: machine.spec.programs[new DataView(values[0]!.buffer, values[0]!.byteOffset).getUint32(0, true)]?.name ?? 'unknown' }));
+      return;
+    }
     maps[spec.name] = dumpMap(map).map(({ key, values }) => {
       const entry: ResultMapEntry = { key: toHex(key), value: toHex(values[values.length > 1 ? machine.cpu : 0]!) };
       if (values.length > 1) entry.values = values.map(toHex);

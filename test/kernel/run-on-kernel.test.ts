@@ -81,9 +81,10 @@ describe.runIf(available)('kernel', () => {
     const plain = await runOnKernel(c);
     expect(plain.retval).toBe(0); // TC_ACT_OK
     expect(plain.ctx).toMatchObject({ mark: 0x105, priority: UDP.length, cb: [1, 42, 3, 4, 5], wire_len: UDP.length });
-    expect(plain.maps).toEqual({});
+    expect(plain.maps).toEqual({ jump: [] });
     const tail = await runOnKernel({ ...c, maps: { jump: [{ key: u32(0), program: 'tc_shot' }] } });
     expect(tail.retval).toBe(2); // TC_ACT_SHOT
+    expect(tail.maps.jump).toEqual([{ key: u32(0), values: [], program: 'tc_shot' }]);
     expect(tail.ctx!.mark).toBe(0xdead);
   });
 

@@ -35,12 +35,12 @@ describe('sim', () => {
   });
 
   it.each([
-    { name: 'retval', change: (r: ParityResult) => { r.retval = 3; }, want: ['retval: 2 != 3'] },
-    { name: 'ctx field', change: (r: ParityResult) => { r.ctx!.mark = 9; }, want: ['ctx.mark: 1 != 9'] },
-    { name: 'ctx array', change: (r: ParityResult) => { r.ctx!.cb = [0, 1, 0, 0, 0]; }, want: ['ctx.cb: [0, 0, 0, 0, 0] != [0, 1, 0, 0, 0]'] },
-    { name: 'a value field', change: (r: ParityResult) => { r.maps.flows[0].value = FLOW.replace('1f90', '0050'); }, want: [`map 'flows' key ${KEY}: value.port: 36895 != 20480`] },
-    { name: 'a key only one run has', change: (r: ParityResult) => { r.maps.flows.push({ key: '0a00000911000000', value: FLOW }); }, want: [`map 'flows' key 0a00000911000000: only in b`] },
-    { name: 'a map only one run lists', change: (r: ParityResult) => { r.maps.extra = [{ key: '00', value: '01' }]; }, want: [`map 'extra' key 00: only in b`] },
+    { name: 'retval', change: (r: ParityResult) => { r.retval = 3; }, want: ['retval: vm 2, kernel 3'] },
+    { name: 'ctx field', change: (r: ParityResult) => { r.ctx!.mark = 9; }, want: ['ctx.mark: vm 1, kernel 9'] },
+    { name: 'ctx array', change: (r: ParityResult) => { r.ctx!.cb = [0, 1, 0, 0, 0]; }, want: ['ctx.cb: vm [0, 0, 0, 0, 0], kernel [0, 1, 0, 0, 0]'] },
+    { name: 'a value field', change: (r: ParityResult) => { r.maps.flows[0].value = FLOW.replace('1f90', '0050'); }, want: [`map 'flows' key ${KEY}: value.port: vm 36895, kernel 20480`] },
+    { name: 'a key only one run has', change: (r: ParityResult) => { r.maps.flows.push({ key: '0a00000911000000', value: FLOW }); }, want: [`map 'flows' key 0a00000911000000: only in kernel`] },
+    { name: 'a map only one run lists', change: (r: ParityResult) => { r.maps.extra = [{ key: '00', value: '01' }]; }, want: [`map 'extra' key 00: only in kernel`] },
   ])('reports a different $name', ({ change, want }) => {
     const b = base();
     change(b);
@@ -51,7 +51,7 @@ describe('sim', () => {
     const b = base();
     b.maps.flows[0].value = FLOW.slice(0, 16) + '0700000000000000';
     expect(diffResults(base(), b, { btf, mapSpecs })).toEqual([
-      { kind: 'map', map: 'flows', key: KEY, field: 'value.last_seen', a: '5', b: '7', message: `map 'flows' key ${KEY}: value.last_seen: 5 != 7` },
+      { kind: 'map', map: 'flows', key: KEY, field: 'value.last_seen', a: '5', b: '7', message: `map 'flows' key ${KEY}: value.last_seen: vm 5, kernel 7` },
     ]);
   });
 
@@ -81,8 +81,8 @@ describe('sim', () => {
     const b = base();
     b.maps.flows[0].key = '0a00000111000000'; // proto 6 -> 17
     expect(diffResults(base(), b, { btf, mapSpecs }).map((d) => d.message)).toEqual([
-      `map 'flows' key ${KEY}: only in a`,
-      `map 'flows' key 0a00000111000000: only in b`,
+      `map 'flows' key ${KEY}: only in vm`,
+      `map 'flows' key 0a00000111000000: only in kernel`,
     ]);
     expect(diffResults(base(), b, { btf, mapSpecs, ignore: ['flows.key.proto'] })).toEqual([]);
   });
@@ -90,7 +90,7 @@ describe('sim', () => {
   it('treats an array entry one run omits as zeros', () => {
     const a = { ...base(), maps: { stats: [{ key: '00000000', value: '00000000' + '0000' + '0000' + '0900000000000000' }] } };
     const b = { ...base(), maps: { stats: [] } };
-    expect(diffResults(a, b, { btf, mapSpecs }).map((d) => d.message)).toEqual([`map 'stats' key 00000000: value.last_seen: 9 != 0`]);
+    expect(diffResults(a, b, { btf, mapSpecs }).map((d) => d.message)).toEqual([`map 'stats' key 00000000: value.last_seen: vm 9, kernel 0`]);
     expect(diffResults(a, b, { btf, mapSpecs, ignore: ['stats.value.last_seen'] })).toEqual([]);
   });
 
@@ -98,7 +98,7 @@ describe('sim', () => {
     const a = { ...base(), maps: { pc: [{ key: '00000000', value: '01000000', values: ['01000000', '02000000'] }] } };
     const b = { ...base(), maps: { pc: [{ key: '00000000', value: '01000000', values: ['01000000', '03000000'] }] } };
     expect(diffResults(a, b, { mapSpecs })).toEqual([
-      { kind: 'map', map: 'pc', key: '00000000', cpu: 1, field: 'value', a: '2', b: '3', message: `map 'pc' key 00000000: cpu 1: value: 2 != 3` },
+      { kind: 'map', map: 'pc', key: '00000000', cpu: 1, field: 'value', a: '2', b: '3', message: `map 'pc' key 00000000: cpu 1: value: vm 2, kernel 3` },
     ]);
     const one = { ...base(), maps: { pc: [{ key: '00000000', value: '01000000', values: ['01000000'] }] } };
     expect(diffResults(a, one, { mapSpecs })).toEqual([]);
@@ -107,7 +107,7 @@ describe('sim', () => {
   it('compares bitfields bit by bit', () => {
     const a = { ...base(), maps: { bits: [{ key: '00000000', value: '21' }] } };
     const b = { ...base(), maps: { bits: [{ key: '00000000', value: '31' }] } };
-    expect(diffResults(a, b, { btf, mapSpecs }).map((d) => d.message)).toEqual([`map 'bits' key 00000000: value.hi: 2 != 3`]);
+    expect(diffResults(a, b, { btf, mapSpecs }).map((d) => d.message)).toEqual([`map 'bits' key 00000000: value.hi: vm 2, kernel 3`]);
   });
 
   it('shows a packet difference layer by layer', () => {
