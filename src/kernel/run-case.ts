@@ -140,13 +140,27 @@ function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs
   const eventMaps = maps.filter((m) => m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF || m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERF_EVENT_ARRAY);
   const readers = eventMaps.length > 0 ? lib.openEventReaders(eventMaps.map((m) => ({ fd: m.fd, perf: m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERF_EVENT_ARRAY }))) : undefined;
   try {
-    return testRun(lib, prog, progType, req, kind, maps, eventMaps, readers);
+    return testRun(lib, prog, progType, req, kind, maps, eventMaps, readers, programIdsOf(lib, obj));
   } finally {
     readers?.close();
   }
 }
 
-function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kind: CtxKind, maps: OpenMap[], eventMaps: OpenMap[], readers: EventReaders | undefined): WireResult {
+/** The loaded programs of `obj` by kernel program id (what a prog-array slot reads back as). */
+function programIdsOf(lib: Libbpf, obj: Ptr): Map<number, string> {
+  const programIds = new Map<number, string>();
+  for (let p = lib.bpf_object__next_program(obj, null); p; p = lib.bpf_object__next_program(obj, p)) {
+    const fd = lib.bpf_program__fd(p);
+    if (fd < 0) continue;
+    const info = Buffer.alloc(256);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(info.length);
+    if (lib.bpf_obj_get_info_by_fd(fd, info, len) === 0) programIds.set(info.readUInt32LE(4), lib.bpf_program__name(p));
+  }
+  return programIds;
+}
+
+function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kind: CtxKind, maps: OpenMap[], eventMaps: OpenMap[], readers: EventReaders | undefined, programIds: Map<number, string>): WireResult {
   const packet = Buffer.from(fromHex(req.packet, 'packet'));
   const ctxGiven = req.ctx !== undefined;
   // XDP always gets a ctx_in so ctx_out tells where data starts after metadata (data_out has both).
@@ -173,15 +187,6 @@ function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kin
   if (metaLen > 0) result.meta = toHex(data.subarray(0, metaLen));
   if (ctxGiven && ctxOut) result.ctx = decodeCtx(kind, ctxOut, [...(kind === 'xdp' ? XDP_CTX_IN_FIELDS : SKB_CTX_IN_FIELDS)]);
   if (req.repeat !== undefined) result.durationNs = out.duration;
-  const programIds = new Map<number, string>();
-  for (let p = lib.bpf_object__next_program(obj, null); p; p = lib.bpf_object__next_program(obj, p)) {
-    const fd = lib.bpf_program__fd(p);
-    if (fd < 0) continue;
-    const info = Buffer.alloc(256);
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(info.length);
-    if (lib.bpf_obj_get_info_by_fd(fd, info, len) === 0) programIds.set(info.readUInt32LE(4), lib.bpf_program__name(p));
-  }
   for (const m of maps) {
     const entries = dumpMap(lib, m, (id) => programIds.get(id));
     if (entries) result.maps[m.name] = entries;
