@@ -23,6 +23,7 @@ export const MAP_TYPES: readonly MapTypeDescription[] = [
   d('BPF_MAP_TYPE_HASH', 'update flags, -E2BIG when full, the kernel iteration order'),
   d('BPF_MAP_TYPE_ARRAY', 'zero-filled u32-indexed values, -E2BIG past the end, no delete'),
   d('BPF_MAP_TYPE_PROG_ARRAY', 'slots naming programs of the object for bpf_tail_call'),
+  d('BPF_MAP_TYPE_PERF_EVENT_ARRAY', "bpf_perf_event_output records, in the run result's events"),
   d('BPF_MAP_TYPE_PERCPU_HASH', 'a hash with one value per possible CPU'),
   d('BPF_MAP_TYPE_PERCPU_ARRAY', 'an array with one value per possible CPU'),
   d('BPF_MAP_TYPE_LRU_HASH', 'a hash that evicts the least recently used key when full'),
@@ -32,4 +33,5 @@ export const MAP_TYPES: readonly MapTypeDescription[] = [
   d('BPF_MAP_TYPE_HASH_OF_MAPS', 'a hash of inner maps'),
   d('BPF_MAP_TYPE_DEVMAP', 'interfaces for bpf_redirect_map, broadcast included'),
   d('BPF_MAP_TYPE_DEVMAP_HASH', 'a devmap keyed by any u32'),
+  d('BPF_MAP_TYPE_RINGBUF', "bpf_ringbuf_* records, in the run result's events"),
 ];
