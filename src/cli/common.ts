@@ -3,13 +3,6 @@ import { SimError, VmFault } from '../internal/errors.js';
 /** Exit status of the `bpfsim` command: 0 ran and met expectations, 1 an expectation or parity failed, 2 could not run. */
 export const EXIT = { OK: 0, FAILED: 1, CANNOT_RUN: 2 } as const;
 
-/** Thrown by a command to end with a given status after printing its own output. */
-export class ExitRequest extends Error {
-  constructor(readonly status: number) {
-    super(`exit ${status}`);
-  }
-}
-
 /** The one line printed on stderr for an error that stops a command. */
 export function errorLine(err: unknown): string {
   if (err instanceof VmFault && err.source) return `bpfsim: ${err.message} (${err.source})`;
@@ -41,10 +34,6 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number> 
     try {
       process.exitCode = await fn(...args);
     } catch (err) {
-      if (err instanceof ExitRequest) {
-        process.exitCode = err.status;
-        return;
-      }
       process.stderr.write(errorLine(err) + '\n');
       if (args.some((a) => isJsonFlags(a))) printJson({ error: errorObject(err) });
       if (process.env.BPFSIM_DEBUG && err instanceof Error) process.stderr.write(String(err.stack) + '\n');

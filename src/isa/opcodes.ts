@@ -89,8 +89,6 @@ export const ATOMIC_OPS: readonly number[] = [
 
 /** `off` of a signed BPF_DIV / BPF_MOD (sdiv, smod; RFC 9669 §4.1). */
 export const OFF_SIGNED = 1;
-/** `off` values of BPF_MOV | BPF_X that sign-extend (movsx; RFC 9669 §4.1): 8, 16 and (ALU64 only) 32. */
-export const MOVSX_OFFSETS: readonly number[] = [8, 16, 32];
 
 /** Whole opcodes used often enough to name (bpf_conformance and ubpf spell them the same way). */
 export const OP = {
@@ -108,11 +106,11 @@ export const OP = {
 } as const;
 
 /** Mnemonics of the arithmetic operations, indexed by `op >> 4`. */
-export const ALU_OP_NAMES: readonly string[] = ['add', 'sub', 'mul', 'div', 'or', 'and', 'lsh', 'rsh', 'neg', 'mod', 'xor', 'mov', 'arsh', 'end'];
+const ALU_OP_NAMES: readonly string[] = ['add', 'sub', 'mul', 'div', 'or', 'and', 'lsh', 'rsh', 'neg', 'mod', 'xor', 'mov', 'arsh', 'end'];
 /** Mnemonics of the jump operations, indexed by `op >> 4` (`jcond` is may_goto). */
-export const JMP_OP_NAMES: readonly string[] = ['ja', 'jeq', 'jgt', 'jge', 'jset', 'jne', 'jsgt', 'jsge', 'call', 'exit', 'jlt', 'jle', 'jslt', 'jsle', 'jcond'];
+const JMP_OP_NAMES: readonly string[] = ['ja', 'jeq', 'jgt', 'jge', 'jset', 'jne', 'jsgt', 'jsge', 'call', 'exit', 'jlt', 'jle', 'jslt', 'jsle', 'jcond'];
 /** Names of the classes, indexed by class. */
-export const CLASS_NAMES: readonly string[] = ['ld', 'ldx', 'st', 'stx', 'alu', 'jmp', 'jmp32', 'alu64'];
+const CLASS_NAMES: readonly string[] = ['ld', 'ldx', 'st', 'stx', 'alu', 'jmp', 'jmp32', 'alu64'];
 /** Bytes moved by each size, indexed by `size >> 3`. */
 export const SIZE_BYTES: readonly number[] = [4, 2, 1, 8];
 
@@ -177,9 +175,4 @@ export class Opcode {
     const op = names[this.op >> 4] ?? `op(0x${this.op.toString(16)})`;
     return `${cls}.${op}.${this.source === BPF_X ? 'x' : 'k'}`;
   }
-}
-
-/** The class of `opcode` (BPF_LD .. BPF_ALU64). */
-export function opClass(opcode: number): number {
-  return opcode & 0x07;
 }
