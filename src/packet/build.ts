@@ -36,6 +36,9 @@ export type Ipv6ExtSpec = Extract<LayerSpec, { kind: 'ipv6-hopopts' | 'ipv6-rout
  * checksums, next-protocol fields and UDP ports of tunnels are computed; the rest default as each
  * codec documents (MACs 02:00:00:00:00:01 → …:02, IPv4 10.0.0.1 → 10.0.0.2, IPv6 fd00::1 → fd00::2,
  * TTL/hop limit 64, TCP 12345 → 80, UDP 12345 → 7). A given value is used as is, even a wrong checksum.
+ * A transport or tunnel header without a network header gets IPv4 with defaults (IPv6 for
+ * `icmpv6`); a combination the builder cannot encode (TCP over ARP, ICMPv6 over IPv4, an unknown
+ * field) is a PacketError.
  */
 export interface PacketSpec {
   /** Ethernet, always present at the top and after VXLAN (with defaults when absent), elsewhere only when given. */
@@ -62,6 +65,8 @@ export interface PacketSpec {
   padTo?: number;
 }
 
+const SPEC_FIELDS = new Set(['eth', 'arp', 'ipv4', 'ipv6', 'gre', 'tcp', 'udp', 'icmp', 'icmpv6', 'vxlan', 'geneve', 'inner', 'payload', 'trailer', 'padTo']);
+
 function payloadBytes(p: PacketSpec['payload'], path: string): Uint8Array {
   if (p === undefined) return new Uint8Array(0);
   if (typeof p === 'string') return new TextEncoder().encode(p);
@@ -74,11 +79,17 @@ function payloadBytes(p: PacketSpec['payload'], path: string): Uint8Array {
 
 /** The layers of `spec`, and the payload of its innermost packet. */
 function toLayers(spec: PacketSpec, ethImplied: boolean, path: string): { layers: LayerSpec[]; payload: Uint8Array } {
+  if (spec === null || typeof spec !== 'object') throw badSpec(path || '/', `expected a packet description object, got ${spec === null ? 'null' : typeof spec}`);
   const layers: LayerSpec[] = [];
   const net = (['arp', 'ipv4', 'ipv6'] as const).filter((k) => spec[k] !== undefined);
   if (net.length > 1) throw badSpec(path, `expected at most one of arp, ipv4, ipv6, got ${net.join(', ')}; put the encapsulated one in inner`);
   const l4 = (['tcp', 'icmp', 'icmpv6', 'gre'] as const).filter((k) => spec[k] !== undefined);
   const tun = (['vxlan', 'geneve'] as const).filter((k) => spec[k] !== undefined);
+  for (const key of Object.keys(spec)) if (!SPEC_FIELDS.has(key)) throw badSpec(`${path}${key}`, 'unknown header or field');
+  const above = [...l4, ...tun, ...(spec.udp ? ['udp'] : [])];
+  if (spec.arp && above.length) throw badSpec(`${path}${above[0]}`, 'expected an IP header under it, got arp');
+  if (spec.icmpv6 && spec.ipv4) throw badSpec(`${path}icmpv6`, 'ICMPv6 needs ipv6, got ipv4');
+  if (spec.icmp && spec.ipv6) throw badSpec(`${path}icmp`, 'ICMP needs ipv4, got ipv6 (use icmpv6)');
   if (l4.length + (spec.udp || tun.length ? 1 : 0) > 1 || tun.length > 1) {
     throw badSpec(path, `expected at most one transport or tunnel header, got ${[...l4, ...tun, ...(spec.udp ? ['udp'] : [])].join(', ')}`);
   }
@@ -92,6 +103,8 @@ function toLayers(spec: PacketSpec, ethImplied: boolean, path: string): { layers
   }
   if (spec.arp) layers.push({ kind: 'arp', ...spec.arp });
   if (spec.ipv4) layers.push({ kind: 'ipv4', ...spec.ipv4 });
+  // A transport header needs a network header: IPv4 by default, rather than an EtherType with raw TCP after it.
+  if (!net.length && above.length) layers.push(spec.icmpv6 ? { kind: 'ipv6' } : { kind: 'ipv4' });
   if (spec.ipv6) {
     const { ext = [], ...ip } = spec.ipv6;
     layers.push({ kind: 'ipv6', ...ip }, ...ext);

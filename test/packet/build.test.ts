@@ -88,3 +88,21 @@ describe('packet', () => {
     });
   });
 });
+
+describe('packet: buildPacket without a network header', () => {
+  it('puts IPv4 under a transport header that has no network header (IPv6 under ICMPv6)', () => {
+    expect(parsePacket(buildPacket({ tcp: {} })).layers.map((l) => l.kind)).toEqual(['eth', 'ipv4', 'tcp']);
+    expect(parsePacket(buildPacket({ udp: {} })).layers.map((l) => l.kind)).toEqual(['eth', 'ipv4', 'udp']);
+    expect(parsePacket(buildPacket({ icmpv6: {} })).layers.map((l) => l.kind)).toEqual(['eth', 'ipv6', 'icmpv6']);
+  });
+
+  it.each([
+    { name: 'TCP over ARP', have: { arp: {}, tcp: {} }, path: 'tcp' },
+    { name: 'ICMPv6 over IPv4', have: { ipv4: {}, icmpv6: {} }, path: 'icmpv6' },
+    { name: 'ICMP over IPv6', have: { ipv6: {}, icmp: {} }, path: 'icmp' },
+    { name: 'an unknown header', have: { tpc: {} }, path: 'tpc' },
+    { name: 'null', have: null, path: '/' },
+  ])('refuses $name with packet/bad-spec at $path', ({ have, path }) => {
+    expect(packetErrorOf(() => buildPacket(have as never))).toEqual({ code: 'packet/bad-spec', path });
+  });
+});
