@@ -1,13 +1,13 @@
-/* Loader test object: a kconfig extern, which the loader must refuse by name. */
+/* Loader test object: a strong ksym the simulated kernel does not have, which the loader must refuse by name. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+extern const int bpfsim_no_such_ksym __ksym;
 
 SEC("xdp")
 int xdp_kconfig(struct xdp_md *ctx)
 {
-	return LINUX_KERNEL_VERSION > 0x050a00 ? XDP_PASS : XDP_DROP;
+	return bpfsim_no_such_ksym > 0 ? XDP_PASS : XDP_DROP;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -2,6 +2,7 @@ import type { Btf } from '../btf/btf.js';
 import type { CoreResolver } from '../btf/core.js';
 import type { BtfExt } from '../btf/btf-ext.js';
 import type { ElfFile, ElfSection, ElfSymbol } from '../elf/elf-file.js';
+import type { ExternResolution } from './externs.js';
 import type { MapSpec } from './spec.js';
 
 /** A function found in an executable section: `[start, end)` in instruction slots of that section. */
@@ -32,6 +33,10 @@ export interface LoadContext {
   mapAt: Map<string, number>;
   /** Map index by data section index (`.data`, `.rodata*`, `.bss`). */
   dataMapOf: Map<number, number>;
+  /** How each undefined symbol (by symbol index) resolves: Kconfig values and absent weak ksyms. */
+  externs: Map<number, ExternResolution>;
+  /** Index of the `.kconfig` map in `maps`, when the object has Kconfig externs. */
+  kconfigMap?: number;
   /** Functions by executable section index, sorted by start. */
   functions: Map<number, FunctionSym[]>;
 }

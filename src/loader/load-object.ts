@@ -8,6 +8,7 @@ import { LoadError, withContext } from '../internal/errors.js';
 import type { LoadContext } from './context.js';
 import { collectBtfMaps, collectDataMaps, collectLegacyMaps } from './maps.js';
 import { buildPrograms, collectFunctions } from './programs.js';
+import { resolveExterns, type KconfigValue } from './externs.js';
 import type { ObjectSpec } from './spec.js';
 
 /** Options of {@link loadObject}. */
@@ -22,6 +23,11 @@ export interface LoadOptions {
    * (/sys/kernel/btf/vmlinux) or decoded BTF. Default: the types bpfsim models (defaultKernelBtf).
    */
   kernelBtf?: string | Btf;
+  /**
+   * Values of `.kconfig` externs by name (`CONFIG_HZ: 1000`, `CONFIG_BPF_JIT: 'y'`,
+   * `LINUX_KERNEL_VERSION: 0x061200`), over the defaults of defaultKconfig.
+   */
+  kconfig?: Record<string, KconfigValue>;
 }
 
 /**
@@ -44,6 +50,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): ObjectSpe
     mapAt: new Map(),
     dataMapOf: new Map(),
     functions: new Map(),
+    externs: new Map(),
   };
   withContext('load license', () => loadLicense(ctx));
   withContext('load BTF', () => loadBtf(ctx));
@@ -53,6 +60,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): ObjectSpe
     collectBtfMaps(ctx);
   });
   withContext('load data sections', () => collectDataMaps(ctx));
+  withContext('load externs', () => resolveExterns(ctx, opts.kconfig));
   withContext('load programs', () => collectFunctions(ctx));
   const programs = withContext('load relocations', () => buildPrograms(ctx));
   withContext('load maps', () => checkInitialPrograms(ctx, programs.map((p) => p.name)));
@@ -86,10 +94,8 @@ function loadBtf(ctx: LoadContext): void {
 function loadSymbols(ctx: LoadContext): void {
   for (const sym of ctx.elf.symbols) {
     if (sym.index === 0 || sym.type === STT_FILE) continue;
-    if (sym.shndx === SHN_UNDEF) {
-      if (!sym.name) continue;
-      throw new LoadError('load/unsupported-extern', `unsupported extern '${sym.name}' (${externKind(ctx, sym)}): kconfig externs, ksyms and kfuncs are not supported`);
-    }
+    // Externs are the `externs` phase's (resolveExterns).
+    if (sym.shndx === SHN_UNDEF) continue;
     const list = ctx.symbolsBySection.get(sym.shndx);
     if (list) list.push(sym);
     else ctx.symbolsBySection.set(sym.shndx, [sym]);
@@ -97,17 +103,6 @@ function loadSymbols(ctx: LoadContext): void {
   for (const list of ctx.symbolsBySection.values()) {
     list.sort((a, b) => a.value - b.value || Number(a.type === STT_SECTION) - Number(b.type === STT_SECTION) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
-}
-
-function externKind(ctx: LoadContext, sym: ElfSymbol): string {
-  for (const secName of ['.kconfig', '.ksyms']) {
-    const ds = ctx.btf?.typeByName(secName, 'datasec');
-    if (ds?.kind === 'datasec' && ds.vars.some((v) => ctx.btf!.types[v.type]?.name === sym.name)) {
-      const isFunc = ctx.btf!.types[ds.vars.find((v) => ctx.btf!.types[v.type]?.name === sym.name)!.type]?.kind === 'func';
-      return isFunc ? 'kfunc' : secName;
-    }
-  }
-  return 'extern';
 }
 
 function checkInitialPrograms(ctx: LoadContext, names: string[]): void {

@@ -110,7 +110,7 @@ function relocateSection(ctx: LoadContext, section: ElfSection, fns: FunctionSym
 function applyRelocation(ctx: LoadContext, insns: Insn[], pc: number, rel: ElfRelocation, targets: Map<number, Target>): void {
   const insn = insns[pc]!;
   const sym = ctx.elf.symbol(rel.sym);
-  if (sym.shndx === SHN_UNDEF) throw new LoadError('load/unsupported-extern', `unsupported extern '${sym.name}'`);
+  if (sym.shndx === SHN_UNDEF) return relocateExtern(ctx, insns, pc, rel, sym.name);
   const symSec = sym.shndx < SHN_LORESERVE ? ctx.elf.sections[sym.shndx] : undefined;
   if (!symSec) throw new LoadError('load/bad-relocation', `relocation against '${sym.name}' in special section ${sym.shndx}`);
   const exec = (symSec.flags & SHF_EXECINSTR) !== 0;
@@ -152,6 +152,21 @@ function applyRelocation(ctx: LoadContext, insns: Insn[], pc: number, rel: ElfRe
   }
   if (symSec.name === '.maps' || symSec.name === 'maps') throw new LoadError('load/bad-relocation', `unsatisfied map reference '${sym.name}'`);
   throw new LoadError('load/bad-relocation', `reference to '${sym.name || symSec.name}' in section '${symSec.name}', which holds neither maps nor global data`);
+}
+
+/** A reference to an extern (resolveExterns): its value in the `.kconfig` map, or 0 for an absent weak ksym. */
+function relocateExtern(ctx: LoadContext, insns: Insn[], pc: number, rel: ElfRelocation, name: string): void {
+  const insn = insns[pc]!;
+  const ext = ctx.externs.get(rel.sym);
+  const next = insns[pc + 1];
+  if (!ext || insn.opcode !== OP_LDDW || !next) throw new LoadError('load/unsupported-extern', `unsupported extern '${name}'`);
+  if (ext.kind === 'zero') {
+    insns[pc] = { ...insn, src: 0, imm: 0 };
+    insns[pc + 1] = { ...next, imm: 0 };
+    return;
+  }
+  insns[pc] = { ...insn, src: BPF_PSEUDO_MAP_IDX_VALUE, imm: ctx.kconfigMap! };
+  insns[pc + 1] = { ...next, imm: ext.off + insn.imm + rel.addend };
 }
 
 function linkProgram(ctx: LoadContext, entry: FunctionSym, code: Map<number, SectionCode>): ProgramSpec {

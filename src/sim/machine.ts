@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { CaseError, LoadError, SimError, VmFault } from '../internal/errors.js';
 import type { Btf } from '../btf/btf.js';
+import type { KconfigValue } from '../loader/externs.js';
 import { loadObject } from '../loader/load-object.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { createMap, isEventSource } from '../maps/index.js';
@@ -46,6 +47,8 @@ export interface MachineOptions {
    * or decoded BTF; default the types bpfsim models (defaultKernelBtf).
    */
   kernelBtf?: string | Btf;
+  /** Values of `.kconfig` externs by name, over the defaults (the running kernel's version); see LoadOptions.kconfig. */
+  kconfig?: Record<string, KconfigValue>;
   /** Called after every executed instruction; forces the interpreter (the reference and the tracer). */
   trace?: TraceHook;
   /**
@@ -176,16 +179,16 @@ export class Machine {
 
   /** Loads an object from a path or from its bytes. */
   static async load(object: string | Uint8Array, options: MachineOptions = {}): Promise<Machine> {
-    return Machine.create(await Machine.readSpec(object, options.type, options.kernelBtf), options, typeof object === 'string' ? object : undefined);
+    return Machine.create(await Machine.readSpec(object, options.type, options.kernelBtf, options.kconfig), options, typeof object === 'string' ? object : undefined);
   }
 
   /**
    * Reads an object's spec from a path or its bytes. With `type` (a case's), programs in sections
    * that do not tell their type load untyped; without it they are a load error.
    */
-  static async readSpec(object: string | Uint8Array, type?: ProgTypeName, kernelBtf?: string | Btf): Promise<ObjectSpec> {
+  static async readSpec(object: string | Uint8Array, type?: ProgTypeName, kernelBtf?: string | Btf, kconfig?: Record<string, KconfigValue>): Promise<ObjectSpec> {
     const bytes = typeof object === 'string' ? await readObjectFile(object) : object;
-    return inObject(typeof object === 'string' ? object : undefined, () => loadObject(bytes, { programType: type ? BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC : undefined, kernelBtf }));
+    return inObject(typeof object === 'string' ? object : undefined, () => loadObject(bytes, { programType: type ? BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC : undefined, kernelBtf, kconfig }));
   }
 
   /** A machine for an already read spec; `path` names the object in errors that come from it. */
