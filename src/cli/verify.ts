@@ -3,6 +3,8 @@ import { CaseError, withContext } from '../internal/errors.js';
 import { loadObjectFile } from '../loader/load-object.js';
 import type { ObjectSpec } from '../loader/spec.js';
 import { PROG_TYPE_BY_NAME, verifyObject, type ProgramResult } from '../verifier/index.js';
+import { verifyOnKernel } from '../kernel/index.js';
+import type { ProgramVerdict } from '../verifier/types.js';
 import { action, EXIT, printJson } from './common.js';
 
 /** `bpfsim verify`: the verifier's verdict per program, with the C line and path of a rejection. */
@@ -46,6 +48,13 @@ export function formatVerdict(spec: ObjectSpec, d: ProgramResult): string {
   return out.join('\n');
 }
 
+/** The text report of one of the kernel's verdicts (`--backend kernel`): no path or registers, the kernel gives none. */
+function formatKernelVerdict(d: ProgramVerdict): string {
+  if (d.accepted) return `${d.program} (${d.type}): accepted by the kernel, ${d.insns_processed} instructions processed`;
+  const at = d.insn !== null ? `\n  at insn ${d.insn}${d.source ? `, ${d.source}` : ''}` : '';
+  return `${d.program} (${d.type}): rejected by the kernel: ${d.error}${at}`;
+}
+
 /** Registers `bpfsim verify OBJECT [--program NAME] [--type xdp|tc|socket] [--backend vm|kernel] [--json] [--log [1|2]]`. */
 export function register(program: Command): void {
   program
@@ -58,10 +67,17 @@ export function register(program: Command): void {
     .option('--json', 'print the verdicts as JSON')
     .option('--log [level]', "print the verifier log in the kernel's format (level 1, or 2 for every state)")
     .action(
-      action((objectPath: string, flags: VerifyFlags) => {
+      action(async (objectPath: string, flags: VerifyFlags) => {
         if (flags.type !== undefined && !(flags.type in PROG_TYPE_BY_NAME)) throw new CaseError('case/bad-type', `--type: expected xdp, tc or socket, got '${flags.type}'`);
-        if (flags.backend !== 'vm') throw new CaseError('case/bad-backend', `--backend: expected vm or kernel, got '${flags.backend}'`);
+        if (flags.backend !== 'vm' && flags.backend !== 'kernel') throw new CaseError('case/bad-backend', `--backend: expected vm or kernel, got '${flags.backend}'`);
         const type = flags.type as 'xdp' | 'tc' | 'socket' | undefined;
+        if (flags.backend === 'kernel') {
+          if (flags.log !== undefined && flags.log !== false) throw new CaseError('case/vm-only', '--log works on the vm backend only');
+          const report = await verifyOnKernel(objectPath, { program: flags.program, type });
+          if (flags.json) printJson({ programs: report.programs });
+          else for (const d of report.programs) process.stdout.write(formatKernelVerdict(d) + '\n');
+          return report.programs.every((p) => p.accepted) ? EXIT.OK : EXIT.FAILED;
+        }
         const programType = type ? PROG_TYPE_BY_NAME[type] : undefined;
         const spec = withContext(objectPath, () => loadObjectFile(objectPath, programType === undefined ? {} : { programType }));
         const logLevel = flags.log === undefined || flags.log === false ? 0 : flags.log === '2' ? 2 : 1;

@@ -4,5 +4,5 @@
  */
 export { runOnKernel, type KernelCase, type KernelResult, type RunOnKernelOptions } from './run-on-kernel.js';
 export { kernelAvailable, NO_PRIVILEGES_MESSAGE } from './available.js';
-export { summarizeVerifierLog } from './verifier-log.js';
+export { summarizeVerifierLog, verdictFromLog, type LogVerdict } from './verifier-log.js';
 export { verifyObjectsOnKernel, verifyOnKernel, type VerifyOnKernelOptions } from './verify-on-kernel.js';

@@ -64,7 +64,7 @@ export interface DiffOptions {
 /** One difference between run `a` and run `b`. */
 export interface ParityDifference {
   /** What differs. */
-  kind: 'retval' | 'packet' | 'ctx' | 'map' | 'event';
+  kind: 'load' | 'retval' | 'packet' | 'ctx' | 'map' | 'event';
   /** The map's name, for `map`. */
   map?: string;
   /** The entry's key in hex, for `map`. */
