@@ -3,10 +3,14 @@
  * still this kernel's answers: every corpus program loaded alone through verifyObjectsOnKernel
  * gives the recorded verdict and message, and the record covers exactly the corpus.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { verifyObjectsOnKernel } from '../../src/kernel/index.js';
-import { kernelOrSkip } from '../kernel/require-kernel.js';
-import { buildCorpus, corpusObjects, intendedVerdict, readKernelVerdicts, verdictText } from './corpus.js';
+import { verifyObjectsOnKernel, verifyOnKernel } from '../../src/kernel/index.js';
+import { loadObjectFile } from '../../src/loader/load-object.js';
+import { verifyObject } from '../../src/verifier/index.js';
+import { kernelOrSkip, testObject } from '../kernel/require-kernel.js';
+import { buildCorpus, corpusObjects, intendedVerdict, readKernelVerdicts, ROOT, verdictText } from './corpus.js';
 
 const kernel = await kernelOrSkip();
 
@@ -37,4 +41,18 @@ describe('verifier corpus', () => {
       expect(now.sort()).toEqual(recorded.sort());
     }, 600_000);
   });
+});
+
+describe('README', () => {
+  it("shows the verifier's and the kernel's verdict on bpf/tests/verify_example.c as they are", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const spec = loadObjectFile(testObject('verify_example'));
+    const [ours] = verifyObject(spec).programs;
+    expect(readme).toContain(`xdp_count_class (xdp): rejected: ${ours!.error}`);
+    expect(readme).toContain(`${ours!.error}\nprocessed ${ours!.insns_processed} insns`);
+    if (kernel) {
+      const [k] = (await verifyOnKernel(testObject('verify_example'))).programs;
+      expect(k!.error).toBe(ours!.error);
+    }
+  }, 60_000);
 });
