@@ -38,7 +38,7 @@ describe('sim: prog arrays in results', () => {
 describe.runIf(available)('kernel: prog arrays in parity', () => {
   it('agree on a case that fills a prog-array slot', async () => {
     const { differences, kernel } = await parityOfCase(parseCase(TAIL, ROOT));
-    expect(kernel.maps.jt).toEqual([{ key: '00000000', program: 'target' }]);
+    expect(kernel?.maps.jt).toEqual([{ key: '00000000', program: 'target' }]);
     expect(differences).toEqual([]);
   });
 
