@@ -58,7 +58,7 @@ if (objects.length === 0) {
 }
 
 const kernelReports = await verifyObjectsOnKernel(objects);
-const timeoutMs = 20_000;
+const timeoutMs = 120_000;
 const ourAll = await ourReports(objects, timeoutMs);
 const rows = new Map<string, Row>();
 const disagreements: Disagreement[] = [];

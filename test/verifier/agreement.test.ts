@@ -15,13 +15,13 @@ describe('verifier', () => {
   beforeAll(async () => {
     buildCorpus();
     const objects = corpusObjects();
-    const reports = await ourReports(objects.map((o) => join(ROOT, o)), 20_000);
+    const reports = await ourReports(objects.map((o) => join(ROOT, o)), 120_000);
     reports.forEach((report, i) => {
       const object = objects[i]!;
       if ('error' in report) for (const v of recorded.filter((r) => r.object === object)) ours.set(`${object} ${v.program}`, `error: ${report.error.message}`);
       else {
         for (const p of report.programs) ours.set(`${object} ${p.program}`, verdictText(p));
-        for (const p of report.timedOut) ours.set(`${object} ${p}`, 'no verdict in 20 s');
+        for (const p of report.timedOut) ours.set(`${object} ${p}`, 'no verdict in 120 s');
       }
     });
   }, 900_000);
