@@ -1,11 +1,23 @@
+import picocolors from 'picocolors';
 import { SimError, VmFault } from '../internal/errors.js';
+
+/**
+ * Colours for what the command prints on stdout: on only when stdout is a terminal (not a
+ * pipe or file, whatever CI or FORCE_COLOR say) and never when NO_COLOR is set (no-color.org).
+ */
+export const colors = picocolors.createColors(colorWanted(process.stdout));
+
+/** Whether output to `stream` may carry colour: a TTY, TERM not `dumb`, NO_COLOR unset or empty. */
+export function colorWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return !env.NO_COLOR && stream.isTTY === true && env.TERM !== 'dumb';
+}
 
 /** Exit status of the `bpfsim` command: 0 ran and met expectations, 1 an expectation or parity failed, 2 could not run. */
 export const EXIT = { OK: 0, FAILED: 1, CANNOT_RUN: 2 } as const;
 
 /** The one line printed on stderr for an error that stops a command. */
 export function errorLine(err: unknown): string {
-  if (err instanceof VmFault && err.source) return `bpfsim: ${err.message} (${err.source})`;
+  if (err instanceof VmFault && err.source && !err.message.endsWith(`(${err.source})`)) return `bpfsim: ${err.message} (${err.source})`;
   if (err instanceof SimError) return `bpfsim: ${err.message}`;
   if (err instanceof Error) return `bpfsim: internal error: ${err.message}`;
   return `bpfsim: internal error: ${String(err)}`;

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import pc from 'picocolors';
 import { SimError } from '../internal/errors.js';
 import { runConformance } from '../sim/conformance.js';
 import { getEngine } from '../vm/engines.js';
-import { action, EXIT, printJson } from './common.js';
+import { action, EXIT, printJson, colors as pc } from './common.js';
 
 interface ConformanceFlags {
   engine: string;

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import pc from 'picocolors';
 import { readCase } from '../sim/case.js';
 import { parityOfCase } from '../sim/parity-case.js';
-import { action, errorLine, EXIT, printJson } from './common.js';
+import { action, errorLine, EXIT, printJson, colors as pc } from './common.js';
 
 interface ParityFlags {
   engine: 'wasm' | 'interp';

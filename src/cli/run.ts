@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import pc from 'picocolors';
 import type { RunResult } from '../internal/contract.js';
 import { CaseError } from '../internal/errors.js';
 import { readCase } from '../sim/case.js';
 import { runCase } from '../sim/backend.js';
 import { unmetExpectations } from '../sim/run-case.js';
-import { action, EXIT, printJson } from './common.js';
+import { action, EXIT, printJson, colors as pc } from './common.js';
 
 interface RunFlags {
   backend: string;
