@@ -3,7 +3,7 @@
  * side by side. The VM figures come from benchCase (src/sim/bench.ts), which repeats a case as
  * BPF_PROG_TEST_RUN's `repeat` does; the kernel's from runOnKernel with `repeat`, which reports
  * the kernel's own mean duration per run (net/bpf/test_run.c, bpf_test_timer). Then the
- * load-and-compile time of each example object (Machine.load, median of a few) and the compile
+ * load-and-compile time of each example object (load, median of a few) and the compile
  * time of a synthetic 4,000-instruction program on the WebAssembly engine.
  *
  *   npx tsx scripts/bench.ts [--json] [--ms N]     (--ms: time per VM measurement, default 1000)
@@ -19,7 +19,7 @@ import { createHelperRegistry, SimKernel } from '../src/helpers/index.js';
 import { kernelAvailable, runOnKernel } from '../src/kernel/index.js';
 import { benchCase, syntheticProgram } from '../src/sim/bench.js';
 import { readCase, type Case } from '../src/sim/case.js';
-import { Machine } from '../src/sim/machine.js';
+import { load } from '../src/sim/object.js';
 import { actionName, BPF_PROG_TYPE } from '../src/uapi/index.js';
 import { getEngine, type EngineName } from '../src/vm/engines.js';
 import { VmMemory } from '../src/vm/memory.js';
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
       const times: number[] = [];
       for (let i = 0; i < 5; i++) {
         const t0 = performance.now();
-        await Machine.load(join(ROOT, 'build', 'bpf', obj), { engine });
+        await load(join(ROOT, 'build', 'bpf', obj), { engine });
         times.push(performance.now() - t0);
       }
       loads[obj]![engine] = median(times);

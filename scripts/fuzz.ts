@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { SimError } from '../src/internal/errors.js';
 import { readCaptureAll } from '../src/pcap/index.js';
 import { parseCase } from '../src/sim/case.js';
-import { Machine } from '../src/sim/machine.js';
+import { load } from '../src/sim/object.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -144,7 +144,7 @@ async function oneTry(dir: string): Promise<{ kind: string; verdict: Verdict; fi
     const bytes = mutateBytes(new Uint8Array(readFileSync(base)));
     const object = join(dir, 'x.o');
     writeFileSync(object, bytes);
-    if (kind === 'api-object') return { kind, verdict: await judgeApi(() => Machine.load(bytes, { engine: engine as 'wasm' })), files: [object], detail: base };
+    if (kind === 'api-object') return { kind, verdict: await judgeApi(() => load(bytes, { engine: engine as 'wasm' })), files: [object], detail: base };
     const c = JSON.parse(readFileSync(pick(cases), 'utf8')) as Record<string, unknown>;
     const casePath = join(dir, 'x.json');
     writeFileSync(casePath, JSON.stringify({ ...c, object, program: pick([c.program, 'xdp', 'entry']) }));

@@ -1,13 +1,13 @@
 /**
- * Quick speed check of the two engines on case files: ns per run of Machine.run (context and
+ * Quick speed check of the two engines on case files: ns per run of Program.run (context and
  * packet setup included, as BPF_PROG_TEST_RUN's figure includes its own fixed cost) and of the
  * bare Executable.run on an unchanged packet. Usage:
  *   npx tsx scripts/wasm-speed.ts [CASE.json...] [--ms 500]
  * Not a timed test: the issue's targets are checked by `npm run bench`.
  */
 import { readCase } from '../src/sim/case.js';
-import { applyCaseMaps } from '../src/sim/run-case.js';
-import { Machine } from '../src/sim/machine.js';
+import { objectForCase } from '../src/sim/run-case.js';
+import { BpfObject } from '../src/sim/object.js';
 import { compileProgram } from '../src/vm/wasm/compiler.js';
 import { UNKNOWN_HELPER_SHAPE } from '../src/vm/env.js';
 
@@ -30,17 +30,16 @@ function measure(fn: () => void): number {
   return Number(now - start) / runs;
 }
 
-const rows: string[][] = [['case', 'engine', 'ns/run (Machine.run)', 'retval']];
+const rows: string[][] = [['case', 'engine', 'ns/run (Program.run)', 'retval']];
 for (const path of cases) {
   const c = await readCase(path);
   const results: Record<string, number> = {};
   for (const engine of ['interp', 'wasm'] as const) {
-    const machine = await Machine.load(c.objectPath, { engine, fib: c.fib });
-    applyCaseMaps(machine, c);
-    const program = machine.program(c.program);
+    const program = objectForCase(c, await BpfObject.readSpec(c.objectPath, c.type), { engine, keyWarnings: false }).program(c.program);
     let retval = 0;
+    const options = { ctx: c.ctx ?? {} };
     const ns = measure(() => {
-      retval = machine.run(program.name, c.packet, c.ctx ?? {}, c.type).retval;
+      retval = program.run(c.packet, options).retval;
     });
     results[engine] = ns;
     rows.push([path.split('/').pop()!, engine, ns.toFixed(0), String(retval)]);

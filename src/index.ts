@@ -1,19 +1,25 @@
 /**
- * bpfsim's public API: load a clang-compiled BPF object, read and write its maps, run its XDP
- * and TC programs on packets in a userspace VM, and run case files on the VM or the kernel.
+ * bpfsim's public API: load a clang-compiled BPF object, read and write its maps through BTF,
+ * run its XDP and TC programs on packets in a userspace VM, and run case files on the VM or the
+ * kernel. Shaped after cilium/ebpf: `load` gives a live object, `program(name)` and `map(name)`
+ * give handles.
  */
-export { Machine, possibleCpus, type MachineOptions, type RunOutcome, type CtxInput } from './sim/machine.js';
+export { load, BpfObject, DEFAULT_CPUS, DEFAULT_BUDGET, DEFAULT_CLOCK_NS, DEFAULT_SEED, type LoadOptions } from './sim/object.js';
+export { Program, type RunOptions, type RepeatOptions, type ProgramRun, type CtxInput } from './sim/program.js';
+export { BpfMap, type MapInput, type SetOptions } from './sim/map-handle.js';
+export type { CValue } from './sim/btf-values.js';
+export type { RodataValues } from './sim/rodata.js';
+export { defaultStackFill } from './sim/uninit.js';
+export { formatTrace, type ExecTrace } from './vm/trace.js';
 export { readCase, parseCase, type Case, type CaseEntry } from './sim/case.js';
 export { runCase, type RunCaseOptions } from './sim/backend.js';
-export { unmetExpectations, dumpMaps } from './sim/run-case.js';
+export { unmetExpectations } from './sim/run-case.js';
+export { parity, type ParityReport } from './sim/parity-api.js';
+export { kernelAvailable, possibleCpus } from './kernel/index.js';
 export { loadObject, loadObjectFile } from './loader/load-object.js';
 export type { ObjectSpec, ProgramSpec, MapSpec, SourceLine } from './loader/spec.js';
-export type { VmMap } from './vm/env.js';
 export type { CaseFile, RunResult, ResultMapEntry, FibSpec, Warning } from './internal/contract.js';
 export * from './internal/errors.js';
 export { toHex, fromHex } from './internal/hex.js';
 export * from './packet/index.js';
-export { BPF_ANY, BPF_NOEXIST, BPF_EXIST, XDP_ACTION, TC_ACT, BPF_MAP_TYPE, BPF_PROG_TYPE, actionName, mapTypeName, progTypeName } from './uapi/index.js';
-
-/** Loads an object file (or its bytes) into a live {@link Machine}; shorthand for `Machine.load`. */
-export { load } from './sim/load.js';
+export { BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK, XDP_ACTION, TC_ACT, BPF_MAP_TYPE, BPF_PROG_TYPE, actionName, mapTypeName, progTypeName } from './uapi/index.js';

@@ -2,12 +2,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import pc from 'picocolors';
 import { LoadError } from '../internal/errors.js';
-import { buildPacket, describePacket, parseIpv4, parseIpv6, type PacketSpec } from '../packet/index.js';
-import { Machine } from '../sim/machine.js';
-import { actionName, BPF_ANY, BPF_PROG_TYPE } from '../uapi/index.js';
-import { action, EXIT } from './common.js';
+import { buildPacket, describePacket, type PacketSpec } from '../packet/index.js';
+import { load } from '../sim/object.js';
+import { action, EXIT, colors as pc } from './common.js';
 
 /** The example the demo runs: the XDP source blacklist, built by scripts/build-bpf.sh. */
 const DEMO_OBJECT = fileURLToPath(new URL('../../build/bpf/xdp_blacklist.o', import.meta.url));
@@ -32,27 +30,25 @@ export function register(program: Command): void {
 
 async function runDemo(engine: 'wasm' | 'interp'): Promise<number> {
   if (!existsSync(DEMO_OBJECT)) throw new LoadError('load/unreadable', `${DEMO_OBJECT} is missing: run scripts/setup.sh first`);
-  const machine = await Machine.load(DEMO_OBJECT, { engine, cpus: 2 });
-  machine.map('deny_v4').write(parseIpv4('10.0.0.66'), [new Uint8Array(4)], BPF_ANY);
-  machine.map('deny_v6').write(parseIpv6('fd00::66'), [new Uint8Array(4)], BPF_ANY);
+  const obj = await load(DEMO_OBJECT, { engine, cpus: 2 });
+  obj.map('deny_v4').set('10.0.0.66', 0);
+  obj.map('deny_v6').set('fd00::66', 0);
+  const blacklist = obj.program('xdp_blacklist');
 
   console.log(pc.bold('bpfsim demo: bpf/xdp_blacklist.c on the ' + engine + ' engine'));
   console.log('denied sources: 10.0.0.66, fd00::66\n');
-  const table = new Table({ head: ['#', 'packet', 'what', 'verdict'] });
+  const table = new Table({ head: ['#', 'packet', 'what', 'verdict'], style: pc.isColorSupported ? {} : { head: [], border: [] } });
   PACKETS.forEach(({ what, spec }, i) => {
     const frame = buildPacket(spec);
-    const out = machine.run('xdp_blacklist', frame, { ingress_ifindex: 1 });
-    const verdict = actionName(BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, out.retval);
+    const { action: verdict } = blacklist.run(frame, { ctx: { ingress_ifindex: 1 } });
     table.push([i + 1, describePacket(frame), what, verdict === 'XDP_DROP' ? pc.red(verdict) : pc.green(verdict)]);
   });
   console.log(table.toString());
 
-  const counters = machine.map('verdicts').read(new Uint8Array(4)) ?? [];
-  const dropped = machine.map('verdicts').read(new Uint8Array([1, 0, 0, 0])) ?? [];
-  const sum = (values: Uint8Array[]) => values.reduce((n, v) => n + Number(new DataView(v.buffer, v.byteOffset).getBigUint64(0, true)), 0);
-  const hits = machine.map('deny_v4').read(parseIpv4('10.0.0.66'))?.[0];
-  console.log(`\nper-CPU counters (map 'verdicts', CPU 0 of ${machine.cpus}): passed ${sum(counters)}, dropped ${sum(dropped)}`);
-  console.log(`hits on 10.0.0.66 (map 'deny_v4'): ${hits ? new DataView(hits.buffer, hits.byteOffset).getUint32(0, true) : 0}`);
+  const verdicts = obj.map('verdicts');
+  const sum = (perCpu: unknown) => (perCpu as bigint[]).reduce((n, v) => n + v, 0n);
+  console.log(`\nper-CPU counters (map 'verdicts', CPU 0 of ${obj.cpus}): passed ${sum(verdicts.get(0))}, dropped ${sum(verdicts.get(1))}`);
+  console.log(`hits on 10.0.0.66 (map 'deny_v4'): ${obj.map('deny_v4').get('10.0.0.66') ?? 0}`);
   console.log(`\nnext: npx bpfsim run fixtures/cases/xdp_lb_redirect.json   (see README.md)`);
   return EXIT.OK;
 }

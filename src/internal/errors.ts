@@ -75,8 +75,26 @@ export class PacketError extends SimError {
 /** A malformed or truncated pcap/pcapng capture. */
 export class PcapError extends SimError {}
 
-/** Misuse of a map (bad key or value size, unknown map) outside a program run. */
-export class MapError extends SimError {}
+/**
+ * A map operation from user space that failed (bad key or value, unknown map) or that the
+ * kernel's bpf(2) would refuse: then `errno` is the errno's name (`EEXIST`, `ENOENT`, `E2BIG`,
+ * `EPERM`) and `code` is `map/` and that name in lower case (`map/eexist`).
+ */
+export class MapError extends SimError {
+  constructor(code: string, message: string, readonly errno?: string) {
+    super(code, message);
+  }
+}
+
+/**
+ * A public function called with an argument it cannot take: the wrong type (`arg/type`) or a
+ * value out of range (`arg/range`). `argument` names it (`packet`, `options.cpus`).
+ */
+export class ArgumentError extends SimError {
+  constructor(code: 'arg/type' | 'arg/range', message: string, readonly argument: string) {
+    super(code, message);
+  }
+}
 
 /** Where in the program a fault happened: instruction index and, with BTF line info, the C source. */
 export interface FaultLocation {

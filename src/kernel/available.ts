@@ -78,3 +78,18 @@ export async function kernelAvailable(): Promise<{ ok: true } | { ok: false; rea
   }
   return { ok: true };
 }
+
+/** The number of possible CPUs, as /sys/devices/system/cpu/possible lists them (the kernel's num_possible_cpus): per-CPU maps hold one value each. */
+export function possibleCpus(): number {
+  try {
+    const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+    let count = 0;
+    for (const part of text.split(',')) {
+      const [lo, hi] = part.split('-').map(Number);
+      count += hi === undefined ? 1 : hi - lo! + 1;
+    }
+    return count > 0 ? count : 1;
+  } catch {
+    return 1;
+  }
+}

@@ -32,6 +32,7 @@ export interface Libbpf {
   bpf_map__value_size(map: Ptr): number;
   bpf_map__max_entries(map: Ptr): number;
   bpf_map__is_internal(map: Ptr): boolean;
+  bpf_map__set_initial_value(map: Ptr, data: Buffer, size: number): number;
   bpf_map_update_elem(fd: number, key: Buffer, value: Buffer, flags: number): number;
   bpf_map_lookup_elem(fd: number, key: Buffer, value: Buffer): number;
   bpf_map_get_next_key(fd: number, key: Buffer | null, next: Buffer): number;
@@ -134,6 +135,7 @@ export function loadLibbpf(): Libbpf {
     bpf_map__value_size: f('uint32_t bpf_map__value_size(void *map)'),
     bpf_map__max_entries: f('uint32_t bpf_map__max_entries(void *map)'),
     bpf_map__is_internal: f('bool bpf_map__is_internal(void *map)'),
+    bpf_map__set_initial_value: f('int bpf_map__set_initial_value(void *map, const void *data, size_t size)'),
     bpf_map_update_elem: f('int bpf_map_update_elem(int fd, void *key, void *value, uint64_t flags)'),
     bpf_map_lookup_elem: f('int bpf_map_lookup_elem(int fd, void *key, void *value)'),
     bpf_map_get_next_key: f('int bpf_map_get_next_key(int fd, void *key, void *next_key)'),

@@ -10,7 +10,7 @@ import { BPF_MAP_TYPE, BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { decodeCtx, decodeTestRunOpts, encodeCtx, encodeTestRunOpts, OPEN_OPTS, OPEN_OPTS_SIZE, SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS, type CtxKind } from './ctx.js';
 import { errnoLabel as errnoName } from '../uapi/errno.js';
 import { loadLibbpf, type EventReaders, type Libbpf, type Ptr } from './libbpf.js';
-import { dumpMap, openMaps, updateMap, type OpenMap } from './maps.js';
+import { dumpMap, mapSectionName, openMaps, updateMap, type OpenMap } from './maps.js';
 import { summarizeVerifierLog } from './verifier-log.js';
 import type { WireRequest, WireResult } from './wire.js';
 
@@ -92,6 +92,31 @@ export function runCaseInProcess(req: WireRequest): WireResult {
   }
 }
 
+const isReadOnlyData = (name: string) => name === '.rodata' || name.startsWith('.rodata.');
+
+/**
+ * The case's `.rodata` entries as the sections' initial values (bpf_map__set_initial_value, as a
+ * skeleton sets `rodata` before load): the kernel freezes these maps at load, so later updates fail.
+ */
+function setReadOnlyData(lib: Libbpf, obj: Ptr, req: WireRequest): void {
+  for (const [name, entries] of Object.entries(req.maps ?? {})) {
+    if (!isReadOnlyData(name)) continue;
+    let map: Ptr = null;
+    for (let m = lib.bpf_object__next_map(obj, null); m; m = lib.bpf_object__next_map(obj, m)) {
+      if (mapSectionName(lib.bpf_map__name(m), lib.bpf_map__is_internal(m)) === name) map = m;
+    }
+    if (!map) throw new CaseError('case/unknown-map', `maps: map '${name}': no such section in the object`);
+    for (const [i, e] of entries.entries()) {
+      const value = Buffer.from(fromHex(e.value ?? '', `maps: map '${name}': entry ${i}: value`));
+      if (value.length !== lib.bpf_map__value_size(map)) {
+        throw new CaseError('case/map-update', `maps: map '${name}': entry ${i}: expected ${lib.bpf_map__value_size(map)} bytes, got ${value.length}`);
+      }
+      const rc = lib.bpf_map__set_initial_value(map, value, value.length);
+      if (rc < 0) throw new KernelError('kernel/map-update', `maps: map '${name}': entry ${i}: bpf_map__set_initial_value failed (${errnoName(rc)})`);
+    }
+  }
+}
+
 function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs: { level: number; text: string }[]): WireResult {
   const prog = findProgram(lib, obj, req.program);
   if (req.progType) {
@@ -107,6 +132,7 @@ function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs
   }
   const progType = lib.bpf_program__type(prog);
   const kind = ctxKind(progType);
+  setReadOnlyData(lib, obj, req);
 
   const rc = lib.bpf_object__load(obj);
   if (rc < 0) {
@@ -131,6 +157,7 @@ function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs
     return fd;
   };
   for (const [name, entries] of Object.entries(req.maps ?? {})) {
+    if (isReadOnlyData(name)) continue;
     const m = maps.find((x) => x.name === name || x.libbpfName === name);
     if (!m) throw new CaseError('case/unknown-map', `maps: map '${name}': no such map in the object (have ${maps.map((x) => x.name).join(', ')})`);
     entries.forEach((e, i) => updateMap(lib, m, e, `maps: map '${name}': entry ${i}`, programFd));

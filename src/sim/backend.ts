@@ -1,8 +1,9 @@
 import { fromHex } from '../internal/hex.js';
 import { resultEvents, type EventTypes } from './events.js';
-import { Machine } from './machine.js';
+import { BpfObject } from './object.js';
 import type { RunResult } from '../internal/contract.js';
-import { CaseError } from '../internal/errors.js';
+import { checkObject, checkOneOf, checkString, describe } from '../internal/args.js';
+import { ArgumentError, CaseError } from '../internal/errors.js';
 import { formatTrace, TraceRecorder, type TraceHook } from '../vm/trace.js';
 import type { Case } from './case.js';
 import { LineCoverage } from './coverage.js';
@@ -25,11 +26,19 @@ export interface RunCaseOptions {
 
 /** Runs a case on the chosen backend and returns the design's result object. */
 export async function runCase(c: Case, options: RunCaseOptions = {}): Promise<RunResult> {
+  if (typeof c !== 'object' || c === null || !(c.packet instanceof Uint8Array) || typeof c.objectPath !== 'string') {
+    throw new ArgumentError('arg/type', `case: expected a case from readCase or parseCase, got ${describe(c)}`, 'case');
+  }
+  checkObject(options, 'options');
+  if (options.backend !== undefined) checkOneOf(options.backend, 'options.backend', ['vm', 'kernel']);
+  if (options.engine !== undefined) checkOneOf(options.engine, 'options.engine', ['wasm', 'interp']);
+  if (options.trace !== undefined && typeof options.trace !== 'function') throw new ArgumentError('arg/type', `options.trace: expected a function, got ${describe(options.trace)}`, 'options.trace');
+  if (options.coverage !== undefined) checkString(options.coverage, 'options.coverage');
   if (options.backend === 'kernel') {
     if (options.trace || options.coverage) throw new CaseError('case/vm-only', '--trace and --coverage work on the vm backend only');
     const result = await runCaseOnKernel(c);
     if (options.eventTypes && result.events?.length) {
-      const { btf } = await Machine.readSpec(c.objectPath, c.type, c.kernelBtfPath);
+      const { btf } = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath);
       result.events = resultEvents(result.events.map((e) => ({ ...e, data: fromHex(e.data) })), btf, options.eventTypes);
     }
     return result;

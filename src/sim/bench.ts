@@ -1,10 +1,12 @@
+import { checkInt } from '../internal/args.js';
 import { alu64, exit, jmp, label, link, mem as insn, R0, R1, R2, R3, R4, R6, R7, R10, type Built, type Label } from '../isa/builder.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { BPF_PROG_TYPE } from '../uapi/index.js';
 import type { EngineName } from '../vm/engines.js';
 import type { Case } from './case.js';
-import { Machine, type RunOutcome } from './machine.js';
-import { applyCaseMaps } from './run-case.js';
+import { BpfObject } from './object.js';
+import type { ProgramRun } from './program.js';
+import { objectForCase } from './run-case.js';
 
 /** Options of {@link benchCase}. */
 export interface BenchOptions {
@@ -14,7 +16,7 @@ export interface BenchOptions {
   runs?: number;
   /** Time the timed runs should take when `runs` is not given, ms; default 1000. */
   targetMs?: number;
-  /** Warm-up on a separate machine before the timed runs, ms; default 200 (at least 20 when `runs` is not given, to choose it). */
+  /** Warm-up on a separate object before the timed runs, ms; default 200 (at least 20 when `runs` is not given, to choose it). */
   warmupMs?: number;
 }
 
@@ -27,16 +29,16 @@ export interface BenchResult {
   /** The engine the runs ran on. */
   engine: EngineName;
   /** The last run's outcome: what the kernel leaves after `repeat` = `runs` (data_out, retval, ctx_out). */
-  outcome: RunOutcome;
-  /** The machine of the timed runs, to read its maps after them. */
-  machine: Machine;
+  outcome: ProgramRun;
+  /** The object of the timed runs, to read its maps after them. */
+  object: BpfObject;
 }
 
 /** Runs of warm-up wanted before timing, when they fit in five times the warm-up time. */
 const WARMUP_RUNS = 100_000;
 
 /**
- * Benchmarks a case as `BPF_PROG_TEST_RUN` with `repeat` does, through {@link Machine.repeat}:
+ * Benchmarks a case as `BPF_PROG_TEST_RUN` with `repeat` does, through {@link Program.repeat}:
  * the packet and context are laid out once and every run sees what the one before left, for
  * XDP and TC alike (bpf_test_run in net/bpf/test_run.c loops over the same xdp_buff or skb;
  * checked on this machine's 6.18 kernel with bpf/tests/bench_repeat.c: after `repeat` 5 an
@@ -44,22 +46,22 @@ const WARMUP_RUNS = 100_000;
  * bytes off the front); maps carry over. The time is process.hrtime.bigint() around the loop.
  *
  * Warm-up, and without `runs` the choice of how many runs fill `targetMs`, happen first on a
- * separate machine made from the same loaded object, so the engine reuses its compiled code and
- * the JIT is warm; the timed runs then start from the case's packet and maps on a fresh machine,
+ * separate object made from the same loaded object, so the engine reuses its compiled code and
+ * the JIT is warm; the timed runs then start from the case's packet and maps on a fresh object,
  * and end in the state the kernel leaves after the same number of repeats.
  */
 export async function benchCase(c: Case, options: BenchOptions = {}): Promise<BenchResult> {
   const engine = options.engine ?? 'wasm';
-  if (options.runs !== undefined && (!Number.isSafeInteger(options.runs) || options.runs < 1)) {
-    throw new RangeError(`runs: expected a positive integer, got ${options.runs}`);
-  }
+  if (options.runs !== undefined) checkInt(options.runs, 'options.runs', 1);
   const targetNs = (options.targetMs ?? 1000) * 1e6;
   const warmupNs = Math.max(options.warmupMs ?? 200, options.runs === undefined ? 20 : 0) * 1e6;
   const ctx = c.ctx ?? {};
-  const first = await Machine.load(c.objectPath, { engine, fib: c.fib, type: c.type });
+  const spec = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath);
+  // No key recording: benchmarks measure the engine as it runs, map lookups inline.
+  const objectOptions = { engine, keyWarnings: false };
   let runs = options.runs ?? 1;
   if (warmupNs > 0) {
-    applyCaseMaps(first, c);
+    const first = objectForCase(c, spec, objectOptions);
     // V8 optimizes the helpers and the module's hot code after some thousands of runs: warm up
     // for the time given and, within five times that, for WARMUP_RUNS runs; the last, largest
     // batch estimates the time of one run.
@@ -68,7 +70,7 @@ export async function benchCase(c: Case, options: BenchOptions = {}): Promise<Be
     let spentNs = 0;
     let nsPerRun = 0;
     while (spentNs < warmupNs || (warmRuns < WARMUP_RUNS && spentNs < 5 * warmupNs)) {
-      nsPerRun = first.repeat(c.program, c.packet, ctx, batch, c.type).nsPerRun;
+      nsPerRun = first.program(c.program).repeat(c.packet, { ctx, runs: batch }).nsPerRun;
       spentNs += nsPerRun * batch;
       warmRuns += batch;
       // Batches grow while one stays within a quarter of the warm-up time.
@@ -76,10 +78,9 @@ export async function benchCase(c: Case, options: BenchOptions = {}): Promise<Be
     }
     if (options.runs === undefined) runs = Math.min(2 ** 31 - 1, Math.max(1, Math.round(targetNs / Math.max(nsPerRun, 1))));
   }
-  const machine = warmupNs > 0 ? new Machine(first.spec, first.options) : first;
-  applyCaseMaps(machine, c);
-  const { outcome, nsPerRun } = machine.repeat(c.program, c.packet, ctx, runs, c.type);
-  return { ns_per_run: nsPerRun, runs, engine, outcome, machine };
+  const object = objectForCase(c, spec, objectOptions);
+  const { last, nsPerRun } = object.program(c.program).repeat(c.packet, { ctx, runs });
+  return { ns_per_run: nsPerRun, runs, engine, outcome: last, object };
 }
 
 /**

@@ -4,6 +4,8 @@ import { runOnKernel } from '../kernel/index.js';
 import { checkChecksums } from '../packet/checksum.js';
 import { actionName } from '../uapi/index.js';
 import type { Case } from './case.js';
+import { BpfObject } from './object.js';
+import { caseMapEntries } from './run-case.js';
 
 /**
  * Runs a case through the real kernel (BPF_PROG_TEST_RUN, src/kernel) and returns the same
@@ -12,13 +14,15 @@ import type { Case } from './case.js';
  * goes to the global trace pipe).
  */
 export async function runCaseOnKernel(c: Case): Promise<RunResult> {
+  // `rodata` variables become the initial value of their section, found through the object's BTF.
+  const caseMaps = c.rodata === undefined ? c.maps : caseMapEntries(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath));
   const out = await runOnKernel({
     objectPath: c.objectPath,
     program: c.program,
     progType: c.type,
     packet: c.packet,
     ctx: c.ctx,
-    maps: c.maps,
+    maps: caseMaps,
     fib: c.fib,
   });
   const maps: Record<string, ResultMapEntry[]> = {};

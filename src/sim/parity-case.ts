@@ -3,7 +3,8 @@ import { VerifierError } from '../internal/errors.js';
 import { verdictFromLog } from '../kernel/index.js';
 import { verifyProgram } from '../verifier/index.js';
 import type { Case } from './case.js';
-import { Machine } from './machine.js';
+import { possibleCpus } from '../kernel/index.js';
+import { BpfObject } from './object.js';
 import { runCaseOnKernel } from './kernel-run.js';
 import { diffResults, type ParityDifference } from './parity.js';
 import { runCaseOnVm } from './run-case.js';
@@ -35,7 +36,7 @@ function describeLoad(v: LoadVerdict): string {
  * BTF (padding never compared; the case's `parity.ignore` paths skipped).
  */
 export async function parityOfCase(c: Case, engine: 'wasm' | 'interp' = 'wasm'): Promise<CaseParity> {
-  const spec = await Machine.readSpec(c.objectPath, c.type, c.kernelBtfPath);
+  const spec = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath);
   const ours = verifyProgram(spec, c.program, c.type ? { type: c.type } : {});
   const vmLoad: LoadVerdict = ours.accepted ? ACCEPTED : { accepted: false, error: ours.error };
   let kernelLoad = ACCEPTED;
@@ -46,7 +47,7 @@ export async function parityOfCase(c: Case, engine: 'wasm' | 'interp' = 'wasm'):
     if (!(err instanceof VerifierError)) throw err;
     kernelLoad = { accepted: false, error: verdictFromLog(err.log).error ?? err.message };
   }
-  const vm = vmLoad.accepted && kernelLoad.accepted ? await runCaseOnVm(c, { engine, spec }) : null;
+  const vm = vmLoad.accepted && kernelLoad.accepted ? await runCaseOnVm(c, { engine, spec, cpus: possibleCpus() }) : null;
   const load = { vm: vmLoad, kernel: kernelLoad };
   if (vm && kernel) return { load, vm, kernel, differences: diffResults(vm, kernel, { btf: spec.btf, mapSpecs: spec.maps, ignore: c.parityIgnore }) };
   return { load, vm, kernel, differences: diffLoads(vmLoad, kernelLoad) };

@@ -3,8 +3,9 @@ import { LINKTYPE_ETHERNET, PcapngWriter, readCapture, type CapturePacket, type 
 import { BPF_F_INGRESS, BPF_PROG_TYPE, TC_ACT, XDP_ACTION } from '../uapi/index.js';
 import type { EngineName } from '../vm/engines.js';
 import type { Case } from './case.js';
-import { Machine, resolveProgType, type RunOutcome } from './machine.js';
-import { applyCaseMaps } from './run-case.js';
+import { BpfObject, resolveProgType } from './object.js';
+import type { ProgramRun } from './program.js';
+import { objectForCase } from './run-case.js';
 
 /** Where a packet goes after a run: the output interface's name and the packet's comment. */
 export interface Egress {
@@ -34,8 +35,8 @@ export interface ReplayStats {
   elapsedNs: number;
   /** `packets` divided by the loop's wall time. */
   packetsPerSecond: number;
-  /** The machine the packets ran on, with the maps as the last packet left them. */
-  machine: Machine;
+  /** The object the packets ran on, with the maps as the last packet left them. */
+  object: BpfObject;
 }
 
 /**
@@ -47,7 +48,7 @@ export interface ReplayStats {
  * TC_ACT_REDIRECT goes to the chosen device (its ingress with BPF_F_INGRESS), and every other
  * value, TC_ACT_OK and TC_ACT_UNSPEC among them, lets the packet continue up the stack.
  */
-export function egressOf(progType: number, out: Pick<RunOutcome, 'retval' | 'action' | 'redirect'>, ifindexExists: (ifindex: number) => boolean = () => true): Egress | null {
+export function egressOf(progType: number, out: Pick<ProgramRun, 'retval' | 'action' | 'redirect'>, ifindexExists: (ifindex: number) => boolean = () => true): Egress | null {
   const action = out.retval | 0;
   const redirect = out.redirect;
   if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) {
@@ -83,9 +84,9 @@ export function egressOf(progType: number, out: Pick<RunOutcome, 'retval' | 'act
 
 /**
  * Replays a capture through a case's program, packet by packet and in order, on one
- * {@link Machine}: maps start from the case's entries and keep what each run leaves, as on a
+ * {@link BpfObject}: maps start from the case's entries and keep what each run leaves, as on a
  * real interface; the simulated clock follows the capture's timestamps (it starts where the
- * machine's does and moves by the time between packets, never backwards), so timeouts in flow
+ * object's does and moves by the time between packets, never backwards), so timeouts in flow
  * tables behave as they would have. Each packet that leaves (see {@link egressOf}) and each
  * bpf_clone_redirect copy is written to `options.out` on one pcapng interface per egress, with
  * the action as its comment and the input's timestamp; dropped packets are not written.
@@ -95,21 +96,20 @@ export function egressOf(progType: number, out: Pick<RunOutcome, 'retval' | 'act
  * PcapError. On any failure the output file is not created.
  */
 export async function replayCapture(c: Case, capture: CaptureSource, options: ReplayOptions = {}): Promise<ReplayStats> {
-  const machine = await Machine.load(c.objectPath, { engine: options.engine ?? 'wasm', fib: c.fib, type: c.type });
-  applyCaseMaps(machine, c);
-  const program = machine.program(c.program);
-  const progType = resolveProgType(program, c.type);
+  const object = objectForCase(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath), { engine: options.engine ?? 'wasm', keyWarnings: false });
+  const program = object.program(c.program);
+  const progType = resolveProgType(program.spec, c.type);
   const ctx = c.ctx ?? {};
-  const kernel = machine.kernel;
+  const kernel = object.kernel;
   const exists = (ifindex: number) => kernel.network.interface(ifindex) !== undefined;
   const writer = options.out === undefined ? undefined : await PcapngWriter.open(options.out);
   const interfaces = new Map<string, number>();
   const ifaceId = (name: string): number => {
     let id = interfaces.get(name);
-    if (id === undefined) interfaces.set(name, (id = writer!.addInterface({ name, description: describeEgress(name, machine, ctx.ingress_ifindex) })));
+    if (id === undefined) interfaces.set(name, (id = writer!.addInterface({ name, description: describeEgress(name, object, ctx.ingress_ifindex) })));
     return id;
   };
-  const stats: ReplayStats = { packets: 0, actions: {}, egress: {}, elapsedNs: 0, packetsPerSecond: 0, machine };
+  const stats: ReplayStats = { packets: 0, actions: {}, egress: {}, elapsedNs: 0, packetsPerSecond: 0, object };
   const clockStart = kernel.clockNs;
   let firstTs: bigint | undefined;
   const t0 = process.hrtime.bigint();
@@ -133,9 +133,9 @@ export async function replayCapture(c: Case, capture: CaptureSource, options: Re
       firstTs ??= pkt.timestampNs;
       const at = clockStart + (pkt.timestampNs - firstTs);
       if (at > kernel.clockNs) kernel.clockNs = at;
-      let out: RunOutcome;
+      let out: ProgramRun;
       try {
-        out = machine.run(program.name, pkt.data, ctx, c.type);
+        out = program.run(pkt.data, { ctx });
       } catch (err) {
         if (err instanceof SimError) throw err.withContext(where);
         throw err;
@@ -166,9 +166,9 @@ export async function replayCapture(c: Case, capture: CaptureSource, options: Re
 }
 
 /** The interface description: the simulated device behind an egress, when there is one. */
-function describeEgress(iface: string, machine: Machine, ingress: number | number[] | undefined): string {
+function describeEgress(iface: string, object: BpfObject, ingress: number | number[] | undefined): string {
   const dev = (ifindex: number) => {
-    const itf = machine.kernel.network.interface(ifindex);
+    const itf = object.kernel.network.interface(ifindex);
     return itf ? `${itf.name} (ifindex ${ifindex})` : `ifindex ${ifindex}`;
   };
   const ingressIfindex = typeof ingress === 'number' && ingress > 0 ? ingress : 1;

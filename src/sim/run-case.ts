@@ -2,35 +2,57 @@ import type { ResultMapEntry, RunResult } from '../internal/contract.js';
 import { CaseError, withContext } from '../internal/errors.js';
 import { toHex } from '../internal/hex.js';
 import { dumpMap } from '../maps/index.js';
-import { checkChecksums } from '../packet/checksum.js';
-import { actionName, BPF_ANY, BPF_MAP_TYPE } from '../uapi/index.js';
+import { BPF_ANY, BPF_MAP_TYPE } from '../uapi/index.js';
 import { checkEntryKind } from '../maps/check.js';
 import type { ObjectSpec } from '../loader/spec.js';
-import type { Case } from './case.js';
-import { Machine, resolveProgType, type MachineOptions } from './machine.js';
 import { resultEvents, type EventTypes } from './events.js';
-import { recordingMapKeys, uninitKeyWarnings, type MapKeyUse } from './uninit.js';
 import { formatErrno } from '../uapi/errno.js';
+import type { Case, CaseEntry } from './case.js';
+import { BpfObject, type InternalOptions } from './object.js';
+import { rodataImage } from './rodata.js';
+import { commonWarnings, defaultStackFill } from './uninit.js';
+import { LAYOUT } from '../vm/layout.js';
 
 /** Options of {@link runCaseOnVm}. */
-export type VmRunOptions = Omit<MachineOptions, 'fib' | 'type'> & {
-  /** The object's spec when the caller has read it already (Machine.readSpec); default read from the case's object. */
+export type VmRunOptions = Omit<InternalOptions, 'fib' | 'type' | 'rodata' | 'beforeFreeze'> & {
+  /** The object's spec when the caller has read it already (BpfObject.readSpec); default read from the case's object. */
   spec?: ObjectSpec;
   /** Record types of ring buffers and perf event arrays, for decoding `events` through BTF; default none. */
   eventTypes?: EventTypes;
 };
 
-/** Writes the case's map entries into a machine's maps, in order (as `bpftool map update` would). */
-export function applyCaseMaps(machine: Machine, c: Case): void {
-  for (const [name, entries] of Object.entries(c.maps)) {
-    const map = withContext(`maps.${name}`, () => machine.map(name));
+const isRodata = (name: string) => name === '.rodata' || name.startsWith('.rodata.');
+
+/**
+ * The case's map entries with its `rodata` variables folded into entries of the read-only
+ * sections they live in (the section's value starting from the case's own entry, else the
+ * object's initial data): what both backends write, `.rodata` before load and the rest after.
+ */
+export function caseMapEntries(c: Case, spec: ObjectSpec): Record<string, CaseEntry[]> {
+  if (c.rodata === undefined) return c.maps;
+  const given = (section: string) => c.maps[section]?.findLast((e) => e.value !== undefined)?.value;
+  const images = withContext(c.path, () => rodataImage(spec, c.rodata!, given));
+  const maps: Record<string, CaseEntry[]> = { ...c.maps };
+  for (const [section, image] of images) maps[section] = [{ key: new Uint8Array(4), value: image }];
+  return maps;
+}
+
+/** Writes map entries in order (as `bpftool map update` would): `.rodata` ones when `rodata`, the others otherwise. */
+function writeEntries(obj: BpfObject, maps: Record<string, CaseEntry[]>, rodata: boolean): void {
+  for (const [name, entries] of Object.entries(maps)) {
+    if (isRodata(name) !== rodata) continue;
+    const index = withContext(`maps.${name}`, () => {
+      obj.map(name);
+      return obj.spec.maps.findIndex((m) => m.name === name);
+    });
+    const map = obj.maps[index]!;
     entries.forEach((entry, i) => {
       checkEntryKind(map.spec.type, entry, `maps.${name}[${i}]`);
       let value = entry.value;
       if (entry.program !== undefined) {
-        const index = machine.spec.programs.findIndex((p) => p.name === entry.program);
-        if (index < 0) throw new CaseError('case/unknown-program', `maps.${name}[${i}]: no program '${entry.program}' in the object`);
-        value = new Uint8Array(new Uint32Array([index]).buffer);
+        const program = obj.spec.programs.findIndex((p) => p.name === entry.program);
+        if (program < 0) throw new CaseError('case/unknown-program', `maps.${name}[${i}]: no program '${entry.program}' in the object`);
+        value = new Uint8Array(new Uint32Array([program]).buffer);
       }
       const rc = withContext(`maps.${name}[${i}]`, () => map.write(entry.key, [value!], BPF_ANY));
       if (rc < 0) throw new CaseError('case/map-update', `maps.${name}[${i}]: update failed with ${formatErrno(rc)}`);
@@ -38,18 +60,29 @@ export function applyCaseMaps(machine: Machine, c: Case): void {
   }
 }
 
-/** The result's `maps`: every map of the machine, as the design's JSON gives them. */
-export function dumpMaps(machine: Machine): Record<string, ResultMapEntry[]> {
+/**
+ * A live object for a case: its fib and type, its `.rodata` entries and `rodata` variables set
+ * before load, then its other map entries written in order.
+ */
+export function objectForCase(c: Case, spec: ObjectSpec, options: InternalOptions = {}): BpfObject {
+  const maps = caseMapEntries(c, spec);
+  const obj = BpfObject.create(spec, { ...options, fib: c.fib, type: c.type, beforeFreeze: (o) => writeEntries(o, maps, true) }, c.objectPath);
+  writeEntries(obj, maps, false);
+  return obj;
+}
+
+/** The result's `maps`: every map of the object, as the design's JSON gives them (`cpu`: the CPU the run happened on). */
+export function dumpMaps(obj: BpfObject, cpu = 0): Record<string, ResultMapEntry[]> {
   const maps: Record<string, ResultMapEntry[]> = {};
-  machine.maps.forEach((map, i) => {
-    const spec = machine.spec.maps[i]!;
+  obj.maps.forEach((map, i) => {
+    const spec = obj.spec.maps[i]!;
     if (spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) {
       // A slot holds a program's index in the object; results name the program, as the kernel backend does.
-      maps[spec.name] = dumpMap(map).map(({ key, values }) => ({ key: toHex(key), program: machine.spec.programs[new DataView(values[0]!.buffer, values[0]!.byteOffset).getUint32(0, true)]?.name ?? 'unknown' }));
+      maps[spec.name] = dumpMap(map).map(({ key, values }) => ({ key: toHex(key), program: obj.spec.programs[new DataView(values[0]!.buffer, values[0]!.byteOffset).getUint32(0, true)]?.name ?? 'unknown' }));
       return;
     }
     maps[spec.name] = dumpMap(map).map(({ key, values }) => {
-      const entry: ResultMapEntry = { key: toHex(key), value: toHex(values[values.length > 1 ? machine.cpu : 0]!) };
+      const entry: ResultMapEntry = { key: toHex(key), value: toHex(values[values.length > 1 ? cpu : 0]!) };
       if (values.length > 1) entry.values = values.map(toHex);
       return entry;
     });
@@ -57,36 +90,32 @@ export function dumpMaps(machine: Machine): Record<string, ResultMapEntry[]> {
   return maps;
 }
 
-/** One run of a case on a fresh machine, recording the keys handed to map helpers. */
-function runOnce(c: Case, spec: ObjectSpec, options: MachineOptions, stackFill: number) {
-  const keys: MapKeyUse[] = [];
-  const machine = Machine.create(spec, { ...options, fib: c.fib, type: c.type, stackFill, wrapHelpers: (r) => recordingMapKeys(r, keys) }, c.objectPath);
-  applyCaseMaps(machine, c);
-  const program = machine.program(c.program);
-  const out = machine.run(program.name, c.packet, c.ctx ?? {}, c.type);
-  return { machine, program, out, keys };
-}
+/** The stack fill of the second run of a case: the default fill with every bit flipped, so no byte is the same. */
+const SECOND_FILL = defaultStackFill(LAYOUT.STACK_SIZE).map((b) => b ^ 0xff);
 
 /**
- * Runs a case on the VM and returns the design's result object. The case runs twice, on stacks
- * filled with 0x00 and with 0xff, so that map keys with uninitialised bytes show as warnings;
- * the result is the first run's.
+ * Runs a case on the VM and returns the design's result object. The case runs twice, on fresh
+ * objects whose stacks start with two fills that differ in every byte, and warns about map keys
+ * whose bytes held the fill in both runs (never written); the result is the first run's.
  */
 export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
-  const { spec: given, eventTypes, ...machineOptions } = options;
-  const spec = given ?? (await Machine.readSpec(c.objectPath, c.type, c.kernelBtfPath));
-  const { machine, program, out, keys } = runOnce(c, spec, machineOptions, 0x00);
-  const second = runOnce(c, spec, { ...machineOptions, trace: undefined }, 0xff);
-  const warnings = uninitKeyWarnings(keys, second.keys, program, (i) => machine.spec.maps[i]?.name ?? `#${i}`);
-  const progType = resolveProgType(program, c.type);
+  const { spec: given, eventTypes, ...objectOptions } = options;
+  const spec = given ?? (await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath));
+  const obj = objectForCase(c, spec, objectOptions);
+  const out = obj.program(c.program).run(c.packet, { ctx: c.ctx ?? {} });
+  let warnings = out.warnings;
+  if (warnings.length > 0) {
+    const second = objectForCase(c, spec, { ...objectOptions, trace: undefined });
+    warnings = commonWarnings(warnings, second.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, stackFill: SECOND_FILL }).warnings);
+  }
   const result: RunResult = {
     retval: out.retval,
-    action: actionName(progType, out.retval),
+    action: out.action,
     packet: toHex(out.packet),
     redirect: out.redirect,
     clones: out.clones.map((clone) => ({ ...clone, packet: toHex(clone.packet) })),
-    maps: dumpMaps(machine),
-    checksums: checkChecksums(out.packet),
+    maps: dumpMaps(obj),
+    checksums: out.checksums,
     warnings,
     trace: out.trace,
     events: resultEvents(out.events, spec.btf, eventTypes),
@@ -110,3 +139,4 @@ export function unmetExpectations(c: Case, result: RunResult): string[] {
   }
   return misses;
 }
+

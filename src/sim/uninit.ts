@@ -5,20 +5,22 @@ import type { HelperDef, HelperRegistry } from '../vm/env.js';
 import { mapIndexOf } from '../vm/layout.js';
 import { sourceOf } from './source.js';
 
-/** One key a program handed to a map helper: where, which map, the bytes. */
+/** One key a program handed to a map helper: where, which map, the key's address and bytes. */
 export interface MapKeyUse {
   pc: number;
   map: number;
+  addr: number;
   key: Uint8Array;
 }
 
 const KEYED_HELPERS = new Set(['map_lookup_elem', 'map_update_elem', 'map_delete_elem'].map((n) => helperId(n)!));
 
 /**
- * A registry that records every key passed to bpf_map_lookup_elem/update/delete into `uses`
- * before calling the real helper. The BigInt-free fast forms are dropped so every call is seen.
+ * A registry that records every key passed to bpf_map_lookup_elem/update/delete into the list
+ * `log()` returns (nothing while it returns undefined) before calling the real helper. The
+ * BigInt-free fast forms and inline lookups are dropped so every call is seen.
  */
-export function recordingMapKeys(base: HelperRegistry, uses: MapKeyUse[]): HelperRegistry {
+export function recordingMapKeys(base: HelperRegistry, log: () => MapKeyUse[] | undefined): HelperRegistry {
   const wrapped = new Map<number, HelperDef | undefined>();
   return {
     get(id: number): HelperDef | undefined {
@@ -31,10 +33,11 @@ export function recordingMapKeys(base: HelperRegistry, uses: MapKeyUse[]): Helpe
             id: def.id,
             name: def.name,
             fn: (env, r1, r2, r3, r4, r5) => {
+              const uses = log();
               const map = mapIndexOf(r1);
               const keySize = env.maps[map]?.spec.keySize ?? 0;
               const addr = Number(r2);
-              if (map >= 0 && keySize > 0 && addr + keySize <= env.mem.u8.length) uses.push({ pc: env.pc, map, key: env.mem.u8.slice(addr, addr + keySize) });
+              if (uses && map >= 0 && keySize > 0 && addr + keySize <= env.mem.u8.length) uses.push({ pc: env.pc, map, addr, key: env.mem.u8.slice(addr, addr + keySize) });
               return def.fn(env, r1, r2, r3, r4, r5);
             },
           },
@@ -46,34 +49,50 @@ export function recordingMapKeys(base: HelperRegistry, uses: MapKeyUse[]): Helpe
 }
 
 /**
- * Warnings for map keys with uninitialised bytes, from two runs of the same case whose stacks
- * started filled with different bytes: a key byte that differs between the runs at the same
- * helper call came from stack memory the program never wrote (often struct padding). The
- * kernel hashes those bytes too, so such lookups miss at random.
+ * The bytes a run's stack starts with when `stackFill` is not given: a fixed pattern of odd bytes
+ * from 0x81 to 0xfd, different at neighbouring addresses, that programs rarely write themselves
+ * (never 0, 0xff or a small number). Index by the offset from the start of the stack region.
  */
-export function uninitKeyWarnings(a: MapKeyUse[], b: MapKeyUse[], program: ProgramSpec, mapName: (index: number) => string): Warning[] {
+export function defaultStackFill(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = 0x81 + ((i * 74) % 126);
+  return out;
+}
+
+/**
+ * Warnings for map keys with uninitialised bytes: a key byte on the stack that still holds the
+ * byte the run's stack was filled with (`fill`, from `stackBase`) was, in all likelihood, never
+ * written by the program (often struct padding). The kernel hashes those bytes too, so such
+ * lookups miss at random. A byte the program wrote with the fill's own value is reported too;
+ * runs on two different fills (as `runCase` does) rule that out: see {@link commonWarnings}.
+ */
+export function uninitKeyWarnings(uses: MapKeyUse[], fill: Uint8Array, stackBase: number, program: ProgramSpec, mapName: (index: number) => string): Warning[] {
   const warnings: Warning[] = [];
   const seen = new Set<string>();
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.pc !== y.pc || x.map !== y.map) break;
+  for (const use of uses) {
     const bad: number[] = [];
-    x.key.forEach((byte, j) => {
-      if (byte !== y.key[j]) bad.push(j);
+    use.key.forEach((byte, j) => {
+      const at = use.addr + j - stackBase;
+      if (at >= 0 && at < fill.length && byte === fill[at]) bad.push(j);
     });
-    const id = `${x.pc}:${x.map}`;
+    const id = `${use.pc}:${use.map}`;
     if (!bad.length || seen.has(id)) continue;
     seen.add(id);
-    const source = sourceOf(program, x.pc);
+    const source = sourceOf(program, use.pc);
     const warning: Warning = {
       code: 'uninit-map-key',
-      message: `insn ${x.pc}: key for map '${mapName(x.map)}' has uninitialised bytes ${ranges(bad)} of ${x.key.length} (struct padding? zero the key with memset or = {} before filling it)`,
+      message: `insn ${use.pc}: key for map '${mapName(use.map)}' has uninitialised bytes ${ranges(bad)} of ${use.key.length} (struct padding? zero the key with memset or = {} before filling it)`,
     };
     if (source) warning.source = source;
     warnings.push(warning);
   }
   return warnings;
+}
+
+/** The warnings both runs of one case gave (by message), for runs on two different stack fills. */
+export function commonWarnings(a: Warning[], b: Warning[]): Warning[] {
+  const inB = new Set(b.map((w) => w.message));
+  return a.filter((w) => inB.has(w.message));
 }
 
 /** `0-2, 13` for [0, 1, 2, 13]. */

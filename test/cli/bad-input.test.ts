@@ -8,7 +8,7 @@ import { ElfFile } from '../../src/elf/elf-file.js';
 import { SimError } from '../../src/internal/errors.js';
 import { runCase } from '../../src/sim/backend.js';
 import { readCase } from '../../src/sim/case.js';
-import { Machine } from '../../src/sim/machine.js';
+import { load } from '../../src/sim/object.js';
 import { bpfsim, ensureDist, expectOneLine, type Names } from '../support/cli.js';
 
 /**
@@ -244,12 +244,12 @@ describe('cli', () => {
     });
   });
 
-  describe('Machine.load', () => {
+  describe('load', () => {
     /** Loads `bytes` on an engine: true when it loads or throws a SimError within 10 s (a hang or a huge allocation takes far longer, even on a loaded machine); anything else fails. */
     async function loadsOrSimError(bytes: Uint8Array, engine: 'wasm' | 'interp'): Promise<boolean> {
       const started = Date.now();
       try {
-        await Machine.load(bytes, { engine, cpus: 2 });
+        await load(bytes, { engine, cpus: 2 });
       } catch (err) {
         if (!(err instanceof SimError)) throw err;
       }

@@ -4,7 +4,8 @@ import { toHex } from '../../src/internal/hex.js';
 import { runOnKernel } from '../../src/kernel/index.js';
 import { benchCase, syntheticProgram } from '../../src/sim/bench.js';
 import { parseCase, readCase } from '../../src/sim/case.js';
-import { Machine } from '../../src/sim/machine.js';
+import { ArgumentError } from '../../src/internal/errors.js';
+import { BpfObject } from '../../src/sim/object.js';
 import { ENGINE_NAMES } from '../../src/vm/engines.js';
 import { kernelOrSkip, ROOT, testObject } from '../kernel/require-kernel.js';
 
@@ -14,8 +15,7 @@ const PACKET = new Uint8Array(40);
 PACKET.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x10, 0x20]);
 
 const caseOf = (program: string, ctx?: Record<string, number>) => parseCase({ object: OBJECT, program, packet: toHex(PACKET), ...(ctx ? { ctx } : {}) }, '/');
-const u32 = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
-const runsSeen = (machine: Machine) => u32(machine.map('.bss').read(new Uint8Array(4))![0]!);
+const runsSeen = (obj: BpfObject) => Object.values(obj.map('.bss').get(0) as Record<string, number>)[0];
 
 /**
  * BPF_PROG_TEST_RUN with repeat 5, as this machine's kernel (6.18.44) answered it by hand
@@ -39,7 +39,7 @@ describe('sim', () => {
       expect(r.outcome.retval).toBe(want.retval);
       expect(toHex(r.outcome.packet)).toBe(want.packet);
       if (want.mark !== undefined) expect(r.outcome.ctx.mark).toBe(want.mark);
-      expect(runsSeen(r.machine)).toBe(REPEAT);
+      expect(runsSeen(r.object)).toBe(REPEAT);
     });
 
     it('times exactly the runs asked for and ends as the kernel would after them', async () => {
@@ -47,8 +47,8 @@ describe('sim', () => {
       expect(r.runs).toBe(3);
       expect(r.engine).toBe(engine);
       expect(Number.isFinite(r.ns_per_run) && r.ns_per_run > 0).toBe(true);
-      // The warm-up ran on another machine: the timed one saw only its 3 runs.
-      expect(runsSeen(r.machine)).toBe(3);
+      // The warm-up ran on another object: the timed one saw only its 3 runs.
+      expect(runsSeen(r.object)).toBe(3);
       expect(r.outcome.packet[14]).toBe(0x13);
     });
 
@@ -63,13 +63,13 @@ describe('sim', () => {
       const spec = syntheticProgram();
       expect(spec.insns.length).toBeGreaterThan(3900);
       expect(spec.insns.length).toBeLessThanOrEqual(4000);
-      const machine = new Machine({ license: 'GPL', programs: [spec], maps: [] }, { engine });
-      expect(machine.run('synthetic', PACKET).action).toBe('XDP_PASS');
+      const obj = BpfObject.create({ license: 'GPL', programs: [spec], maps: [] }, { engine });
+      expect(obj.program('synthetic').run(PACKET).action).toBe('XDP_PASS');
     });
   });
 
   it.each([0, -1, 1.5])('refuses %s runs', async (runs) => {
-    await expect(benchCase(caseOf('bench_xdp_bump'), { runs, warmupMs: 0 })).rejects.toThrow(RangeError);
+    await expect(benchCase(caseOf('bench_xdp_bump'), { runs, warmupMs: 0 })).rejects.toThrow(ArgumentError);
   });
 
   describe.runIf(kernel)('bench against the kernel', () => {
@@ -80,7 +80,8 @@ describe('sim', () => {
       expect(vm.outcome.retval).toBe(k.retval);
       expect(toHex(vm.outcome.packet)).toBe(toHex(k.packet));
       if (ctx) expect(vm.outcome.ctx.mark).toBe(k.ctx?.mark);
-      expect(runsSeen(vm.machine)).toBe(u32(k.maps['.bss']![0]!.values[0]!));
+      const bss = k.maps['.bss']![0]!.values[0]!;
+      expect(runsSeen(vm.object)).toBe(new DataView(bss.buffer, bss.byteOffset).getUint32(0, true));
     });
   });
 });

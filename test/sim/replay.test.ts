@@ -9,6 +9,7 @@ import { buildPacket, type PacketSpec } from '../../src/packet/index.js';
 import { PcapngWriter, PcapWriter, readCaptureAll, type CaptureRecord } from '../../src/pcap/index.js';
 import { parseCase, readCase } from '../../src/sim/case.js';
 import { egressOf, replayCapture } from '../../src/sim/replay.js';
+import { DEFAULT_CLOCK_NS } from '../../src/sim/object.js';
 import { runCaseOnVm } from '../../src/sim/run-case.js';
 import { BPF_PROG_TYPE } from '../../src/uapi/index.js';
 import { ENGINE_NAMES } from '../../src/vm/engines.js';
@@ -181,8 +182,8 @@ describe('sim', () => {
     const recs = [{ data: buildPacket(STATEFUL_PACKETS[1]!), timestampNs: T0 + 1_000_000n }, { data: buildPacket(STATEFUL_PACKETS[2]!), timestampNs: T0 + 2_000_000_000n }];
     const stats = await replayCapture(stateful, await writePcapng('clock.pcapng', recs));
     expect(stats.actions).toEqual({ TC_ACT_OK: 2 });
-    const start = stats.machine.options.clockNs ?? 1_000_000_000n;
-    const lastSeen = dumpMap(stats.machine.map('flows')).map((e) => new DataView(e.values[0]!.buffer, e.values[0]!.byteOffset).getBigUint64(0, true));
+    const start = DEFAULT_CLOCK_NS;
+    const lastSeen = dumpMap(stats.object.maps[stats.object.mapNames.indexOf('flows')]!).map((e) => new DataView(e.values[0]!.buffer, e.values[0]!.byteOffset).getBigUint64(0, true));
     expect(lastSeen.sort()).toEqual([start, start + 1_999_000_000n]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runOnKernel } from '../../src/kernel/index.js';
 import { buildPacket } from '../../src/packet/index.js';
-import { Machine } from '../../src/sim/machine.js';
+import { load } from '../../src/sim/object.js';
 import { kernelOrSkip, testObject } from '../kernel/require-kernel.js';
 import { engines } from '../vm/engines.js';
 
@@ -15,12 +15,12 @@ const EXPECTED = BigInt(34 * REPEATS);
 
 describe.each(engines)('the tail-call limit under repeat on $name', ({ name }) => {
   it('applies per run, as in the kernel', async () => {
-    const m = await Machine.load(OBJECT, { engine: name as 'wasm' | 'interp', cpus: 1 });
-    m.map('self').write(ZERO, [new Uint8Array([0, 0, 0, 0])], 0);
-    const { outcome } = m.repeat('loop_self', PACKET, {}, REPEATS);
-    expect(outcome.action).toBe('XDP_PASS');
-    const bss = m.map('.bss').read(ZERO)![0]!;
-    expect(new DataView(bss.buffer, bss.byteOffset).getBigUint64(0, true)).toBe(EXPECTED);
+    const obj = await load(OBJECT, { engine: name as 'wasm' | 'interp', cpus: 1 });
+    const loop = obj.program('loop_self');
+    obj.map('self').set(0, loop);
+    const { last } = loop.repeat(PACKET, { runs: REPEATS });
+    expect(last.action).toBe('XDP_PASS');
+    expect(obj.map('.bss').get(0)).toMatchObject({ entries: EXPECTED });
   });
 });
 

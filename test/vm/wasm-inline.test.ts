@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dumpMap } from '../../src/maps/dump.js';
-import { Machine, type MachineOptions } from '../../src/sim/machine.js';
+import { BpfObject, type InternalOptions } from '../../src/sim/object.js';
 import type { HelperRegistry } from '../../src/vm/env.js';
 import { testObject } from '../kernel/require-kernel.js';
 
@@ -16,8 +16,8 @@ const plainHelpers = (r: HelperRegistry): HelperRegistry => ({
 });
 
 /** Everything a run leaves that a program can influence: r0, the packet, the redirect, every map. */
-function snapshot(m: Machine, program: string, packet: Uint8Array): unknown {
-  const out = m.run(program, packet);
+function snapshot(m: BpfObject, program: string, packet: Uint8Array): unknown {
+  const out = m.program(program).run(packet, { cpu: 1 });
   return {
     r0: out.r0,
     packet: hex(out.packet),
@@ -35,11 +35,13 @@ const packetArb = fc.uint8Array({ minLength: 48, maxLength: 64 }).map((p) => {
 describe('vm', () => {
   describe('wasm inline helpers', () => {
     // Two CPUs, runs on CPU 1: the per-CPU maps' inline address arithmetic must pick the right copy.
-    const options: MachineOptions = { cpus: 2, cpu: 1, clockNs: 123_456_789n };
+    // No key recording, so that the wasm engine inlines map lookups.
+    const options: InternalOptions = { cpus: 2, clock: 123_456_789n, keyWarnings: false };
+    const load = async (object: string, o: InternalOptions) => BpfObject.create(await BpfObject.readSpec(object), o);
     const machines = async () => ({
-      interp: await Machine.load(testObject('vm_inline'), { ...options, engine: 'interp' }),
-      wasm: await Machine.load(testObject('vm_inline'), { ...options, engine: 'wasm' }),
-      plain: await Machine.load(testObject('vm_inline'), { ...options, engine: 'wasm', wrapHelpers: plainHelpers }),
+      interp: await load(testObject('vm_inline'), { ...options, engine: 'interp' }),
+      wasm: await load(testObject('vm_inline'), { ...options, engine: 'wasm' }),
+      plain: await load(testObject('vm_inline'), { ...options, engine: 'wasm', wrapHelpers: plainHelpers }),
     });
 
     it.each([{ program: 'vm_inline_xdp' }, { program: 'vm_inline_tc' }])(
@@ -61,7 +63,7 @@ describe('vm', () => {
 
     // Routes of every kind: connected, through an IPv4 gateway (with and without a neighbour),
     // through an IPv6 gateway, blackhole, unreachable, prohibit; two MTUs; forwarding on and off.
-    const fib = (forwarding: boolean): MachineOptions['fib'] => ({
+    const fib = (forwarding: boolean): InternalOptions['fib'] => ({
       interfaces: [
         { ifindex: 2, name: 'eth1', mac: '02:00:00:00:01:01', addrs: ['10.3.0.1/24', 'fd01::1/64'] },
         { ifindex: 3, name: 'eth2', mac: '02:00:00:00:02:01', addrs: ['10.4.0.1/24'], mtu: 600 },
@@ -91,8 +93,8 @@ describe('vm', () => {
       { program: 'vm_fib_tc', forwarding: true },
       { program: 'vm_fib_xdp', forwarding: false },
     ])('leaves what the interpreter leaves in $program: bpf_fib_lookup (forwarding $forwarding)', async ({ program, forwarding }) => {
-      const load = (o: MachineOptions) => Machine.load(testObject('vm_inline_fib'), { ...options, fib: fib(forwarding), ...o });
-      const m = { interp: await load({ engine: 'interp' }), wasm: await load({ engine: 'wasm' }), plain: await load({ engine: 'wasm', wrapHelpers: plainHelpers }) };
+      const loadFib = (o: InternalOptions) => load(testObject('vm_inline_fib'), { ...options, fib: fib(forwarding), ...o });
+      const m = { interp: await loadFib({ engine: 'interp' }), wasm: await loadFib({ engine: 'wasm' }), plain: await loadFib({ engine: 'wasm', wrapHelpers: plainHelpers }) };
       const seen = new Set<bigint>();
       fc.assert(
         fc.property(fibPacketArb, (packet) => {
@@ -111,11 +113,11 @@ describe('vm', () => {
     it('repeats as single runs do', async () => {
       const packet = new Uint8Array(64).map((_, i) => (i * 37) & 0x13);
       packet[13] = 1;
-      const a = await Machine.load(testObject('vm_inline'), { ...options, engine: 'wasm' });
-      const b = await Machine.load(testObject('vm_inline'), { ...options, engine: 'interp' });
-      const many = a.repeat('vm_inline_xdp', packet, {}, 50);
-      const one = b.repeat('vm_inline_xdp', packet, {}, 50);
-      expect([many.outcome.r0, many.outcome.redirect, hex(many.outcome.packet)]).toEqual([one.outcome.r0, one.outcome.redirect, hex(one.outcome.packet)]);
+      const a = await load(testObject('vm_inline'), { ...options, engine: 'wasm' });
+      const b = await load(testObject('vm_inline'), { ...options, engine: 'interp' });
+      const many = a.program('vm_inline_xdp').repeat(packet, { runs: 50, cpu: 1 }).last;
+      const one = b.program('vm_inline_xdp').repeat(packet, { runs: 50, cpu: 1 }).last;
+      expect([many.r0, many.redirect, hex(many.packet)]).toEqual([one.r0, one.redirect, hex(one.packet)]);
       expect(a.maps.map((m) => dumpMap(m).map((e) => hex(e.key) + e.values.map(hex).join('/')))).toEqual(b.maps.map((m) => dumpMap(m).map((e) => hex(e.key) + e.values.map(hex).join('/'))));
     });
   });

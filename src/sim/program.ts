@@ -1,0 +1,234 @@
+import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
+import { readXdpCtxOut } from '../helpers/context-xdp.js';
+import { setupSkb, setupXdp } from '../helpers/index.js';
+import { checkBytes, checkInt, checkObject } from '../internal/args.js';
+import type { ProgTypeName, Warning } from '../internal/contract.js';
+import { ArgumentError } from '../internal/errors.js';
+import type { ProgramSpec } from '../loader/spec.js';
+import { checkChecksums, type ChecksumResult } from '../packet/checksum.js';
+import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
+import type { Executable, RunEnv } from '../vm/env.js';
+import { LAYOUT } from '../vm/layout.js';
+import { TraceRecorder, type ExecTrace } from '../vm/trace.js';
+import { checkClock, resolveProgType, type BpfObject, type RunEvent } from './object.js';
+import { defaultStackFill, uninitKeyWarnings, type MapKeyUse } from './uninit.js';
+
+/** Context fields a run starts from: those BPF_PROG_TEST_RUN takes in ctx_in (`ingress_ifindex`, `mark`, `cb`). */
+export type CtxInput = Record<string, number | number[]>;
+
+/** Options of {@link Program.run}, as cilium/ebpf's RunOptions; every field optional. */
+export interface RunOptions {
+  /** ctx_in fields (`struct xdp_md` / `struct __sk_buff`); default none (all zero, as the kernel's). */
+  ctx?: CtxInput;
+  /** The CPU the run happens on, from 0 to cpus-1; default 0 (the kernel backend pins its runs to CPU 0). */
+  cpu?: number;
+  /** Sets the simulated clock (ns since boot) before the run; default: the clock stays where it is (load's `clock`, 1 s after boot). */
+  clock?: bigint | number;
+  /**
+   * What the stack holds as the run starts: a byte, or bytes repeated over it. Default: a fixed
+   * pattern of odd bytes 0x81–0xfd ({@link defaultStackFill}), the same before every run, against
+   * which key bytes the program never wrote show as `uninit-map-key` warnings.
+   */
+  stackFill?: number | Uint8Array;
+  /** Record the run's execution trace in the result's `execTrace` (C lines, instructions, changed registers; runs on the interpreter); default false. */
+  trace?: boolean;
+}
+
+/** Options of {@link Program.repeat}: a run's options and the number of runs. */
+export interface RepeatOptions extends Omit<RunOptions, 'trace'> {
+  /** How many times to run, at least 1 (BPF_PROG_TEST_RUN's `repeat`). */
+  runs: number;
+}
+
+/** What one run of a program left. */
+export interface ProgramRun {
+  /** r0 as the kernel reports it: unsigned 32-bit. */
+  retval: number;
+  /** r0, unsigned 64-bit. */
+  r0: bigint;
+  /** The verdict's name for the program type: `XDP_DROP`, `TC_ACT_OK`, `unknown(N)`. */
+  action: string;
+  /** The packet after the run, from data to data_end (metadata excluded). */
+  packet: Uint8Array;
+  /** ctx_out: every ctx_in field of the program type, after the run. */
+  ctx: CtxInput;
+  /** Where bpf_redirect (or bpf_redirect_map) sent the packet, or null. */
+  redirect: { ifindex: number; flags: number } | null;
+  /** Copies sent by bpf_clone_redirect, in order: target, flags, the packet as it was cloned. */
+  clones: { ifindex: number; flags: number; packet: Uint8Array }[];
+  /** Records the run sent to ring buffers and perf event arrays, in the order a reader gets them, per map in object order. */
+  events: RunEvent[];
+  /** bpf_trace_printk output, one string per call. */
+  trace: string[];
+  /** The execution trace (src/vm/trace.ts: C source lines with their instructions and changed registers, loops collapsed, bounded), when the run asked for `trace`; `formatTrace` prints it. */
+  execTrace?: ExecTrace;
+  /** Things that run but would misbehave in the kernel: `uninit-map-key`. */
+  warnings: Warning[];
+  /** The output packet's IPv4 header and TCP/UDP/ICMP checksums. */
+  checksums: ChecksumResult;
+}
+
+/**
+ * A program of a loaded object, as cilium/ebpf's Program: `run` runs it once on a packet as
+ * BPF_PROG_TEST_RUN does, `repeat` as its `repeat` does. Maps and the simulated kernel are the
+ * object's, shared by every program of it. Made by {@link BpfObject.program}.
+ */
+export class Program {
+  /** The program's function name. */
+  readonly name: string;
+  private readonly progType: number;
+
+  constructor(
+    private readonly obj: BpfObject,
+    /** The program as the loader read it: section, instructions, source lines. */
+    readonly spec: ProgramSpec,
+    private readonly index: number,
+  ) {
+    this.name = spec.name;
+    this.progType = resolveProgType(spec, obj.options.type);
+  }
+
+  /** `xdp`, `tc` or `socket`: the context the program runs with. */
+  get type(): ProgTypeName {
+    if (this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) return 'xdp';
+    return this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER ? 'socket' : 'tc';
+  }
+
+  /**
+   * Runs the program once on `packet` (a frame from the Ethernet header, with `ctx.data` bytes
+   * of XDP metadata first). A fault throws a VmFault whose message ends with the C file and line.
+   */
+  run(packet: Uint8Array, options: RunOptions = {}): ProgramRun {
+    const pending = this.begin(packet, options, options.trace === true);
+    const recorder = options.trace === true ? new TraceRecorder() : undefined;
+    const obj = this.obj;
+    const keys: MapKeyUse[] = [];
+    obj.keyLog = obj.options.keyWarnings === false ? undefined : keys;
+    obj.traceSink = recorder?.hook;
+    try {
+      const r0 = obj.withFaultSource(this.spec, () => pending.executable.run(pending.env, LAYOUT.CTX));
+      const out = this.finish(pending, r0);
+      if (recorder) out.execTrace = recorder.result();
+      out.warnings = uninitKeyWarnings(keys, pending.fill, LAYOUT.STACK, this.spec, (i) => obj.spec.maps[i]?.name ?? `#${i}`);
+      return out;
+    } finally {
+      obj.keyLog = undefined;
+      obj.traceSink = undefined;
+    }
+  }
+
+  /**
+   * Runs the program `runs` times on one input, as BPF_PROG_TEST_RUN's `repeat` does: the
+   * context and packet are set up once and each run sees what the previous one left (the
+   * kernel does not restore the packet between repeats); maps carry over. Returns the last
+   * run's result (without warnings) and the mean wall-clock ns per run of the loop alone.
+   */
+  repeat(packet: Uint8Array, options: RepeatOptions): { last: ProgramRun; nsPerRun: number } {
+    checkObject(options, 'options', false);
+    const runs = checkInt(options.runs, 'options.runs', 1);
+    const pending = this.begin(packet, options, false);
+    const { env, executable } = pending;
+    const obj = this.obj;
+    let r0 = 0n;
+    const start = process.hrtime.bigint();
+    if (executable.runMany !== undefined && runs <= 0x7fff_ffff) {
+      // The engine loops itself, as the kernel's repeat loops in the kernel: one crossing per batch.
+      const runMany = executable.runMany.bind(executable);
+      r0 = obj.withFaultSource(this.spec, () => runMany(env, LAYOUT.CTX, runs, obj.budget));
+    } else {
+      for (let i = 0; i < runs; i++) {
+        env.budget = obj.budget;
+        env.tailCalls = 0;
+        r0 = obj.withFaultSource(this.spec, () => executable.run(env, LAYOUT.CTX));
+      }
+    }
+    const nsPerRun = Number(process.hrtime.bigint() - start) / runs;
+    return { last: this.finish(pending, r0), nsPerRun };
+  }
+
+  private begin(packet: unknown, options: RunOptions, traced: boolean): PendingRun {
+    const bytes = checkBytes(packet, 'packet');
+    checkObject(options, 'options');
+    const obj = this.obj;
+    const ctx = checkObject<CtxInput>(options.ctx, 'options.ctx');
+    const cpu = options.cpu === undefined ? 0 : checkInt(options.cpu, 'options.cpu', 0, obj.cpus - 1);
+    if (options.clock !== undefined) obj.kernel.clockNs = checkClock(options.clock, 'options.clock');
+    const executables = obj.prepare(this.progType, traced);
+    obj.checkRunnable(this.index);
+    const executable = executables[this.index];
+    if (executable === undefined) throw new ArgumentError('arg/range', `program '${this.name}' has no executable`, 'program');
+    obj.kernel.cpu = cpu;
+    obj.kernel.beginRun();
+    // Records left by a run that faulted were never read: a new run's reader starts after them.
+    obj.drainEvents();
+    const xdp = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
+    const socket = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
+    if (xdp) setupXdp(obj.mem, bytes, ctx, obj.kernel);
+    else setupSkb(obj.mem, bytes, ctx, obj.kernel, !socket);
+    const fill = stackFillOf(options.stackFill);
+    obj.mem.u8.set(fill, LAYOUT.STACK);
+    const env: RunEnv = {
+      mem: obj.mem,
+      maps: obj.maps,
+      helpers: obj.registryFor(this.progType),
+      progType: this.progType,
+      cpu,
+      pc: 0,
+      budget: obj.budget,
+      programs: executables,
+      tailCalls: 0,
+      // Present from the start, so the engine setting it during the run does not change the object's shape.
+      callback: undefined,
+    };
+    return { xdp, socket, ctx, env, executable, fill };
+  }
+
+  private finish(run: PendingRun, r0: bigint): ProgramRun {
+    const mem = this.obj.mem;
+    const kernel = this.obj.kernel;
+    // r0 as a double is exact below 2^53, and then its low 32 bits are `>>> 0`: no BigInt arithmetic per run.
+    const exact = Number(r0);
+    const retval = Number.isSafeInteger(exact) ? exact >>> 0 : Number(r0 & 0xffff_ffffn);
+    const redirect = kernel.redirect;
+    // A socket filter's data_out has the 14-byte Ethernet header in front, zeroed, as the kernel's.
+    const packet = run.socket ? readSocketPacket(mem) : mem.u8.slice(mem.pktData, mem.pktEnd);
+    return {
+      retval,
+      r0,
+      action: actionName(this.progType, retval),
+      packet,
+      // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of uapi/context.ts), in their order.
+      ctx: run.xdp ? readXdpCtxOut(mem, run.ctx) : readSkbCtxOut(mem, run.ctx),
+      redirect: redirect ? { ifindex: redirect.ifindex, flags: redirect.flags } : null,
+      clones: kernel.clones.map(({ ifindex, flags, packet: p }) => ({ ifindex, flags, packet: p })),
+      events: this.obj.drainEvents(),
+      trace: kernel.trace.slice(),
+      warnings: [],
+      checksums: checkChecksums(packet),
+    };
+  }
+}
+
+const DEFAULT_FILL = defaultStackFill(LAYOUT.STACK_SIZE);
+
+/** The stack's bytes for a run's `stackFill`. */
+function stackFillOf(fill: unknown): Uint8Array {
+  if (fill === undefined) return DEFAULT_FILL;
+  if (typeof fill === 'number') return new Uint8Array(LAYOUT.STACK_SIZE).fill(checkInt(fill, 'options.stackFill', 0, 255));
+  const bytes = checkBytes(fill, 'options.stackFill');
+  if (bytes.length === 0) throw new ArgumentError('arg/range', 'options.stackFill: expected at least one byte, got none', 'options.stackFill');
+  const out = new Uint8Array(LAYOUT.STACK_SIZE);
+  for (let i = 0; i < out.length; i += bytes.length) out.set(bytes.subarray(0, Math.min(bytes.length, out.length - i)), i);
+  return out;
+}
+
+/** A run set up and not yet finished. */
+interface PendingRun {
+  xdp: boolean;
+  /** A socket filter: the skb starts at the network header and data_out gets 14 zero bytes in front. */
+  socket: boolean;
+  ctx: CtxInput;
+  env: RunEnv;
+  executable: Executable;
+  fill: Uint8Array;
+}
