@@ -126,7 +126,7 @@ describe.runIf(available)('kernel', () => {
     { name: 'ctx field ctx_in refuses', have: { ctx: { egress_ifindex: 1 } }, want: { cls: CaseError, code: 'case/bad-ctx' } },
     { name: 'rx queue the device lacks', have: { ctx: { ingress_ifindex: 1, rx_queue_index: 9 } }, want: { cls: KernelError, code: 'kernel/test-run' } },
     { name: 'missing object', have: { objectPath: '/nonexistent.o' }, want: { cls: KernelError, code: 'kernel/open' } },
-    { name: 'a .rodata initial value of the wrong size', have: { maps: { '.rodata': [{ key: u32(0), value: bytes('00') }] } }, want: { cls: CaseError, code: 'case/map-update' } },
+    { name: 'a .rodata initial value of the wrong size', have: { maps: { '.rodata': [{ key: u32(0), value: bytes('0000') }] } }, want: { cls: CaseError, code: 'case/map-update' } },
   ])('rejects a bad case: $name', async ({ have, want }) => {
     const c = { objectPath: testObject('kernel_xdp'), program: 'xdp_rewrite', packet: UDP, ...have } as KernelCase;
     const err = await runOnKernel(c).catch((e) => e);
