@@ -7,7 +7,7 @@ import { toHex } from '../../src/internal/hex.js';
 import { loadObject } from '../../src/loader/load-object.js';
 import { buildPacket } from '../../src/packet/index.js';
 import { parseCase } from '../../src/sim/case.js';
-import { Machine } from '../../src/sim/machine.js';
+import { BpfObject } from '../../src/sim/object.js';
 import { ENGINE_NAMES } from '../../src/vm/engines.js';
 import type { KconfigValue } from '../../src/loader/externs.js';
 import { availableBackends } from '../support/backends.js';
@@ -46,11 +46,10 @@ describe.each(backends)('Kconfig externs and weak ksyms on $name', ({ name, run 
 describe.each([...ENGINE_NAMES])('Kconfig values set by the user on %s', (engine) => {
   it('are what the program reads, encoded as each extern type holds them', async () => {
     const kconfig = { CONFIG_BPFSIM_TEST_NUM: -5, CONFIG_BPFSIM_TEST_TRI: 'm', CONFIG_BPFSIM_TEST_BOOL: 'y', CONFIG_BPFSIM_TEST_CHAR: 'm', LINUX_KERNEL_VERSION: 0x050a00 };
-    const machine = Machine.create(loadObject(EXTERNS, { kconfig }), { engine });
-    machine.run('kconfig_externs', frame);
-    const bss = machine.map('.bss');
-    const at = bss.lookup(new Uint8Array(4), 0);
-    expect(toHex(machine.mem.u8.slice(at, at + 16))).toBe(le32(0x050a00) + le32(-5 >>> 0) + le32(2) + '01' + '6d' + '00' + '00');
+    const obj = BpfObject.create(loadObject(EXTERNS, { kconfig }), { engine });
+    obj.program('kconfig_externs').run(frame);
+    const raw = obj.maps[obj.mapNames.indexOf('.bss')]!.read(new Uint8Array(4))![0]!;
+    expect(toHex(raw.slice(0, 16))).toBe(le32(0x050a00) + le32(-5 >>> 0) + le32(2) + '01' + '6d' + '00' + '00');
   });
 });
 
