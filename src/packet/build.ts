@@ -1,4 +1,3 @@
-import { checkObject } from '../internal/args.js';
 import { parseIpv4, parseIpv6 } from './address.js';
 import { encodeArp, encodeEth, encodeVlan } from './ethernet.js';
 import { finalDestination, pseudoHeaderSumV4, pseudoHeaderSumV6 } from './internet-checksum.js';
@@ -137,7 +136,6 @@ function toLayers(spec: PacketSpec, ethImplied: boolean, path: string): { layers
  * cannot be encoded.
  */
 export function buildPacket(spec: PacketSpec): Uint8Array {
-  checkObject(spec, 'spec', false);
   const { layers, payload } = toLayers(spec, true, '');
   let frame = buildLayers(layers, payload, spec.trailer);
   if (spec.padTo !== undefined && frame.length < spec.padTo) frame = concat(frame, new Uint8Array(spec.padTo - frame.length));

@@ -47,7 +47,7 @@ const WRONG: { name: string; call: () => unknown; want: string }[] = [
   { name: 'a program name that is a number', call: () => obj.program(5 as never), want: 'arg/type' },
   { name: 'fromHex(5)', call: () => bpfsim.fromHex(5 as never), want: 'arg/type' },
   { name: 'toHex("ab")', call: () => bpfsim.toHex('ab' as never), want: 'arg/type' },
-  { name: 'buildPacket(null)', call: () => bpfsim.buildPacket(null as never), want: 'arg/type' },
+  { name: 'buildPacket(null)', call: () => bpfsim.buildPacket(null as never), want: 'packet/bad-spec' },
   { name: "runCase with backend 'bogus'", call: () => bpfsim.runCase(aCase, { backend: 'bogus' as never }), want: 'arg/range' },
   { name: 'runCase on a case file path', call: () => bpfsim.runCase('x.json' as never), want: 'arg/type' },
   { name: 'parity on a number', call: () => bpfsim.parity(5 as never), want: 'arg/type' },
