@@ -106,10 +106,10 @@ export class Verifier {
     return ++this.idGen;
   }
 
-  /** The source line of `pc` as `file:line`, or null. */
+  /** The source line of `pc` as `file.c:42` (the file's base name, as design.md's contract and the kernel backend give it), or null. */
   sourceOf(pc: number): string | null {
     const li = this.lineInfo(pc);
-    return li ? `${li.file}:${li.line}` : null;
+    return li ? `${li.file.split('/').pop() ?? li.file}:${li.line}` : null;
   }
 
   lineInfo(pc: number): ProgramSpec['lines'][number] | undefined {
