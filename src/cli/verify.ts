@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CaseError, withContext } from '../internal/errors.js';
+import { CaseError } from '../internal/errors.js';
 import { loadObjectFile } from '../loader/load-object.js';
 import type { ObjectSpec } from '../loader/spec.js';
 import { PROG_TYPE_BY_NAME, verifyObject, type ProgramResult } from '../verifier/index.js';
@@ -79,7 +79,9 @@ export function register(program: Command): void {
           return report.programs.every((p) => p.accepted) ? EXIT.OK : EXIT.FAILED;
         }
         const programType = type ? PROG_TYPE_BY_NAME[type] : undefined;
-        const spec = withContext(objectPath, () => loadObjectFile(objectPath, programType === undefined ? {} : { programType }));
+        if (typeof flags.log === 'string' && flags.log !== '1' && flags.log !== '2') throw new CaseError('case/bad-log-level', `--log: expected 1 or 2, got '${flags.log}'`);
+        // loadObjectFile's errors already start with the object's path.
+        const spec = loadObjectFile(objectPath, programType === undefined ? {} : { programType });
         const logLevel = flags.log === undefined || flags.log === false ? 0 : flags.log === '2' ? 2 : 1;
         const report = verifyObject(spec, { program: flags.program, type, logLevel: flags.json ? 0 : logLevel });
         if (flags.json) printJson({ programs: report.programs });
