@@ -12,6 +12,7 @@ import { cloneRedirect, redirectMap, tcRedirect, xdpRedirect } from './redirect-
 import { csumDiff, csumLevel, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
 import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
 import { timeHelpers, timeHelpersFast } from './time-helpers.js';
+import { mapPeekElem, mapPopElem, mapPushElem } from './queue-helpers.js';
 import { perfEventOutput, ringbufDiscard, ringbufOutput, ringbufQuery, ringbufReserve, ringbufSubmit } from './event-helpers.js';
 import { tracePrintk } from './trace-printk.js';
 import { xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from './xdp-helpers.js';
@@ -98,6 +99,9 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   get_smp_processor_id: constant((k) => timeHelpers(k).get_smp_processor_id!),
   get_numa_node_id: constant((k) => timeHelpers(k).get_numa_node_id!),
   get_prandom_u32: { fn: (k) => timeHelpers(k).get_prandom_u32! },
+  map_push_elem: { fn: () => mapPushElem },
+  map_pop_elem: { fn: () => mapPopElem },
+  map_peek_elem: { fn: () => mapPeekElem },
   ringbuf_output: { fn: () => ringbufOutput },
   ringbuf_reserve: { fn: () => ringbufReserve },
   ringbuf_submit: { fn: () => ringbufSubmit },

@@ -119,6 +119,21 @@ export function checkMapSpec(spec: MapSpec): void {
       if (keySize !== 4) throw invalid(spec, `key size must be 4, got ${keySize}`);
       if (valueSize !== 4 && valueSize !== 8) throw invalid(spec, `value size must be 4 or 8, got ${valueSize}`);
       return;
+    case T.BPF_MAP_TYPE_QUEUE:
+    case T.BPF_MAP_TYPE_STACK:
+      // queue_stack_map_alloc_check (kernel/bpf/queue_stack_maps.c).
+      allowed(BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK);
+      if (keySize !== 0) throw invalid(spec, `key size must be 0, got ${keySize}`);
+      if (valueSize <= 0) throw invalid(spec, `value size must be > 0, got ${valueSize}`);
+      if (valueSize > KMALLOC_MAX_SIZE) throw invalid(spec, `value size must be at most ${KMALLOC_MAX_SIZE}, got ${valueSize} (-E2BIG)`);
+      return;
+    case T.BPF_MAP_TYPE_BLOOM_FILTER:
+      // bloom_map_alloc_check and bloom_map_alloc (kernel/bpf/bloom_filter.c).
+      allowed(BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | BPF_F_ACCESS_MASK);
+      if (keySize !== 0) throw invalid(spec, `key size must be 0, got ${keySize}`);
+      if (valueSize <= 0) throw invalid(spec, `value size must be > 0, got ${valueSize}`);
+      if (((spec.mapExtra ?? 0) & ~0xf) !== 0) throw invalid(spec, `map_extra must be a hash count 0..15, got ${spec.mapExtra}`);
+      return;
     case T.BPF_MAP_TYPE_RINGBUF:
       // ringbuf_map_alloc (kernel/bpf/ringbuf.c).
       allowed(BPF_F_NUMA_NODE);

@@ -18,6 +18,8 @@ import { PercpuArrayMap } from './percpu-array.js';
 import { PercpuHashMap } from './percpu-hash.js';
 import { ProgArray } from './prog-array.js';
 import { PerfEventArray } from './perf-event-array.js';
+import { QueueStackMap } from './queue-stack.js';
+import { BloomFilterMap } from './bloom-filter.js';
 import { RingBufMap, libbpfRingbufSize } from './ringbuf.js';
 
 export { ArrayMap } from './array.js';
@@ -37,6 +39,8 @@ export { PercpuArrayMap } from './percpu-array.js';
 export { PercpuHashMap } from './percpu-hash.js';
 export { ProgArray } from './prog-array.js';
 export { PerfEventArray } from './perf-event-array.js';
+export { QueueStackMap } from './queue-stack.js';
+export { BloomFilterMap } from './bloom-filter.js';
 export { RingBufMap, isEventSource, type EventRecord, type EventSource } from './ringbuf.js';
 
 const T = BPF_MAP_TYPE;
@@ -75,6 +79,12 @@ export function createMap(spec: MapSpec, mem: VmMemory, opts: MapOptions): VmMap
       return new ArrayOfMaps(spec, mem, opts);
     case T.BPF_MAP_TYPE_HASH_OF_MAPS:
       return new HashOfMaps(spec, mem, opts);
+    case T.BPF_MAP_TYPE_QUEUE:
+      return new QueueStackMap(spec, false);
+    case T.BPF_MAP_TYPE_STACK:
+      return new QueueStackMap(spec, true);
+    case T.BPF_MAP_TYPE_BLOOM_FILTER:
+      return new BloomFilterMap(spec);
     case T.BPF_MAP_TYPE_RINGBUF:
       return new RingBufMap(spec, mem);
     case T.BPF_MAP_TYPE_PERF_EVENT_ARRAY:
