@@ -18,9 +18,9 @@ describe.each(backends)('queue, stack and bloom filter maps on $name', ({ run })
     const c = parseCase({ object: OBJECT, program: 'xdp_queues', packet: frame, maps: { free_ids: [{ key: '', value: '2a000000' }, { key: '', value: '2b000000' }] } }, '/');
     const result = await run(c);
     expect(result.retval).toBe(2);
-    const bss = result.maps['.bss']![0]!.value;
+    const bss = result.maps['.bss']![0]!.value!;
     const word = (i: number) => Buffer.from(bss.slice(i * 8, i * 8 + 8), 'hex').readUInt32LE();
-    // Declaration order in .bss: positives, positives7, first_free.
+    // The fields of .bss's struct result: positives, positives7, first_free.
     expect(word(2)).toBe(42);
     // With 16 values in 64 bits and 3 hashes about 15% of other values pass; the exact count is the kernel's hash.
     expect(word(0)).toBe(30);
