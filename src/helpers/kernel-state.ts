@@ -63,6 +63,8 @@ export class SimKernel {
   /** bpf_clone_redirect copies of the current run. */
   clones: CloneRecord[] = [];
   warnings: Warning[] = [];
+  /** Runs begun so far ({@link beginRun}), 1 during the first. */
+  runs = 0;
 
   constructor(options: SimKernelOptions = {}) {
     this.cpus = options.cpus ?? 1;
@@ -133,6 +135,7 @@ export class SimKernel {
 
   /** Clears the per-run outputs (trace, redirect, clones, warnings) before a run. */
   beginRun(): void {
+    this.runs++;
     this.syncFib();
     this.trace = [];
     this.redirect = null;

@@ -14,7 +14,9 @@ import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
 import { timeHelpers, timeHelpersFast } from './time-helpers.js';
 import { mapPeekElem, mapPopElem, mapPushElem } from './queue-helpers.js';
 import { perfEventOutput, ringbufDiscard, ringbufOutput, ringbufQuery, ringbufReserve, ringbufSubmit } from './event-helpers.js';
-import { tracePrintk } from './trace-printk.js';
+import { tracePrintk, traceVprintk } from './trace-printk.js';
+import { forEachMapElem, loop } from './callback-helpers.js';
+import { getNetnsCookie, getSocketCookie, jiffies64, mapLookupPercpuElem, spinLock, spinUnlock } from './misc-helpers.js';
 import { xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpGetBuffLen, xdpLoadBytes, xdpStoreBytes } from './xdp-helpers.js';
 
 /**
@@ -108,6 +110,15 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   ringbuf_discard: { fn: () => ringbufDiscard },
   ringbuf_query: { fn: () => ringbufQuery },
   perf_event_output: { fn: () => perfEventOutput },
+  loop: { fn: () => loop },
+  for_each_map_elem: { fn: () => forEachMapElem },
+  spin_lock: { fn: () => spinLock },
+  spin_unlock: { fn: () => spinUnlock },
+  trace_vprintk: { fn: (k) => traceVprintk(k) },
+  jiffies64: constant((k) => jiffies64(k)),
+  map_lookup_percpu_elem: { fn: (k) => mapLookupPercpuElem(k) },
+  get_socket_cookie: constant((k) => getSocketCookie(k)),
+  get_netns_cookie: { fn: () => getNetnsCookie },
 };
 for (const name of Object.keys(timeHelpersFast(undefined as unknown as SimKernel))) {
   const impl = IMPLEMENTATIONS[name]!;

@@ -3,8 +3,9 @@ import { ERRNO } from '../uapi/errno.js';
 import { addrOf, errno, memAt, u32 } from './args.js';
 import type { SimKernel } from './kernel-state.js';
 
-/** MAX_BPRINTF_VARARGS for bpf_trace_printk, and the output buffer (BPF_TRACE_PRINTK_SIZE). */
-const MAX_ARGS = 3;
+/** bpf_trace_printk's three arguments; MAX_BPRINTF_VARARGS, what bpf_trace_vprintk takes at most; the output buffer (BPF_TRACE_PRINTK_SIZE). */
+const PRINTK_ARGS = 3;
+const MAX_BPRINTF_VARARGS = 12;
 const OUT_SIZE = 1024;
 /** MAX_BPRINTF_BUF: room for the strings and addresses %s and %pI copy. */
 const STR_MAX = 512;
@@ -57,11 +58,11 @@ function pad(text: string, flags: string, width: number): string {
 
 /**
  * Parses a bpf_trace_printk format as bpf_bprintf_prepare (kernel/bpf/helpers.c) does: only
- * printable ASCII, at most three conversions of %d %i %u %x %X with l/ll, %c, %s, %p, %pK,
+ * printable ASCII, at most `maxArgs` (bpf_trace_printk: three) conversions of %d %i %u %x %X with l/ll, %c, %s, %p, %pK,
  * %px, %ps, %pS, %pB, %pi4 %pI4 %pi6 %pI6, optional `0 +-` flags and a width; anything else is
  * -EINVAL. Returns the pieces, or null when the kernel refuses the format.
  */
-export function parsePrintkFormat(fmt: string): Piece[] | null {
+export function parsePrintkFormat(fmt: string, maxArgs = PRINTK_ARGS): Piece[] | null {
   const out: Piece[] = [];
   let lit = '';
   let nargs = 0;
@@ -77,7 +78,7 @@ export function parsePrintkFormat(fmt: string): Piece[] | null {
       i++;
       continue;
     }
-    if (nargs >= MAX_ARGS) return null;
+    if (nargs >= maxArgs) return null;
     i++;
     let flags = '';
     while ('0+- '.includes(fmt[i] ?? 'x') && i < fmt.length) flags += fmt[i++];
@@ -152,9 +153,23 @@ function formatOne(env: RunEnv, spec: string, flags: string, width: number, raw:
 
 /** Formats a bpf_trace_printk call; null when the kernel would return -EINVAL. */
 export function formatPrintk(env: RunEnv, fmt: string, args: bigint[]): string | null {
-  const pieces = parsePrintkFormat(fmt);
+  const pieces = parsePrintkFormat(fmt, args.length);
   if (!pieces) return null;
   return pieces.map((p) => (typeof p === 'string' ? p : formatOne(env, p.spec, p.flags, p.width, args[p.arg]!))).join('');
+}
+
+/** The format at `r1` (`size` bytes, which must hold its NUL), or null for -EINVAL. */
+function formatAt(env: RunEnv, r1: bigint, size: number): string | null {
+  const raw = memAt(env, r1, size, false);
+  const nul = raw.indexOf(0);
+  return nul < 0 ? null : String.fromCharCode(...raw.subarray(0, nul));
+}
+
+/** Appends a formatted line to the trace as trace_bpf_trace_printk does; returns bstr_printf's length. */
+function emit(kernel: SimKernel, text: string): bigint {
+  const line = text.length >= OUT_SIZE ? text.slice(0, OUT_SIZE - 1) : text;
+  kernel.trace.push(line.endsWith('\n') ? line.slice(0, -1) : line);
+  return BigInt(text.length);
 }
 
 /**
@@ -164,15 +179,27 @@ export function formatPrintk(env: RunEnv, fmt: string, args: bigint[]): string |
  */
 export function tracePrintk(kernel: SimKernel): HelperFn {
   return (env, r1, r2, r3, r4, r5) => {
-    const size = u32(r2);
-    const raw = memAt(env, r1, size, false);
-    const nul = raw.indexOf(0);
-    if (nul < 0) return errno(ERRNO.EINVAL);
-    const fmt = String.fromCharCode(...raw.subarray(0, nul));
-    const text = formatPrintk(env, fmt, [r3, r4, r5]);
-    if (text === null) return errno(ERRNO.EINVAL);
-    const line = text.length >= OUT_SIZE ? text.slice(0, OUT_SIZE - 1) : text;
-    kernel.trace.push(line.endsWith('\n') ? line.slice(0, -1) : line);
-    return BigInt(text.length);
+    const fmt = formatAt(env, r1, u32(r2));
+    const text = fmt === null ? null : formatPrintk(env, fmt, [r3, r4, r5]);
+    return text === null ? errno(ERRNO.EINVAL) : emit(kernel, text);
+  };
+}
+
+/**
+ * bpf_trace_vprintk(fmt, fmt_size, args, data_len): bpf_printk with more than three arguments.
+ * `args` holds data_len / 8 u64 arguments; data_len must be a multiple of 8, at most
+ * MAX_BPRINTF_VARARGS * 8, and non-zero only with `args`, and the format may not convert more
+ * arguments than it gives (bpf_bprintf_prepare), else -EINVAL.
+ */
+export function traceVprintk(kernel: SimKernel): HelperFn {
+  return (env, r1, r2, r3, r4) => {
+    const dataLen = u32(r4);
+    if (dataLen % 8 !== 0 || dataLen > MAX_BPRINTF_VARARGS * 8 || (dataLen > 0 && r3 === 0n)) return errno(ERRNO.EINVAL);
+    const words = memAt(env, r3, dataLen, false);
+    const view = new DataView(words.buffer, words.byteOffset, dataLen);
+    const args = Array.from({ length: dataLen / 8 }, (_, i) => view.getBigUint64(i * 8, true));
+    const fmt = formatAt(env, r1, u32(r2));
+    const text = fmt === null ? null : formatPrintk(env, fmt, args);
+    return text === null ? errno(ERRNO.EINVAL) : emit(kernel, text);
   };
 }

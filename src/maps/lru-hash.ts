@@ -64,6 +64,12 @@ export class LruHashMap extends HashTableMap implements VmMap {
     return this.values.addr(slot, this.perSlot > 1 ? cpu : 0);
   }
 
+  /** The value address of `key` on `cpu` as {@link lookup} gives it, without setting the ref bit (a walk of the buckets), 0 when absent. */
+  peek(key: Uint8Array, cpu: number): number {
+    const slot = this.table.find(key, 0);
+    return slot < 0 ? 0 : this.values.addr(slot, this.perSlot > 1 ? cpu : 0);
+  }
+
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
     try {
       return this.updateElem(key, [value], flags, cpu, this.perSlot > 1 ? cpu : 0);
