@@ -7,7 +7,7 @@ import { checkRegRead } from './alu.js';
 import type { Verifier } from './env.js';
 import { checkHelperMem, checkPtrOffReg } from './memory.js';
 import { copyReg, isNull, isPointer, markKnownZero, markNotInit, markUnknown, regBoundsSync, regTypeStr, type Reg, type RegType } from './reg.js';
-import { STACK_SPILL, STACK_ZERO, forEachReg, isSpilledReg } from './state.js';
+import { STACK_SPILL, STACK_ZERO, isSpilledReg, updateRegs } from './state.js';
 import { tnumIsConst } from './tnum.js';
 import { markPrecise } from './precision.js';
 
@@ -241,16 +241,12 @@ export function releaseReference(v: Verifier, refObjId: number): void {
   const i = v.cur.refs.findIndex((r) => r.id === refObjId);
   if (i < 0) v.fail(`release_reference: invalid ref_obj_id ${refObjId}`);
   v.cur.refs.splice(i, 1);
-  forEachReg(v.cur, (r) => {
-    if (r.refObjId === refObjId) markUnknown(r);
-  });
+  updateRegs(v.cur, (r) => r.refObjId === refObjId, markUnknown);
 }
 
 /** clear_all_pkt_pointers: after a helper that may move the packet, packet pointers become scalars (as root). */
 export function clearPacketPointers(v: Verifier): void {
-  forEachReg(v.cur, (r) => {
-    if (r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'pkt_end') markUnknown(r);
-  });
+  updateRegs(v.cur, (r) => r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'pkt_end', markUnknown);
 }
 
 export interface HelperCallResult {

@@ -10,7 +10,7 @@ import { findPrevEntry, finishPath, isStateVisited, widenImpreciseScalars } from
 import { markPrecise } from './precision.js';
 import { AT_PKT_END, BEYOND_PKT_END, S64_MAX, S64_MIN, copyReg, isConst, isNull, isPointer, markKnownZero, markNotInit, markUnknown, regTypeStr, scalarConst, type Reg } from './reg.js';
 import { flipOpcode, regSetMinMax, scalarBranchTaken } from './scalar.js';
-import { MAX_CALL_FRAMES, copyState, curFrame, forEachReg, newFrame, type VState } from './state.js';
+import { MAX_CALL_FRAMES, copyState, curFrame, newFrame, updateRegs, type VState } from './state.js';
 import { U64, tnumIsConst, tnumSubregIsConst } from './tnum.js';
 import { helperId } from '../uapi/helper-names.js';
 
@@ -415,9 +415,13 @@ function findGoodPktPointers(st: VState, dst: Reg, rightOpen: boolean): void {
   const newRange = dst.off + (rightOpen ? 1 : 0);
   const type = dst.type;
   const id = dst.id;
-  forEachReg(st, (r) => {
-    if (r.type === type && r.id === id) r.range = Math.max(r.range, newRange);
-  });
+  updateRegs(
+    st,
+    (r) => r.type === type && r.id === id && r.range < newRange,
+    (r) => {
+      r.range = newRange;
+    },
+  );
 }
 
 function markPktEnd(st: VState, regno: number, rangeOpen: boolean): void {
@@ -488,8 +492,7 @@ function markPtrOrNull(v: Verifier, st: VState, regno: number, isNullBranch: boo
     const i = st.refs.findIndex((r) => r.id === id);
     if (i >= 0) st.refs.splice(i, 1);
   }
-  forEachReg(st, (r) => {
-    if (!r.maybeNull || r.id !== id) return;
+  updateRegs(st, (r) => r.maybeNull && r.id === id, (r) => {
     if (isNullBranch) {
       r.type = 'scalar';
       r.maybeNull = false;
@@ -524,9 +527,11 @@ function innerMapIndex(v: Verifier, outer: number): number {
 
 function syncLinkedRegs(st: VState, known: Reg): void {
   if (known.type !== 'scalar' || !known.id) return;
-  forEachReg(st, (r) => {
-    if (r !== known && r.type === 'scalar' && r.id === known.id) Object.assign(r, copyReg(known));
-  });
+  updateRegs(
+    st,
+    (r) => r !== known && r.type === 'scalar' && r.id === known.id,
+    (r) => Object.assign(r, known),
+  );
 }
 
 /** check_cond_jmp_op. */

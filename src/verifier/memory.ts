@@ -25,6 +25,7 @@ import {
   allocatedStack,
   growStack,
   isSpilledReg,
+  slotForWrite,
   type Frame,
 } from './state.js';
 import { tnumIsConst, tnumStr, U64 } from './tnum.js';
@@ -148,7 +149,7 @@ function stackWrite(v: Verifier, reg: Reg, off: number, size: number, valueRegno
     const zero = (value && isNull(value)) || (stImm !== null && stImm === 0n);
     for (let o = lo; o < hi; o++) {
       const { spi, k } = slotOf(f, o);
-      const slot = f.stack[spi]!;
+      const slot = slotForWrite(f, spi);
       if (isSpilledReg(slot)) for (let j = 0; j < BPF_REG_SIZE; j++) if (slot.types[j] === STACK_SPILL) slot.types[j] = STACK_MISC;
       if (!(zero && slot.types[k] === STACK_ZERO)) slot.types[k] = STACK_MISC;
     }
@@ -156,7 +157,7 @@ function stackWrite(v: Verifier, reg: Reg, off: number, size: number, valueRegno
   }
   const o = Number(BigInt.asIntN(64, reg.var.value)) + off;
   const { spi } = slotOf(f, o + size - 1);
-  const slot = f.stack[spi]!;
+  const slot = slotForWrite(f, spi);
   const aligned = o % BPF_REG_SIZE === 0;
   const setSpill = (r: Reg): void => {
     if (v.path) v.path.stack = { frame: reg.frameno, spi };
@@ -188,7 +189,7 @@ function stackWrite(v: Verifier, reg: Reg, off: number, size: number, valueRegno
     const zero = (value && isNull(value)) || (stImm !== null && stImm === 0n);
     for (let i = 0; i < size; i++) {
       const b = slotOf(f, o + i);
-      f.stack[b.spi]!.types[b.k] = zero ? STACK_ZERO : STACK_MISC;
+      slotForWrite(f, b.spi).types[b.k] = zero ? STACK_ZERO : STACK_MISC;
     }
   }
 }
@@ -391,8 +392,8 @@ function stackRange(v: Verifier, regno: number, reg: Reg, off: number, size: num
   if (!write) return;
   for (let o = minOff; o < maxOff + size; o++) {
     const { spi, k } = slotOf(f, o);
-    const slot = f.stack[spi];
-    if (!slot) continue;
+    if (!f.stack[spi]) continue;
+    const slot = slotForWrite(f, spi);
     if (isSpilledReg(slot)) {
       markUnknown(slot.spilled);
       for (let j = 0; j < BPF_REG_SIZE; j++) if (slot.types[j] === STACK_SPILL) slot.types[j] = STACK_MISC;

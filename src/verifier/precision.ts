@@ -1,6 +1,6 @@
 import { BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_MOV, BPF_ST, BPF_STX, BPF_X } from '../isa/opcodes.js';
 import type { PathNode, Verifier } from './env.js';
-import { isSpilledReg, type VState } from './state.js';
+import { isSpilledReg, slotForWrite, type VState } from './state.js';
 
 /**
  * Precision tracking (mark_chain_precision, backtrack_insn): scalars start imprecise, and a
@@ -49,7 +49,7 @@ function markStatePrecise(st: VState, bt: Backtrack, kept: boolean): void {
         continue;
       }
       if (slot.spilled.precise && kept) bt.slots[fi]!.delete(spi);
-      else slot.spilled.precise = true;
+      else if (!slot.spilled.precise) slotForWrite(f, spi).spilled.precise = true;
     }
   }
 }
@@ -57,7 +57,9 @@ function markStatePrecise(st: VState, bt: Backtrack, kept: boolean): void {
 function markAllPrecise(st: VState): void {
   for (const f of st.frames) {
     for (const r of f.regs) if (r.type === 'scalar') r.precise = true;
-    for (const s of f.stack) if (isSpilledReg(s) && s.spilled.type === 'scalar') s.spilled.precise = true;
+    f.stack.forEach((s, spi) => {
+      if (isSpilledReg(s) && s.spilled.type === 'scalar' && !s.spilled.precise) slotForWrite(f, spi).spilled.precise = true;
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Reject, type Verifier } from './env.js';
 import type { Reg } from './reg.js';
-import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, copyState, isSpilledReg, type Frame, type VState } from './state.js';
+import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, copyState, isSpilledReg, slotForWrite, type Frame, type VState } from './state.js';
 import { U64, tnumIn } from './tnum.js';
 import { S64_MIN, markUnknown } from './reg.js';
 import { propagatePrecision } from './precision.js';
@@ -249,7 +249,7 @@ export function widenImpreciseScalars(prev: VState, cur: VState): void {
     f.stack.forEach((s, spi) => {
       const ps = pf.stack[spi];
       if (!ps || !isSpilledReg(s) || !isSpilledReg(ps)) return;
-      if (s.spilled.type === 'scalar' && !s.spilled.precise && ps.spilled.type === 'scalar' && !regsExact(ps.spilled, s.spilled)) markUnknown(s.spilled);
+      if (s.spilled.type === 'scalar' && !s.spilled.precise && ps.spilled.type === 'scalar' && !regsExact(ps.spilled, s.spilled)) markUnknown(slotForWrite(f, spi).spilled);
     });
   });
 }

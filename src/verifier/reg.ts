@@ -119,7 +119,11 @@ export function newReg(): Reg {
 }
 
 export function copyReg(r: Reg): Reg {
-  return { ...r };
+  return {
+    type: r.type, maybeNull: r.maybeNull, rdonly: r.rdonly, ringbuf: r.ringbuf, off: r.off, var: r.var,
+    smin: r.smin, smax: r.smax, umin: r.umin, umax: r.umax, s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max,
+    id: r.id, refObjId: r.refObjId, range: r.range, map: r.map, memSize: r.memSize, frameno: r.frameno, subprog: r.subprog, btfName: r.btfName, precise: r.precise,
+  };
 }
 
 export function assignReg(dst: Reg, src: Reg): void {

@@ -20,6 +20,8 @@ export interface StackSlot {
   /** slot_type[0..7]: byte k is at frame offset -(spi * 8) - 1 - k. */
   types: number[];
   spilled: Reg;
+  /** The frame generation that may write this slot in place (see slotForWrite). */
+  gen: number;
 }
 
 export interface Frame {
@@ -28,6 +30,8 @@ export interface Frame {
   stack: StackSlot[];
   /** The frame's depth in the call chain (0 for the program). */
   frameno: number;
+  /** Renewed on every copy: slots of an older generation are shared with another copy and read-only. */
+  gen: number;
   /** First instruction of the function this frame runs. */
   subprog: number;
   /** The call instruction that created it, -1 for the program. */
@@ -57,18 +61,22 @@ export interface VState {
   mayGotoDepth: number;
 }
 
+let generation = 0;
+
 export function newFrame(frameno: number, subprog: number, callsite: number): Frame {
   const regs: Reg[] = [];
   for (let i = 0; i < 11; i++) regs.push(newReg());
-  return { regs, stack: [], frameno, subprog, callsite };
+  return { regs, stack: [], frameno, gen: ++generation, subprog, callsite };
 }
 
-function copySlot(s: StackSlot): StackSlot {
-  return { types: s.types.slice(), spilled: copyReg(s.spilled) };
-}
-
+/**
+ * A copy of the frame. The stack's slots are shared between the two (most are never written
+ * again on either path); both frames get a new generation, so a write to a shared slot goes
+ * through slotForWrite and copies it first.
+ */
 export function copyFrame(f: Frame): Frame {
-  const out: Frame = { regs: f.regs.map(copyReg), stack: f.stack.map(copySlot), frameno: f.frameno, subprog: f.subprog, callsite: f.callsite };
+  f.gen = ++generation;
+  const out: Frame = { regs: f.regs.map(copyReg), stack: f.stack.slice(), frameno: f.frameno, gen: ++generation, subprog: f.subprog, callsite: f.callsite };
   if (f.callbackRet) out.callbackRet = f.callbackRet;
   if (f.callbackOf !== undefined) out.callbackOf = f.callbackOf;
   return out;
@@ -85,7 +93,16 @@ export function curFrame(s: VState): Frame {
 /** Grows the frame's stack to hold `bytes` bytes below the frame pointer. */
 export function growStack(f: Frame, bytes: number): void {
   const slots = Math.ceil(bytes / BPF_REG_SIZE);
-  while (f.stack.length < slots) f.stack.push({ types: [0, 0, 0, 0, 0, 0, 0, 0], spilled: newReg() });
+  while (f.stack.length < slots) f.stack.push({ types: [0, 0, 0, 0, 0, 0, 0, 0], spilled: newReg(), gen: f.gen });
+}
+
+/** The slot `spi` of `f`, made this frame's own to change in place. */
+export function slotForWrite(f: Frame, spi: number): StackSlot {
+  const s = f.stack[spi]!;
+  if (s.gen === f.gen) return s;
+  const own: StackSlot = { types: s.types.slice(), spilled: copyReg(s.spilled), gen: f.gen };
+  f.stack[spi] = own;
+  return own;
 }
 
 export function allocatedStack(f: Frame): number {
@@ -97,10 +114,13 @@ export function isSpilledReg(s: StackSlot): boolean {
   return s.types[BPF_REG_SIZE - 1] === STACK_SPILL;
 }
 
-/** Visits every register of the state: each frame's registers and spilled registers. */
-export function forEachReg(s: VState, fn: (r: Reg, frame: Frame) => void): void {
+/** Changes, with `update`, every register of the state that `match` picks: each frame's registers and spilled registers. */
+export function updateRegs(s: VState, match: (r: Reg) => boolean, update: (r: Reg) => void): void {
   for (const f of s.frames) {
-    for (const r of f.regs) fn(r, f);
-    for (const slot of f.stack) if (isSpilledReg(slot)) fn(slot.spilled, f);
+    for (const r of f.regs) if (match(r)) update(r);
+    for (let spi = 0; spi < f.stack.length; spi++) {
+      const slot = f.stack[spi]!;
+      if (isSpilledReg(slot) && match(slot.spilled)) update(slotForWrite(f, spi).spilled);
+    }
   }
 }
