@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // API test program: typed maps through BTF (structs, __be16/__be32, MAC and IPv6 fields, per-CPU
 // values), const volatile globals set before load, and one program calling a helper bpfsim does
-// not simulate (bpf_skb_vlan_push), reached directly or by a tail call, next to good programs.
+// not simulate (bpf_get_route_realm), reached directly or by a tail call, next to good programs.
 #include <linux/bpf.h>
 #include <linux/in6.h>
 #include <linux/pkt_cls.h>
@@ -70,10 +70,9 @@ int api_good(struct __sk_buff *skb)
 }
 
 SEC("tc")
-int api_vlan(struct __sk_buff *skb)
+int api_unsimulated(struct __sk_buff *skb)
 {
-	bpf_skb_vlan_push(skb, bpf_htons(0x8100), 7);
-	return TC_ACT_OK;
+	return bpf_get_route_realm(skb) ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
 SEC("tc")

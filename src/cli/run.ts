@@ -50,7 +50,12 @@ async function runCommand(casePath: string, flags: RunFlags): Promise<number> {
 
 function printHuman(result: RunResult): void {
   const lines = [`${pc.bold(result.action)} (retval ${result.retval})`];
-  if (result.redirect) lines.push(`redirect: ifindex ${result.redirect.ifindex} flags ${result.redirect.flags}`);
+  if (result.redirect) {
+    const r = result.redirect;
+    lines.push(`redirect${r.kind ? ` (${r.kind})` : ''}: ifindex ${r.ifindex} flags ${r.flags}${r.nexthop ? ` via ${r.nexthop}` : ''}`);
+  }
+  const t = result.tunnel;
+  if (t) lines.push(`tunnel: id ${t.id} ${t.local} -> ${t.remote} tos ${t.tos} ttl ${t.ttl}${t.label ? ` label ${t.label}` : ''} [${t.flags.join(',')}]${t.options ? ` options ${t.options}` : ''}`);
   for (const clone of result.clones ?? []) lines.push(`clone: ifindex ${clone.ifindex} flags ${clone.flags}, ${clone.packet.length / 2} bytes`);
   lines.push(`packet: ${result.packet.length / 2} bytes ${result.packet}`);
   lines.push(`checksums: ip ${result.checksums.ip ?? '-'}, l4 ${result.checksums.l4 ?? '-'}`);

@@ -3,6 +3,9 @@ import { SK_BUFF, SK_BUFF_SIZE, SKB_CTX_IN_FIELDS } from '../uapi/context.js';
 import { LAYOUT } from '../vm/layout.js';
 import type { CtxAccessRule, VmMemory } from '../vm/memory.js';
 import type { SimKernel } from './kernel-state.js';
+import { resetSkbState } from './skb-state.js';
+
+export { setSkbBounds } from './skb-state.js';
 
 /**
  * The skb as bpf_prog_test_run_skb (net/bpf/test_run.c) builds it: NET_SKB_PAD + NET_IP_ALIGN
@@ -230,6 +233,7 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
   v.setUint32(c + SK_BUFF.gso_size.off, gsoSize, true);
   if (ctx.hwtstamp !== undefined) v.setBigUint64(c + SK_BUFF.hwtstamp.off, hwtstamp, true);
   mem.setPacketBounds(data, data, end);
+  resetSkbState(mem, frameAt, frameAt + 14);
   mem.ctxRule = l2 ? skbCtxRule : skFilterCtxRule;
   mem.ctxSize = SK_BUFF_SIZE;
   // What readSkbResult reads back of the caller's ctx: the validated values equal what a copy of it would give.
@@ -262,19 +266,6 @@ function u64Field(v: unknown, name: string): bigint {
   if (typeof v === 'bigint' && v >= 0n && v < 1n << 64n) return v;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CaseError('case/bad-ctx', `ctx: ${name}: expected an unsigned integer, got ${JSON.stringify(v)}`);
   return BigInt(v);
-}
-
-/**
- * Sets skb->len (data_end - data) after a helper moved the packet bounds: the control block,
- * __sk_buff's data/data_end/data_meta and len.
- */
-export function setSkbBounds(mem: VmMemory, data: number, end: number): void {
-  const v = mem.view;
-  v.setUint32(LAYOUT.CTX + SK_BUFF.data.off, data, true);
-  v.setUint32(LAYOUT.CTX + SK_BUFF.data_end.off, end, true);
-  v.setUint32(LAYOUT.CTX + SK_BUFF.data_meta.off, data, true);
-  v.setUint32(LAYOUT.CTX + SK_BUFF.len.off, end - data, true);
-  mem.setPacketBounds(data, data, end);
 }
 
 /** The packet and ctx_out after a TC run (convert_skb_to___skb, bpf_test_finish). */

@@ -10,6 +10,10 @@ export interface RedirectTarget {
   flags: number;
   /** For bpf_redirect_map: the map (index into ObjectSpec.maps) and the key the program gave. */
   map?: { index: number; key: number };
+  /** bpf_redirect_neigh (`neigh`: the neighbour layer fills the L2 header) or bpf_redirect_peer (`peer`: into the veth peer's namespace); absent for bpf_redirect. */
+  kind?: 'neigh' | 'peer';
+  /** bpf_redirect_neigh's next hop, when the program gave one: the address as text. */
+  nexthop?: string;
 }
 
 /** A copy of the packet sent by bpf_clone_redirect. */

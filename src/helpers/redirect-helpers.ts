@@ -1,8 +1,12 @@
 import type { HelperFn } from '../vm/env.js';
 import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_F_INGRESS, BPF_MAP_TYPE, TC_ACT, XDP_ACTION, mapTypeName } from '../uapi/bpf.js';
 import { ERRNO } from '../uapi/errno.js';
-import { errno, helperFault, mapArg, u32 } from './args.js';
-import type { SimKernel } from './kernel-state.js';
+import { errno, helperFault, mapArg, memAt, u32 } from './args.js';
+import type { RedirectTarget, SimKernel } from './kernel-state.js';
+import { formatIp, ipFromBytes } from './net-addr.js';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
 
 /**
  * The redirect helpers of net/core/filter.c. A redirect only records its target in the
@@ -67,5 +71,37 @@ export function cloneRedirect(kernel: SimKernel): HelperFn {
     const packet = env.mem.u8.slice(env.mem.pktData, env.mem.pktEnd);
     kernel.clones.push({ ifindex, flags: Number(r3), packet });
     return 0n;
+  };
+}
+
+/** sizeof(struct bpf_redir_neigh): u32 nh_family, then a 16-byte address union. */
+const REDIR_NEIGH_SIZE = 20;
+
+/**
+ * bpf_redirect_neigh(ifindex, params, plen, flags) (TC): any flag, or a `plen` that is neither 0
+ * nor at least sizeof(struct bpf_redir_neigh), gives TC_ACT_SHOT; else TC_ACT_REDIRECT, recorded
+ * as a redirect of kind `neigh` with the next hop when `params` gives one.
+ */
+export function redirectNeigh(kernel: SimKernel): HelperFn {
+  return (env, r1, r2, r3, r4) => {
+    const plen = u32(r3);
+    if ((plen !== 0 && plen < REDIR_NEIGH_SIZE) || r4 !== 0n) return BigInt(TC_ACT.TC_ACT_SHOT);
+    const target: RedirectTarget = { ifindex: u32(r1), flags: 0, kind: 'neigh' };
+    if (plen !== 0) {
+      const params = memAt(env, r2, REDIR_NEIGH_SIZE, false);
+      const family = new DataView(params.buffer, params.byteOffset, 4).getUint32(0, true);
+      target.nexthop = family === AF_INET6 ? formatIp(ipFromBytes(params.slice(4, 20))) : family === AF_INET ? formatIp(ipFromBytes(params.slice(4, 8))) : `family ${family}`;
+    }
+    kernel.redirect = target;
+    return BigInt(TC_ACT.TC_ACT_REDIRECT);
+  };
+}
+
+/** bpf_redirect_peer(ifindex, flags) (TC): any flag gives TC_ACT_SHOT; else TC_ACT_REDIRECT, recorded as a redirect of kind `peer`. */
+export function redirectPeer(kernel: SimKernel): HelperFn {
+  return (_env, r1, r2) => {
+    if (r2 !== 0n) return BigInt(TC_ACT.TC_ACT_SHOT);
+    kernel.redirect = { ifindex: u32(r1), flags: 0, kind: 'peer' };
+    return BigInt(TC_ACT.TC_ACT_REDIRECT);
   };
 }

@@ -3,6 +3,7 @@ import { ERRNO } from '../uapi/errno.js';
 import { SK_BUFF } from '../uapi/context.js';
 import { LAYOUT } from '../vm/layout.js';
 import { errno, memAt, u32 } from './args.js';
+import { clearSkbHash, skbState } from './skb-state.js';
 import { bpfCsumDiff, csumReplace2, csumReplace4, csumReplaceByDiff } from './csum.js';
 
 /**
@@ -53,7 +54,7 @@ export const skbStoreBytes: HelperFn = (env, _r1, r2, r3, r4, r5) => {
   const from = memAt(env, r3, len, false).slice();
   if (off + len > skbLen(env)) return errno(ERRNO.EFAULT);
   env.mem.u8.set(from, env.mem.pktData + off);
-  if (r5 & BigInt(BPF_F_INVALIDATE_HASH)) env.mem.view.setUint32(LAYOUT.CTX + SK_BUFF.hash.off, 0, true);
+  if (r5 & BigInt(BPF_F_INVALIDATE_HASH)) clearSkbHash(env.mem);
   return 0n;
 };
 
@@ -134,25 +135,18 @@ export const csumDiff: HelperFn = (env, r1, r2, r3, r4, r5) => {
 /** bpf_csum_update: only for CHECKSUM_COMPLETE skbs; the test_run skb is CHECKSUM_NONE, so -ENOTSUPP. */
 export const csumUpdate: HelperFn = () => errno(ERRNO.ENOTSUPP);
 
-/** bpf_csum_level: INC, DEC and RESET succeed; QUERY gives -EACCES (not CHECKSUM_UNNECESSARY); others -EINVAL. */
-export const csumLevel: HelperFn = (_env, _r1, r2) => {
-  // BPF_CSUM_LEVEL_QUERY 0, _INC 1, _DEC 2, _RESET 3; the test_run skb is not CHECKSUM_UNNECESSARY.
-  if (r2 === 0n) return errno(ERRNO.EACCES);
-  if (r2 >= 1n && r2 <= 3n) return 0n;
-  return errno(ERRNO.EINVAL);
-};
-
 /** bpf_skb_pull_data(skb, len): 0 when `len` bytes (0 = all) are there, else -ENOMEM. */
 export const skbPullData: HelperFn = (env, _r1, r2) => (u32(r2) > skbLen(env) ? errno(ERRNO.ENOMEM) : 0n);
 
-/** bpf_set_hash(skb, hash): sets skb->hash. */
+/** bpf_set_hash(skb, hash): sets skb->hash as a valid software L4 hash (__skb_set_sw_hash), which bpf_get_hash_recalc then returns. */
 export const setHash: HelperFn = (env, _r1, r2) => {
   env.mem.view.setUint32(LAYOUT.CTX + SK_BUFF.hash.off, u32(r2), true);
+  skbState(env.mem).hashValid = true;
   return 0n;
 };
 
-/** bpf_set_hash_invalid(skb): clears skb->hash. */
+/** bpf_set_hash_invalid(skb): clears skb->hash (skb_clear_hash): the next bpf_get_hash_recalc computes it. */
 export const setHashInvalid: HelperFn = (env) => {
-  env.mem.view.setUint32(LAYOUT.CTX + SK_BUFF.hash.off, 0, true);
+  clearSkbHash(env.mem);
   return 0n;
 };

@@ -8,8 +8,12 @@ import { csumDiffFast, redirectMapFast, tcRedirectFast, xdpRedirectFast } from '
 import { skbFibLookup, skbFibLookupFast, xdpFibLookup, xdpFibLookupFast } from './fib-lookup.js';
 import type { SimKernel } from './kernel-state.js';
 import { mapDeleteElem, mapDeleteElemFast, mapLookupElem, mapLookupElemFast, mapUpdateElem, mapUpdateElemFast } from './map-helpers.js';
-import { cloneRedirect, redirectMap, tcRedirect, xdpRedirect } from './redirect-helpers.js';
-import { csumDiff, csumLevel, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
+import { cloneRedirect, redirectMap, redirectNeigh, redirectPeer, tcRedirect, xdpRedirect } from './redirect-helpers.js';
+import { checkMtu, csumLevel, getCgroupClassid, getHashRecalc, skbCgroupId } from './skb-meta-helpers.js';
+import { skbAdjustRoom, skbChangeHead, skbChangeProto, skbChangeTail, skbChangeType } from './skb-room.js';
+import { skbVlanPop, skbVlanPush } from './skb-vlan.js';
+import { skbGetTunnelKey, skbGetTunnelOpt, skbSetTunnelKey, skbSetTunnelOpt } from './tunnel-helpers.js';
+import { csumDiff, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
 import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
 import { timeHelpers, timeHelpersFast } from './time-helpers.js';
 import { mapPeekElem, mapPopElem, mapPushElem } from './queue-helpers.js';
@@ -119,6 +123,23 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   map_lookup_percpu_elem: { fn: (k) => mapLookupPercpuElem(k) },
   get_socket_cookie: constant((k) => getSocketCookie(k)),
   get_netns_cookie: { fn: () => getNetnsCookie },
+  skb_vlan_push: { fn: () => skbVlanPush },
+  skb_vlan_pop: { fn: () => skbVlanPop },
+  skb_set_tunnel_key: { fn: () => skbSetTunnelKey },
+  skb_get_tunnel_key: { fn: () => skbGetTunnelKey },
+  skb_set_tunnel_opt: { fn: () => skbSetTunnelOpt },
+  skb_get_tunnel_opt: { fn: () => skbGetTunnelOpt },
+  skb_adjust_room: { fn: () => skbAdjustRoom },
+  skb_change_head: { fn: () => skbChangeHead },
+  skb_change_tail: { fn: () => skbChangeTail },
+  skb_change_proto: { fn: () => skbChangeProto },
+  skb_change_type: { fn: () => skbChangeType },
+  check_mtu: { fn: (k, xdp) => checkMtu(k, xdp) },
+  redirect_neigh: { fn: (k) => redirectNeigh(k) },
+  redirect_peer: { fn: (k) => redirectPeer(k) },
+  get_hash_recalc: { fn: () => getHashRecalc },
+  skb_cgroup_id: { fn: () => skbCgroupId },
+  get_cgroup_classid: { fn: () => getCgroupClassid },
 };
 for (const name of Object.keys(timeHelpersFast(undefined as unknown as SimKernel))) {
   const impl = IMPLEMENTATIONS[name]!;

@@ -94,6 +94,23 @@ export interface ResultEvent {
   value?: unknown;
 }
 
+/** Tunnel metadata of a run (struct ip_tunnel_info in TX mode, as bpf_skb_set_tunnel_key fills it). */
+export interface ResultTunnel {
+  /** The tunnel id (VNI, GRE key). */
+  id: number;
+  /** The outer destination (bpf_tunnel_key.remote_ipv4/6) and source (local_ipv4/6). */
+  remote: string;
+  local: string;
+  tos: number;
+  ttl: number;
+  /** IPv6 flow label, 0 for IPv4. */
+  label: number;
+  /** The set IP_TUNNEL_* flags, lowercase: `csum`, `key`, `seq`, `dont_fragment`, `nocache`, `geneve_opt`, ... */
+  flags: string[];
+  /** The tunnel options in hex (bpf_skb_set_tunnel_opt), empty when none. */
+  options: string;
+}
+
 /** The result of one run, as `bpfsim run --json` prints it. */
 export interface RunResult {
   /** r0 as the kernel reports it: an unsigned 32-bit number. */
@@ -102,7 +119,17 @@ export interface RunResult {
   action: string;
   /** The output packet in hex (from data, metadata excluded). */
   packet: string;
-  redirect: { ifindex: number; flags: number } | null;
+  /**
+   * `kind` is added to the contract: `neigh` for bpf_redirect_neigh (with `nexthop` when the
+   * program gave one), `peer` for bpf_redirect_peer, absent for bpf_redirect and bpf_redirect_map.
+   */
+  redirect: { ifindex: number; flags: number; kind?: 'neigh' | 'peer'; nexthop?: string } | null;
+  /**
+   * The tunnel metadata bpf_skb_set_tunnel_key (and _opt) left on the skb, or null (TC). Added to
+   * the contract; the VM fills it, the kernel backend cannot see it (BPF_PROG_TEST_RUN does not
+   * copy it out) and leaves it out.
+   */
+  tunnel?: ResultTunnel | null;
   /**
    * Copies bpf_clone_redirect sent, in order (packet in hex). Added to the contract; the VM
    * fills it, the kernel backend cannot see clones and leaves it out.

@@ -1,5 +1,7 @@
 import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
 import { readXdpCtxOut } from '../helpers/context-xdp.js';
+import { readTunnel, type TunnelView } from '../helpers/skb-state.js';
+import type { RedirectTarget } from '../helpers/kernel-state.js';
 import { setupSkb, setupXdp } from '../helpers/index.js';
 import { checkBytes, checkInt, checkObject } from '../internal/args.js';
 import type { ProgTypeName, Warning } from '../internal/contract.js';
@@ -53,7 +55,9 @@ export interface ProgramRun {
   /** ctx_out: every ctx_in field of the program type, after the run. */
   ctx: CtxInput;
   /** Where bpf_redirect (or bpf_redirect_map) sent the packet, or null. */
-  redirect: { ifindex: number; flags: number } | null;
+  redirect: { ifindex: number; flags: number; kind?: 'neigh' | 'peer'; nexthop?: string } | null;
+  /** The tunnel metadata bpf_skb_set_tunnel_key (and _opt) left on the skb (TC), or null. */
+  tunnel: TunnelView | null;
   /** Copies sent by bpf_clone_redirect, in order: target, flags, the packet as it was cloned. */
   clones: { ifindex: number; flags: number; packet: Uint8Array }[];
   /** Records the run sent to ring buffers and perf event arrays, in the order a reader gets them, per map in object order. */
@@ -199,7 +203,8 @@ export class Program {
       packet,
       // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of uapi/context.ts), in their order.
       ctx: run.xdp ? readXdpCtxOut(mem, run.ctx) : readSkbCtxOut(mem, run.ctx),
-      redirect: redirect ? { ifindex: redirect.ifindex, flags: redirect.flags } : null,
+      redirect: redirect ? redirectView(redirect) : null,
+      tunnel: run.xdp || run.socket ? null : readTunnel(mem),
       clones: kernel.clones.map(({ ifindex, flags, packet: p }) => ({ ifindex, flags, packet: p })),
       events: this.obj.drainEvents(),
       trace: kernel.trace.slice(),
@@ -207,6 +212,14 @@ export class Program {
       checksums: checkChecksums(packet),
     };
   }
+}
+
+/** A redirect target as a run reports it: kind and next hop only for bpf_redirect_neigh/peer. */
+function redirectView(r: RedirectTarget): ProgramRun['redirect'] {
+  const view: ProgramRun['redirect'] = { ifindex: r.ifindex, flags: r.flags };
+  if (r.kind) view.kind = r.kind;
+  if (r.nexthop !== undefined) view.nexthop = r.nexthop;
+  return view;
 }
 
 const DEFAULT_FILL = defaultStackFill(LAYOUT.STACK_SIZE);

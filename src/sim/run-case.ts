@@ -113,6 +113,7 @@ export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<
     action: out.action,
     packet: toHex(out.packet),
     redirect: out.redirect,
+    ...(out.tunnel && { tunnel: { ...out.tunnel, options: toHex(out.tunnel.options) } }),
     clones: out.clones.map((clone) => ({ ...clone, packet: toHex(clone.packet) })),
     maps: dumpMaps(obj),
     checksums: out.checksums,

@@ -89,13 +89,13 @@ describe.each(engines)('api handles on $name', ({ name }) => {
   it('runs a good program of an object whose other program calls a helper bpfsim does not simulate', async () => {
     const obj = await load(OBJECT, { engine });
     expect(obj.program('api_good').run(PACKET).action).not.toBe('');
-    const direct = thrown(() => obj.program('api_vlan').run(PACKET));
+    const direct = thrown(() => obj.program('api_unsimulated').run(PACKET));
     expect(direct).toBeInstanceOf(HelperError);
     expect((direct as HelperError).code).toBe('helper/unimplemented');
     // Reached by a tail call: an error once the prog array holds it, not before.
     expect(obj.program('api_jump').run(PACKET).action).toBe('TC_ACT_SHOT');
-    obj.map('jump').set(0, obj.program('api_vlan'));
-    expect(obj.map('jump').get(0)).toBe('api_vlan');
+    obj.map('jump').set(0, obj.program('api_unsimulated'));
+    expect(obj.map('jump').get(0)).toBe('api_unsimulated');
     expect((thrown(() => obj.program('api_jump').run(PACKET)) as HelperError).code).toBe('helper/unimplemented');
   });
 });

@@ -44,7 +44,7 @@ describe('helpers', () => {
     { name: 'bpf_clone_redirect in XDP', have: { type: XDP, id: id('clone_redirect') }, want: 'helper/not-allowed' },
     { name: 'helper id 0', have: { type: XDP, id: 0 }, want: 'helper/unknown' },
     { name: 'helper id 212', have: { type: XDP, id: 212 }, want: 'helper/unknown' },
-    { name: 'bpf_skb_vlan_push in TC (allowed, not simulated)', have: { type: TC, id: id('skb_vlan_push') }, want: 'helper/unimplemented' },
+    { name: 'bpf_get_route_realm in TC (allowed, not simulated)', have: { type: TC, id: id('get_route_realm') }, want: 'helper/unimplemented' },
     { name: 'bpf_tail_call in XDP', have: { type: XDP, id: BPF_FUNC_TAIL_CALL }, want: 'ok' },
     { name: 'bpf_tail_call in TC', have: { type: TC, id: BPF_FUNC_TAIL_CALL }, want: 'ok' },
     { name: 'bpf_fib_lookup in XDP', have: { type: XDP, id: id('fib_lookup') }, want: 'ok' },

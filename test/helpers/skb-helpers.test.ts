@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../../src/internal/contract.js';
+import { toHex } from '../../src/internal/hex.js';
+import { buildPacket } from '../../src/packet/index.js';
+import { parseCase } from '../../src/sim/case.js';
+import { changesPacketData, helperByName, helperImplemented } from '../../src/helpers/table.js';
+import { ERRNO } from '../../src/uapi/errno.js';
+import { testObject } from '../kernel/require-kernel.js';
+import { availableBackends } from '../support/backends.js';
+
+/**
+ * The TC skb helpers (bpf/tests/helpers_skb.c): each program records helper results and skb
+ * fields in `out[]`, and every backend must give the words below. The values are the kernel's
+ * (6.18, BPF_PROG_TEST_RUN), so the kernel backend checks the table and the VM against it.
+ */
+
+const OBJECT = testObject('helpers_skb');
+const UDP = toHex(buildPacket({ ipv4: { src: '10.0.0.1', dst: '10.0.0.2' }, udp: { sport: 1000, dport: 53 } }));
+/** The same frame with an 802.1ad tag (VID 10) and an 802.1Q tag (VID 20) after the MAC addresses. */
+const QINQ = UDP.slice(0, 24) + '88a8000a' + '81000014' + UDP.slice(24);
+const backends = await availableBackends();
+
+const { EINVAL, ENOENT, ENOMEM, EFAULT, EACCES, EALREADY, EPROTO, ENODEV, ENOTSUPP } = ERRNO;
+const BE_8021Q = 0x0081;
+const BE_8021AD = 0xa888;
+const BE_IP = 0x0008;
+const BE_IPV6 = 0xdd86;
+
+/** out[] as signed 64-bit numbers (the helpers' negative errnos stay readable). */
+function words(result: RunResult): bigint[] {
+  const bss = Buffer.from(result.maps['.bss']?.[0]?.value ?? '', 'hex');
+  const out: bigint[] = [];
+  for (let i = 0; i + 8 <= bss.length; i += 8) out.push(bss.readBigInt64LE(i));
+  return out;
+}
+
+/** The words of out[] that are not 0, by index. */
+function nonZero(result: RunResult): Record<number, number> {
+  const out: Record<number, number> = {};
+  words(result).forEach((w, i) => {
+    if (w !== 0n) out[i] = Number(w);
+  });
+  return out;
+}
+
+interface Want {
+  program: string;
+  packet?: string;
+  retval?: number;
+  out: Record<number, number>;
+  /** The output packet, when the test pins it. */
+  packetOut?: string;
+}
+
+const WANT: Record<string, Want> = {
+  'vlan push and pop move the offloaded tag and the frame tags as skb_vlan_push/pop do': {
+    program: 'tc_vlan',
+    // pop without a tag: 0; push 100 (offloaded); push 0x2005 as 802.1ad puts 100 in the frame;
+    // pop clears 0x2005 and takes 100 back out of the frame; an unknown proto is 802.1Q.
+    out: { 2: 1, 3: 100, 4: BE_8021Q, 5: 42, 6: BE_IP, 8: 1, 9: 0x2005, 10: BE_8021AD, 11: 46, 12: BE_8021Q, 14: 1, 15: 100, 16: BE_8021Q, 17: 42, 18: BE_IP, 20: 1, 21: 7, 22: BE_8021Q, 23: 46, 24: BE_8021Q },
+    packetOut: UDP.slice(0, 24) + '81000064' + UDP.slice(24),
+  },
+  'vlan pop takes the outer frame tag and offloads the inner one': {
+    program: 'tc_vlan_frame',
+    packet: QINQ,
+    out: { 3: 50, 4: BE_8021AD, 6: 1, 7: 20, 8: BE_8021Q, 9: 42, 10: BE_IP, 15: 42, 16: BE_IP, 21: 42, 22: BE_IP },
+    packetOut: UDP,
+  },
+  'adjust_room grows, shrinks, encapsulates and resets the checksum level as the kernel does': {
+    program: 'tc_room',
+    out: { 1: 50, 3: 42, 4: -EFAULT, 5: -ENOTSUPP, 6: -EINVAL, 7: -EINVAL, 8: -ENOTSUPP, 13: -EACCES, 15: 78, 16: -EALREADY, 17: -ENOTSUPP, 18: -ENOTSUPP, 19: BE_IP, 20: 78 },
+  },
+  'change_tail, change_head, change_proto and change_type keep the kernel limits': {
+    program: 'tc_change',
+    out: { 1: 52, 2: -EINVAL, 5: -EINVAL, 7: -EINVAL, 9: 3, 10: -EINVAL, 12: BE_IPV6, 13: 62, 14: -ENOTSUPP, 15: -EINVAL, 17: 42, 18: -EINVAL, 19: -EINVAL, 21: 56, 23: 76 },
+  },
+  'tunnel keys and options are set and read back with the kernel flags, sizes and errors': {
+    program: 'tc_tunnel',
+    out: {
+      0: -EINVAL, 1: -ENOENT, 2: -EINVAL, 4: -EINVAL, 5: -EINVAL, 6: -EINVAL,
+      // Read back, remote and local swap places (key.dst is set from remote, remote read from key.src).
+      9: 42, 10: 0x0a000001, 11: 0x0a000002, 12: 0x0c214004, 13: -EPROTO, 16: 42, 17: -ENOENT, 18: -EINVAL, 19: -ENOMEM,
+      21: -ENOMEM, 22: 8, 23: -6366218896703053408, 26: 0x0cf9, 28: -EPROTO, 30: 0x12345, 31: 0x2_0000_0001, 32: -EINVAL, 33: -ENOENT,
+    },
+  },
+  'csum_level follows the skb checksum state; hash, check_mtu and cgroup ids answer as the kernel': {
+    program: 'tc_meta',
+    out: { 0: -EACCES, 4: 1, 5: 3, 6: 2, 8: -EACCES, 9: -EINVAL, 10: 1, 11: 1, 12: 0x1234, 14: 1, 16: 65536, 17: 1, 19: -ENODEV, 20: 7, 21: -EINVAL, 22: -EINVAL, 24: 1 },
+  },
+  'redirect_neigh and redirect_peer refuse bad flags and lengths with TC_ACT_SHOT': {
+    program: 'tc_redirect_neigh',
+    retval: 7,
+    out: { 0: 2, 1: 2, 2: 2 },
+  },
+  'redirect_peer redirects': { program: 'tc_redirect_peer', retval: 7, out: { 0: 7 } },
+  'packet pointers taken after each packet-moving helper see the moved packet': {
+    program: 'tc_reparse',
+    out: { 1: 0x450800, 2: 50, 3: 0x8100_0005, 4: 54, 6: 200 },
+  },
+  'check_mtu for XDP measures the frame against the receiving device': { program: 'xdp_mtu', retval: 2, out: { 1: 65536, 2: 1, 3: -EINVAL } },
+};
+
+describe.each(backends)('TC skb helpers on $name', ({ name, run }) => {
+  it.each(Object.entries(WANT))('%s', async (_title, want) => {
+    const result = await run(parseCase({ object: OBJECT, program: want.program, packet: want.packet ?? UDP }, '/'));
+    expect(result.retval).toBe(want.retval ?? 0);
+    expect(nonZero(result)).toEqual(want.out);
+    if (want.packetOut) expect(result.packet).toBe(want.packetOut);
+    // BPF_PROG_TEST_RUN cannot copy tunnel metadata out: only the VM reports it.
+    if (name === 'kernel') expect(result.tunnel).toBeUndefined();
+  });
+
+  it('measures check_mtu against the case interface the skb arrived on', async () => {
+    const fib = { interfaces: [{ ifindex: 2, name: 'eth1', mac: '02:00:00:00:00:02', addrs: ['10.0.0.2/24'], mtu: 1400 }] };
+    const result = await run(parseCase({ object: OBJECT, program: 'tc_meta', packet: UDP, ctx: { ifindex: 2 }, fib }, '/'));
+    expect(nonZero(result)[16]).toBe(1400);
+    expect(nonZero(result)[17]).toBe(1);
+  });
+});
+
+describe.each(backends.filter((b) => b.name !== 'kernel'))('what only the VM reports, on $name', ({ run }) => {
+  it('reports the tunnel metadata the run left on the skb', async () => {
+    const result = await run(parseCase({ object: OBJECT, program: 'tc_tunnel', packet: UDP }, '/'));
+    expect(result.tunnel).toEqual({ id: 7, remote: 'fd00::2', local: 'fd00::1', tos: 0, ttl: 8, label: 0x12345, flags: ['csum', 'key', 'nocache'], options: '' });
+  });
+
+  it('leaves the tunnel out when no helper set one', async () => {
+    const result = await run(parseCase({ object: OBJECT, program: 'tc_vlan', packet: UDP }, '/'));
+    expect(result.tunnel).toBeUndefined();
+  });
+
+  it('records redirect_neigh and redirect_peer as redirects of their kind', async () => {
+    const neigh = await run(parseCase({ object: OBJECT, program: 'tc_redirect_neigh', packet: UDP }, '/'));
+    expect(neigh.redirect).toEqual({ ifindex: 5, flags: 0, kind: 'neigh', nexthop: '10.0.0.9' });
+    const peer = await run(parseCase({ object: OBJECT, program: 'tc_redirect_peer', packet: UDP }, '/'));
+    expect(peer.redirect).toEqual({ ifindex: 6, flags: 0, kind: 'peer' });
+  });
+});
+
+describe('the skb helpers in the helper table', () => {
+  const names = ['skb_vlan_push', 'skb_vlan_pop', 'skb_set_tunnel_key', 'skb_get_tunnel_key', 'skb_set_tunnel_opt', 'skb_get_tunnel_opt', 'skb_adjust_room', 'skb_change_head', 'skb_change_tail', 'skb_change_proto', 'skb_change_type', 'check_mtu', 'redirect_neigh', 'redirect_peer', 'get_hash_recalc', 'set_hash', 'csum_level', 'skb_cgroup_id', 'get_cgroup_classid'];
+
+  it.each(names)('implements %s', (name) => {
+    expect(helperImplemented(helperByName(name)!.id)).toBe(true);
+  });
+
+  it('marks the helpers that move the packet as changing packet data (bpf_helper_changes_pkt_data)', () => {
+    const moving = ['skb_vlan_push', 'skb_vlan_pop', 'skb_adjust_room', 'skb_change_head', 'skb_change_tail', 'skb_change_proto'];
+    for (const name of names) expect([name, changesPacketData(helperByName(name)!.id)]).toEqual([name, moving.includes(name)]);
+  });
+
+});
