@@ -3,6 +3,7 @@ import type { Btf } from '../btf/btf.js';
 import { loadObjectFile } from '../loader/load-object.js';
 import type { MapSpec, ObjectSpec } from '../loader/spec.js';
 import { BPF_ATTACH_TYPE, BPF_F_RDONLY_PROG, mapTypeName, progTypeName } from '../uapi/bpf.js';
+import { isRunnableType } from '../sim/object.js';
 import { action, EXIT, printJson } from './common.js';
 
 /** A map as `bpfsim inspect --json` prints it. */
@@ -26,7 +27,8 @@ export interface InspectedMap {
 /** What `bpfsim inspect --json` prints: one object describing the ObjectSpec. */
 export interface Inspection {
   license: string;
-  programs: { name: string; section: string; type: string; attachType?: string; insns: number; functions: string[]; flags: number; sourceLines: number }[];
+  /** `runs`: whether bpfsim runs the program (XDP, TC, socket filter); the others load and are refused when run. */
+  programs: { name: string; section: string; type: string; attachType?: string; runs: boolean; insns: number; functions: string[]; flags: number; sourceLines: number }[];
   maps: InspectedMap[];
   /** Global data sections (also in `maps`): their size, whether programs may write them, and their variables. */
   data: { name: string; size: number; readOnly: boolean; variables: { name: string; off: number; size: number; type: string }[] }[];
@@ -57,6 +59,7 @@ export function inspectObject(spec: ObjectSpec): Inspection {
       section: p.sectionName,
       type: progTypeName(p.type),
       ...(p.expectedAttachType !== undefined ? { attachType: attachTypeName(p.expectedAttachType) } : {}),
+      runs: isRunnableType(p.type),
       insns: p.insns.length,
       functions: p.functions.map((f) => f.name),
       flags: p.flags,
@@ -86,7 +89,7 @@ export function formatInspection(path: string, info: Inspection): string {
   for (const p of info.programs) {
     const attach = p.attachType ? ` attach ${p.attachType}` : '';
     const subs = p.functions.length > 1 ? `, calls ${p.functions.slice(1).join(', ')}` : '';
-    lines.push(`  ${p.name}: section ${p.section}, type ${p.type}${attach}, ${p.insns} insns${subs}`);
+    lines.push(`  ${p.name}: section ${p.section}, type ${p.type}${attach}, ${p.insns} insns${subs}${p.runs ? '' : ' (not run by bpfsim)'}`);
   }
   lines.push('', 'maps:');
   const fmtMap = (m: InspectedMap, indent: string) => {

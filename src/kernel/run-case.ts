@@ -55,9 +55,15 @@ export function sectionProgType(section: string): number | undefined {
   return undefined;
 }
 
-function ctxKind(progType: number): CtxKind {
+function ctxKindOrUndefined(progType: number): CtxKind | undefined {
   if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) return 'xdp';
   if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER) return 'skb';
+  return undefined;
+}
+
+function ctxKind(progType: number): CtxKind {
+  const kind = ctxKindOrUndefined(progType);
+  if (kind) return kind;
   throw new CaseError('case/unsupported-program-type', `program type ${progType}: expected XDP, TC or a socket filter (give the case a 'type')`);
 }
 
@@ -124,11 +130,17 @@ function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs
   }
   // libbpf 1.1 predates sections like `tc/ingress` and `tcx/egress`: type those as the VM does,
   // and skip programs nobody can type, as they would fail the whole object.
+  // Programs of other types (kprobe, cgroup, tracing) stay unloaded, as bpfsim does not run them.
   for (let p = lib.bpf_object__next_program(obj, null); p; p = lib.bpf_object__next_program(obj, p)) {
-    if (lib.bpf_program__type(p) !== 0) continue;
+    const other = lib.bpf_program__name(p) !== lib.bpf_program__name(prog);
+    const type = lib.bpf_program__type(p);
+    if (type !== 0) {
+      if (other && ctxKindOrUndefined(type) === undefined) lib.bpf_program__set_autoload(p, false);
+      continue;
+    }
     const inferred = sectionProgType(lib.bpf_program__section_name(p));
     if (inferred !== undefined) lib.bpf_program__set_type(p, inferred);
-    else if (lib.bpf_program__name(p) !== lib.bpf_program__name(prog)) lib.bpf_program__set_autoload(p, false);
+    else if (other) lib.bpf_program__set_autoload(p, false);
   }
   const progType = lib.bpf_program__type(prog);
   const kind = ctxKind(progType);
@@ -208,6 +220,7 @@ function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kin
   const result: WireResult = {
     retval: out.retval,
     progType,
+    section: lib.bpf_program__section_name(prog),
     packet: toHex(data.subarray(metaLen)),
     maps: {},
   };

@@ -35,6 +35,8 @@ export interface KernelResult {
   retval: number;
   /** BPF_PROG_TYPE_* of the program as loaded. */
   progType: number;
+  /** The program's ELF section (`tcx/ingress`). */
+  section?: string;
   /** data_out from `data` on: XDP metadata, if any, is in `meta`. */
   packet: Uint8Array;
   /** XDP metadata in front of the packet after the run (bpf_xdp_adjust_meta), when there is some. */
@@ -85,6 +87,7 @@ function fromWire(r: WireResult): KernelResult {
     maps[name] = entries.map((e) => ({ key: fromHex(e.key), values: e.values.map((v) => fromHex(v)), ...(e.program !== undefined ? { program: e.program } : {}) }));
   }
   const out: KernelResult = { retval: r.retval, progType: r.progType, packet: fromHex(r.packet), maps };
+  if (r.section !== undefined) out.section = r.section;
   if (r.meta) out.meta = fromHex(r.meta);
   if (r.ctx) out.ctx = r.ctx;
   if (r.durationNs !== undefined) out.durationNs = r.durationNs;

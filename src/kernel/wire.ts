@@ -24,6 +24,8 @@ export interface WireRequest {
 export interface WireResult {
   retval: number;
   progType: number;
+  /** The program's ELF section, which names its attach type (`tcx/ingress`). */
+  section?: string;
   packet: string;
   meta?: string;
   ctx?: Record<string, number | number[]>;

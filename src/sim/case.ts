@@ -5,7 +5,7 @@ import { fromHex } from '../internal/hex.js';
 import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { anyJson, arrayOf, bool, check, childPath, either, int, object, oneOf, record, str, withCode } from '../internal/json-check.js';
 import { validateFib } from '../helpers/fib-check.js';
-import { TC_ACT, XDP_ACTION } from '../uapi/index.js';
+import { NETKIT_ACTION, TC_ACT, TCX_ACTION, XDP_ACTION } from '../uapi/index.js';
 
 /** A map entry of a case with its bytes decoded. */
 export interface CaseEntry {
@@ -37,7 +37,7 @@ export interface Case {
 const U32_MAX = 0xffff_ffff;
 const hexText = str();
 const ctxNumber = int(0, Number.MAX_SAFE_INTEGER);
-const ACTION_NAMES = new Set([...Object.keys(XDP_ACTION), ...Object.keys(TC_ACT)]);
+const ACTION_NAMES = new Set([...Object.keys(XDP_ACTION), ...Object.keys(TC_ACT), ...Object.keys(TCX_ACTION), ...Object.keys(NETKIT_ACTION)]);
 
 /** The interface, route and neighbour fields of `fib` (their meaning is checked by validateFib). */
 const fibShape = withCode(

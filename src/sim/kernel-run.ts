@@ -2,6 +2,7 @@ import type { ResultMapEntry, RunResult } from '../internal/contract.js';
 import { toHex } from '../internal/hex.js';
 import { runOnKernel } from '../kernel/index.js';
 import { checkChecksums } from '../packet/checksum.js';
+import { findSectionDef } from '../loader/section-defs.js';
 import { actionName } from '../uapi/index.js';
 import type { Case } from './case.js';
 import { BpfObject } from './object.js';
@@ -36,7 +37,7 @@ export async function runCaseOnKernel(c: Case): Promise<RunResult> {
   }
   const result: RunResult = {
     retval: out.retval,
-    action: actionName(out.progType, out.retval),
+    action: actionName(out.progType, out.retval, attachTypeOf(out.progType, out.section)),
     packet: toHex(out.packet),
     redirect: null,
     maps,
@@ -47,4 +48,10 @@ export async function runCaseOnKernel(c: Case): Promise<RunResult> {
   };
   if (c.ctx) result.ctx = out.ctx ?? {};
   return result;
+}
+
+/** The attach type libbpf 1.x gives a section (the kernel's libbpf may be older), when the run kept the section's type. */
+function attachTypeOf(progType: number, section: string | undefined): number | undefined {
+  const def = section === undefined ? undefined : findSectionDef(section);
+  return def && def.progType === progType ? def.attachType : undefined;
 }

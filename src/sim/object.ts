@@ -10,7 +10,7 @@ import { checkHelpers, createHelperRegistry, gplOnly, SimKernel } from '../helpe
 import { gplGuard } from '../vm/protocol.js';
 import { isGplCompatible } from '../verifier/index.js';
 import type { FibSpec, ProgTypeName } from '../internal/contract.js';
-import { BPF_MAP_TYPE, BPF_PROG_TYPE, helperId } from '../uapi/index.js';
+import { BPF_MAP_TYPE, BPF_PROG_TYPE, helperId, progTypeName } from '../uapi/index.js';
 import { getEngine } from '../vm/engines.js';
 import { Interpreter } from '../vm/interpreter.js';
 import type { TraceHook } from '../vm/trace.js';
@@ -109,7 +109,7 @@ export class BpfObject {
   private readonly frozen = new Set<number>();
   private executables: (Executable | undefined)[] = [];
   /** Programs whose helpers bpfsim does not simulate, by index: an error only when one of them runs. */
-  private unsupported = new Map<number, HelperError>();
+  private unsupported = new Map<number, SimError>();
   private tracedExecutables: (Executable | undefined)[] | undefined;
   /** Where the interpreter of traced runs reports each instruction, during such a run. */
   traceSink: TraceHook | undefined;
@@ -151,9 +151,9 @@ export class BpfObject {
       if (m.source === 'data' && (m.name === '.rodata' || m.name.startsWith('.rodata.'))) this.frozen.add(i);
     });
     this.engine = options.trace ? new Interpreter() : getEngine(options.engine ?? 'wasm');
-    // Objects whose programs all have a networking type are checked and compiled now, so that a
-    // load error shows at load; the others wait for the run that names their type.
-    this.typeIndependent = spec.programs.every((p) => isNetworkingType(p.type));
+    // Objects whose programs all have their type from their section are checked and compiled now,
+    // so that a load error shows at load; untyped ones wait for the run that names their type.
+    this.typeIndependent = spec.programs.every((p) => p.type !== BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC);
     if (this.typeIndependent) this.prepare(BPF_PROG_TYPE.BPF_PROG_TYPE_XDP);
   }
 
@@ -252,6 +252,11 @@ export class BpfObject {
 
   private prepareOn(engine: Engine, progType: number, trace: TraceHook | undefined): (Executable | undefined)[] {
     return this.spec.programs.map((program, index) => {
+      if (program.type !== BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC && !isNetworkingType(program.type)) {
+        // A kprobe, cgroup or tracing program next to the TC ones: listed, never compiled, refused if a tail call reaches it.
+        this.unsupported.set(index, unrunnableType(program));
+        return undefined;
+      }
       const type = isNetworkingType(program.type) ? program.type : progType;
       try {
         checkHelpers(program, type);
@@ -372,7 +377,23 @@ export function resolveProgType(program: ProgramSpec, type?: ProgTypeName): numb
   if (type === 'tc') return BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS;
   if (type === 'socket') return BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
   if (isNetworkingType(program.type)) return program.type;
-  throw new CaseError('case/unsupported-program-type', `program '${program.name}' in section '${program.sectionName}' is not an XDP, TC or socket filter program: give "type" in the case`);
+  if (program.type === BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC) {
+    throw new CaseError('case/unsupported-program-type', `program '${program.name}' in section '${program.sectionName}' is not an XDP, TC or socket filter program: give "type" in the case`);
+  }
+  throw unrunnableType(program);
+}
+
+/** The error a run of a program of a type bpfsim does not run gets (a kprobe, cgroup or tracing program). */
+function unrunnableType(program: ProgramSpec): CaseError {
+  return new CaseError(
+    'case/unsupported-program-type',
+    `program '${program.name}' is a ${progTypeName(program.type)} program (section '${program.sectionName}'): bpfsim runs XDP, TC and socket filter programs`,
+  );
+}
+
+/** Whether bpfsim runs programs of BPF_PROG_TYPE_* `type` (XDP, TC and socket filters; untyped ones take the run's type). */
+export function isRunnableType(type: number): boolean {
+  return type === BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC || isNetworkingType(type);
 }
 
 /** Runs `fn`; an error in the object names the file it is in, one in the options (the case's fib) does not. */

@@ -5,7 +5,7 @@ import type { RedirectTarget } from '../helpers/kernel-state.js';
 import { setupSkb, setupXdp } from '../helpers/index.js';
 import { checkBytes, checkInt, checkObject } from '../internal/args.js';
 import type { ProgTypeName, Warning } from '../internal/contract.js';
-import { ArgumentError } from '../internal/errors.js';
+import { ArgumentError, CaseError } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { checkChecksums, type ChecksumResult } from '../packet/checksum.js';
 import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
@@ -80,7 +80,10 @@ export interface ProgramRun {
 export class Program {
   /** The program's function name. */
   readonly name: string;
+  /** BPF_* attach type the section implies (`tcx/ingress`: BPF_TCX_INGRESS), which names its verdicts. */
+  readonly attachType: number | undefined;
   private readonly progType: number;
+  private readonly refusal: CaseError | undefined;
 
   constructor(
     private readonly obj: BpfObject,
@@ -89,11 +92,20 @@ export class Program {
     private readonly index: number,
   ) {
     this.name = spec.name;
-    this.progType = resolveProgType(spec, obj.options.type);
+    try {
+      this.progType = resolveProgType(spec, obj.options.type);
+    } catch (err) {
+      // A program bpfsim does not run (a kprobe next to the TC ones) is refused when it runs.
+      if (!(err instanceof CaseError)) throw err;
+      this.progType = -1;
+      this.refusal = err;
+    }
+    this.attachType = this.progType === spec.type ? spec.expectedAttachType : undefined;
   }
 
-  /** `xdp`, `tc` or `socket`: the context the program runs with. */
+  /** `xdp`, `tc` or `socket`: the context the program runs with. Throws for a program bpfsim does not run. */
   get type(): ProgTypeName {
+    if (this.refusal) throw this.refusal;
     if (this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) return 'xdp';
     return this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER ? 'socket' : 'tc';
   }
@@ -151,6 +163,7 @@ export class Program {
   }
 
   private begin(packet: unknown, options: RunOptions, traced: boolean): PendingRun {
+    if (this.refusal) throw this.refusal;
     const bytes = checkBytes(packet, 'packet');
     checkObject(options, 'options');
     const obj = this.obj;
@@ -199,7 +212,7 @@ export class Program {
     return {
       retval,
       r0,
-      action: actionName(this.progType, retval),
+      action: actionName(this.progType, retval, this.attachType),
       packet,
       // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of uapi/context.ts), in their order.
       ctx: run.xdp ? readXdpCtxOut(mem, run.ctx) : readSkbCtxOut(mem, run.ctx),

@@ -202,16 +202,27 @@ export const TC_ACT = {
   TC_ACT_TRAP: 8,
 } as const;
 
+/** enum tcx_action_base (include/uapi/linux/bpf.h): what programs attached through tcx links return. */
+export const TCX_ACTION = { TCX_NEXT: -1, TCX_PASS: 0, TCX_DROP: 2, TCX_REDIRECT: 7 } as const;
+/** enum netkit_action (include/uapi/linux/if_link.h): what programs attached to a netkit device return. */
+export const NETKIT_ACTION = { NETKIT_NEXT: -1, NETKIT_PASS: 0, NETKIT_DROP: 2, NETKIT_REDIRECT: 7 } as const;
+
 const XDP_ACTION_NAMES = new Map<number, string>(Object.entries(XDP_ACTION).map(([name, v]) => [v, name]));
 const TC_ACT_NAMES = new Map<number, string>(Object.entries(TC_ACT).map(([name, v]) => [v, name]));
+const TCX_NAMES = new Map<number, string>(Object.entries(TCX_ACTION).map(([name, v]) => [v, name]));
+const NETKIT_NAMES = new Map<number, string>(Object.entries(NETKIT_ACTION).map(([name, v]) => [v, name]));
 
 /**
  * The action name of return value `retval` (u32) for a program type: `XDP_TX`, `TC_ACT_SHOT`, or
- * `unknown(N)`; a socket filter's is `drop` for 0 and `keep` otherwise, as sk_filter_trim_cap
+ * `unknown(N)`; for a program attached through tcx (`tcx/ingress`, `tc/egress`) or netkit (its
+ * `attachType`), `TCX_DROP` or `NETKIT_PASS`, where any unnamed code reads as NEXT; a socket filter's is `drop` for 0 and `keep` otherwise, as sk_filter_trim_cap
  * (net/core/filter.c) drops the packet or trims it to `retval` bytes.
  */
-export function actionName(progType: number, retval: number): string {
+export function actionName(progType: number, retval: number, attachType?: number): string {
   if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER) return retval === 0 ? 'drop' : 'keep';
+  // tcx_action_code() (net/core/dev.c) and netkit_run() take any other code as NEXT.
+  if (attachType === BPF_ATTACH_TYPE.BPF_TCX_INGRESS || attachType === BPF_ATTACH_TYPE.BPF_TCX_EGRESS) return TCX_NAMES.get(retval | 0) ?? 'TCX_NEXT';
+  if (attachType === BPF_ATTACH_TYPE.BPF_NETKIT_PRIMARY || attachType === BPF_ATTACH_TYPE.BPF_NETKIT_PEER) return NETKIT_NAMES.get(retval | 0) ?? 'NETKIT_NEXT';
   const names = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP ? XDP_ACTION_NAMES : TC_ACT_NAMES;
   return names.get(retval | 0) ?? `unknown(${retval >>> 0})`;
 }

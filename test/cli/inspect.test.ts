@@ -20,6 +20,7 @@ describe('cli', () => {
         section: 'tc/ingress',
         type: 'SCHED_CLS',
         attachType: 'TCX_INGRESS',
+        runs: true,
         insns: expect.any(Number),
         functions: ['tc_ing', 'global_helper'],
         flags: 0,
