@@ -127,6 +127,35 @@ socketFilter('http_dropped', 'TCP to another port is dropped and counted', { ipv
 socketFilter('icmp_dropped', 'ICMP is dropped and counted', { ipv4: { src: '192.0.2.1', dst: '192.0.2.2' }, icmp: { type: 8, code: 0 } }, 0);
 socketFilter('arp_dropped', 'ARP is not IP and is dropped', { arp: { op: 1, sha: '02:00:00:00:00:01', spa: '10.0.0.1', tha: '00:00:00:00:00:00', tpa: '10.0.0.2' } }, 0);
 
+// TC VXLAN decapsulator: VNI 100 goes to ifindex 5; inner frames carry IPv4 or IPv6.
+const innerFrame = (v6: boolean): PacketSpec => ({
+  eth: { src: '02:00:00:00:0a:01', dst: '02:00:00:00:0a:02' },
+  ...(v6 ? { ipv6: { src: 'fd00::1', dst: 'fd00::2' } } : { ipv4: { src: '10.0.0.1', dst: '10.0.0.2' } }),
+  udp: { sport: 1000, dport: 53 },
+  payload: 'hello',
+});
+const vxlanFrame = (vni: number, inner: PacketSpec): PacketSpec => ({
+  eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' },
+  ipv4: { src: '192.0.2.1', dst: '192.0.2.2', ttl: 63 },
+  udp: { sport: 49152, dport: 4789 },
+  vxlan: { vni },
+  inner,
+});
+const vxlan = (name: string, description: string, spec: PacketSpec, retval: number, out: PacketSpec) => {
+  cases[`tc_vxlan_decap_${name}`] = {
+    description,
+    object: '../../build/bpf/tc_vxlan_decap.o',
+    program: 'tc_vxlan_decap',
+    packet: packet(spec),
+    maps: { vni_targets: [{ key: hex(u32le(100)), value: hex(u32le(5)) }] },
+    expect: { retval, packet: packet(out) },
+  };
+};
+vxlan('v4', 'VXLAN VNI 100 carrying IPv4: decapsulated, tunnel key set, redirected to ifindex 5', vxlanFrame(100, innerFrame(false)), 7, innerFrame(false));
+vxlan('v6', 'VXLAN VNI 100 carrying IPv6: decapsulated to the inner IPv6 frame, redirected to ifindex 5', vxlanFrame(100, innerFrame(true)), 7, innerFrame(true));
+vxlan('unknown_vni', 'VXLAN with an unconfigured VNI (7) is dropped and counted', vxlanFrame(7, innerFrame(false)), 2, vxlanFrame(7, innerFrame(false)));
+vxlan('not_vxlan', 'a plain UDP frame passes untouched', innerFrame(false), 0, innerFrame(false));
+
 // For benchmarks: the backend is the VIP itself, so the rewrite is an identity and every repeat
 // of BPF_PROG_TEST_RUN (which does not restore the packet) takes the full path again.
 cases.xdp_lb_bench = {
