@@ -22,14 +22,17 @@ export interface InspectedMap {
   innerMap?: InspectedMap;
   initialPrograms?: { slot: number; program: string }[];
   initialMaps?: { slot: number; map: string }[];
+  declTags?: string[];
 }
 
 /** What `bpfsim inspect --json` prints: one object describing the ObjectSpec. */
 export interface Inspection {
   license: string;
   /** `runs`: whether bpfsim runs the program (XDP, TC, socket filter); the others load and are refused when run. */
-  programs: { name: string; section: string; type: string; attachType?: string; runs: boolean; insns: number; functions: string[]; flags: number; sourceLines: number }[];
+  programs: { name: string; section: string; type: string; attachType?: string; runs: boolean; insns: number; functions: string[]; flags: number; sourceLines: number; declTags?: string[] }[];
   maps: InspectedMap[];
+  /** What loads but may not behave as the object meant (a pinning value libbpf does not know). */
+  warnings: string[];
   /** Global data sections (also in `maps`): their size, whether programs may write them, and their variables. */
   data: { name: string; size: number; readOnly: boolean; variables: { name: string; off: number; size: number; type: string }[] }[];
 }
@@ -46,6 +49,7 @@ function inspectMap(m: MapSpec, btf: Btf | undefined): InspectedMap {
   if (m.innerMap) out.innerMap = inspectMap(m.innerMap, btf);
   if (m.initialPrograms) out.initialPrograms = m.initialPrograms;
   if (m.initialMaps) out.initialMaps = m.initialMaps;
+  if (m.declTags) out.declTags = m.declTags;
   return out;
 }
 
@@ -64,7 +68,9 @@ export function inspectObject(spec: ObjectSpec): Inspection {
       functions: p.functions.map((f) => f.name),
       flags: p.flags,
       sourceLines: p.lines.length,
+      ...(p.declTags ? { declTags: p.declTags } : {}),
     })),
+    warnings: spec.warnings ?? [],
     maps: spec.maps.map((m) => inspectMap(m, btf)),
     data: spec.maps
       .filter((m) => m.source === 'data')
@@ -89,7 +95,8 @@ export function formatInspection(path: string, info: Inspection): string {
   for (const p of info.programs) {
     const attach = p.attachType ? ` attach ${p.attachType}` : '';
     const subs = p.functions.length > 1 ? `, calls ${p.functions.slice(1).join(', ')}` : '';
-    lines.push(`  ${p.name}: section ${p.section}, type ${p.type}${attach}, ${p.insns} insns${subs}${p.runs ? '' : ' (not run by bpfsim)'}`);
+    const tags = p.declTags ? `, tags ${p.declTags.join(' ')}` : '';
+    lines.push(`  ${p.name}: section ${p.section}, type ${p.type}${attach}, ${p.insns} insns${subs}${tags}${p.runs ? '' : ' (not run by bpfsim)'}`);
   }
   lines.push('', 'maps:');
   const fmtMap = (m: InspectedMap, indent: string) => {
@@ -109,6 +116,7 @@ export function formatInspection(path: string, info: Inspection): string {
     lines.push(`  ${d.name}: ${d.size} bytes${d.readOnly ? ', read-only' : ''}`);
     for (const v of d.variables) lines.push(`    ${v.name} at ${v.off}, ${v.size} bytes (${v.type})`);
   }
+  if (info.warnings.length > 0) lines.push('', 'warnings:', ...info.warnings.map((w) => `  ${w}`));
   return lines.join('\n') + '\n';
 }
 

@@ -10,7 +10,12 @@ export interface BtfMapDef {
   valuesOff?: number;
   /** What `values` holds: programs (PROG_ARRAY) or maps (ARRAY_OF_MAPS, HASH_OF_MAPS). */
   valuesKind?: 'program' | 'map';
+  /** A `pinning` value other than LIBBPF_PIN_NONE/LIBBPF_PIN_BY_NAME, read as no pinning. */
+  unknownPinning?: number;
 }
+
+/** LIBBPF_PIN_BY_NAME (bpf_helpers.h): pin under the map's name in the pin root (/sys/fs/bpf). */
+export const LIBBPF_PIN_BY_NAME = 1;
 
 const bad = (name: string, msg: string) => new LoadError('load/bad-map-def', `map '${name}': ${msg}`);
 
@@ -28,6 +33,7 @@ export function parseBtfMapDef(btf: Btf, name: string, typeId: number, inner = f
   let innerDef: number | undefined;
   let valuesKind: 'program' | 'map' | undefined;
   let valuesOff: number | undefined;
+  let unknownPinning: number | undefined;
   for (const m of def.members) {
     const field = m.name;
     const mt = btf.resolved(m.type);
@@ -56,7 +62,11 @@ export function parseBtfMapDef(btf: Btf, name: string, typeId: number, inner = f
         break;
       case 'pinning':
         spec.pinning = uint();
-        if (spec.pinning > 1) throw bad(name, `unsupported pinning ${spec.pinning}`);
+        if (spec.pinning > LIBBPF_PIN_BY_NAME) {
+          // cilium/ebpf and iproute2 have other values (PIN_GLOBAL_NS = 2); libbpf pins none of them.
+          unknownPinning = spec.pinning;
+          spec.pinning = 0;
+        }
         break;
       case 'map_extra':
         spec.mapExtra = uint();
@@ -114,6 +124,7 @@ export function parseBtfMapDef(btf: Btf, name: string, typeId: number, inner = f
   spec.keySize = keySize ?? 0;
   spec.valueSize = valueSize ?? 0;
   const out: BtfMapDef = { spec };
+  if (unknownPinning !== undefined) out.unknownPinning = unknownPinning;
   if (valuesOff !== undefined) {
     out.valuesOff = valuesOff;
     out.valuesKind = valuesKind;

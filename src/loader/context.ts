@@ -11,7 +11,10 @@ export interface FunctionSym {
   section: ElfSection;
   start: number;
   end: number;
-  /** A program entry point (a global function outside `.text`) rather than a subprogram. */
+  /**
+   * A program entry point rather than a subprogram: a global function outside `.text`, or a static
+   * one there that no function calls (cilium/ebpf's tail-call targets; libbpf refuses those).
+   */
   entry: boolean;
 }
 
@@ -37,6 +40,8 @@ export interface LoadContext {
   externs: Map<number, ExternResolution>;
   /** Index of the `.kconfig` map in `maps`, when the object has Kconfig externs. */
   kconfigMap?: number;
+  /** What loads but may not do what the object meant (a pinning value libbpf does not know). */
+  warnings: string[];
   /** Functions by executable section index, sorted by start. */
   functions: Map<number, FunctionSym[]>;
 }

@@ -51,6 +51,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): ObjectSpe
     dataMapOf: new Map(),
     functions: new Map(),
     externs: new Map(),
+    warnings: [],
   };
   withContext('load license', () => loadLicense(ctx));
   withContext('load BTF', () => loadBtf(ctx));
@@ -66,6 +67,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): ObjectSpe
   withContext('load maps', () => checkInitialPrograms(ctx, programs.map((p) => p.name)));
   const spec: ObjectSpec = { license: ctx.license, programs, maps: ctx.maps };
   if (ctx.btf) spec.btf = ctx.btf;
+  if (ctx.warnings.length > 0) spec.warnings = ctx.warnings;
   return spec;
 }
 

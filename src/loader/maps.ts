@@ -1,3 +1,4 @@
+import type { Btf } from '../btf/btf.js';
 import type { ElfSection, ElfSymbol } from '../elf/elf-file.js';
 import { SHF_ALLOC, SHT, STT_FUNC, STT_OBJECT, STT_SECTION } from '../elf/constants.js';
 import { ByteReader } from '../internal/bytes.js';
@@ -50,6 +51,9 @@ export function collectBtfMaps(ctx: LoadContext): void {
     const def = withContext(`map '${vt.name}'`, () => parseBtfMapDef(btf, vt.name, vt.type));
     const size = btf.sizeof(vt.type);
     if (sym.value + size > sec.size) throw new LoadError('load/bad-map-def', `map '${vt.name}': definition at offset ${sym.value} is outside section '.maps'`);
+    if (def.unknownPinning !== undefined) ctx.warnings.push(`map '${vt.name}': pinning ${def.unknownPinning} is not a libbpf pinning (LIBBPF_PIN_NONE or LIBBPF_PIN_BY_NAME); the map is not pinned`);
+    const tags = declTagsOf(btf, vt.id);
+    if (tags.length > 0) def.spec.declTags = tags;
     ctx.mapAt.set(mapKey(sec.index, sym.value), ctx.maps.length);
     ctx.maps.push(def.spec);
     defs.push({ spec: def.spec, sym: { ...sym, size: sym.size || size }, valuesOff: def.valuesOff, valuesKind: def.valuesKind });
@@ -65,8 +69,9 @@ export function collectBtfMaps(ctx: LoadContext): void {
     if (delta % 8 !== 0) throw new LoadError('load/bad-relocation', `map '${owner.spec.name}': relocation at offset ${rel.off} is not aligned to a slot`);
     const slot = delta / 8;
     if (owner.valuesKind === 'program') {
-      if (target.type !== STT_FUNC) throw new LoadError('load/bad-relocation', `map '${owner.spec.name}': slot ${slot} refers to '${target.name}', which is not a function`);
-      (owner.spec.initialPrograms ??= []).push({ slot, program: target.name });
+      const fn = functionOf(ctx, target, sec, rel.off);
+      if (!fn) throw new LoadError('load/bad-relocation', `map '${owner.spec.name}': slot ${slot} refers to '${target.name}', which is not a function`);
+      (owner.spec.initialPrograms ??= []).push({ slot, program: fn });
     } else {
       const inner = syms.find((s) => s.value === target.value && s.type !== STT_SECTION && target.shndx === sec.index);
       if (!inner) throw new LoadError('load/bad-relocation', `map '${owner.spec.name}': slot ${slot} refers to '${target.name}', which is not a map`);
@@ -74,6 +79,22 @@ export function collectBtfMaps(ctx: LoadContext): void {
     }
     if (slot >= owner.spec.maxEntries) throw new LoadError('load/bad-relocation', `map '${owner.spec.name}': slot ${slot} is past max_entries ${owner.spec.maxEntries}`);
   }
+}
+
+/**
+ * The function a `.values` slot points to: the symbol itself, or for a static function (which
+ * clang relocates against its section) the function at the addend the slot holds.
+ */
+function functionOf(ctx: LoadContext, target: ElfSymbol, maps: ElfSection, off: number): string | undefined {
+  if (target.type === STT_FUNC) return target.name;
+  if (target.type !== STT_SECTION || off + 8 > maps.data.length) return undefined;
+  const addend = Number(new DataView(maps.data.buffer, maps.data.byteOffset + off, 8).getBigUint64(0, true));
+  return (ctx.symbolsBySection.get(target.shndx) ?? []).find((s) => s.type === STT_FUNC && s.value === addend)?.name;
+}
+
+/** The BTF decl tags on type `id` itself (component -1), in BTF order (`btf_decl_tag("tail:calls/0")`). */
+export function declTagsOf(btf: Btf, id: number): string[] {
+  return btf.types.flatMap((t) => (t.kind === 'decl_tag' && t.type === id && t.componentIdx === -1 ? [t.name] : []));
 }
 
 /** Whether ELF section `sec` holds global data that libbpf turns into an internal array map. */

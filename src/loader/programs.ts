@@ -6,6 +6,7 @@ import type { Insn } from '../isa/insn.js';
 import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from '../uapi/bpf.js';
 import { mapKey, type FunctionSym, type LoadContext } from './context.js';
 import { applyCoreRelocations } from './core-relos.js';
+import { declTagsOf } from './maps.js';
 import { findSectionDef, progFlagsOf } from './section-defs.js';
 import type { ProgramSpec, SourceLine } from './spec.js';
 
@@ -69,6 +70,7 @@ export function buildPrograms(ctx: LoadContext): ProgramSpec[] {
     const section = fns[0]?.section ?? ctx.elf.sections[shndx]!;
     code.set(shndx, relocateSection(ctx, section, fns));
   }
+  promoteUncalledStatics(ctx, code);
   const programs: ProgramSpec[] = [];
   for (const fns of ctx.functions.values()) {
     for (const fn of fns) {
@@ -77,6 +79,26 @@ export function buildPrograms(ctx: LoadContext): ProgramSpec[] {
     }
   }
   return programs;
+}
+
+/**
+ * A static function in a program section that no function calls or takes the address of is a
+ * program, as cilium/ebpf makes every function of a program section one (its tail-call targets
+ * are often static); one that is called stays a subprogram, as libbpf links it.
+ */
+function promoteUncalledStatics(ctx: LoadContext, code: Map<number, SectionCode>): void {
+  const reached = new Set<FunctionSym>();
+  for (const sec of code.values()) {
+    for (const t of sec.targets.values()) {
+      const fn = functionAt(ctx, t.sec, t.idx);
+      if (fn) reached.add(fn);
+    }
+  }
+  for (const fns of ctx.functions.values()) {
+    for (const fn of fns) {
+      if (!fn.entry && fn.section.name !== '.text' && !reached.has(fn) && findSectionDef(fn.section.name)) fn.entry = true;
+    }
+  }
 }
 
 function functionAt(ctx: LoadContext, shndx: number, idx: number): FunctionSym | undefined {
@@ -214,6 +236,9 @@ function linkProgram(ctx: LoadContext, entry: FunctionSym, code: Map<number, Sec
   lines.sort((a, b) => a.pc - b.pc);
   const spec: ProgramSpec = { name: entry.name, sectionName: entry.section.name, type, insns, functions, lines, flags: def ? progFlagsOf(def) : 0 };
   if (def?.attachType !== undefined) spec.expectedAttachType = def.attachType;
+  const btfFunc = ctx.btf?.typeByName(entry.name, 'func');
+  const tags = btfFunc ? declTagsOf(ctx.btf!, btfFunc.id) : [];
+  if (tags.length > 0) spec.declTags = tags;
   if (coreFailures.length > 0) spec.coreFailures = coreFailures;
   return spec;
 }

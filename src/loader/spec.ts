@@ -14,6 +14,8 @@ export interface ObjectSpec {
   maps: MapSpec[];
   /** The object's BTF, when it has a `.BTF` section (DATASEC sizes and offsets fixed up as libbpf does). */
   btf?: Btf;
+  /** What loaded but may not behave as the object meant: `map 'x': pinning 2 is not LIBBPF_PIN_BY_NAME; not pinned`. */
+  warnings?: string[];
 }
 
 /** A source position from BTF line_info. */
@@ -49,6 +51,8 @@ export interface ProgramSpec {
   lines: SourceLine[];
   /** `xdp.frags` and similar: BPF_F_XDP_HAS_FRAGS. */
   flags: number;
+  /** The function's BTF decl tags (`__attribute__((btf_decl_tag("tail:calls/0")))`), in BTF order, when it has any. */
+  declTags?: string[];
   /**
    * Instructions a CO-RE relocation poisoned because it does not resolve on the target kernel
    * (libbpf's call of helper 0xbad2310): a run that reaches one faults with this message.
@@ -82,6 +86,8 @@ export interface MapSpec {
   numaNode?: number;
   /** `__uint(map_extra, N)` (bloom filter hashes, arena address), when given. */
   mapExtra?: number;
+  /** The map variable's BTF decl tags, when it has any. */
+  declTags?: string[];
   /** Where it came from: `.maps`, `maps` (legacy), or a data section. */
   source: 'btf' | 'legacy' | 'data';
 }

@@ -174,6 +174,11 @@ export class BpfObject {
     return inObject(path, () => new BpfObject(spec, options));
   }
 
+  /** What loaded but may not behave as the object meant (a pinning value libbpf does not know), one line each. */
+  get warnings(): string[] {
+    return this.spec.warnings ?? [];
+  }
+
   /** The names of the object's programs, in ELF order. */
   get programNames(): string[] {
     return this.spec.programs.map((p) => p.name);

@@ -55,9 +55,21 @@ function findProgram(spec: ObjectSpec, name: string): ProgramSpec {
   throw new CaseError('case/unknown-program', `no program '${name}' in the object (it has: ${names || 'none'})`);
 }
 
-/** Verifies every program of the object (or the one named), in program order. */
+/** Program types whose rules the verifier models (untyped sections take the `type` option's). */
+const MODELLED_TYPES: ReadonlySet<number> = new Set([
+  BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC,
+  BPF_PROG_TYPE.BPF_PROG_TYPE_XDP,
+  BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS,
+  BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT,
+  BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
+]);
+
+/**
+ * Verifies every program of the object (or the one named), in program order. Without a name or a
+ * `type`, programs of types bpfsim does not run (kprobe, cgroup, tracing next to TC) are left out.
+ */
 export function verifyObject(spec: ObjectSpec, options: VerifyObjectOptions = {}): VerifyObjectReport {
-  const progs = options.program ? [findProgram(spec, options.program)] : spec.programs;
+  const progs = options.program ? [findProgram(spec, options.program)] : spec.programs.filter((p) => options.type !== undefined || MODELLED_TYPES.has(p.type));
   const details = progs.map((p) => verifyProgram(spec, p, options));
   return { programs: details.map(toVerdict), logs: details.map((d) => d.log.join('\n')), details };
 }
