@@ -282,6 +282,31 @@ int tc_reparse(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+/* Growth past the test_run headroom and tailroom: the kernel reallocates the head. */
+SEC("tc")
+int tc_grow(struct __sk_buff *skb)
+{
+	__u8 mark[2] = { 0xab, 0xcd };
+
+	REC(0, bpf_skb_change_head(skb, 1000, 0));
+	REC(1, skb->len);
+	REC(2, bpf_skb_store_bytes(skb, 0, mark, 2, 0));
+	REC(3, bpf_skb_change_tail(skb, skb->len + 3000, 0));
+	REC(4, bpf_skb_store_bytes(skb, skb->len - 2, mark, 2, 0));
+	/* The MAC header is the 1000 new bytes: NET mode inserts after the IPv4 header 1000 bytes on. */
+	REC(5, bpf_skb_adjust_room(skb, 0xfff, BPF_ADJ_ROOM_NET, 0));
+	REC(6, skb->len);
+	REC(7, bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), 1) | bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), 2));
+	REC(8, skb->len);
+	REC(9, bpf_skb_change_tail(skb, 16064, 0));
+	REC(10, bpf_skb_change_head(skb, 1, 0));
+	REC(11, bpf_skb_adjust_room(skb, 1, BPF_ADJ_ROOM_MAC, 0));
+	REC(12, bpf_skb_change_tail(skb, 12000, 0));
+	REC(13, bpf_skb_change_head(skb, 4064, 0));
+	REC(14, skb->len);
+	return TC_ACT_OK;
+}
+
 SEC("xdp")
 int xdp_mtu(struct xdp_md *ctx)
 {

@@ -5,6 +5,9 @@ import { buildPacket } from '../../src/packet/index.js';
 import { parseCase } from '../../src/sim/case.js';
 import { changesPacketData, helperByName, helperImplemented } from '../../src/helpers/table.js';
 import { ERRNO } from '../../src/uapi/errno.js';
+import { verifyOnKernel } from '../../src/kernel/index.js';
+import { loadObjectFile } from '../../src/loader/load-object.js';
+import { verifyObject } from '../../src/verifier/index.js';
 import { testObject } from '../kernel/require-kernel.js';
 import { availableBackends } from '../support/backends.js';
 
@@ -19,6 +22,7 @@ const UDP = toHex(buildPacket({ ipv4: { src: '10.0.0.1', dst: '10.0.0.2' }, udp:
 /** The same frame with an 802.1ad tag (VID 10) and an 802.1Q tag (VID 20) after the MAC addresses. */
 const QINQ = UDP.slice(0, 24) + '88a8000a' + '81000014' + UDP.slice(24);
 const backends = await availableBackends();
+const kernel = backends.some((b) => b.name === 'kernel');
 
 const { EINVAL, ENOENT, ENOMEM, EFAULT, EACCES, EALREADY, EPROTO, ENODEV, ENOTSUPP } = ERRNO;
 const BE_8021Q = 0x0081;
@@ -46,6 +50,7 @@ function nonZero(result: RunResult): Record<number, number> {
 interface Want {
   program: string;
   packet?: string;
+  ctx?: Record<string, number>;
   retval?: number;
   out: Record<number, number>;
   /** The output packet, when the test pins it. */
@@ -92,22 +97,44 @@ const WANT: Record<string, Want> = {
     retval: 7,
     out: { 0: 2, 1: 2, 2: 2 },
   },
+  'a GSO skb (ctx_in gso_size, gso_type 0) refuses adjust_room until change_tail makes it linear again': {
+    program: 'tc_room',
+    ctx: { gso_size: 100, gso_segs: 3 },
+    out: { 0: -ENOTSUPP, 1: 42, 2: -ENOTSUPP, 3: 42, 4: -EFAULT, 5: -ENOTSUPP, 6: -EINVAL, 7: -EINVAL, 8: -ENOTSUPP, 10: -ENOTSUPP, 12: -ENOTSUPP, 14: -ENOTSUPP, 15: 42, 16: -ENOTSUPP, 18: -ENOTSUPP, 19: BE_IP, 20: 46, 21: -ENOTSUPP },
+  },
+  'check_mtu passes a GSO skb that is longer than the MTU': {
+    program: 'tc_meta',
+    ctx: { gso_size: 100, gso_segs: 3 },
+    out: { 0: -EACCES, 4: 1, 5: 3, 6: 2, 8: -EACCES, 9: -EINVAL, 10: 1, 11: 1, 12: 0x1234, 14: 1, 16: 65536, 19: -ENODEV, 20: 7, 21: -EINVAL, 22: -EINVAL, 24: 1 },
+  },
   'redirect_peer redirects': { program: 'tc_redirect_peer', retval: 7, out: { 0: 7 } },
   'packet pointers taken after each packet-moving helper see the moved packet': {
     program: 'tc_reparse',
     out: { 1: 0x450800, 2: 50, 3: 0x8100_0005, 4: 54, 6: 200 },
+  },
+  'the packet grows past the test_run headroom and tailroom up to BPF_SKB_MAX_LEN': {
+    program: 'tc_grow',
+    out: { 1: 1042, 6: 8137, 8: 8141, 10: -EINVAL, 11: -ENOTSUPP, 14: 16064 },
   },
   'check_mtu for XDP measures the frame against the receiving device': { program: 'xdp_mtu', retval: 2, out: { 1: 65536, 2: 1, 3: -EINVAL } },
 };
 
 describe.each(backends)('TC skb helpers on $name', ({ name, run }) => {
   it.each(Object.entries(WANT))('%s', async (_title, want) => {
-    const result = await run(parseCase({ object: OBJECT, program: want.program, packet: want.packet ?? UDP }, '/'));
+    const result = await run(parseCase({ object: OBJECT, program: want.program, packet: want.packet ?? UDP, ...(want.ctx && { ctx: want.ctx }) }, '/'));
     expect(result.retval).toBe(want.retval ?? 0);
     expect(nonZero(result)).toEqual(want.out);
     if (want.packetOut) expect(result.packet).toBe(want.packetOut);
     // BPF_PROG_TEST_RUN cannot copy tunnel metadata out: only the VM reports it.
     if (name === 'kernel') expect(result.tunnel).toBeUndefined();
+  });
+
+  it('moves every byte where the kernel does when the packet outgrows its buffer', async () => {
+    const result = await run(parseCase({ object: OBJECT, program: 'tc_grow', packet: UDP }, '/'));
+    expect(result.packet.length / 2).toBe(16064);
+    // The two marks written at the head and the tail, and the original MAC addresses, after every later push.
+    expect([...result.packet.matchAll(/abcd/g)].map((m) => m.index! / 2)).toEqual([4064, 12203]);
+    expect(result.packet.indexOf(UDP.slice(0, 24)) / 2).toBe(5068);
   });
 
   it('measures check_mtu against the case interface the skb arrived on', async () => {
@@ -149,4 +176,29 @@ describe('the skb helpers in the helper table', () => {
     for (const name of names) expect([name, changesPacketData(helperByName(name)!.id)]).toEqual([name, moving.includes(name)]);
   });
 
+});
+
+describe('packet pointers across the skb helpers (bpf/tests/helpers_skb_stale.c)', () => {
+  const object = testObject('helpers_skb_stale');
+  const verdicts = (programs: { program: string; accepted: boolean; error: string | null }[]) => Object.fromEntries(programs.map((p) => [p.program, p.accepted ? 'accepted' : p.error]));
+  const stale = "R6 invalid mem access 'scalar'";
+  const want = {
+    stale_vlan_push: stale,
+    stale_vlan_pop: stale,
+    stale_adjust_room: stale,
+    stale_change_head: stale,
+    stale_change_tail: stale,
+    stale_change_proto: stale,
+    kept_csum_level: 'accepted',
+    kept_change_type: 'accepted',
+    kept_hash_recalc: 'accepted',
+  };
+
+  it('refuses a pointer kept across a helper that changes packet data, and keeps it across others', () => {
+    expect(verdicts(verifyObject(loadObjectFile(object)).programs)).toEqual(want);
+  });
+
+  it.runIf(kernel)('gives the kernel verifier verdicts', async () => {
+    expect(verdicts((await verifyOnKernel(object)).programs)).toEqual(want);
+  }, 60_000);
 });
