@@ -1,5 +1,7 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import picocolors from 'picocolors';
-import { SimError, VmFault } from '../internal/errors.js';
+import { CaseError, SimError, VmFault } from '../internal/errors.js';
 
 /**
  * Colours for what the command prints on stdout: on only when stdout is a terminal (not a
@@ -57,4 +59,24 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number> 
 /** Prints `value` as one line of JSON on stdout. */
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + '\n');
+}
+
+/** The `--btf FILE` option: a vmlinux BTF file CO-RE relocations, kconfig and ksyms resolve against. */
+export const BTF_OPTION = ['--btf <file>', 'vmlinux BTF file to resolve CO-RE relocations against (e.g. /sys/kernel/btf/vmlinux); over the case\'s kernel_btf'] as const;
+
+/** The case with `--btf` (relative to the working directory) in place of its `kernel_btf`. */
+export function withBtfFlag<C extends { kernelBtfPath?: string }>(c: C, btf: string | undefined): C {
+  return btf === undefined ? c : { ...c, kernelBtfPath: btfFlagPath(btf) };
+}
+
+/** The absolute path of `--btf FILE`, which must be a readable file (an object without CO-RE relocations would never read it). */
+export function btfFlagPath(btf: string): string {
+  const path = resolvePath(btf);
+  try {
+    accessSync(path, constants.R_OK);
+    if (!statSync(path).isFile()) throw new Error('not a regular file');
+  } catch (err) {
+    throw new CaseError('cli/bad-option', `--btf: cannot read '${btf}' (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return path;
 }

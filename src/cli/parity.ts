@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { readCase } from '../sim/case.js';
 import { parityOfCase } from '../sim/parity-case.js';
-import { action, errorLine, EXIT, printJson, colors as pc } from './common.js';
+import { action, btfFlagPath, BTF_OPTION, errorLine, EXIT, printJson, withBtfFlag, colors as pc } from './common.js';
 
 interface ParityFlags {
   engine: 'wasm' | 'interp';
   json?: boolean;
+  btf?: string;
 }
 
 /** Registers `bpfsim parity CASE.json...`: every case on the VM and the kernel, and their differences. */
@@ -16,14 +17,17 @@ export function register(program: Command): void {
     .argument('<cases...>', 'case files (JSON)')
     .option('--engine <engine>', 'VM engine: wasm or interp', 'wasm')
     .option('--json', 'print one JSON object')
+    .option(...BTF_OPTION)
     .action(action(async (paths: string[], flags: ParityFlags) => parityCommand(paths, flags)));
 }
 
 async function parityCommand(paths: string[], flags: ParityFlags): Promise<number> {
+  // A bad --btf is the command's error, not each case's.
+  if (flags.btf !== undefined) btfFlagPath(flags.btf);
   const report: { case: string; agree: boolean; differences?: string[]; error?: string }[] = [];
   for (const path of paths) {
     try {
-      const { differences } = await parityOfCase(await readCase(path), flags.engine);
+      const { differences } = await parityOfCase(withBtfFlag(await readCase(path), flags.btf), flags.engine);
       report.push({ case: path, agree: differences.length === 0, differences: differences.map((d) => d.message) });
     } catch (err) {
       // Errors reading the case already start with its path; the others get it here.

@@ -3,13 +3,14 @@ import Table from 'cli-table3';
 import { CaseError } from '../internal/errors.js';
 import { readCase } from '../sim/case.js';
 import { replayCapture, type ReplayStats } from '../sim/replay.js';
-import { action, EXIT, printJson } from './common.js';
+import { action, BTF_OPTION, EXIT, printJson, withBtfFlag } from './common.js';
 
 interface ReplayFlags {
   pcap: string;
   out?: string;
   json?: boolean;
   engine: string;
+  btf?: string;
 }
 
 /** Registers `bpfsim replay CASE.json --pcap IN [--out OUT.pcapng] [--json] [--engine wasm|interp]`. */
@@ -22,13 +23,14 @@ export function register(program: Command): void {
     .option('--out <file>', 'write the packets that leave to this pcapng file, one interface per egress (- for stdout)')
     .option('--engine <engine>', 'wasm or interp', 'wasm')
     .option('--json', 'print one JSON object')
+    .option(...BTF_OPTION)
     .action(action(async (casePath: string, flags: ReplayFlags) => replayCommand(casePath, flags)));
 }
 
 async function replayCommand(casePath: string, flags: ReplayFlags): Promise<number> {
   if (flags.engine !== 'wasm' && flags.engine !== 'interp') throw new CaseError('cli/bad-option', `--engine: expected wasm or interp, got '${flags.engine}'`);
   if (flags.out === '-' && flags.json) throw new CaseError('cli/bad-option', '--out - and --json would both write to standard output');
-  const c = await readCase(casePath, true);
+  const c = withBtfFlag(await readCase(casePath, true), flags.btf);
   const source = flags.pcap === '-' ? process.stdin : flags.pcap;
   const stats = await replayCapture(c, source, { engine: flags.engine, out: flags.out });
   if (flags.json) {

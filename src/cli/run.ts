@@ -4,7 +4,7 @@ import { CaseError } from '../internal/errors.js';
 import { readCase } from '../sim/case.js';
 import { runCase } from '../sim/backend.js';
 import { unmetExpectations } from '../sim/run-case.js';
-import { action, EXIT, printJson, colors as pc } from './common.js';
+import { action, BTF_OPTION, EXIT, printJson, withBtfFlag, colors as pc } from './common.js';
 
 interface RunFlags {
   backend: string;
@@ -13,6 +13,7 @@ interface RunFlags {
   trace?: boolean;
   coverage?: string;
   eventType: string[];
+  btf?: string;
 }
 
 /** Registers `bpfsim run CASE.json`. */
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .option('--backend <backend>', 'vm or kernel', 'vm')
     .option('--engine <engine>', 'wasm or interp (vm backend)', 'wasm')
     .option('--json', 'print the result as one JSON object')
+    .option(...BTF_OPTION)
     .option('--trace', 'print the executed C lines and instructions with the registers they changed, loops collapsed (interpreter)')
     .option('--coverage <file>', 'write line coverage as lcov')
     .option('--event-type <map=type>', 'decode records of a ring buffer or perf event array as this BTF type (repeatable)', (v: string, all: string[]) => [...all, v], [])
@@ -33,7 +35,7 @@ export function register(program: Command): void {
 async function runCommand(casePath: string, flags: RunFlags): Promise<number> {
   if (flags.backend !== 'vm' && flags.backend !== 'kernel') throw new CaseError('cli/bad-option', `--backend: expected vm or kernel, got '${flags.backend}'`);
   if (flags.engine !== 'wasm' && flags.engine !== 'interp') throw new CaseError('cli/bad-option', `--engine: expected wasm or interp, got '${flags.engine}'`);
-  const c = await readCase(casePath);
+  const c = withBtfFlag(await readCase(casePath), flags.btf);
   const result = await runCase(c, {
     backend: flags.backend,
     engine: flags.engine,

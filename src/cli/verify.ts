@@ -5,7 +5,7 @@ import type { ObjectSpec } from '../loader/spec.js';
 import { PROG_TYPE_BY_NAME, verifyObject, type ProgramResult } from '../verifier/index.js';
 import { verifyOnKernel } from '../kernel/index.js';
 import type { ProgramVerdict } from '../verifier/types.js';
-import { action, EXIT, printJson } from './common.js';
+import { action, btfFlagPath, BTF_OPTION, EXIT, printJson } from './common.js';
 
 /** `bpfsim verify`: the verifier's verdict per program, with the C line and path of a rejection. */
 
@@ -15,6 +15,7 @@ interface VerifyFlags {
   backend: string;
   json?: boolean;
   log?: boolean | string;
+  btf?: string;
 }
 
 /** The source text of the line that `source` (`file.c:42`) names, from the program's BTF lines. */
@@ -65,6 +66,7 @@ export function register(program: Command): void {
     .option('--type <type>', 'verify as this program type: xdp, tc or socket')
     .option('--backend <backend>', 'vm (bpfsim, no root) or kernel', 'vm')
     .option('--json', 'print the verdicts as JSON')
+    .option(...BTF_OPTION)
     .option('--log [level]', "print the verifier log in the kernel's format (level 1, or 2 for every state)")
     .action(
       action(async (objectPath: string, flags: VerifyFlags) => {
@@ -81,7 +83,7 @@ export function register(program: Command): void {
         const programType = type ? PROG_TYPE_BY_NAME[type] : undefined;
         if (typeof flags.log === 'string' && flags.log !== '1' && flags.log !== '2') throw new CaseError('case/bad-log-level', `--log: expected 1 or 2, got '${flags.log}'`);
         // loadObjectFile's errors already start with the object's path.
-        const spec = loadObjectFile(objectPath, programType === undefined ? {} : { programType });
+        const spec = loadObjectFile(objectPath, { ...(programType === undefined ? {} : { programType }), ...(flags.btf === undefined ? {} : { kernelBtf: btfFlagPath(flags.btf) }) });
         const logLevel = flags.log === undefined || flags.log === false ? 0 : flags.log === '2' ? 2 : 1;
         const report = verifyObject(spec, { program: flags.program, type, logLevel: flags.json ? 0 : logLevel });
         if (flags.json) printJson({ programs: report.programs });

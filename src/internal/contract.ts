@@ -57,6 +57,12 @@ export interface CaseFile {
   type?: ProgTypeName;
   /** A vmlinux BTF file (relative to the case) CO-RE relocations resolve against; default the types bpfsim models. */
   kernel_btf?: string;
+  /**
+   * Values of `.kconfig` externs (`CONFIG_*`, `LINUX_KERNEL_VERSION`) by name: a number, `y`/`n`/`m`
+   * or a boolean for bool and tristate options, a string for string ones; over the running kernel's
+   * version. The kernel backend hands the `CONFIG_*` ones to libbpf (open opts `kconfig`).
+   */
+  kconfig?: Record<string, number | string | boolean>;
   ctx?: Record<string, number | number[]>;
   maps?: Record<string, CaseMapEntry[]>;
   /** `const volatile` globals by BTF variable name (numbers, address strings, arrays, objects for structs), set before load. */

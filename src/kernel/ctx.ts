@@ -132,4 +132,4 @@ export function decodeTestRunOpts(o: Buffer): { retval: number; dataSizeOut: num
 export const OPEN_OPTS_SIZE = 80;
 
 /** Byte offsets of the `struct bpf_object_open_opts` fields the backend sets (libbpf 1.1 libbpf.h). */
-export const OPEN_OPTS = { sz: 0, kernel_log_buf: 56, kernel_log_size: 64, kernel_log_level: 72 } as const;
+export const OPEN_OPTS = { sz: 0, kconfig: 40, btf_custom_path: 48, kernel_log_buf: 56, kernel_log_size: 64, kernel_log_level: 72 } as const;

@@ -83,8 +83,14 @@ export function runCaseInProcess(req: WireRequest): WireResult {
   openOpts.writeBigUInt64LE(BigInt(OPEN_OPTS_SIZE), OPEN_OPTS.sz);
   openOpts.writeBigUInt64LE(lib.address(logBuf), OPEN_OPTS.kernel_log_buf);
   openOpts.writeBigUInt64LE(BigInt(LOG_SIZE), OPEN_OPTS.kernel_log_size);
+  // libbpf reads both strings during open; they stay referenced until it returns.
+  const kconfig = req.kconfig === undefined ? undefined : Buffer.from(req.kconfig + '\0', 'utf8');
+  const btfPath = req.btfPath === undefined ? undefined : Buffer.from(req.btfPath + '\0', 'utf8');
+  if (kconfig) openOpts.writeBigUInt64LE(lib.address(kconfig), OPEN_OPTS.kconfig);
+  if (btfPath) openOpts.writeBigUInt64LE(lib.address(btfPath), OPEN_OPTS.btf_custom_path);
 
   const obj = lib.bpf_object__open_file(req.objectPath, openOpts);
+  keepUntilHere(kconfig, btfPath);
   // For a NULL object libbpf_get_error gives -errno, the reason libbpf failed.
   const openErr = lib.libbpf_get_error(obj);
   if (!obj || openErr) {
@@ -236,4 +242,9 @@ function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kin
     result.events = readers.consume().flatMap((records, i) => records.map((r) => ({ map: eventMaps[i]!.name, cpu: Math.max(r.cpu, 0), data: toHex(r.data) })));
   }
   return result;
+}
+
+/** Keeps buffers whose addresses libbpf was given referenced until this call. */
+function keepUntilHere(...buffers: (Buffer | undefined)[]): number {
+  return buffers.reduce((n, b) => n + (b?.length ?? 0), 0);
 }

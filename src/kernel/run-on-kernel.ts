@@ -27,6 +27,10 @@ export interface KernelCase {
   fib?: FibSpec;
   /** BPF_PROG_TEST_RUN's `repeat`: the same input this many times; default 1. */
   repeat?: number;
+  /** Kconfig lines (`CONFIG_HZ=250\nCONFIG_X=y`) over the system's, as libbpf's open opts `kconfig`. */
+  kconfig?: string;
+  /** A vmlinux BTF file CO-RE relocations resolve against, as libbpf's open opts `btf_custom_path`. */
+  btfPath?: string;
 }
 
 /** What the kernel did with a case. */
@@ -68,6 +72,8 @@ function toWire(c: KernelCase): WireRequest {
   if (c.ctx) req.ctx = c.ctx;
   if (c.fib) req.fib = c.fib;
   if (c.repeat !== undefined) req.repeat = c.repeat;
+  if (c.kconfig !== undefined) req.kconfig = c.kconfig;
+  if (c.btfPath !== undefined) req.btfPath = c.btfPath;
   if (c.maps) {
     req.maps = {};
     for (const [name, entries] of Object.entries(c.maps)) {

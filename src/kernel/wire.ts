@@ -18,6 +18,10 @@ export interface WireRequest {
   maps?: Record<string, { key: string; value?: string; program?: string }[]>;
   fib?: FibSpec;
   repeat?: number;
+  /** Kconfig lines for libbpf's open opts `kconfig`. */
+  kconfig?: string;
+  /** libbpf's open opts `btf_custom_path`. */
+  btfPath?: string;
 }
 
 /** A run's result as the child sends it. */

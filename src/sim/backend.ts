@@ -38,7 +38,7 @@ export async function runCase(c: Case, options: RunCaseOptions = {}): Promise<Ru
     if (options.trace || options.coverage) throw new CaseError('case/vm-only', '--trace and --coverage work on the vm backend only');
     const result = await runCaseOnKernel(c);
     if (options.eventTypes && result.events?.length) {
-      const { btf } = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath);
+      const { btf } = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig);
       result.events = resultEvents(result.events.map((e) => ({ ...e, data: fromHex(e.data) })), btf, options.eventTypes);
     }
     return result;

@@ -56,7 +56,7 @@ export async function benchCase(c: Case, options: BenchOptions = {}): Promise<Be
   const targetNs = (options.targetMs ?? 1000) * 1e6;
   const warmupNs = Math.max(options.warmupMs ?? 200, options.runs === undefined ? 20 : 0) * 1e6;
   const ctx = c.ctx ?? {};
-  const spec = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath);
+  const spec = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig);
   // No key recording: benchmarks measure the engine as it runs, map lookups inline.
   const objectOptions = { engine, keyWarnings: false };
   let runs = options.runs ?? 1;

@@ -21,8 +21,10 @@ export interface Case {
   objectPath: string;
   program: string;
   type?: ProgTypeName;
-  /** The vmlinux BTF CO-RE relocations resolve against (absolute path), when the case gives `kernel_btf`. */
+  /** The vmlinux BTF CO-RE relocations resolve against (absolute path), when the case gives `kernel_btf` (or `--btf`). */
   kernelBtfPath?: string;
+  /** Values of `.kconfig` externs by name (`CONFIG_HZ: 250`, `CONFIG_X: 'y'`, `LINUX_KERNEL_VERSION`), over the defaults. */
+  kconfig?: Record<string, number | string | boolean>;
   packet: Uint8Array;
   ctx?: Record<string, number | number[]>;
   maps: Record<string, CaseEntry[]>;
@@ -88,6 +90,7 @@ const caseShape = object({
   packet: { shape: hexText },
   type: { shape: oneOf('xdp', 'tc', 'socket') },
   kernel_btf: { shape: str() },
+  kconfig: { shape: record(either<number | string | boolean>('a number, a string or a boolean', int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), str(), bool)) },
   description: { shape: str() },
   name: { shape: str() },
   ctx: { shape: record(either<number | number[]>('a non-negative integer or an array of them', ctxNumber, arrayOf(ctxNumber, 64))) },
@@ -148,6 +151,7 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
   };
   if (c.ctx !== undefined) parsed.ctx = c.ctx;
   if (c.kernel_btf !== undefined) parsed.kernelBtfPath = resolve(baseDir, c.kernel_btf);
+  if (c.kconfig !== undefined) parsed.kconfig = c.kconfig;
   if (c.fib !== undefined) {
     const fib: FibSpec = {
       interfaces: (c.fib.interfaces ?? []).map((itf) => ({ ...itf, addrs: itf.addrs ?? [] })),

@@ -16,7 +16,7 @@ import { caseMapEntries } from './run-case.js';
  */
 export async function runCaseOnKernel(c: Case): Promise<RunResult> {
   // `rodata` variables become the initial value of their section, found through the object's BTF.
-  const caseMaps = c.rodata === undefined ? c.maps : caseMapEntries(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath));
+  const caseMaps = c.rodata === undefined ? c.maps : caseMapEntries(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig));
   const out = await runOnKernel({
     objectPath: c.objectPath,
     program: c.program,
@@ -25,6 +25,8 @@ export async function runCaseOnKernel(c: Case): Promise<RunResult> {
     ctx: c.ctx,
     maps: caseMaps,
     fib: c.fib,
+    ...(c.kconfig ? { kconfig: kconfigText(c.kconfig) } : {}),
+    ...(c.kernelBtfPath ? { btfPath: c.kernelBtfPath } : {}),
   });
   const maps: Record<string, ResultMapEntry[]> = {};
   for (const [name, entries] of Object.entries(out.maps)) {
@@ -54,4 +56,15 @@ export async function runCaseOnKernel(c: Case): Promise<RunResult> {
 function attachTypeOf(progType: number, section: string | undefined): number | undefined {
   const def = section === undefined ? undefined : findSectionDef(section);
   return def && def.progType === progType ? def.attachType : undefined;
+}
+
+/**
+ * A case's `kconfig` as the lines libbpf reads (`CONFIG_HZ=250`, `CONFIG_X=y`, `CONFIG_S="text"`).
+ * libbpf takes only `CONFIG_*` lines, so `LINUX_KERNEL_VERSION` stays the running kernel's there.
+ */
+export function kconfigText(kconfig: Record<string, number | string | boolean>): string {
+  return Object.entries(kconfig)
+    .filter(([name]) => name.startsWith('CONFIG_'))
+    .map(([name, v]) => `${name}=${typeof v === 'boolean' ? (v ? 'y' : 'n') : typeof v === 'number' || /^[ynm]$/.test(v) ? String(v) : JSON.stringify(v)}`)
+    .join('\n');
 }

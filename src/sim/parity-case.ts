@@ -36,7 +36,7 @@ function describeLoad(v: LoadVerdict): string {
  * BTF (padding never compared; the case's `parity.ignore` paths skipped).
  */
 export async function parityOfCase(c: Case, engine: 'wasm' | 'interp' = 'wasm'): Promise<CaseParity> {
-  const spec = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath);
+  const spec = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig);
   const ours = verifyProgram(spec, c.program, c.type ? { type: c.type } : {});
   const vmLoad: LoadVerdict = ours.accepted ? ACCEPTED : { accepted: false, error: ours.error };
   let kernelLoad = ACCEPTED;

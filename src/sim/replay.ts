@@ -96,7 +96,7 @@ export function egressOf(progType: number, out: Pick<ProgramRun, 'retval' | 'act
  * PcapError. On any failure the output file is not created.
  */
 export async function replayCapture(c: Case, capture: CaptureSource, options: ReplayOptions = {}): Promise<ReplayStats> {
-  const object = objectForCase(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath), { engine: options.engine ?? 'wasm', keyWarnings: false });
+  const object = objectForCase(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig), { engine: options.engine ?? 'wasm', keyWarnings: false });
   const program = object.program(c.program);
   const progType = resolveProgType(program.spec, c.type);
   const ctx = c.ctx ?? {};

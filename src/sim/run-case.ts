@@ -100,7 +100,7 @@ const SECOND_FILL = defaultStackFill(LAYOUT.STACK_SIZE).map((b) => b ^ 0xff);
  */
 export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
   const { spec: given, eventTypes, ...objectOptions } = options;
-  const spec = given ?? (await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath));
+  const spec = given ?? (await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig));
   const obj = objectForCase(c, spec, objectOptions);
   const out = obj.program(c.program).run(c.packet, { ctx: c.ctx ?? {} });
   let warnings = out.warnings;
