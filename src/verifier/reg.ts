@@ -90,6 +90,68 @@ export interface Reg {
   precise: boolean;
 }
 
+type BoundKey<T> = { [K in keyof Reg]: Reg[K] extends T ? K : never }[keyof Reg];
+
+/**
+ * One width of a register's bounds: the 64-bit ones (umin..smax) or those of the low 32-bit
+ * subregister (u32min..s32max), by field name, with that width's limits. The kernel writes most
+ * bounds functions twice (scalar_min_max_add and scalar32_min_max_add...); here each is written
+ * once over a Width.
+ */
+export interface Width {
+  readonly bits: 32 | 64;
+  readonly umin: BoundKey<bigint>;
+  readonly umax: BoundKey<bigint>;
+  readonly smin: BoundKey<bigint>;
+  readonly smax: BoundKey<bigint>;
+  /** The largest unsigned value (U32_MAX or U64_MAX). */
+  readonly UMAX: bigint;
+  readonly SMIN: bigint;
+  readonly SMAX: bigint;
+  /** The sign bit. */
+  readonly SIGN: bigint;
+  /** `x` reduced to this width and read as signed. */
+  signed(x: bigint): bigint;
+  /** The tnum's bits at this width (tnum_subreg for 32). */
+  tnum(t: Tnum): Tnum;
+  /** `reg` with its bits at this width replaced by `t`. */
+  withTnum(reg: Tnum, t: Tnum): Tnum;
+  /** __mark_reg_known / __mark_reg32_known. */
+  markKnown(r: Reg, v: bigint): void;
+}
+
+export const W64: Width = {
+  bits: 64,
+  umin: 'umin',
+  umax: 'umax',
+  smin: 'smin',
+  smax: 'smax',
+  UMAX: U64,
+  SMIN: -(1n << 63n),
+  SMAX: (1n << 63n) - 1n,
+  SIGN: 1n << 63n,
+  signed: (x) => BigInt.asIntN(64, x),
+  tnum: (t) => t,
+  withTnum: (_reg, t) => t,
+  markKnown: (r, v) => markKnown(r, v),
+};
+
+export const W32: Width = {
+  bits: 32,
+  umin: 'u32min',
+  umax: 'u32max',
+  smin: 's32min',
+  smax: 's32max',
+  UMAX: U32,
+  SMIN: -(1n << 31n),
+  SMAX: (1n << 31n) - 1n,
+  SIGN: 1n << 31n,
+  signed: (x) => BigInt.asIntN(32, x),
+  tnum: (t) => tnumSubreg(t),
+  withTnum: (reg, t) => tnumOr(tnumClearSubreg(reg), tnumSubreg(t)),
+  markKnown: (r, v) => markKnown32(r, v),
+};
+
 export function newReg(): Reg {
   return {
     type: 'not_init',
@@ -178,18 +240,20 @@ export function markKnown32(r: Reg, imm: bigint): void {
   r.u32min = r.u32max = v;
 }
 
+/** __mark_reg{32,64}_unbounded: nothing known at width `w`. */
+export function markUnboundedW(r: Reg, w: Width): void {
+  r[w.smin] = w.SMIN;
+  r[w.smax] = w.SMAX;
+  r[w.umin] = 0n;
+  r[w.umax] = w.UMAX;
+}
+
 export function markUnbounded64(r: Reg): void {
-  r.smin = S64_MIN;
-  r.smax = S64_MAX;
-  r.umin = 0n;
-  r.umax = U64;
+  markUnboundedW(r, W64);
 }
 
 export function markUnbounded32(r: Reg): void {
-  r.s32min = S32_MIN;
-  r.s32max = S32_MAX;
-  r.u32min = 0n;
-  r.u32max = U32;
+  markUnboundedW(r, W32);
 }
 
 export function markUnbounded(r: Reg): void {
@@ -235,25 +299,18 @@ export function isNull(r: Reg): boolean {
   return r.type === 'scalar' && tnumIsConst(r.var) && r.var.value === 0n;
 }
 
-function updateReg32Bounds(r: Reg): void {
-  const v = tnumSubreg(r.var);
-  r.s32min = maxB(r.s32min, toS32(v.value | (v.mask & 0x8000_0000n)));
-  r.s32max = minB(r.s32max, toS32(v.value | (v.mask & 0x7fff_ffffn)));
-  r.u32min = maxB(r.u32min, v.value);
-  r.u32max = minB(r.u32max, v.value | v.mask);
-}
-
-function updateReg64Bounds(r: Reg): void {
-  const v = r.var;
-  r.smin = maxB(r.smin, s64(v.value | (v.mask & (1n << 63n))));
-  r.smax = minB(r.smax, s64(v.value | (v.mask & S64_MAX)));
-  r.umin = maxB(r.umin, v.value);
-  r.umax = minB(r.umax, v.value | v.mask);
+/** __update_reg{32,64}_bounds: the bounds at width `w` learn from the tnum. */
+function updateRegBoundsW(r: Reg, w: Width): void {
+  const v = w.tnum(r.var);
+  r[w.smin] = maxB(r[w.smin], w.signed(v.value | (v.mask & w.SIGN)));
+  r[w.smax] = minB(r[w.smax], w.signed(v.value | (v.mask & w.SMAX)));
+  r[w.umin] = maxB(r[w.umin], v.value);
+  r[w.umax] = minB(r[w.umax], v.value | v.mask);
 }
 
 export function updateRegBounds(r: Reg): void {
-  updateReg32Bounds(r);
-  updateReg64Bounds(r);
+  updateRegBoundsW(r, W32);
+  updateRegBoundsW(r, W64);
 }
 
 function reg32DeduceBounds(r: Reg): void {

@@ -1,24 +1,22 @@
 import { BPF_ADD, BPF_AND, BPF_ARSH, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_LSH, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_SUB, BPF_XOR } from '../isa/opcodes.js';
 import {
-  S32_MAX,
-  S32_MIN,
   S64_MAX,
   S64_MIN,
+  W32,
+  W64,
   copyReg,
   markKnown,
-  markKnown32,
   markUnbounded32,
   markUnbounded64,
+  markUnboundedW,
   markUnknown,
   regBoundsSync,
   updateRegBounds,
   zext32To64,
   type Reg,
+  type Width,
 } from './reg.js';
 import {
-  U32,
-  U64,
-  s64,
   tnumAdd,
   tnumAnd,
   tnumArshift,
@@ -33,7 +31,6 @@ import {
   tnumSub,
   tnumSubreg,
   tnumSubregIsConst,
-  tnumWithSubreg,
   tnumXor,
 } from './tnum.js';
 
@@ -43,263 +40,128 @@ import {
  * and regs_refine_cond_op.
  */
 
-const toS32 = (x: bigint): bigint => BigInt.asIntN(32, x);
 const maxB = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const minB = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
-function signedAddOverflows(a: bigint, b: bigint, bits: 32 | 64): boolean {
-  const r = a + b;
-  return bits === 64 ? r !== s64(r) : r !== toS32(r);
-}
-
-function add32(d: Reg, s: Reg): void {
-  if (signedAddOverflows(d.s32min, s.s32min, 32) || signedAddOverflows(d.s32max, s.s32max, 32)) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
+/** scalar{32,}_min_max_add. */
+function addBounds(d: Reg, s: Reg, w: Width): void {
+  const smin = d[w.smin] + s[w.smin];
+  const smax = d[w.smax] + s[w.smax];
+  if (smin !== w.signed(smin) || smax !== w.signed(smax)) {
+    d[w.smin] = w.SMIN;
+    d[w.smax] = w.SMAX;
   } else {
-    d.s32min += s.s32min;
-    d.s32max += s.s32max;
+    d[w.smin] = smin;
+    d[w.smax] = smax;
   }
-  const minOv = d.u32min + s.u32min > U32;
-  const maxOv = d.u32max + s.u32max > U32;
-  d.u32min = (d.u32min + s.u32min) & U32;
-  d.u32max = (d.u32max + s.u32max) & U32;
-  if (!minOv && maxOv) {
-    d.u32min = 0n;
-    d.u32max = U32;
-  }
-}
-
-function add64(d: Reg, s: Reg): void {
-  if (signedAddOverflows(d.smin, s.smin, 64) || signedAddOverflows(d.smax, s.smax, 64)) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
+  const umin = d[w.umin] + s[w.umin];
+  const umax = d[w.umax] + s[w.umax];
+  if (umin <= w.UMAX && umax > w.UMAX) {
+    d[w.umin] = 0n;
+    d[w.umax] = w.UMAX;
   } else {
-    d.smin += s.smin;
-    d.smax += s.smax;
-  }
-  const minOv = d.umin + s.umin > U64;
-  const maxOv = d.umax + s.umax > U64;
-  d.umin = (d.umin + s.umin) & U64;
-  d.umax = (d.umax + s.umax) & U64;
-  if (!minOv && maxOv) {
-    d.umin = 0n;
-    d.umax = U64;
+    d[w.umin] = umin & w.UMAX;
+    d[w.umax] = umax & w.UMAX;
   }
 }
 
-function sub32(d: Reg, s: Reg): void {
-  const a = d.s32min - s.s32max;
-  const b = d.s32max - s.s32min;
-  if (a !== toS32(a) || b !== toS32(b)) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
+/** scalar{32,}_min_max_sub. */
+function subBounds(d: Reg, s: Reg, w: Width): void {
+  const smin = d[w.smin] - s[w.smax];
+  const smax = d[w.smax] - s[w.smin];
+  if (smin !== w.signed(smin) || smax !== w.signed(smax)) {
+    d[w.smin] = w.SMIN;
+    d[w.smax] = w.SMAX;
   } else {
-    d.s32min = a;
-    d.s32max = b;
+    d[w.smin] = smin;
+    d[w.smax] = smax;
   }
-  const minUnder = d.u32min < s.u32max;
-  const maxUnder = d.u32max < s.u32min;
-  const umin = (d.u32min - s.u32max) & U32;
-  const umax = (d.u32max - s.u32min) & U32;
+  const minUnder = d[w.umin] < s[w.umax];
+  const maxUnder = d[w.umax] < s[w.umin];
   if (minUnder && !maxUnder) {
-    d.u32min = 0n;
-    d.u32max = U32;
+    d[w.umin] = 0n;
+    d[w.umax] = w.UMAX;
   } else {
-    d.u32min = umin;
-    d.u32max = umax;
+    d[w.umin] = (d[w.umin] - s[w.umax]) & w.UMAX;
+    d[w.umax] = (d[w.umax] - s[w.umin]) & w.UMAX;
   }
 }
 
-function sub64(d: Reg, s: Reg): void {
-  const a = d.smin - s.smax;
-  const b = d.smax - s.smin;
-  if (a !== s64(a) || b !== s64(b)) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
+/** scalar{32,}_min_max_mul. */
+function mulBounds(d: Reg, s: Reg, w: Width): void {
+  const umax = d[w.umax] * s[w.umax];
+  const umin = d[w.umin] * s[w.umin];
+  if (umax > w.UMAX || umin > w.UMAX) {
+    d[w.umin] = 0n;
+    d[w.umax] = w.UMAX;
   } else {
-    d.smin = a;
-    d.smax = b;
+    d[w.umin] = umin;
+    d[w.umax] = umax;
   }
-  const minUnder = d.umin < s.umax;
-  const maxUnder = d.umax < s.umin;
-  const umin = (d.umin - s.umax) & U64;
-  const umax = (d.umax - s.umin) & U64;
-  if (minUnder && !maxUnder) {
-    d.umin = 0n;
-    d.umax = U64;
+  const a = d[w.smin] * s[w.smin];
+  const b = d[w.smin] * s[w.smax];
+  const c = d[w.smax] * s[w.smin];
+  const e = d[w.smax] * s[w.smax];
+  if (a !== w.signed(a) || b !== w.signed(b) || c !== w.signed(c) || e !== w.signed(e)) {
+    d[w.smin] = w.SMIN;
+    d[w.smax] = w.SMAX;
   } else {
-    d.umin = umin;
-    d.umax = umax;
-  }
-}
-
-function mul32(d: Reg, s: Reg): void {
-  const umax = d.u32max * s.u32max;
-  const umin = d.u32min * s.u32min;
-  if (umax > U32 || umin > U32) {
-    d.u32min = 0n;
-    d.u32max = U32;
-  } else {
-    d.u32min = umin;
-    d.u32max = umax;
-  }
-  const prods = [d.s32min * s.s32min, d.s32min * s.s32max, d.s32max * s.s32min, d.s32max * s.s32max];
-  if (prods.some((p) => p !== toS32(p))) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  } else {
-    d.s32min = prods.reduce(minB);
-    d.s32max = prods.reduce(maxB);
+    d[w.smin] = minB(minB(a, b), minB(c, e));
+    d[w.smax] = maxB(maxB(a, b), maxB(c, e));
   }
 }
 
-function mul64(d: Reg, s: Reg): void {
-  const umax = d.umax * s.umax;
-  const umin = d.umin * s.umin;
-  if (umax > U64 || umin > U64) {
-    d.umin = 0n;
-    d.umax = U64;
+/**
+ * scalar{32,}_min_max_{and,or,xor} after the tnum is computed: both constant gives a constant;
+ * else the unsigned bounds are `umin`..`umax` and the signed ones follow when that range does not
+ * cross the sign bit. The 64-bit forms also learn from the tnum (__update_reg_bounds).
+ */
+function bitwiseBounds(d: Reg, s: Reg, w: Width, umin: bigint, umax: bigint): void {
+  d[w.umin] = umin;
+  d[w.umax] = umax;
+  if (w.signed(umin) <= w.signed(umax)) {
+    d[w.smin] = w.signed(umin);
+    d[w.smax] = w.signed(umax);
   } else {
-    d.umin = umin;
-    d.umax = umax;
+    d[w.smin] = w.SMIN;
+    d[w.smax] = w.SMAX;
   }
-  const prods = [d.smin * s.smin, d.smin * s.smax, d.smax * s.smin, d.smax * s.smax];
-  if (prods.some((p) => p !== s64(p))) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  } else {
-    d.smin = prods.reduce(minB);
-    d.smax = prods.reduce(maxB);
-  }
+  if (w === W64) updateRegBounds(d);
 }
 
-function and32(d: Reg, s: Reg): void {
-  const srcKnown = tnumSubregIsConst(s.var);
-  const dstKnown = tnumSubregIsConst(d.var);
-  const v32 = tnumSubreg(d.var);
-  if (srcKnown && dstKnown) {
-    markKnown32(d, v32.value);
+function bitwise(d: Reg, s: Reg, op: number, w: Width): void {
+  const t = w.tnum(d.var);
+  if (tnumIsConst(w.tnum(s.var)) && tnumIsConst(t)) {
+    w.markKnown(d, t.value);
     return;
   }
-  d.u32min = v32.value;
-  d.u32max = minB(d.u32max, s.u32max);
-  if (toS32(d.u32min) <= toS32(d.u32max)) {
-    d.s32min = toS32(d.u32min);
-    d.s32max = toS32(d.u32max);
-  } else {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  }
+  if (op === BPF_AND) bitwiseBounds(d, s, w, t.value, minB(d[w.umax], s[w.umax]));
+  else if (op === BPF_OR) bitwiseBounds(d, s, w, maxB(d[w.umin], s[w.umin]), t.value | t.mask);
+  else bitwiseBounds(d, s, w, t.value, t.value | t.mask);
 }
 
-function and64(d: Reg, s: Reg): void {
-  if (tnumIsConst(s.var) && tnumIsConst(d.var)) {
-    markKnown(d, d.var.value);
-    return;
-  }
-  d.umin = d.var.value;
-  d.umax = minB(d.umax, s.umax);
-  if (s64(d.umin) <= s64(d.umax)) {
-    d.smin = s64(d.umin);
-    d.smax = s64(d.umax);
+/** __scalar{32,64}_min_max_lsh's unsigned part: a shift that may push a set bit out is unbounded. */
+function lshUnsigned(d: Reg, w: Width, uminVal: bigint, umaxVal: bigint): void {
+  if (umaxVal > BigInt(w.bits - 1) || d[w.umax] > 1n << (BigInt(w.bits - 1) - umaxVal)) {
+    d[w.umin] = 0n;
+    d[w.umax] = w.UMAX;
   } else {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
+    d[w.umin] = (d[w.umin] << uminVal) & w.UMAX;
+    d[w.umax] = (d[w.umax] << umaxVal) & w.UMAX;
   }
-  updateRegBounds(d);
-}
-
-function or32(d: Reg, s: Reg): void {
-  const v32 = tnumSubreg(d.var);
-  if (tnumSubregIsConst(s.var) && tnumSubregIsConst(d.var)) {
-    markKnown32(d, v32.value);
-    return;
-  }
-  d.u32min = maxB(d.u32min, s.u32min);
-  d.u32max = v32.value | v32.mask;
-  if (toS32(d.u32min) <= toS32(d.u32max)) {
-    d.s32min = toS32(d.u32min);
-    d.s32max = toS32(d.u32max);
-  } else {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  }
-}
-
-function or64(d: Reg, s: Reg): void {
-  if (tnumIsConst(s.var) && tnumIsConst(d.var)) {
-    markKnown(d, d.var.value);
-    return;
-  }
-  d.umin = maxB(d.umin, s.umin);
-  d.umax = d.var.value | d.var.mask;
-  if (s64(d.umin) <= s64(d.umax)) {
-    d.smin = s64(d.umin);
-    d.smax = s64(d.umax);
-  } else {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  }
-  updateRegBounds(d);
-}
-
-function xor32(d: Reg, s: Reg): void {
-  const v32 = tnumSubreg(d.var);
-  if (tnumSubregIsConst(s.var) && tnumSubregIsConst(d.var)) {
-    markKnown32(d, v32.value);
-    return;
-  }
-  d.u32min = v32.value;
-  d.u32max = v32.value | v32.mask;
-  if (toS32(d.u32min) <= toS32(d.u32max)) {
-    d.s32min = toS32(d.u32min);
-    d.s32max = toS32(d.u32max);
-  } else {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  }
-}
-
-function xor64(d: Reg, s: Reg): void {
-  if (tnumIsConst(s.var) && tnumIsConst(d.var)) {
-    markKnown(d, d.var.value);
-    return;
-  }
-  d.umin = d.var.value;
-  d.umax = d.var.value | d.var.mask;
-  if (s64(d.umin) <= s64(d.umax)) {
-    d.smin = s64(d.umin);
-    d.smax = s64(d.umax);
-  } else {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  }
-  updateRegBounds(d);
 }
 
 function lsh32Bounds(d: Reg, uminVal: bigint, umaxVal: bigint): void {
-  d.s32min = S32_MIN;
-  d.s32max = S32_MAX;
-  if (umaxVal > 31n || d.u32max > 1n << (31n - umaxVal)) {
-    d.u32min = 0n;
-    d.u32max = U32;
-  } else {
-    d.u32min <<= uminVal;
-    d.u32max <<= umaxVal;
-  }
+  d.s32min = W32.SMIN;
+  d.s32max = W32.SMAX;
+  lshUnsigned(d, W32, uminVal, umaxVal);
 }
 
 function lsh64Bounds(d: Reg, uminVal: bigint, umaxVal: bigint): void {
+  // A 32-bit value shifted into the upper half keeps its signed bounds (__scalar64_min_max_lsh).
   d.smax = uminVal === 32n && umaxVal === 32n && d.s32max >= 0n ? d.s32max << 32n : S64_MAX;
   d.smin = uminVal === 32n && umaxVal === 32n && d.s32min >= 0n ? d.s32min << 32n : S64_MIN;
-  if (d.umax > 1n << (63n - umaxVal)) {
-    d.umin = 0n;
-    d.umax = U64;
-  } else {
-    d.umin = (d.umin << uminVal) & U64;
-    d.umax = (d.umax << umaxVal) & U64;
-  }
+  lshUnsigned(d, W64, uminVal, umaxVal);
 }
 
 /** is_safe_to_compute_dst_reg_range. */
@@ -335,44 +197,37 @@ export function adjustScalar(d: Reg, srcIn: Reg, op: number, alu32: boolean): vo
     markUnknown(d);
     return;
   }
+  const w = alu32 ? W32 : W64;
   switch (op) {
     case BPF_ADD:
-      add32(d, s);
-      add64(d, s);
+      addBounds(d, s, W32);
+      addBounds(d, s, W64);
       d.var = tnumAdd(d.var, s.var);
       break;
     case BPF_SUB:
-      sub32(d, s);
-      sub64(d, s);
+      subBounds(d, s, W32);
+      subBounds(d, s, W64);
       d.var = tnumSub(d.var, s.var);
       break;
     case BPF_NEG: {
       const fake = copyReg(d);
       markKnown(d, 0n);
-      sub32(d, fake);
-      sub64(d, fake);
+      subBounds(d, fake, W32);
+      subBounds(d, fake, W64);
       d.var = tnumNeg(fake.var);
       break;
     }
     case BPF_MUL:
       d.var = tnumMul(d.var, s.var);
-      mul32(d, s);
-      mul64(d, s);
+      mulBounds(d, s, W32);
+      mulBounds(d, s, W64);
       break;
     case BPF_AND:
-      d.var = tnumAnd(d.var, s.var);
-      and32(d, s);
-      and64(d, s);
-      break;
     case BPF_OR:
-      d.var = tnumOr(d.var, s.var);
-      or32(d, s);
-      or64(d, s);
-      break;
     case BPF_XOR:
-      d.var = tnumXor(d.var, s.var);
-      xor32(d, s);
-      xor64(d, s);
+      d.var = op === BPF_AND ? tnumAnd(d.var, s.var) : op === BPF_OR ? tnumOr(d.var, s.var) : tnumXor(d.var, s.var);
+      bitwise(d, s, op, W32);
+      bitwise(d, s, op, W64);
       break;
     case BPF_LSH:
       if (alu32) {
@@ -380,55 +235,38 @@ export function adjustScalar(d: Reg, srcIn: Reg, op: number, alu32: boolean): vo
         lsh32Bounds(d, s.u32min, s.u32max);
         d.var = tnumSubreg(tnumLshift(sub, Number(s.u32min)));
         markUnbounded64(d);
-        updateRegBounds(d);
       } else {
         lsh64Bounds(d, s.umin, s.umax);
         lsh32Bounds(d, s.umin, s.umax);
         d.var = tnumLshift(d.var, Number(s.umin));
-        updateRegBounds(d);
       }
+      updateRegBounds(d);
       break;
-    case BPF_RSH:
-      if (alu32) {
-        const sub = tnumSubreg(d.var);
-        d.s32min = S32_MIN;
-        d.s32max = S32_MAX;
-        d.var = tnumRshift(sub, Number(s.u32min));
-        d.u32min >>= s.u32max;
-        d.u32max >>= s.u32min;
-        markUnbounded64(d);
-        updateRegBounds(d);
-      } else {
-        d.smin = S64_MIN;
-        d.smax = S64_MAX;
-        d.var = tnumRshift(d.var, Number(s.umin));
-        d.umin >>= s.umax;
-        d.umax >>= s.umin;
-        markUnbounded32(d);
-        updateRegBounds(d);
-      }
+    case BPF_RSH: {
+      // scalar{32,}_min_max_rsh: the signed bounds are lost, the other width is unbounded.
+      const shMin = s[w.umin];
+      const shMax = s[w.umax];
+      d[w.smin] = w.SMIN;
+      d[w.smax] = w.SMAX;
+      d.var = tnumRshift(w.tnum(d.var), Number(shMin));
+      d[w.umin] >>= shMax;
+      d[w.umax] >>= shMin;
+      markUnboundedW(d, alu32 ? W64 : W32);
+      updateRegBounds(d);
       break;
-    case BPF_ARSH:
-      if (alu32) {
-        const sh = s.u32min;
-        d.s32min >>= sh;
-        d.s32max >>= sh;
-        d.var = tnumArshift(tnumSubreg(d.var), Number(sh), 32);
-        d.u32min = 0n;
-        d.u32max = U32;
-        markUnbounded64(d);
-        updateRegBounds(d);
-      } else {
-        const sh = s.umin;
-        d.smin >>= sh;
-        d.smax >>= sh;
-        d.var = tnumArshift(d.var, Number(sh), 64);
-        d.umin = 0n;
-        d.umax = U64;
-        markUnbounded32(d);
-        updateRegBounds(d);
-      }
+    }
+    case BPF_ARSH: {
+      // scalar{32,}_min_max_arsh: a constant shift keeps the signed bounds, not the unsigned ones.
+      const sh = s[w.umin];
+      d[w.smin] >>= sh;
+      d[w.smax] >>= sh;
+      d.var = tnumArshift(w.tnum(d.var), Number(sh), w.bits);
+      d[w.umin] = 0n;
+      d[w.umax] = w.UMAX;
+      markUnboundedW(d, alu32 ? W64 : W32);
+      updateRegBounds(d);
       break;
+    }
   }
   if (alu32) zext32To64(d);
   regBoundsSync(d);
@@ -436,35 +274,27 @@ export function adjustScalar(d: Reg, srcIn: Reg, op: number, alu32: boolean): vo
 
 /** is_scalar_branch_taken: 1 always, 0 never, -1 unknown. */
 export function scalarBranchTaken(r1: Reg, r2: Reg, op: number, jmp32: boolean): number {
-  const t1 = jmp32 ? tnumSubreg(r1.var) : r1.var;
-  const t2 = jmp32 ? tnumSubreg(r2.var) : r2.var;
-  const umin1 = jmp32 ? r1.u32min : r1.umin;
-  const umax1 = jmp32 ? r1.u32max : r1.umax;
-  const smin1 = jmp32 ? r1.s32min : r1.smin;
-  const smax1 = jmp32 ? r1.s32max : r1.smax;
-  const umin2 = jmp32 ? r2.u32min : r2.umin;
-  const umax2 = jmp32 ? r2.u32max : r2.umax;
-  const smin2 = jmp32 ? r2.s32min : r2.smin;
-  const smax2 = jmp32 ? r2.s32max : r2.smax;
+  const w = jmp32 ? W32 : W64;
+  const t1 = w.tnum(r1.var);
+  const t2 = w.tnum(r2.var);
+  const umin1 = r1[w.umin];
+  const umax1 = r1[w.umax];
+  const smin1 = r1[w.smin];
+  const smax1 = r1[w.smax];
+  const umin2 = r2[w.umin];
+  const umax2 = r2[w.umax];
+  const smin2 = r2[w.smin];
+  const smax2 = r2[w.smax];
   switch (op) {
     case BPF_JEQ:
-      if (tnumIsConst(t1) && tnumIsConst(t2)) return t1.value === t2.value ? 1 : 0;
-      if (umin1 > umax2 || umax1 < umin2) return 0;
-      if (smin1 > smax2 || smax1 < smin2) return 0;
-      if (!jmp32) {
-        if (r1.u32min > r2.u32max || r1.u32max < r2.u32min) return 0;
-        if (r1.s32min > r2.s32max || r1.s32max < r2.s32min) return 0;
-      }
+    case BPF_JNE: {
+      const ne = op === BPF_JNE ? 1 : 0;
+      if (tnumIsConst(t1) && tnumIsConst(t2)) return t1.value !== t2.value ? ne : 1 - ne;
+      if (umin1 > umax2 || umax1 < umin2 || smin1 > smax2 || smax1 < smin2) return ne;
+      // A 64-bit comparison also fails when the low halves cannot be equal.
+      if (!jmp32 && (r1.u32min > r2.u32max || r1.u32max < r2.u32min || r1.s32min > r2.s32max || r1.s32max < r2.s32min)) return ne;
       break;
-    case BPF_JNE:
-      if (tnumIsConst(t1) && tnumIsConst(t2)) return t1.value !== t2.value ? 1 : 0;
-      if (umin1 > umax2 || umax1 < umin2) return 1;
-      if (smin1 > smax2 || smax1 < smin2) return 1;
-      if (!jmp32) {
-        if (r1.u32min > r2.u32max || r1.u32max < r2.u32min) return 1;
-        if (r1.s32min > r2.s32max || r1.s32max < r2.s32min) return 1;
-      }
-      break;
+    }
     case BPF_JSET: {
       let a = t1;
       let b = t2;
@@ -567,16 +397,13 @@ export function flipOpcode(op: number): number {
   return op;
 }
 
-function constValue(r: Reg, jmp32: boolean): bigint {
-  return jmp32 ? r.var.value & U32 : r.var.value;
-}
-
-function isRegConst(r: Reg, jmp32: boolean): boolean {
-  return r.type === 'scalar' && (jmp32 ? tnumSubregIsConst(r.var) : tnumIsConst(r.var));
+function isRegConst(r: Reg, w: Width): boolean {
+  return r.type === 'scalar' && tnumIsConst(w.tnum(r.var));
 }
 
 /** regs_refine_cond_op: what `r1 op r2` being true teaches about both. */
 export function refineCondOp(reg1: Reg, reg2: Reg, opIn: number, jmp32: boolean): void {
+  const w = jmp32 ? W32 : W64;
   let r1 = reg1;
   let r2 = reg2;
   let op = opIn;
@@ -585,103 +412,63 @@ export function refineCondOp(reg1: Reg, reg2: Reg, opIn: number, jmp32: boolean)
     [r1, r2] = [r2, r1];
   }
   switch (op) {
-    case BPF_JEQ:
-      if (jmp32) {
-        r1.u32min = maxB(r1.u32min, r2.u32min);
-        r1.u32max = minB(r1.u32max, r2.u32max);
-        r1.s32min = maxB(r1.s32min, r2.s32min);
-        r1.s32max = minB(r1.s32max, r2.s32max);
-        r2.u32min = r1.u32min;
-        r2.u32max = r1.u32max;
-        r2.s32min = r1.s32min;
-        r2.s32max = r1.s32max;
-        const t = tnumIntersect(tnumSubreg(r1.var), tnumSubreg(r2.var));
-        r1.var = tnumWithSubreg(r1.var, t);
-        r2.var = tnumWithSubreg(r2.var, t);
-      } else {
-        r1.umin = maxB(r1.umin, r2.umin);
-        r1.umax = minB(r1.umax, r2.umax);
-        r1.smin = maxB(r1.smin, r2.smin);
-        r1.smax = minB(r1.smax, r2.smax);
-        r2.umin = r1.umin;
-        r2.umax = r1.umax;
-        r2.smin = r1.smin;
-        r2.smax = r1.smax;
-        r1.var = tnumIntersect(r1.var, r2.var);
-        r2.var = r1.var;
-      }
+    case BPF_JEQ: {
+      r1[w.umin] = maxB(r1[w.umin], r2[w.umin]);
+      r1[w.umax] = minB(r1[w.umax], r2[w.umax]);
+      r1[w.smin] = maxB(r1[w.smin], r2[w.smin]);
+      r1[w.smax] = minB(r1[w.smax], r2[w.smax]);
+      r2[w.umin] = r1[w.umin];
+      r2[w.umax] = r1[w.umax];
+      r2[w.smin] = r1[w.smin];
+      r2[w.smax] = r1[w.smax];
+      const t = tnumIntersect(w.tnum(r1.var), w.tnum(r2.var));
+      r1.var = w.withTnum(r1.var, t);
+      r2.var = w.withTnum(r2.var, t);
       break;
+    }
     case BPF_JNE: {
-      if (!isRegConst(r2, jmp32)) [r1, r2] = [r2, r1];
-      if (!isRegConst(r2, jmp32)) break;
-      const val = constValue(r2, jmp32);
-      if (jmp32) {
-        if (r1.u32min === val) r1.u32min++;
-        if (r1.u32max === val) r1.u32max--;
-        if (r1.s32min === toS32(val)) r1.s32min++;
-        if (r1.s32max === toS32(val)) r1.s32max--;
-      } else {
-        if (r1.umin === val) r1.umin++;
-        if (r1.umax === val) r1.umax--;
-        if (r1.smin === s64(val)) r1.smin++;
-        if (r1.smax === s64(val)) r1.smax--;
-      }
+      if (!isRegConst(r2, w)) [r1, r2] = [r2, r1];
+      if (!isRegConst(r2, w)) break;
+      // A constant at the edge of the other's range moves that edge by one.
+      const val = w.tnum(r2.var).value;
+      if (r1[w.umin] === val) r1[w.umin]++;
+      if (r1[w.umax] === val) r1[w.umax]--;
+      if (r1[w.smin] === w.signed(val)) r1[w.smin]++;
+      if (r1[w.smax] === w.signed(val)) r1[w.smax]--;
       break;
     }
     case BPF_JSET: {
-      if (!isRegConst(r2, jmp32)) [r1, r2] = [r2, r1];
-      if (!isRegConst(r2, jmp32)) break;
-      const val = constValue(r2, jmp32);
+      if (!isRegConst(r2, w)) [r1, r2] = [r2, r1];
+      if (!isRegConst(r2, w)) break;
+      const val = w.tnum(r2.var).value;
       if (val === 0n || (val & (val - 1n)) !== 0n) break;
-      if (jmp32) r1.var = tnumWithSubreg(r1.var, tnumOr(tnumSubreg(r1.var), tnumConst(val)));
-      else r1.var = tnumOr(r1.var, tnumConst(val));
+      r1.var = w.withTnum(r1.var, tnumOr(w.tnum(r1.var), tnumConst(val)));
       break;
     }
     case JSET_NOT: {
-      if (!isRegConst(r2, jmp32)) [r1, r2] = [r2, r1];
-      if (!isRegConst(r2, jmp32)) break;
-      const val = constValue(r2, jmp32);
+      if (!isRegConst(r2, w)) [r1, r2] = [r2, r1];
+      if (!isRegConst(r2, w)) break;
+      const val = w.tnum(r2.var).value;
       markUnbounded64(r1);
       markUnbounded32(r1);
-      if (jmp32) r1.var = tnumWithSubreg(r1.var, tnumAnd(tnumSubreg(r1.var), tnumConst(~val & U32)));
-      else r1.var = tnumAnd(r1.var, tnumConst(~val & U64));
+      r1.var = w.withTnum(r1.var, tnumAnd(w.tnum(r1.var), tnumConst(~val & w.UMAX)));
       break;
     }
     case BPF_JLE:
-      if (jmp32) {
-        r1.u32max = minB(r1.u32max, r2.u32max);
-        r2.u32min = maxB(r1.u32min, r2.u32min);
-      } else {
-        r1.umax = minB(r1.umax, r2.umax);
-        r2.umin = maxB(r1.umin, r2.umin);
-      }
+      r1[w.umax] = minB(r1[w.umax], r2[w.umax]);
+      r2[w.umin] = maxB(r1[w.umin], r2[w.umin]);
       break;
     case BPF_JLT:
-      if (jmp32) {
-        r1.u32max = minB(r1.u32max, (r2.u32max - 1n) & U32);
-        r2.u32min = maxB((r1.u32min + 1n) & U32, r2.u32min);
-      } else {
-        r1.umax = minB(r1.umax, (r2.umax - 1n) & U64);
-        r2.umin = maxB((r1.umin + 1n) & U64, r2.umin);
-      }
+      r1[w.umax] = minB(r1[w.umax], (r2[w.umax] - 1n) & w.UMAX);
+      r2[w.umin] = maxB((r1[w.umin] + 1n) & w.UMAX, r2[w.umin]);
       break;
     case BPF_JSLE:
-      if (jmp32) {
-        r1.s32max = minB(r1.s32max, r2.s32max);
-        r2.s32min = maxB(r1.s32min, r2.s32min);
-      } else {
-        r1.smax = minB(r1.smax, r2.smax);
-        r2.smin = maxB(r1.smin, r2.smin);
-      }
+      r1[w.smax] = minB(r1[w.smax], r2[w.smax]);
+      r2[w.smin] = maxB(r1[w.smin], r2[w.smin]);
       break;
     case BPF_JSLT:
-      if (jmp32) {
-        r1.s32max = minB(r1.s32max, toS32(r2.s32max - 1n));
-        r2.s32min = maxB(toS32(r1.s32min + 1n), r2.s32min);
-      } else {
-        r1.smax = minB(r1.smax, s64(r2.smax - 1n));
-        r2.smin = maxB(s64(r1.smin + 1n), r2.smin);
-      }
+      r1[w.smax] = minB(r1[w.smax], w.signed(r2[w.smax] - 1n));
+      r2[w.smin] = maxB(w.signed(r1[w.smin] + 1n), r2[w.smin]);
       break;
   }
 }
