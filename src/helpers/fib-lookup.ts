@@ -1,7 +1,6 @@
 import type { FastHelperFn, HelperFn, RunEnv } from '../vm/env.js';
 import { SK_BUFF } from '../uapi/context.js';
-import { FIB_LAYOUT, FIB_ROUTE_KIND, LAYOUT, STACK_END } from '../vm/layout.js';
-import type { VmMemory } from '../vm/memory.js';
+import { LAYOUT, STACK_END } from '../vm/layout.js';
 import {
   BPF_FIB_LKUP_RET,
   BPF_FIB_LOOKUP_DIRECT,
@@ -14,7 +13,7 @@ import { ERRNO } from '../uapi/errno.js';
 import { addrOf, errno, s32, u32 } from './args.js';
 import type { SimKernel } from './kernel-state.js';
 import { type IpAddr, ipBytes, ipFromBytes } from './net-addr.js';
-import { RT_TABLE_LOCAL, RT_TABLE_MAIN, type SimNetwork, type SimRoute, ipv6NeedsStrict } from './sim-network.js';
+import { RT_TABLE_LOCAL, RT_TABLE_MAIN, type SimRoute, ipv6NeedsStrict } from './sim-network.js';
 
 /** BPF_FIB_LOOKUP_MARK (bpf.h, 6.10): use params->mark for policy routing. */
 export const BPF_FIB_LOOKUP_MARK = 1 << 5;
@@ -41,7 +40,8 @@ export const FIB_LOOKUP = {
   dmac: 58,
 } as const;
 
-const AF_INET = 2;
+/** AF_INET and AF_INET6 (linux/socket.h), the struct's `family`. */
+export const AF_INET = 2;
 const AF_INET6 = 10;
 const R = BPF_FIB_LKUP_RET;
 
@@ -157,7 +157,8 @@ function fibLookupAt(kernel: SimKernel, u8: Uint8Array, v: DataView, o: number, 
 
 const TABLES_BOTH: number[] = [RT_TABLE_LOCAL, RT_TABLE_MAIN];
 
-function routeError(route: SimRoute): number | undefined {
+/** The BPF_FIB_LKUP_RET_* code an error route (blackhole, unreachable, prohibit) answers, undefined for any other. */
+export function routeError(route: SimRoute): number | undefined {
   switch (route.type) {
     case 'blackhole':
       return R.BPF_FIB_LKUP_RET_BLACKHOLE;
@@ -223,69 +224,4 @@ export function xdpFibLookupFast(kernel: SimKernel): FastHelperFn {
 /** {@link skbFibLookup} for HelperDef.fast (32-bit arguments, no BigInt). */
 export function skbFibLookupFast(kernel: SimKernel): FastHelperFn {
   return (env, _r1, r2, r3, r4) => callAt(kernel, env, r2, r3 | 0, r4, skbInfo(env));
-}
-
-/** Where {@link writeFibTables} put the tables: the header's address and the bytes reserved there. */
-export interface FibTables {
-  addr: number;
-  len: number;
-}
-
-/**
- * Writes the IPv4 side of `net` into VM memory as layout.ts FIB_LAYOUT describes it, for the
- * WebAssembly engine's inline bpf_fib_lookup: the interfaces, the IPv4 routes in SimNetwork.lookup4's
- * order and the IPv4 neighbours in neighbor4's. Reuses `at` when the tables fit there, else
- * allocates (allocRaw: memory the program cannot touch). Returns where they are.
- */
-export function writeFibTables(mem: VmMemory, net: SimNetwork, at?: FibTables): FibTables {
-  const L = FIB_LAYOUT;
-  const itfs = [...net.interfaces.values()];
-  const routes = net.ipv4Routes();
-  const neighbors = net.ipv4Neighbors();
-  const len = L.HEADER_SIZE + itfs.length * L.IFACE_SIZE + routes.length * L.ROUTE_SIZE + neighbors.length * L.NEIGH_SIZE;
-  const tables = at !== undefined && at.len >= len ? at : { addr: mem.allocRaw(len, 'the fib tables'), len };
-  const base = tables.addr;
-  const u8 = mem.u8;
-  const v = mem.view;
-  u8.fill(0, base, base + tables.len);
-  const ifaces = base + L.HEADER_SIZE;
-  const rts = ifaces + itfs.length * L.IFACE_SIZE;
-  const nbs = rts + routes.length * L.ROUTE_SIZE;
-  v.setUint32(base + L.FORWARDING, net.forwarding ? 1 : 0, true);
-  v.setUint32(base + L.N_IFACES, itfs.length, true);
-  v.setUint32(base + L.N_ROUTES, routes.length, true);
-  v.setUint32(base + L.N_NEIGH, neighbors.length, true);
-  v.setUint32(base + L.IFACES, ifaces, true);
-  v.setUint32(base + L.ROUTES, rts, true);
-  v.setUint32(base + L.NEIGH, nbs, true);
-  itfs.forEach((itf, i) => {
-    const e = ifaces + i * L.IFACE_SIZE;
-    v.setUint32(e + L.IF_INDEX, itf.ifindex, true);
-    v.setUint32(e + L.IF_MTU, itf.mtu, true);
-    u8.set(itf.mac, e + L.IF_MAC);
-  });
-  routes.forEach((r, i) => {
-    const e = rts + i * L.ROUTE_SIZE;
-    // Network byte order, as ipv4_dst holds it.
-    v.setUint32(e + L.RT_VALUE, Number(r.prefix.value), false);
-    v.setUint32(e + L.RT_MASK, r.prefix.len === 0 ? 0 : (0xffff_ffff << (32 - r.prefix.len)) >>> 0, false);
-    const code = routeError(r);
-    const kind =
-      code !== undefined ? FIB_ROUTE_KIND.ERROR : r.type !== 'unicast' ? FIB_ROUTE_KIND.NOT_FWDED : r.gateway?.family === 6 ? FIB_ROUTE_KIND.HELPER : FIB_ROUTE_KIND.UNICAST;
-    v.setUint32(e + L.RT_KIND, kind, true);
-    v.setUint32(e + L.RT_CODE, code ?? 0, true);
-    v.setUint32(e + L.RT_DEV, r.dev, true);
-    v.setUint32(e + L.RT_METRIC, r.metric, true);
-    if (r.gateway?.family === 4) {
-      v.setUint32(e + L.RT_GATEWAY, Number(r.gateway.value), false);
-      v.setUint32(e + L.RT_HAS_GW, 1, true);
-    }
-  });
-  neighbors.forEach((n, i) => {
-    const e = nbs + i * L.NEIGH_SIZE;
-    v.setUint32(e + L.NB_IP, Number(n.ip.value), false);
-    v.setUint32(e + L.NB_DEV, n.dev, true);
-    u8.set(n.mac, e + L.NB_MAC);
-  });
-  return tables;
 }

@@ -1,7 +1,8 @@
 import type { FibSpec, Warning } from '../internal/contract.js';
-import { CTRL, LAYOUT } from '../vm/layout.js';
 import type { VmMemory } from '../vm/memory.js';
-import { type FibTables, writeFibTables } from './fib-lookup.js';
+import { type FibTables, writeFibTables } from './inline/fib-tables.js';
+import { clearInlineRedirect, takeInlineRedirect } from './inline/redirect.js';
+import { INLINE_STATE } from './inline/state.js';
 import { SimNetwork } from './sim-network.js';
 
 /** Where a program asked the packet to go: bpf_redirect (an ifindex) or bpf_redirect_map (a devmap slot). */
@@ -89,7 +90,7 @@ export class SimKernel {
     this.net = net;
     // The inline lookup's tables describe the old network: none until the next run writes them.
     this.fibFor = undefined;
-    this.redirectMem?.view.setUint32(LAYOUT.CTRL + CTRL.WASM_FIB, 0, true);
+    this.redirectMem?.view.setUint32(INLINE_STATE.FIB_TABLES, 0, true);
   }
 
   /** Replaces the network state with the one `fib` describes. */
@@ -107,26 +108,19 @@ export class SimKernel {
    * out inline and left in the control block of the memory given to {@link bindMemory}.
    */
   get redirect(): RedirectTarget | null {
-    const mem = this.redirectMem;
-    if (mem !== undefined) {
-      const v = mem.view;
-      const at = LAYOUT.CTRL + CTRL.REDIRECT;
-      if (v.getUint32(at, true) === 1) {
-        this.redirectTarget = { ifindex: v.getUint32(at + 4, true), flags: v.getUint32(at + 8, true) };
-        v.setUint32(at, 0, true);
-      }
-    }
+    const inline = this.redirectMem && takeInlineRedirect(this.redirectMem);
+    if (inline) this.redirectTarget = inline;
     return this.redirectTarget;
   }
 
   set redirect(target: RedirectTarget | null) {
     this.redirectTarget = target;
-    this.redirectMem?.view.setUint32(LAYOUT.CTRL + CTRL.REDIRECT, 0, true);
+    if (this.redirectMem) clearInlineRedirect(this.redirectMem);
   }
 
   /**
    * Binds the kernel to the VM memory its runs use: an engine may then carry out bpf_redirect
-   * inline, leaving the target in that memory's control block (layout.ts CTRL.REDIRECT).
+   * inline, leaving the target in that memory's control block (inline/state.ts INLINE_STATE.REDIRECT).
    */
   bindMemory(mem: VmMemory): void {
     this.redirectMem = mem;
@@ -148,7 +142,7 @@ export class SimKernel {
   }
 
   /**
-   * Writes the network's FIB tables into the bound memory (layout.ts CTRL.WASM_FIB) for an
+   * Writes the network's FIB tables into the bound memory (inline/state.ts INLINE_STATE.FIB_TABLES) for an
    * engine's inline bpf_fib_lookup, when the network was replaced, forwarding switched or routes,
    * neighbours or interfaces added since they were last written.
    */
@@ -168,7 +162,7 @@ export class SimKernel {
       return;
     }
     this.fibTables = writeFibTables(mem, net, this.fibTables);
-    mem.view.setUint32(LAYOUT.CTRL + CTRL.WASM_FIB, this.fibTables.addr, true);
+    mem.view.setUint32(INLINE_STATE.FIB_TABLES, this.fibTables.addr, true);
     this.fibFor = { net, forwarding: net.forwarding, routes: net.routes.length, neighbors: net.neighbors.length, interfaces: net.interfaces.size };
   }
 

@@ -4,6 +4,10 @@ import { PROTOS } from './protos.js';
 import { BPF_FUNC_tail_call, MAX_HELPER_ID, helperId, helperName } from '../uapi/helper-names.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import type { FastHelperFn, HelperFn, HelperShape, InlineForm } from '../vm/env.js';
+import { mapLookupInline } from '../maps/inline-lookup.js';
+import { csumDiffInline } from './inline/csum-diff.js';
+import { fibLookupInline } from './inline/fib-lookup.js';
+import { redirectInline } from './inline/redirect.js';
 import { csumDiffFast, redirectMapFast, tcRedirectFast, xdpRedirectFast } from './fast-forms.js';
 import { skbFibLookup, skbFibLookupFast, xdpFibLookup, xdpFibLookupFast } from './fib-lookup.js';
 import type { SimKernel } from './kernel-state.js';
@@ -43,9 +47,9 @@ export interface HelperImpl {
   /** The result cannot change during a run and the call has no side effect (the clock, the CPU): one reading serves every call. */
   constantDuringRun?: boolean;
   /**
-   * The code the WebAssembly engine may generate in place of the call (src/vm/wasm): a map lookup
-   * on VmMap.arrayLayout or hashLayout, csum_diff; redirect and fib_lookup only while the kernel
-   * state lives in the VM's memory (`needsBoundMemory`, SimKernel.bindMemory).
+   * The code the WebAssembly engine may generate in place of the call (src/helpers/inline, and
+   * src/maps for map lookups); redirect and fib_lookup only while the kernel state lives in the
+   * VM's memory (`needsBoundMemory`, SimKernel.bindMemory).
    */
   inline?: InlineForm;
   needsBoundMemory?: boolean;
@@ -67,7 +71,7 @@ const constant = (fn: HelperFactory): HelperImpl => ({ fn, constantDuringRun: tr
 
 /** The helpers bpfsim simulates, by kernel name. */
 const IMPLEMENTATIONS: Record<string, HelperImpl> = {
-  map_lookup_elem: { fn: () => mapLookupElem, fast: () => mapLookupElemFast, inline: 'map-lookup' },
+  map_lookup_elem: { fn: () => mapLookupElem, fast: () => mapLookupElemFast, inline: mapLookupInline },
   map_update_elem: { fn: () => mapUpdateElem, fast: () => mapUpdateElemFast },
   map_delete_elem: { fn: () => mapDeleteElem, fast: () => mapDeleteElemFast },
   trace_printk: { fn: (k) => tracePrintk(k) },
@@ -75,11 +79,11 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   l3_csum_replace: { fn: () => l3CsumReplace },
   l4_csum_replace: { fn: () => l4CsumReplace },
   clone_redirect: { fn: (k) => cloneRedirect(k) },
-  redirect: { fn: (k, xdp) => (xdp ? xdpRedirect(k) : tcRedirect(k)), fast: (k, xdp) => (xdp ? xdpRedirectFast(k) : tcRedirectFast(k)), inline: 'redirect', needsBoundMemory: true },
+  redirect: { fn: (k, xdp) => (xdp ? xdpRedirect(k) : tcRedirect(k)), fast: (k, xdp) => (xdp ? xdpRedirectFast(k) : tcRedirectFast(k)), inline: redirectInline, needsBoundMemory: true },
   skb_load_bytes: { fn: () => skbLoadBytes },
   skb_load_bytes_relative: { fn: () => skbLoadBytesRelative },
   get_socket_uid: { fn: () => getSocketUid },
-  csum_diff: { fn: () => csumDiff, fast: () => csumDiffFast, inline: 'csum-diff' },
+  csum_diff: { fn: () => csumDiff, fast: () => csumDiffFast, inline: csumDiffInline },
   skb_pull_data: { fn: () => skbPullData },
   csum_update: { fn: () => csumUpdate },
   set_hash_invalid: { fn: () => setHashInvalid },
@@ -95,7 +99,7 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   fib_lookup: {
     fn: (k, xdp) => (xdp ? xdpFibLookup(k) : skbFibLookup(k)),
     fast: (k, xdp) => (xdp ? xdpFibLookupFast(k) : skbFibLookupFast(k)),
-    inline: 'fib-lookup',
+    inline: fibLookupInline,
     needsBoundMemory: true,
   },
   ktime_get_ns: constant((k) => timeHelpers(k).ktime_get_ns!),

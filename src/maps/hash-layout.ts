@@ -1,10 +1,28 @@
-import { HASH_LAYOUT } from '../vm/layout.js';
 import type { VmMemory } from '../vm/memory.js';
 import type { KeyTable } from './key-table.js';
 import type { ValueStore } from './value-store.js';
 
 /**
- * A hash map's HASH_LAYOUT record (src/vm/layout.ts) in VM memory: where its KeyTable and value
+ * A hash map's index as VmMap.hashLayout describes it: a 32-byte record in VM memory of u32
+ * fields at these offsets, which the map rewrites whenever its index moves. Keys are found as
+ * key-table.ts does it (its hash, linear probing, slot -1 ends a probe); the value of
+ * slot s on CPU c is at VALUE_ADDRS[s] + c * CPU_STRIDE; REF, when not 0, holds a byte per slot
+ * that a lookup sets to 1 (the LRU's ref bit).
+ */
+export const HASH_LAYOUT = {
+  SIZE: 32,
+  INDEX: 0,
+  MASK: 4,
+  HASHES: 8,
+  KEYS: 12,
+  KEY_SIZE: 16,
+  VALUE_ADDRS: 20,
+  CPU_STRIDE: 24,
+  REF: 28,
+} as const;
+
+/**
+ * A hash map's HASH_LAYOUT record in VM memory: where its KeyTable and value
  * addresses are, for VmMap.hashLayout. The record stays put; the map rewrites it after anything
  * that may move its index (an insert can grow the table, the value store or the memory).
  */

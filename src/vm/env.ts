@@ -1,5 +1,6 @@
 import type { MapSpec, ProgramSpec } from '../loader/spec.js';
 import type { VmMemory } from './memory.js';
+import type { InlineForm } from './wasm/inline-api.js';
 
 /**
  * A live map as the VM sees it. Implementations (src/maps) keep values in the VM's memory, so
@@ -23,7 +24,7 @@ export interface VmMap {
    */
   arrayLayout?(): ArrayLayout | undefined;
   /**
-   * The address of the map's HASH_LAYOUT record (src/vm/layout.ts) in VM memory, for a hash map
+   * The address of the map's HASH_LAYOUT record (src/maps/hash-layout.ts) in VM memory, for a hash map
    * whose index lives there: an engine may then answer bpf_map_lookup_elem on it itself. The
    * record stays at this address; the map keeps its fields current. Optional.
    */
@@ -70,9 +71,8 @@ export interface HelperDef {
   /** See {@link FastHelperFn}; engines that do not use it call `fn`. */
   fast?: FastHelperFn;
   /**
-   * True when an engine may carry out the call itself instead of calling `fn` or `fast` (the
-   * WebAssembly engine answers bpf_map_lookup_elem on maps with VmMap.arrayLayout or hashLayout inline).
-   * A wrapper that must see every call leaves it unset.
+   * True when an engine may carry out the call itself instead of calling `fn` or `fast`, with
+   * the helper's inline form (HelperShape.inline). A wrapper that must see every call leaves it unset.
    */
   inline?: boolean;
   /**
@@ -83,8 +83,7 @@ export interface HelperDef {
   constant?: (env: RunEnv) => bigint;
 }
 
-/** Code an engine can generate in place of a helper call; see {@link HelperShape.inline}. */
-export type InlineForm = 'map-lookup' | 'csum-diff' | 'redirect' | 'fib-lookup';
+export type { InlineForm } from './wasm/inline-api.js';
 
 /**
  * What an engine may know about a helper id before any run, from the helper table (src/helpers)

@@ -49,93 +49,27 @@ export const CTRL = {
   /** u32: the CPU of the current run (RunEnv.cpu), for the WebAssembly engine's inline per-CPU array lookups. */
   WASM_CPU: 0x10,
   /**
-   * A bpf_redirect the WebAssembly engine carried out itself: u32 1 while pending, then u32
-   * ifindex, u32 flags. SimKernel.redirect takes it from here (and clears it) when read.
+   * INLINE_STATE_SIZE bytes the inline forms of helpers (src/helpers/inline) and the kernel state
+   * they share with the helpers' implementations use as they define (a redirect target, the
+   * address of tables in VM memory); the VM neither reads nor writes them.
    */
-  REDIRECT: 0x20,
-  /**
-   * u32: the address of the FIB tables (a FIB_LAYOUT header) the WebAssembly engine's inline
-   * bpf_fib_lookup reads, 0 while there are none (the helper is then called). SimKernel writes it.
-   */
-  WASM_FIB: 0x30,
+  INLINE_STATE: 0x20,
   /**
    * The array maps the WebAssembly engine looks up inline (VmMap.arrayLayout), one 16-byte entry
    * per map index below WASM_ARRAYS_MAX: u32 base, u32 block, u32 cpuStride, u32 maxEntries (0:
    * not inline, call the helper).
    */
   WASM_ARRAYS: 0xb00,
-  /** u32 per map index below WASM_ARRAYS_MAX: the address of its HASH_LAYOUT record (VmMap.hashLayout), or 0. */
+  /** u32 per map index below WASM_ARRAYS_MAX: the address of its hash index record (VmMap.hashLayout), or 0. */
   WASM_HASHES: 0xf00,
 } as const;
 
+/** Bytes of the control block's CTRL.INLINE_STATE area (up to the context rules). */
+export const INLINE_STATE_SIZE = CTRL.WASM_CTX_RULES - CTRL.INLINE_STATE;
 /** Entries the control block's slab table holds. */
 export const WASM_SLABS_MAX = (CTRL.WASM_ARRAYS - CTRL.WASM_SLAB_ENTRIES) / 16;
 /** Map indices the control block's array and hash tables cover (the rest of the 4 KiB control block). */
 export const WASM_ARRAYS_MAX = (CTRL.WASM_HASHES - CTRL.WASM_ARRAYS) / 16;
-
-/**
- * A hash map's index as VmMap.hashLayout describes it: a 32-byte record in VM memory of u32
- * fields at these offsets, which the map rewrites whenever its index moves. Keys are found as
- * src/maps/key-table.ts does it (its hash, linear probing, slot -1 ends a probe); the value of
- * slot s on CPU c is at VALUE_ADDRS[s] + c * CPU_STRIDE; REF, when not 0, holds a byte per slot
- * that a lookup sets to 1 (the LRU's ref bit).
- */
-export const HASH_LAYOUT = {
-  SIZE: 32,
-  INDEX: 0,
-  MASK: 4,
-  HASHES: 8,
-  KEYS: 12,
-  KEY_SIZE: 16,
-  VALUE_ADDRS: 20,
-  CPU_STRIDE: 24,
-  REF: 28,
-} as const;
-
-/**
- * The IPv4 FIB as the WebAssembly engine's inline bpf_fib_lookup reads it (src/helpers writes it,
- * from SimNetwork): a header of u32 fields, then three tables of fixed-size entries. Addresses and
- * masks are stored as their network-order bytes, so that a little-endian i32 load of them compares
- * with one of the struct's `ipv4_dst` bytewise. Routes are in lookup order (SimNetwork.lookup4).
- */
-export const FIB_LAYOUT = {
-  /** Header: u32 forwarding (0 or 1), u32 counts of interfaces, routes, neighbours, u32 table addresses. */
-  HEADER_SIZE: 32,
-  FORWARDING: 0,
-  N_IFACES: 4,
-  N_ROUTES: 8,
-  N_NEIGH: 12,
-  IFACES: 16,
-  ROUTES: 20,
-  NEIGH: 24,
-  /** Interface entry: u32 ifindex, u32 mtu, 6 bytes of MAC. */
-  IFACE_SIZE: 16,
-  IF_INDEX: 0,
-  IF_MTU: 4,
-  IF_MAC: 8,
-  /** Route entry: u32 network, u32 mask, u32 kind (FIB_ROUTE_KIND), u32 code, u32 dev, u32 metric, u32 gateway, u32 1 when it has an IPv4 gateway. */
-  ROUTE_SIZE: 32,
-  RT_VALUE: 0,
-  RT_MASK: 4,
-  RT_KIND: 8,
-  RT_CODE: 12,
-  RT_DEV: 16,
-  RT_METRIC: 20,
-  RT_GATEWAY: 24,
-  RT_HAS_GW: 28,
-  /** Neighbour entry: u32 IPv4 address, u32 dev, 6 bytes of MAC. */
-  NEIGH_SIZE: 16,
-  NB_IP: 0,
-  NB_DEV: 4,
-  NB_MAC: 8,
-} as const;
-
-/**
- * What a FIB_LAYOUT route is to bpf_fib_lookup: a forwarding route; an error route (blackhole,
- * unreachable, prohibit) that answers its RT_CODE whatever the output device; a local or broadcast
- * route (not forwarded); a forwarding route the inline lookup leaves to the helper (an IPv6 gateway).
- */
-export const FIB_ROUTE_KIND = { UNICAST: 0, ERROR: 1, NOT_FWDED: 2, HELPER: 3 } as const;
 
 /** WebAssembly page size, bytes. */
 export const WASM_PAGE = 0x10000;

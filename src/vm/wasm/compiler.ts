@@ -1,7 +1,8 @@
 import type { ProgramSpec } from '../../loader/spec.js';
 import { LAYOUT, STACK_END, WASM_PAGE } from '../layout.js';
 import { basicBlocks, functionEntries, lddwTails, type BasicBlock } from './cfg.js';
-import { csumDiffBody, csumPartialBody, fibLookupBody, hashLookupBody, keyEqBody, slabCheck } from './builtins.js';
+import { slabCheck } from './builtins.js';
+import type { InlineFunction } from './inline-api.js';
 import { F64, FuncBody, I32, I64, ModuleBuilder, Op } from './encoder.js';
 import type { LowerImports } from './locals.js';
 import { lowerFunction, type LowerProgram } from './lower.js';
@@ -17,6 +18,8 @@ export interface CompiledProgram {
   readonly entries: readonly number[];
   /** Size of the module, bytes. */
   readonly size: number;
+  /** The first bit in the `inl` global of each helper whose calls are inlined (HelperShape.inline), one bit per variant of its form. */
+  readonly inlineShifts: ReadonlyMap<number, number>;
   /** Whether the program has bpf_tail_call instructions (its `repeat` export then sets the `tailFresh` global before each run). */
   readonly tailCalls: boolean;
 }
@@ -93,11 +96,25 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   const runIndex = m.declare([I32, I32, I32, I32], [I64]);
   const repeatIndex = m.declare([I32, I32, I32, I32], [I64]);
   const slabOk = m.declare([I64, I32, I32], [I32]);
-  const hashLookup = m.declare([I32, I32], [I64]);
-  const keyEq = m.declare([I32, I32, I32], [I32]);
-  const csumDiff = m.declare([I32, I32, I32, I32, I32], [I32]);
-  const csumPartial = m.declare([I32, I32, I32], [I32]);
-  const fibLookup = m.declare([I32, I32, I32], [I32]);
+  // Each inlined helper's bits in the `inl` global: one per variant of its form, while 32 last.
+  const inlineShifts = new Map<number, number>();
+  let inlineBits = 0;
+  for (const id of helperIds) {
+    const form = shape(id).inline;
+    if (form === undefined || inlineBits + form.variants > 32) continue;
+    inlineShifts.set(id, inlineBits);
+    inlineBits += form.variants;
+  }
+  // The inline forms' functions, declared as the lowering first asks for each.
+  const inlineFuncs = new Map<InlineFunction, number>();
+  const inlineFunc = (fn: InlineFunction): number => {
+    let index = inlineFuncs.get(fn);
+    if (index === undefined) {
+      index = m.declare([...fn.params], [...fn.results]);
+      inlineFuncs.set(fn, index);
+    }
+    return index;
+  };
   const imports: LowerImports = {
     memCheck,
     fault,
@@ -126,9 +143,8 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
       sites++;
       return { start: m.global(I64, true, 0n), limit: m.global(I64, true, 0n) };
     },
-    hashLookup,
-    csumDiff,
-    fibLookup,
+    inlineFunc,
+    inlineShift: (id) => inlineShifts.get(id) ?? -1,
     helper: (id) => helperIndex.get(id)!,
     fastHelper: (id) => fastIndex.get(id)!,
     funcAt: (pc) => funcIndex.get(pc)!,
@@ -143,13 +159,16 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   m.define(repeatIndex, repeatWrapper(funcIndex.get(0)!, budget, tailCalls ? tailFresh : -1));
   m.exportFunc('repeat', repeatIndex);
   m.define(slabOk, slabCheck(hitStart, hitSize));
-  m.define(hashLookup, hashLookupBody(keyEq));
-  m.define(keyEq, keyEqBody());
-  m.define(csumDiff, csumDiffBody(csumPartial));
-  m.define(csumPartial, csumPartialBody());
-  m.define(fibLookup, fibLookupBody());
+  // A body may ask for further functions (a checksum calls its partial sum): define until none is new.
+  const defined = new Set<InlineFunction>();
+  for (let pending = [...inlineFuncs.keys()]; pending.length > 0; pending = [...inlineFuncs.keys()].filter((fn) => !defined.has(fn))) {
+    for (const fn of pending) {
+      defined.add(fn);
+      m.define(inlineFuncs.get(fn)!, fn.body(inlineFunc));
+    }
+  }
   const bytes = m.encode();
-  return { module: new WebAssembly.Module(bytes), helperIds, entries, size: bytes.length, tailCalls };
+  return { module: new WebAssembly.Module(bytes), helperIds, entries, size: bytes.length, inlineShifts, tailCalls };
 }
 
 /** Memory access sites per module that remember their last map value (two globals each). */

@@ -1,6 +1,7 @@
 import { FRAME_SIZE } from '../layout.js';
 import { Op, type FuncBody } from './encoder.js';
 import type { HelperShape } from '../env.js';
+import type { InlineFunction } from './inline-api.js';
 
 /**
  * The local-variable layout shared by every generated BPF function, and the imports its body
@@ -64,7 +65,7 @@ export interface LowerImports {
    * is none, with r0 left in the `bigR0` global.
    */
   fastHelper(id: number): number;
-  /** Mutable i32 global: bits of the inline forms the registry lets the engine use (HelperDef.inline; lower.ts INLINE_BITS). */
+  /** Mutable i32 global: the bits of the inline forms the registry lets the engine use in this run (HelperDef.inline; see inlineShift). */
   inl: number;
   /** What the registry says of helper `id` (HelperRegistry.shape). */
   shape(id: number): HelperShape;
@@ -92,12 +93,10 @@ export interface LowerImports {
    * addr - start < limit, unsigned), or undefined when the module has enough of them.
    */
   siteCache(): { start: number; limit: number } | undefined;
-  /** Defined function (record i32, key i32) → i64: bpf_map_lookup_elem on the hash map whose HASH_LAYOUT record is at `record`, the key (checked) at `key`. */
-  hashLookup: number;
-  /** Defined function (from, fromLen, to, toLen, seed: i32) → i32: bpf_csum_diff's result on readable ranges. */
-  csumDiff: number;
-  /** Defined function (params, flags, tc: i32) → i32: bpf_fib_lookup for AF_INET over the FIB tables, or FIB_FALLBACK (builtins.ts). */
-  fibLookup: number;
+  /** The module's function index of an inline form's function (inline-api.ts InlineFunction), defined on first use. */
+  inlineFunc(fn: InlineFunction): number;
+  /** The first bit of helper `id`'s inline form in the `inl` global (one per variant), or -1 when its calls are not inlined. */
+  inlineShift(id: number): number;
   /** (pc i32, stackLow i32, budget i32, id i64, r1..r5 i64) → i64: callx, the helper id in a register. */
   callx: number;
   /** (pc i32, stackLow i32, budget i32, r1..r5 i64) → i32: 1 when a tail call was taken (its r0 is in the `tailR0` global). */

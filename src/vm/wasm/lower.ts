@@ -1,13 +1,12 @@
 import type { Insn } from '../../isa/insn.js';
-import { CTRL, FRAME_SIZE, HASH_LAYOUT, LAYOUT, MAP_HANDLE_BASE, MAP_HANDLE_STRIDE, STACK_END, WASM_ARRAYS_MAX } from '../layout.js';
+import { CTRL, FRAME_SIZE, LAYOUT, STACK_END } from '../layout.js';
 import { hasTarget, jumpTarget, plan, type BasicBlock, type Plan } from './cfg.js';
 import { F64, FuncBody, I32, I64, Op } from './encoder.js';
 import { L_BUDGET, L_D, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T, L_T32, L_T32B, P_FP, packetLimit, regLocal, stackLow, type LowerImports } from './locals.js';
-import { FIB_FALLBACK } from './builtins.js';
 import { lowerAlu } from './lower-alu.js';
 import { checkedAddress, lowerMemory, mapValueSites } from './lower-mem.js';
 import { BPF_FUNC_tail_call } from '../../uapi/helper-names.js';
-import type { InlineForm } from '../env.js';
+import type { InlineForm, InlineSite } from './inline-api.js';
 
 /** Fault kinds the generated code reports through the `fault` import; runtime.ts turns them into VmFaults. */
 export const FaultKind = {
@@ -375,12 +374,9 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
     tail = true;
   } else {
     const shape = imports.shape(insn.imm);
-    const inline = shape.inline === 'map-lookup';
-    const inlineCsum = shape.inline === 'csum-diff';
-    const inlineRedirect = shape.inline === 'redirect';
-    const inlineFib = shape.inline === 'fib-lookup';
-    if (inlineRedirect) inlineRedirectCall(f, imports);
-    if (inlineFib) inlineFibLookup(f, imports);
+    // An inline form (HelperShape.inline) opens `if`s whose innermost `else` is the call below.
+    const shift = imports.inlineShift(insn.imm);
+    const open = shape.inline !== undefined && shift >= 0 ? shape.inline.emit(inlineSite(f, imports, pc, shape.inline, shift)) : 0;
     // A helper constant for the run (HelperDef.constant): its value, read once as the run began.
     const constant = imports.constant(insn.imm);
     if (constant >= 0) {
@@ -388,8 +384,6 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
       f.gget(constant);
       f.op(Op.else);
     }
-    if (inline) inlineMapLookup(f, imports, pc);
-    if (inlineCsum) inlineCsumDiff(f, imports);
     // Arguments that all fit in 32 bits (pointers, sizes, flags) take the BigInt-free import.
     // With a fast form (its bit in the fastMask global), registers past the helper's arguments
     // do not count: they hold whatever was left there.
@@ -420,11 +414,8 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
     args();
     f.call(imports.helper(insn.imm));
     f.end();
-    if (inline) f.end().end();
-    if (inlineCsum) f.end();
     if (constant >= 0) f.end();
-    if (inlineFib) f.end();
-    if (inlineRedirect) f.end().end();
+    for (let k = 0; k < open; k++) f.end();
     f.set(L_R0);
   }
   f.gget(imports.budget).set(L_BUDGET);
@@ -434,90 +425,37 @@ function lowerCall(f: FuncBody, imports: LowerImports, insn: Insn, pc: number): 
   if (tail) f.get(L_T32);
 }
 
-/** bpf_fib_lookup flags the inline form handles: BPF_FIB_LOOKUP_DIRECT, OUTPUT, SKIP_NEIGH (bpf.h). */
-const FIB_INLINE_FLAGS = 1 | 2 | 4;
-
 /**
- * Opens `if (i64)` with bpf_fib_lookup(ctx, params = r2, plen = r3, flags = r4) answered in wasm
- * (the `fibLookup` function) while the `inl` global allows it for this program type, r2 is below
- * 2^32 with the 64-byte struct on the live stack or in the packet (where the helper's
- * VmMemory.check would let it write), plen is 64 and the flags are ones it handles, and
- * `fibLookup` does not hand the call back (FIB_FALLBACK); the caller emits the helper call as
- * the `else`, which answers every other case, faults included.
+ * The InlineSite (inline-api.ts) of the call at `pc`: the form's `allowed` bits are the `inl`
+ * global's from `shift` (compiler.ts gives each inlined helper its own).
  */
-function inlineFibLookup(f: FuncBody, imports: LowerImports): void {
-  const r2 = regLocal(2);
-  f.gget(imports.inl).i32(INLINE_FIB_XDP | INLINE_FIB_TC).op(Op.i32_and).i32(0).op(Op.i32_ne);
-  f.get(r2).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
-  f.get(regLocal(3)).op(Op.i32_wrap_i64).i32(64).op(Op.i32_eq).op(Op.i32_and);
-  f.get(regLocal(4)).op(Op.i32_wrap_i64).i32(~FIB_INLINE_FLAGS).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and);
-  f.if(I32);
-  // The live stack ([slo, STACK_END)) or the packet.
-  f.get(r2).get(L_SLO).op(Op.i64_sub).tee(L_T).get(L_SLIM).op(Op.i64_le_u);
-  f.get(L_T).i64(64).op(Op.i64_add).get(L_SLIM).op(Op.i64_le_u).op(Op.i32_and);
-  f.get(r2).get(L_PLO).op(Op.i64_sub).tee(L_T).get(L_PLEN).op(Op.i64_lt_u);
-  f.get(L_T).i64(64).op(Op.i64_add).get(L_PLEN).op(Op.i64_le_u).op(Op.i32_and).op(Op.i32_or);
-  f.if(I32);
-  f.get(r2).op(Op.i32_wrap_i64).get(regLocal(4)).op(Op.i32_wrap_i64).gget(imports.inl).i32(INLINE_FIB_TC).op(Op.i32_and).call(imports.fibLookup);
-  f.op(Op.else);
-  f.i32(FIB_FALLBACK);
-  f.end();
-  f.op(Op.else);
-  f.i32(FIB_FALLBACK);
-  f.end();
-  f.tee(L_T32).i32(FIB_FALLBACK).op(Op.i32_ne).if(I64);
-  f.get(L_T32).op(Op.i64_extend_i32_s);
-  f.op(Op.else);
-}
-
-/**
- * Opens two nested `if (i64)`s with bpf_map_lookup_elem answered in wasm, while the `inl` global
- * allows it (HelperDef.inline), for a map the control block describes (written by runtime.ts);
- * the caller emits the helper call as the inner `else` and closes both. The same decisions as
- * the helper's fast form, which handles every other case (a key pointer past 32 bits, a key
- * that is not plainly in the packet, the live stack or a map value, any fault):
- * - an array map (VmMap.arrayLayout): the key's 4 bytes at r2 checked as VmMemory.check does
- *   (the same fault, at this pc), then index < max_entries ? base + index * block + cpu * cpuStride : 0;
- * - a hash map (VmMap.hashLayout): `hashLookup` on its record.
- */
-function inlineMapLookup(f: FuncBody, imports: LowerImports, pc: number): void {
-  const r1 = regLocal(1);
-  const r2 = regLocal(2);
-  const at = LAYOUT.CTRL + CTRL.WASM_ARRAYS;
-  // d = r1 - MAP_HANDLE_BASE: a handle below the tables' end, on a handle boundary.
-  f.get(r1).i64(BigInt(MAP_HANDLE_BASE)).op(Op.i64_sub).tee(L_T).i64(WASM_ARRAYS_MAX * MAP_HANDLE_STRIDE).op(Op.i64_lt_u);
-  f.get(L_T).i64(MAP_HANDLE_STRIDE - 1).op(Op.i64_and).op(Op.i64_eqz).op(Op.i32_and).tee(L_T32B);
-  // The array entry's offset (index * 16), or entry 0 when r1 is no handle, so loads stay in memory.
-  f.get(L_T).i64(Math.log2(MAP_HANDLE_STRIDE) - 4).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(0).get(L_T32B).op(Op.select).set(L_T32);
-  f.get(L_T32).mem(Op.i32_load, at + 12).i32(0).op(Op.i32_ne).op(Op.i32_and);
-  f.get(r2).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
-  f.gget(imports.inl).i32(INLINE_LOOKUP).op(Op.i32_and).op(Op.i32_and);
-  f.if(I64);
-  // Keys are mostly on the stack: test it first (only the order changes).
-  checkedAddress(f, imports, 2, 0, 4, false, pc, false, true);
-  f.mem(Op.i64_load32_u).tee(L_T);
-  f.get(L_T32).mem(Op.i64_load32_u, at + 12).op(Op.i64_lt_u).if(I64);
-  f.get(L_T32).mem(Op.i64_load32_u, at).get(L_T).get(L_T32).mem(Op.i64_load32_u, at + 4).op(Op.i64_mul).op(Op.i64_add);
-  f.i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CPU).get(L_T32).mem(Op.i64_load32_u, at + 8).op(Op.i64_mul).op(Op.i64_add);
-  f.op(Op.else);
-  f.i64(0);
-  f.end();
-  f.op(Op.else);
-  // The hash record's address (index * 4 = offset / 4), 0 when r1 is no handle.
-  f.get(L_T32).i32(2).op(Op.i32_shr_u).mem(Op.i32_load, LAYOUT.CTRL + CTRL.WASM_HASHES).i32(0).get(L_T32B).op(Op.select).tee(L_T32);
-  f.i32(0).op(Op.i32_ne);
-  f.get(r2).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
-  f.gget(imports.inl).i32(INLINE_LOOKUP).op(Op.i32_and).op(Op.i32_and);
-  f.if(I32);
-  // The key's bytes lie on the live stack, in the packet or in one map value (VmMemory.check would accept them).
-  f.get(L_T32).mem(Op.i64_load32_u, HASH_LAYOUT.KEY_SIZE).set(L_D);
-  rangeOk(f, imports, r2, L_D);
-  f.op(Op.else);
-  f.i32(0);
-  f.end();
-  f.if(I64);
-  f.get(L_T32).get(r2).op(Op.i32_wrap_i64).call(imports.hashLookup);
-  f.op(Op.else);
+function inlineSite(f: FuncBody, imports: LowerImports, pc: number, form: InlineForm, shift: number): InlineSite {
+  return {
+    f,
+    pc,
+    reg: regLocal,
+    t64: L_T,
+    d64: L_D,
+    t32: L_T32,
+    t32b: L_T32B,
+    stackStart: L_SLO,
+    stackSpan: L_SLIM,
+    packetStart: L_PLO,
+    packetLen: L_PLEN,
+    allowed(variant?: number) {
+      f.gget(imports.inl);
+      if (shift > 0) f.i32(shift).op(Op.i32_shr_u);
+      if (variant !== undefined) {
+        if (variant > 0) f.i32(variant).op(Op.i32_shr_u);
+        f.i32(1).op(Op.i32_and);
+      } else {
+        f.i32((1 << form.variants) - 1).op(Op.i32_and).i32(0).op(Op.i32_ne);
+      }
+    },
+    func: (fn) => imports.inlineFunc(fn),
+    checkedRead: (reg, off, size) => checkedAddress(f, imports, reg, off, size, false, pc, false, true),
+    readable: (addr, len) => rangeOk(f, imports, addr, len),
+  };
 }
 
 /**
@@ -538,80 +476,6 @@ function rangeOk(f: FuncBody, imports: LowerImports, addr: number, len: number):
   f.get(addr).get(len).op(Op.i32_wrap_i64).i32(0).call(imports.slabOk);
   f.end();
 }
-
-/**
- * Opens `if (i64)` with bpf_csum_diff(from, from_size, to, to_size, seed) computed in wasm (the
- * `csumDiff` function), while the `inl` global allows it, every argument is below 2^32, the
- * sizes below 2^16 and both ranges plainly readable (rangeOk); the caller emits the helper call
- * as its `else`, which does the checks (and faults) itself in every other case.
- */
-function inlineCsumDiff(f: FuncBody, imports: LowerImports): void {
-  f.get(regLocal(1));
-  for (let r = 2; r <= 5; r++) f.get(regLocal(r)).op(Op.i64_or);
-  f.i64(32).op(Op.i64_shr_u).op(Op.i64_eqz);
-  f.get(regLocal(2)).get(regLocal(4)).op(Op.i64_or).i64(16).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
-  f.gget(imports.inl).i32(INLINE_CSUM_DIFF).op(Op.i32_and).i32(0).op(Op.i32_ne).op(Op.i32_and);
-  f.if(I32);
-  rangeOk(f, imports, regLocal(1), regLocal(2));
-  rangeOk(f, imports, regLocal(3), regLocal(4));
-  f.op(Op.i32_and);
-  f.op(Op.else);
-  f.i32(0);
-  f.end();
-  f.if(I64);
-  for (let r = 1; r <= 5; r++) f.get(regLocal(r)).op(Op.i32_wrap_i64);
-  f.call(imports.csumDiff).op(Op.i64_extend_i32_u);
-  f.op(Op.else);
-}
-
-/**
- * Opens two nested `if (i64)`s with bpf_redirect(ifindex, flags) carried out in wasm, as
- * redirect-helpers.ts does it for XDP (flags must be 0, else XDP_ABORTED) or TC (flags beyond
- * BPF_F_INGRESS give TC_ACT_SHOT), the target left in the control block (CTRL.REDIRECT) for
- * SimKernel.redirect; the caller emits the helper call as the inner `else` and closes both.
- */
-function inlineRedirectCall(f: FuncBody, imports: LowerImports): void {
-  const at = LAYOUT.CTRL + CTRL.REDIRECT;
-  const store = (flags: () => void): void => {
-    f.i32(0).i32(1).mem(Op.i32_store, at);
-    f.i32(0).get(regLocal(1)).op(Op.i32_wrap_i64).mem(Op.i32_store, at + 4);
-    f.i32(0);
-    flags();
-    f.mem(Op.i32_store, at + 8);
-  };
-  f.gget(imports.inl).i32(INLINE_REDIRECT_XDP).op(Op.i32_and).if(I64);
-  f.get(regLocal(2)).op(Op.i64_eqz).if(I64);
-  store(() => f.i32(0));
-  f.i64(4); // XDP_REDIRECT
-  f.op(Op.else);
-  f.i64(0); // XDP_ABORTED
-  f.end();
-  f.op(Op.else);
-  f.gget(imports.inl).i32(INLINE_REDIRECT_TC).op(Op.i32_and).if(I64);
-  f.get(regLocal(2)).i64(-2).op(Op.i64_and).op(Op.i64_eqz).if(I64);
-  store(() => f.get(regLocal(2)).op(Op.i32_wrap_i64));
-  f.i64(7); // TC_ACT_REDIRECT
-  f.op(Op.else);
-  f.i64(2); // TC_ACT_SHOT
-  f.end();
-  f.op(Op.else);
-}
-
-const INLINE_LOOKUP = 1;
-const INLINE_CSUM_DIFF = 2;
-/** bpf_redirect inline, for an XDP or a TC program: runtime.ts picks one by the run's program type. */
-export const INLINE_REDIRECT_XDP = 4;
-export const INLINE_REDIRECT_TC = 8;
-/** bpf_fib_lookup inline, for an XDP or a TC program (the TC form hands calls without tot_len to the helper). */
-export const INLINE_FIB_XDP = 16;
-export const INLINE_FIB_TC = 32;
-
-/** The bit of the `inl` global that lets the generated code use an inline form (runtime.ts sets it from HelperDef.inline); redirect and fib-lookup take one per program type. */
-export const INLINE_BITS: ReadonlyMap<InlineForm, number> = new Map<InlineForm, number>([
-  ['map-lookup', INLINE_LOOKUP],
-  ['csum-diff', INLINE_CSUM_DIFF],
-]);
-
 
 const CMP32: Record<number, number> = {
   0x10: Op.i32_eq, 0x20: Op.i32_gt_u, 0x30: Op.i32_ge_u, 0x50: Op.i32_ne, 0x60: Op.i32_gt_s,

@@ -1,6 +1,5 @@
 import { VmFault } from '../../internal/errors.js';
 import type { ProgramSpec } from '../../loader/spec.js';
-import { BPF_PROG_TYPE } from '../../uapi/bpf.js';
 import type { CallbackFn, Executable, HelperDef, HelperRegistry, MachineShape, RunEnv, VmMap } from '../env.js';
 import { type Decoded, RunState } from '../interp/state.js';
 import { CTRL, FRAME_SIZE, LAYOUT, STACK_END, WASM_ARRAYS_MAX, funcPcOf } from '../layout.js';
@@ -19,7 +18,6 @@ import {
   unknownHelperFault,
 } from '../protocol.js';
 import { ctxBit } from './lower-mem.js';
-import { INLINE_BITS, INLINE_FIB_TC, INLINE_FIB_XDP, INLINE_REDIRECT_TC, INLINE_REDIRECT_XDP } from './lower.js';
 import type { CompiledProgram } from './compiler.js';
 import { FaultKind } from './lower.js';
 
@@ -101,9 +99,10 @@ export class WasmExecutable implements Executable {
   }
 
   /**
-   * Sets the `inl` global: bit INLINE_BITS[id] while the registry lets the engine carry out helper
-   * `id` itself (HelperDef.inline): map lookups, csum_diff; and the `fastMask` global: a bit per
-   * helper with a fast form, whose calls then only need their own arguments below 2^32.
+   * Sets the `inl` global: for each helper whose calls have inline code, while the registry lets
+   * the engine carry it out itself (HelperDef.inline), the bit of the variant its form uses for
+   * `progType` programs; and the `fastMask` global: a bit per helper with a fast form, whose calls
+   * then only need their own arguments below 2^32.
    */
   private allowInline(progType = -1): void {
     let bits = 0;
@@ -111,8 +110,9 @@ export class WasmExecutable implements Executable {
     this.inlineFor = progType;
     this.compiled.helperIds.forEach((id, i) => {
       const form = this.registry.shape?.(id).inline;
-      const bit = form === 'redirect' ? redirectBit(progType) : form === 'fib-lookup' ? fibBit(progType) : form && INLINE_BITS.get(form);
-      if (bit !== undefined && this.defs[i]?.inline === true) bits |= bit;
+      const shift = this.compiled.inlineShifts.get(id);
+      const variant = form?.variantFor(progType) ?? -1;
+      if (shift !== undefined && variant >= 0 && this.defs[i]?.inline === true) bits |= 1 << (shift + variant);
       if (i < 31 && this.defs[i]?.fast !== undefined) fast |= 1 << i;
     });
     this.exports.inl.value = bits;
@@ -241,7 +241,7 @@ export class WasmExecutable implements Executable {
     }
   }
 
-  /** The program type the `inl` bits were computed for (bpf_redirect's differ between XDP and TC), -1 before the first run. */
+  /** The program type the `inl` bits were computed for (a form's variant may differ between types), -1 before the first run. */
   private inlineFor = -1;
 
   /** The helpers of this program with a HelperDef.constant, and the global each one's value goes to. */
@@ -402,20 +402,6 @@ export class WasmExecutable implements Executable {
       env.mem.stackLow = callerLow;
     }
   };
-}
-
-/** The `inl` bit of an inline bpf_fib_lookup for programs of `progType` (XDP or TC), or undefined. */
-function fibBit(progType: number): number | undefined {
-  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) return INLINE_FIB_XDP;
-  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT) return INLINE_FIB_TC;
-  return undefined;
-}
-
-/** The `inl` bit of an inline bpf_redirect for programs of `progType` (XDP or TC), or undefined. */
-function redirectBit(progType: number): number | undefined {
-  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) return INLINE_REDIRECT_XDP;
-  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT) return INLINE_REDIRECT_TC;
-  return undefined;
 }
 
 const arrayTables = new WeakMap<VmMemory, readonly VmMap[]>();

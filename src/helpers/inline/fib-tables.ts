@@ -1,0 +1,113 @@
+import type { VmMemory } from '../../vm/memory.js';
+import { routeError } from '../fib-lookup.js';
+import type { SimNetwork } from '../sim-network.js';
+
+/**
+ * The IPv4 FIB as the WebAssembly engine's inline bpf_fib_lookup reads it (writeFibTables writes it
+ * from SimNetwork): a header of u32 fields, then three tables of fixed-size entries. Addresses and
+ * masks are stored as their network-order bytes, so that a little-endian i32 load of them compares
+ * with one of the struct's `ipv4_dst` bytewise. Routes are in lookup order (SimNetwork.lookup4).
+ */
+export const FIB_LAYOUT = {
+  /** Header: u32 forwarding (0 or 1), u32 counts of interfaces, routes, neighbours, u32 table addresses. */
+  HEADER_SIZE: 32,
+  FORWARDING: 0,
+  N_IFACES: 4,
+  N_ROUTES: 8,
+  N_NEIGH: 12,
+  IFACES: 16,
+  ROUTES: 20,
+  NEIGH: 24,
+  /** Interface entry: u32 ifindex, u32 mtu, 6 bytes of MAC. */
+  IFACE_SIZE: 16,
+  IF_INDEX: 0,
+  IF_MTU: 4,
+  IF_MAC: 8,
+  /** Route entry: u32 network, u32 mask, u32 kind (FIB_ROUTE_KIND), u32 code, u32 dev, u32 metric, u32 gateway, u32 1 when it has an IPv4 gateway. */
+  ROUTE_SIZE: 32,
+  RT_VALUE: 0,
+  RT_MASK: 4,
+  RT_KIND: 8,
+  RT_CODE: 12,
+  RT_DEV: 16,
+  RT_METRIC: 20,
+  RT_GATEWAY: 24,
+  RT_HAS_GW: 28,
+  /** Neighbour entry: u32 IPv4 address, u32 dev, 6 bytes of MAC. */
+  NEIGH_SIZE: 16,
+  NB_IP: 0,
+  NB_DEV: 4,
+  NB_MAC: 8,
+} as const;
+
+/**
+ * What a FIB_LAYOUT route is to bpf_fib_lookup: a forwarding route; an error route (blackhole,
+ * unreachable, prohibit) that answers its RT_CODE whatever the output device; a local or broadcast
+ * route (not forwarded); a forwarding route the inline lookup leaves to the helper (an IPv6 gateway).
+ */
+export const FIB_ROUTE_KIND = { UNICAST: 0, ERROR: 1, NOT_FWDED: 2, HELPER: 3 } as const;
+
+/** Where {@link writeFibTables} put the tables: the header's address and the bytes reserved there. */
+export interface FibTables {
+  addr: number;
+  len: number;
+}
+
+/**
+ * Writes the IPv4 side of `net` into VM memory as FIB_LAYOUT describes it, for the
+ * WebAssembly engine's inline bpf_fib_lookup: the interfaces, the IPv4 routes in SimNetwork.lookup4's
+ * order and the IPv4 neighbours in neighbor4's. Reuses `at` when the tables fit there, else
+ * allocates (allocRaw: memory the program cannot touch). Returns where they are.
+ */
+export function writeFibTables(mem: VmMemory, net: SimNetwork, at?: FibTables): FibTables {
+  const L = FIB_LAYOUT;
+  const itfs = [...net.interfaces.values()];
+  const routes = net.ipv4Routes();
+  const neighbors = net.ipv4Neighbors();
+  const len = L.HEADER_SIZE + itfs.length * L.IFACE_SIZE + routes.length * L.ROUTE_SIZE + neighbors.length * L.NEIGH_SIZE;
+  const tables = at !== undefined && at.len >= len ? at : { addr: mem.allocRaw(len, 'the fib tables'), len };
+  const base = tables.addr;
+  const u8 = mem.u8;
+  const v = mem.view;
+  u8.fill(0, base, base + tables.len);
+  const ifaces = base + L.HEADER_SIZE;
+  const rts = ifaces + itfs.length * L.IFACE_SIZE;
+  const nbs = rts + routes.length * L.ROUTE_SIZE;
+  v.setUint32(base + L.FORWARDING, net.forwarding ? 1 : 0, true);
+  v.setUint32(base + L.N_IFACES, itfs.length, true);
+  v.setUint32(base + L.N_ROUTES, routes.length, true);
+  v.setUint32(base + L.N_NEIGH, neighbors.length, true);
+  v.setUint32(base + L.IFACES, ifaces, true);
+  v.setUint32(base + L.ROUTES, rts, true);
+  v.setUint32(base + L.NEIGH, nbs, true);
+  itfs.forEach((itf, i) => {
+    const e = ifaces + i * L.IFACE_SIZE;
+    v.setUint32(e + L.IF_INDEX, itf.ifindex, true);
+    v.setUint32(e + L.IF_MTU, itf.mtu, true);
+    u8.set(itf.mac, e + L.IF_MAC);
+  });
+  routes.forEach((r, i) => {
+    const e = rts + i * L.ROUTE_SIZE;
+    // Network byte order, as ipv4_dst holds it.
+    v.setUint32(e + L.RT_VALUE, Number(r.prefix.value), false);
+    v.setUint32(e + L.RT_MASK, r.prefix.len === 0 ? 0 : (0xffff_ffff << (32 - r.prefix.len)) >>> 0, false);
+    const code = routeError(r);
+    const kind =
+      code !== undefined ? FIB_ROUTE_KIND.ERROR : r.type !== 'unicast' ? FIB_ROUTE_KIND.NOT_FWDED : r.gateway?.family === 6 ? FIB_ROUTE_KIND.HELPER : FIB_ROUTE_KIND.UNICAST;
+    v.setUint32(e + L.RT_KIND, kind, true);
+    v.setUint32(e + L.RT_CODE, code ?? 0, true);
+    v.setUint32(e + L.RT_DEV, r.dev, true);
+    v.setUint32(e + L.RT_METRIC, r.metric, true);
+    if (r.gateway?.family === 4) {
+      v.setUint32(e + L.RT_GATEWAY, Number(r.gateway.value), false);
+      v.setUint32(e + L.RT_HAS_GW, 1, true);
+    }
+  });
+  neighbors.forEach((n, i) => {
+    const e = nbs + i * L.NEIGH_SIZE;
+    v.setUint32(e + L.NB_IP, Number(n.ip.value), false);
+    v.setUint32(e + L.NB_DEV, n.dev, true);
+    u8.set(n.mac, e + L.NB_MAC);
+  });
+  return tables;
+}
