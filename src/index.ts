@@ -5,6 +5,7 @@
  * give handles.
  */
 export { load, BpfObject, DEFAULT_CPUS, DEFAULT_BUDGET, DEFAULT_CLOCK_NS, DEFAULT_SEED, type LoadOptions } from './sim/object.js';
+export { Machine, type MachineOptions } from './sim/machine.js';
 export { Program, type RunOptions, type RepeatOptions, type ProgramRun, type CtxInput } from './sim/program.js';
 export { BpfMap, type MapInput, type SetOptions } from './sim/map-handle.js';
 export type { CValue } from './sim/btf-values.js';

@@ -15,7 +15,8 @@ import { getEngine } from '../vm/engines.js';
 import { Interpreter } from '../vm/interpreter.js';
 import type { TraceHook } from '../vm/trace.js';
 import type { Engine, Executable, HelperRegistry, VmMap } from '../vm/env.js';
-import { VmMemory } from '../vm/memory.js';
+import type { VmMemory } from '../vm/memory.js';
+import { Machine } from './machine.js';
 import { BpfMap } from './map-handle.js';
 import { Program } from './program.js';
 import { applyRodata, type RodataValues } from './rodata.js';
@@ -60,6 +61,12 @@ export interface LoadOptions {
   /** Values of `.kconfig` externs by name, over the defaults (the running kernel's version). */
   kconfig?: Record<string, KconfigValue>;
   /**
+   * The simulated kernel to load into, shared with other objects loaded into it: their maps
+   * pinned by name (LIBBPF_PIN_BY_NAME) are one map. `cpus`, `clock`, `seed` and `fib` are then
+   * the machine's, and may not be given here. Default: a machine of the object's own.
+   */
+  machine?: Machine;
+  /**
    * Record the keys programs hand to the map helpers, for the `uninit-map-key` warning of every
    * run; default true. False lets the wasm engine inline map lookups (benchmarks).
    */
@@ -95,7 +102,7 @@ const TAIL_CALL = helperId('tail_call');
  * and write maps. Made by {@link load}.
  */
 export class BpfObject {
-  readonly mem = new VmMemory();
+  readonly mem: VmMemory;
   /** The live maps, in ObjectSpec.maps order (the VM's view; use {@link map} for a handle). */
   readonly maps: VmMap[];
   readonly kernel: SimKernel;
@@ -118,18 +125,19 @@ export class BpfObject {
   private readonly registries = new Map<number, HelperRegistry>();
   private readonly programHandles = new Map<string, Program>();
   private readonly mapHandles = new Map<string, BpfMap>();
+  /** Pinned maps this object reuses, by name: the object that created each (its BTF types the map). */
+  private readonly sharedFrom = new Map<string, ObjectSpec>();
 
   constructor(
     readonly spec: ObjectSpec,
     readonly options: InternalOptions = {},
   ) {
     checkLoadOptions(options);
-    this.cpus = options.cpus ?? DEFAULT_CPUS;
+    const machine = options.machine ?? new Machine({ cpus: options.cpus, clock: options.clock, seed: options.seed, fib: options.fib });
+    this.mem = machine.mem;
+    this.cpus = machine.cpus;
+    this.kernel = machine.kernel;
     this.budget = options.budget ?? DEFAULT_BUDGET;
-    const clockNs = options.clock === undefined ? DEFAULT_CLOCK_NS : BigInt(options.clock);
-    this.kernel = new SimKernel({ cpus: this.cpus, cpu: 0, clockNs, seed: options.seed ?? DEFAULT_SEED, fib: options.fib });
-    // An inline bpf_redirect (the wasm engine) lands in this memory's control block, where the kernel reads it.
-    this.kernel.bindMemory(this.mem);
     const indexOf = (list: { name: string }[]) => (name: string) => {
       const i = list.findIndex((item) => item.name === name);
       return i < 0 ? undefined : i;
@@ -142,7 +150,11 @@ export class BpfObject {
       mapCount: spec.maps.length,
       ifindexExists: (ifindex: number) => this.kernel.network.interface(ifindex) !== undefined,
     };
-    this.maps = spec.maps.map((m) => createMap(m, this.mem, mapOptions));
+    this.maps = spec.maps.map((m) => {
+      const { map, owner } = machine.mapFor(m, spec, () => createMap(m, this.mem, mapOptions));
+      if (owner !== spec) this.sharedFrom.set(m.name, owner);
+      return map;
+    });
     this.eventMaps = this.maps.flatMap((m, i) => (isEventSource(m) ? [i] : []));
     if (options.rodata !== undefined) applyRodata(this, options.rodata);
     options.beforeFreeze?.(this);
@@ -217,7 +229,7 @@ export class BpfObject {
     if (typeof name !== 'string') throw new ArgumentError('arg/type', `map: expected a name, got ${describe(name)}`, 'name');
     const index = this.spec.maps.findIndex((m) => m.name === name);
     if (index < 0) throw new CaseError('case/unknown-map', `no map '${name}' in the object (maps: ${this.mapNames.join(', ') || 'none'})`);
-    const handle = new BpfMap(this.maps[index]!, this.spec, this.cpus, this.frozen.has(index));
+    const handle = new BpfMap(this.maps[index]!, this.sharedFrom.get(name) ?? this.spec, this.cpus, this.frozen.has(index));
     this.mapHandles.set(name, handle);
     return handle;
   }
@@ -355,6 +367,12 @@ function checkLoadOptions(options: InternalOptions): void {
   if (options.clock !== undefined) checkClock(options.clock, 'options.clock');
   if (options.rodata !== undefined) checkObject(options.rodata, 'options.rodata', false);
   if (options.fib !== undefined) checkFibShape(options.fib);
+  if (options.machine !== undefined) {
+    if (!(options.machine instanceof Machine)) throw new ArgumentError('arg/type', `options.machine: expected a Machine, got ${describe(options.machine)}`, 'options.machine');
+    for (const field of ['cpus', 'clock', 'seed', 'fib'] as const) {
+      if (options[field] !== undefined) throw new ArgumentError('arg/range', `options.${field}: the machine's applies; set it on the Machine`, `options.${field}`);
+    }
+  }
 }
 
 /** Fails unless `v` is a clock reading in ns: a non-negative integer number or bigint below 2^64. */
