@@ -282,6 +282,29 @@ int tc_reparse(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+/* Run with tunnel metadata the skb arrived with (the VM's `tunnel` run option). */
+SEC("tc")
+int tc_tunnel_rx(struct __sk_buff *skb)
+{
+	struct bpf_tunnel_key key = {};
+	__u8 opt[16] = {};
+
+	REC(0, bpf_skb_get_tunnel_key(skb, &key, sizeof(key), BPF_F_TUNINFO_FLAGS));
+	REC(1, key.tunnel_id);
+	REC(2, key.remote_ipv4);
+	REC(3, key.local_ipv4);
+	REC(4, key.tunnel_ttl | (__u64)key.tunnel_flags << 16);
+	REC(5, bpf_skb_get_tunnel_key(skb, &key, sizeof(key), BPF_F_TUNINFO_IPV6));
+	REC(6, bpf_skb_get_tunnel_opt(skb, opt, sizeof(opt)));
+	REC(7, *(__u64 *)opt);
+	REC(8, bpf_skb_set_tunnel_opt(skb, opt, 4));
+	key.tunnel_id = 9;
+	key.remote_ipv4 = 0x0a000009;
+	REC(9, bpf_skb_set_tunnel_key(skb, &key, sizeof(key), 0));
+	REC(10, bpf_skb_set_tunnel_opt(skb, opt, 4));
+	return TC_ACT_OK;
+}
+
 /* Growth past the test_run headroom and tailroom: the kernel reallocates the head. */
 SEC("tc")
 int tc_grow(struct __sk_buff *skb)

@@ -17,12 +17,30 @@ export const CHECKSUM_UNNECESSARY = 1;
 /** SKB_MAX_CSUM_LEVEL. */
 export const SKB_MAX_CSUM_LEVEL = 3;
 
+/** Flag names by IP_TUNNEL_*_BIT (include/net/ip_tunnels.h), lowercase. */
+export const TUNNEL_FLAG_NAMES: readonly string[] = ['csum', 'routing', 'key', 'seq', 'strict', 'rec', 'version', 'no_key', 'dont_fragment', 'oam', 'crit_opt', 'geneve_opt', 'vxlan_opt', 'nocache', 'erspan_opt', 'gtp_opt', 'pfcp_opt'];
+
+/** IP_TUNNEL_*_BIT (include/net/ip_tunnels.h): the bit numbers of key.tun_flags. */
+export const IP_TUNNEL_BIT = {
+  CSUM: 0,
+  KEY: 2,
+  SEQ: 3,
+  DONT_FRAGMENT: 8,
+  GENEVE_OPT: 11,
+  VXLAN_OPT: 12,
+  NOCACHE: 13,
+  ERSPAN_OPT: 14,
+  GTP_OPT: 15,
+  PFCP_OPT: 16,
+} as const;
 /** The tunnel metadata bpf_skb_set_tunnel_key attaches (struct ip_tunnel_info, TX mode). */
 export interface TunnelInfo {
   /** key.tun_id as the u64 the program gave (kept as bigint: it is stored as be64). */
   id: bigint;
   /** IPv6 addresses (info->mode IP_TUNNEL_INFO_IPV6). */
   ipv6: boolean;
+  /** IP_TUNNEL_INFO_TX: set by bpf_skb_set_tunnel_key (the helper's metadata_dst); false for metadata the skb arrived with. */
+  tx: boolean;
   /** key.u.ipvN.dst and .src in network byte order: 4 or 16 bytes each. */
   dst: Uint8Array;
   src: Uint8Array;
@@ -79,6 +97,11 @@ export function skbState(mem: VmMemory): SkbState {
     state = STATES.get(mem)!;
   }
   return state;
+}
+
+/** Gives the skb of the run in `mem` the tunnel metadata it arrived with (after setupSkb). */
+export function setRxTunnel(mem: VmMemory, info: TunnelInfo): void {
+  skbState(mem).tunnel = { ...info, options: info.options.slice() };
 }
 
 /** The tunnel metadata the last TC run attached, or null. */
@@ -191,8 +214,6 @@ export interface TunnelView {
   options: Uint8Array;
 }
 
-/** IP_TUNNEL_*_BIT names by bit (include/net/ip_tunnels.h). */
-const TUNNEL_FLAG_NAMES = ['csum', 'routing', 'key', 'seq', 'strict', 'rec', 'version', 'no_key', 'dont_fragment', 'oam', 'crit_opt', 'geneve_opt', 'vxlan_opt', 'nocache', 'erspan_opt', 'gtp_opt', 'pfcp_opt'];
 
 function formatAddr(bytes: Uint8Array): string {
   if (bytes.length === 4) return bytes.join('.');
@@ -217,8 +238,9 @@ export function readTunnel(mem: VmMemory): TunnelView | null {
   if (!t) return null;
   return {
     id: Number(t.id),
-    remote: formatAddr(t.dst),
-    local: formatAddr(t.src),
+    // TX metadata sends to key.dst; received metadata came from key.src.
+    remote: formatAddr(t.tx ? t.dst : t.src),
+    local: formatAddr(t.tx ? t.src : t.dst),
     tos: t.tos,
     ttl: t.ttl,
     label: t.label,

@@ -1,7 +1,7 @@
 import type { HelperFn } from '../vm/env.js';
 import { ERRNO } from '../uapi/errno.js';
 import { errno, memAt, u32 } from './args.js';
-import { skbState, type TunnelInfo } from './skb-state.js';
+import { IP_TUNNEL_BIT, skbState, type TunnelInfo } from './skb-state.js';
 
 /**
  * The tunnel metadata helpers of net/core/filter.c: bpf_skb_set_tunnel_key attaches a TX
@@ -19,19 +19,6 @@ export const BPF_F_SEQ_NUMBER = 1n << 3n;
 export const BPF_F_NO_TUNNEL_KEY = 1n << 4n;
 export const BPF_F_TUNINFO_FLAGS = 1n << 4n;
 
-/** IP_TUNNEL_*_BIT (include/net/ip_tunnels.h): the bit numbers of key.tun_flags. */
-export const IP_TUNNEL_BIT = {
-  CSUM: 0,
-  KEY: 2,
-  SEQ: 3,
-  DONT_FRAGMENT: 8,
-  GENEVE_OPT: 11,
-  VXLAN_OPT: 12,
-  NOCACHE: 13,
-  ERSPAN_OPT: 14,
-  GTP_OPT: 15,
-  PFCP_OPT: 16,
-} as const;
 /** The bits ip_tunnel_set_options_present sets (and ip_tunnel_is_options_present tests). */
 const OPTIONS_PRESENT = [IP_TUNNEL_BIT.GENEVE_OPT, IP_TUNNEL_BIT.VXLAN_OPT, IP_TUNNEL_BIT.ERSPAN_OPT, IP_TUNNEL_BIT.GTP_OPT, IP_TUNNEL_BIT.PFCP_OPT].reduce((m, b) => m | (1 << b), 0);
 /** IP_TUNNEL_OPTS_MAX. */
@@ -75,6 +62,7 @@ export const skbSetTunnelKey: HelperFn = (env, _r1, r2, r3, r4) => {
   const info: TunnelInfo = {
     id: BigInt(v.getUint32(OFF.id, true)),
     ipv6,
+    tx: true,
     dst: addr(OFF.remote),
     src: addr(OFF.local),
     tos: key[OFF.tos]!,
@@ -130,13 +118,14 @@ export const skbGetTunnelKey: HelperFn = (env, _r1, r2, r3, r4) => {
 
 /**
  * bpf_skb_set_tunnel_opt(skb, opt, size): options for the tunnel info bpf_skb_set_tunnel_key
- * attached in this run; -EINVAL without it or for a size not a multiple of 4, -ENOMEM above 255.
+ * attached in this run; -EINVAL without it (received metadata included) or for a size not a
+ * multiple of 4, -ENOMEM above 255.
  */
 export const skbSetTunnelOpt: HelperFn = (env, _r1, r2, r3) => {
   const size = u32(r3);
   const from = memAt(env, r2, size, false);
   const info = skbState(env.mem).tunnel;
-  if (!info || size & 3) return errno(ERRNO.EINVAL);
+  if (!info || !info.tx || size & 3) return errno(ERRNO.EINVAL);
   if (size > OPTS_MAX) return errno(ERRNO.ENOMEM);
   info.options = from.slice();
   if (size > 0) info.flags |= OPTIONS_PRESENT;

@@ -68,6 +68,13 @@ export interface CaseFile {
   /** `const volatile` globals by BTF variable name (numbers, address strings, arrays, objects for structs), set before load. */
   rodata?: Record<string, unknown>;
   fib?: FibSpec;
+  /**
+   * TC only, added to the contract: tunnel metadata the skb arrives with (a collect_md tunnel
+   * device's RX info) for bpf_skb_get_tunnel_key/_opt: `id`, `remote` and `local` (one address
+   * family), optional `tos`, `ttl`, `label`, `flags` (IP_TUNNEL_* names, default `key`) and
+   * `options` in hex. The kernel backend refuses such a case: BPF_PROG_TEST_RUN cannot attach it.
+   */
+  tunnel?: { id: number; remote: string; local: string; tos?: number; ttl?: number; label?: number; flags?: string[]; options?: string };
   parity?: { ignore?: string[] };
   expect?: { retval?: number; packet?: string };
 }

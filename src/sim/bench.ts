@@ -70,7 +70,7 @@ export async function benchCase(c: Case, options: BenchOptions = {}): Promise<Be
     let spentNs = 0;
     let nsPerRun = 0;
     while (spentNs < warmupNs || (warmRuns < WARMUP_RUNS && spentNs < 5 * warmupNs)) {
-      nsPerRun = first.program(c.program).repeat(c.packet, { ctx, runs: batch }).nsPerRun;
+      nsPerRun = first.program(c.program).repeat(c.packet, { ctx, runs: batch, ...(c.tunnel && { tunnel: c.tunnel }) }).nsPerRun;
       spentNs += nsPerRun * batch;
       warmRuns += batch;
       // Batches grow while one stays within a quarter of the warm-up time.
@@ -79,7 +79,7 @@ export async function benchCase(c: Case, options: BenchOptions = {}): Promise<Be
     if (options.runs === undefined) runs = Math.min(2 ** 31 - 1, Math.max(1, Math.round(targetNs / Math.max(nsPerRun, 1))));
   }
   const object = objectForCase(c, spec, objectOptions);
-  const { last, nsPerRun } = object.program(c.program).repeat(c.packet, { ctx, runs });
+  const { last, nsPerRun } = object.program(c.program).repeat(c.packet, { ctx, runs, ...(c.tunnel && { tunnel: c.tunnel }) });
   return { ns_per_run: nsPerRun, runs, engine, outcome: last, object };
 }
 

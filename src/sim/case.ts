@@ -5,6 +5,7 @@ import { fromHex } from '../internal/hex.js';
 import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { anyJson, arrayOf, bool, check, childPath, either, int, object, oneOf, record, str, withCode } from '../internal/json-check.js';
 import { validateFib } from '../helpers/fib-check.js';
+import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
 import { NETKIT_ACTION, TC_ACT, TCX_ACTION, XDP_ACTION } from '../uapi/index.js';
 
 /** A map entry of a case with its bytes decoded. */
@@ -31,6 +32,8 @@ export interface Case {
   /** `const volatile` globals by BTF variable name, set before load (checked against BTF when the object loads). */
   rodata?: Record<string, unknown>;
   fib?: FibSpec;
+  /** Tunnel metadata the skb arrives with (TC), options decoded. */
+  tunnel?: TunnelInput;
   parityIgnore: string[];
   /** `retval` unsigned 32-bit; `action` a name such as `XDP_TX` or `TC_ACT_SHOT`. */
   expect?: { retval?: number; action?: string; packet?: Uint8Array };
@@ -97,6 +100,18 @@ const caseShape = object({
   maps: { shape: record(arrayOf(object({ key: { shape: hexText, required: true }, value: { shape: hexText }, program: { shape: str() } }))) },
   rodata: { shape: record(anyJson) },
   fib: { shape: fibShape },
+  tunnel: {
+    shape: object({
+      id: { shape: int(0, U32_MAX), required: true },
+      remote: { shape: str(), required: true },
+      local: { shape: str(), required: true },
+      tos: { shape: int(0, 255) },
+      ttl: { shape: int(0, 255) },
+      label: { shape: int(0, 0xfffff) },
+      flags: { shape: arrayOf(str()) },
+      options: { shape: hexText },
+    }),
+  },
   parity: { shape: object({ ignore: { shape: arrayOf(str()) } }) },
   expect: {
     shape: object({
@@ -163,6 +178,12 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
     parsed.fib = fib;
   }
   if (c.rodata !== undefined) parsed.rodata = c.rodata;
+  if (c.tunnel !== undefined) {
+    const { options, ...rest } = c.tunnel;
+    const tunnel: TunnelInput = options === undefined ? rest : { ...rest, options: fromHex(options, 'tunnel.options') };
+    rxTunnelInfo(tunnel, (message) => new CaseError('case/bad-tunnel', `tunnel.${message}`));
+    parsed.tunnel = tunnel;
+  }
   if (c.expect !== undefined) {
     parsed.expect = {};
     if (c.expect.retval !== undefined) parsed.expect.retval = c.expect.retval >>> 0;

@@ -1,4 +1,5 @@
 import type { ResultMapEntry, RunResult } from '../internal/contract.js';
+import { CaseError } from '../internal/errors.js';
 import { toHex } from '../internal/hex.js';
 import { runOnKernel } from '../kernel/index.js';
 import { checkChecksums } from '../packet/checksum.js';
@@ -15,6 +16,7 @@ import { caseMapEntries } from './run-case.js';
  * goes to the global trace pipe).
  */
 export async function runCaseOnKernel(c: Case): Promise<RunResult> {
+  if (c.tunnel) throw new CaseError('case/kernel-unsupported', `${c.path}: tunnel: BPF_PROG_TEST_RUN cannot attach tunnel metadata to the skb, so this case runs on the VM only`);
   // `rodata` variables become the initial value of their section, found through the object's BTF.
   const caseMaps = c.rodata === undefined ? c.maps : caseMapEntries(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig));
   const out = await runOnKernel({

@@ -1,6 +1,7 @@
 import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
 import { readXdpCtxOut } from '../helpers/context-xdp.js';
-import { readTunnel, type TunnelView } from '../helpers/skb-state.js';
+import { readTunnel, setRxTunnel, type TunnelView } from '../helpers/skb-state.js';
+import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
 import type { RedirectTarget } from '../helpers/kernel-state.js';
 import { setupSkb, setupXdp } from '../helpers/index.js';
 import { checkBytes, checkInt, checkObject } from '../internal/args.js';
@@ -32,6 +33,12 @@ export interface RunOptions {
    * which key bytes the program never wrote show as `uninit-map-key` warnings.
    */
   stackFill?: number | Uint8Array;
+  /**
+   * TC only: tunnel metadata the skb arrives with, as a collect_md tunnel device (vxlan, geneve,
+   * gre `external`) attaches it on receive, for bpf_skb_get_tunnel_key/_opt; default none.
+   * BPF_PROG_TEST_RUN cannot attach it, so such runs have no kernel counterpart.
+   */
+  tunnel?: TunnelInput;
   /** Record the run's execution trace in the result's `execTrace` (C lines, instructions, changed registers; runs on the interpreter); default false. */
   trace?: boolean;
 }
@@ -162,6 +169,15 @@ export class Program {
     return { last: this.finish(pending, r0), nsPerRun };
   }
 
+  /** options.tunnel checked and turned into the skb's RX tunnel info; only TC programs take it. */
+  private tunnelOption(input: unknown): ReturnType<typeof rxTunnelInfo> {
+    const given = checkObject<TunnelInput>(input, 'options.tunnel', false);
+    const tc = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT;
+    if (!tc) throw new ArgumentError('arg/range', `options.tunnel: program '${this.name}' is not a TC program: only an skb arriving on a tunnel device carries tunnel metadata`, 'options.tunnel');
+    if (given.options !== undefined) checkBytes(given.options, 'options.tunnel.options');
+    return rxTunnelInfo(given, (message) => new ArgumentError('arg/range', `options.tunnel.${message}`, 'options.tunnel'));
+  }
+
   private begin(packet: unknown, options: RunOptions, traced: boolean): PendingRun {
     if (this.refusal) throw this.refusal;
     const bytes = checkBytes(packet, 'packet');
@@ -170,6 +186,7 @@ export class Program {
     const ctx = checkObject<CtxInput>(options.ctx, 'options.ctx');
     const cpu = options.cpu === undefined ? 0 : checkInt(options.cpu, 'options.cpu', 0, obj.cpus - 1);
     if (options.clock !== undefined) obj.kernel.clockNs = checkClock(options.clock, 'options.clock');
+    const tunnel = options.tunnel === undefined ? undefined : this.tunnelOption(options.tunnel);
     const executables = obj.prepare(this.progType, traced);
     obj.checkRunnable(this.index);
     const executable = executables[this.index];
@@ -182,6 +199,7 @@ export class Program {
     const socket = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
     if (xdp) setupXdp(obj.mem, bytes, ctx, obj.kernel);
     else setupSkb(obj.mem, bytes, ctx, obj.kernel, !socket);
+    if (tunnel) setRxTunnel(obj.mem, tunnel);
     const fill = stackFillOf(options.stackFill);
     obj.mem.u8.set(fill, LAYOUT.STACK);
     const env: RunEnv = {

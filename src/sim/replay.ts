@@ -135,7 +135,7 @@ export async function replayCapture(c: Case, capture: CaptureSource, options: Re
       if (at > kernel.clockNs) kernel.clockNs = at;
       let out: ProgramRun;
       try {
-        out = program.run(pkt.data, { ctx });
+        out = program.run(pkt.data, { ctx, ...(c.tunnel && { tunnel: c.tunnel }) });
       } catch (err) {
         if (err instanceof SimError) throw err.withContext(where);
         throw err;

@@ -102,11 +102,11 @@ export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<
   const { spec: given, eventTypes, ...objectOptions } = options;
   const spec = given ?? (await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig));
   const obj = objectForCase(c, spec, objectOptions);
-  const out = obj.program(c.program).run(c.packet, { ctx: c.ctx ?? {} });
+  const out = obj.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, ...(c.tunnel && { tunnel: c.tunnel }) });
   let warnings = out.warnings;
   if (warnings.length > 0) {
     const second = objectForCase(c, spec, { ...objectOptions, trace: undefined });
-    warnings = commonWarnings(warnings, second.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, stackFill: SECOND_FILL }).warnings);
+    warnings = commonWarnings(warnings, second.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, stackFill: SECOND_FILL, ...(c.tunnel && { tunnel: c.tunnel }) }).warnings);
   }
   const result: RunResult = {
     retval: out.retval,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/internal/contract.js';
-import { toHex } from '../../src/internal/hex.js';
+import { fromHex, toHex } from '../../src/internal/hex.js';
+import { load } from '../../src/index.js';
+import { runCase } from '../../src/sim/backend.js';
 import { buildPacket } from '../../src/packet/index.js';
 import { parseCase } from '../../src/sim/case.js';
 import { changesPacketData, helperByName, helperImplemented } from '../../src/helpers/table.js';
@@ -145,6 +147,35 @@ describe.each(backends)('TC skb helpers on $name', ({ name, run }) => {
   });
 });
 
+describe.runIf(kernel)('tunnel metadata on the kernel backend', () => {
+  it('refuses a case that gives the skb tunnel metadata: BPF_PROG_TEST_RUN cannot attach it', async () => {
+    const c = parseCase({ object: OBJECT, program: 'tc_tunnel_rx', packet: UDP, tunnel: { id: 1, remote: '192.0.2.1', local: '192.0.2.2' } }, '/');
+    await expect(runCase(c, { backend: 'kernel' })).rejects.toMatchObject({ code: 'case/kernel-unsupported' });
+  });
+});
+
+describe('tunnel metadata input', () => {
+  it.each([
+    { name: 'mixed families', tunnel: { id: 1, remote: '192.0.2.1', local: 'fd00::1' } },
+    { name: 'a bad address', tunnel: { id: 1, remote: '192.0.2.300', local: '192.0.2.2' } },
+    { name: 'a label on IPv4', tunnel: { id: 1, remote: '192.0.2.1', local: '192.0.2.2', label: 1 } },
+    { name: 'options not a multiple of 4', tunnel: { id: 1, remote: '192.0.2.1', local: '192.0.2.2', options: '010203' } },
+    { name: 'an unknown flag', tunnel: { id: 1, remote: '192.0.2.1', local: '192.0.2.2', flags: ['bogus'] } },
+    { name: 'options without an options flag', tunnel: { id: 1, remote: '192.0.2.1', local: '192.0.2.2', flags: ['key'], options: '01020304' } },
+  ])('refuses a case with $name', ({ tunnel }) => {
+    expect(() => parseCase({ object: OBJECT, program: 'tc_tunnel_rx', packet: UDP, tunnel }, '/')).toThrow(expect.objectContaining({ code: 'case/bad-tunnel' }));
+  });
+
+  it('refuses the run option on a program that is not TC, and a malformed one', async () => {
+    const obj = await load(OBJECT);
+    const tunnel = { id: 1, remote: '192.0.2.1', local: '192.0.2.2' };
+    expect(() => obj.program('xdp_mtu').run(fromHex(UDP), { tunnel })).toThrow(expect.objectContaining({ code: 'arg/range' }));
+    expect(() => obj.program('tc_tunnel_rx').run(fromHex(UDP), { tunnel: { ...tunnel, ttl: 256 } })).toThrow(expect.objectContaining({ code: 'arg/range' }));
+    expect(() => obj.program('tc_tunnel_rx').run(fromHex(UDP), { tunnel: 5 as never })).toThrow(expect.objectContaining({ code: 'arg/type' }));
+    expect(obj.program('tc_vlan').run(fromHex(UDP), { tunnel }).tunnel).toMatchObject({ id: 1, remote: '192.0.2.1', local: '192.0.2.2', flags: ['key'] });
+  });
+});
+
 describe.each(backends.filter((b) => b.name !== 'kernel'))('what only the VM reports, on $name', ({ run }) => {
   it('reports the tunnel metadata the run left on the skb', async () => {
     const result = await run(parseCase({ object: OBJECT, program: 'tc_tunnel', packet: UDP }, '/'));
@@ -154,6 +185,16 @@ describe.each(backends.filter((b) => b.name !== 'kernel'))('what only the VM rep
   it('leaves the tunnel out when no helper set one', async () => {
     const result = await run(parseCase({ object: OBJECT, program: 'tc_vlan', packet: UDP }, '/'));
     expect(result.tunnel).toBeUndefined();
+  });
+
+  it('starts a run with the tunnel metadata a collect_md device attached, which set_tunnel_opt refuses', async () => {
+    const tunnel = { id: 100, remote: '192.0.2.1', local: '192.0.2.2', ttl: 60, options: '0102030405060708' };
+    const c = parseCase({ object: OBJECT, program: 'tc_tunnel_rx', packet: UDP, tunnel }, '/');
+    const result = await run(c);
+    // remote is key.src of received metadata; geneve_opt (0x0800) and key (0x0004) as __be16.
+    expect(nonZero(result)).toEqual({ 1: 100, 2: 0xc0000201, 3: 0xc0000202, 4: (0x0408 << 16) | 60, 5: -EPROTO, 6: 8, 7: 0x0807060504030201, 8: -EINVAL });
+    // A failed get zeroes the key: the key set afterwards has only its id and remote.
+    expect(result.tunnel).toEqual({ id: 9, remote: '10.0.0.9', local: '0.0.0.0', tos: 0, ttl: 0, label: 0, flags: ['csum', 'key', 'geneve_opt', 'vxlan_opt', 'nocache', 'erspan_opt', 'gtp_opt', 'pfcp_opt'], options: '01020304' });
   });
 
   it('records redirect_neigh and redirect_peer as redirects of their kind', async () => {
