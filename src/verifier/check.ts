@@ -6,9 +6,9 @@ import { checkHelperCall, clearPacketPointers } from './calls.js';
 import { Reject, type Verifier } from './env.js';
 import { kernelInsnText } from './kdisasm.js';
 import { checkHelperMem, checkMemAccess2 } from './memory.js';
-import { findPrevEntry, finishPath, isStateVisited, widenImpreciseScalars } from './prune.js';
+import { findPrevEntry, finishPath, isStateVisited, statesEqual, widenImpreciseScalars } from './prune.js';
 import { markPrecise } from './precision.js';
-import { AT_PKT_END, BEYOND_PKT_END, S64_MAX, S64_MIN, copyReg, isConst, isNull, isPointer, markKnownZero, markNotInit, markUnknown, regTypeStr, scalarConst, type Reg } from './reg.js';
+import { AT_PKT_END, BEYOND_PKT_END, S64_MAX, S64_MIN, copyReg, isNull, isPointer, markKnownZero, markNotInit, markUnknown, regTypeStr, scalarConst, type Reg } from './reg.js';
 import { flipOpcode, regSetMinMax, scalarBranchTaken } from './scalar.js';
 import { MAX_CALL_FRAMES, copyState, curFrame, newFrame, updateRegs, type VState } from './state.js';
 import { U64, tnumIsConst, tnumSubregIsConst } from './tnum.js';
@@ -46,7 +46,10 @@ export function doCheck(v: Verifier, entry: EntrySetup, gpl: boolean): void {
     const pc = v.insnIdx;
     if (++v.processed > BPF_COMPLEXITY_LIMIT_INSNS) v.fail(`BPF program is too large. Processed ${v.processed} insn`);
     v.path = { insn: pc, prev: v.path, frames: v.cur.frames.length };
+    v.facts.visit(pc, v.regs(), v.live[pc]!);
     if (v.prune[pc] && isStateVisited(v, pc)) {
+      // Constants learned past here hold for this path only if the kept state covers all it holds.
+      v.facts.pruned(pc, v.cur, statesEqual(v, v.prunedBy!, v.cur, pc, false, true));
       if (!popBranch(v)) return;
       continue;
     }
@@ -106,7 +109,6 @@ function step(v: Verifier, insn: Insn, pc: number, gpl: boolean): number {
     case BPF_ALU:
     case BPF_ALU64:
       checkAlu(v, insn);
-      noteConst(v, pc, insn.dst);
       return pc + 1;
     case BPF_LDX: {
       checkRegRead(v, insn.src);
@@ -136,7 +138,6 @@ function step(v: Verifier, insn: Insn, pc: number, gpl: boolean): number {
     case BPF_LD:
       if (insn.opcode === 0x18) {
         checkLdImm(v, insn, pc);
-        noteConst(v, pc, insn.dst);
         return pc + 2;
       }
       checkLdAbs(v, insn);
@@ -144,14 +145,6 @@ function step(v: Verifier, insn: Insn, pc: number, gpl: boolean): number {
     default:
       return stepJump(v, insn, pc, gpl);
   }
-}
-
-function noteConst(v: Verifier, pc: number, regno: number): void {
-  const r = v.regs()[regno]!;
-  const val = isConst(r) ? r.var.value : null;
-  const prev = v.constSeen.get(pc);
-  if (!prev) v.constSeen.set(pc, { reg: regno, value: val });
-  else if (prev.value !== val) prev.value = null;
 }
 
 function checkAtomic(v: Verifier, insn: Insn, size: number): void {

@@ -1,6 +1,7 @@
 import type { Insn } from '../isa/insn.js';
 import type { MapSpec, ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import type { Subprog } from './cfg.js';
+import { FactsRecorder } from './facts.js';
 import { regStr, type Reg } from './reg.js';
 import { curFrame, type Frame, type VState } from './state.js';
 
@@ -38,13 +39,6 @@ export interface PendingBranch {
   path: PathNode | null;
 }
 
-/** Facts the engines may use: accesses proven in bounds and registers proven constant, by instruction. */
-export interface VerifierFacts {
-  /** Load/store instructions every path proved in bounds, with the region they touch. */
-  safeAccesses: { insn: number; region: 'stack' | 'ctx' | 'packet' | 'map_value' | 'mem' }[];
-  /** Registers with the same constant value on every path that reached the instruction. */
-  constants: { insn: number; reg: number; value: string }[];
-}
 
 export class Verifier {
   readonly log: string[] = [];
@@ -61,10 +55,10 @@ export class Verifier {
   prevInsnProcessed = 0;
   totalStates = 0;
   peakStates = 0;
-  /** Per instruction: the region of every access there ('mixed' once two differ). */
-  readonly accessRegion = new Map<number, string>();
-  /** Per instruction: constants seen for the written register (null once they differ). */
-  readonly constSeen = new Map<number, { reg: number; value: bigint | null }>();
+  /** The facts proven for the engines so far. */
+  readonly facts: FactsRecorder;
+  /** The kept state the last pruned path was found equal to. */
+  prunedBy: VState | null = null;
   /** Per map-helper call site: the map used there. */
   readonly callMaps = new Map<number, number>();
   lastLine = -1;
@@ -78,7 +72,9 @@ export class Verifier {
     readonly prune: Uint8Array,
     readonly live: Uint16Array,
     readonly logLevel: number,
-  ) {}
+  ) {
+    this.facts = new FactsRecorder(insns);
+  }
 
   verbose(line: string): void {
     this.log.push(line);

@@ -1,7 +1,7 @@
 import { CaseError } from '../internal/errors.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
-import type { VerifierFacts } from './env.js';
+import type { VerifierFacts } from './facts.js';
 import type { ProgramVerdict, VerifyReport } from './types.js';
 import { verifyProgramSpec, type ProgramResult } from './verify.js';
 
@@ -13,7 +13,7 @@ import { verifyProgramSpec, type ProgramResult } from './verify.js';
  */
 
 export type { PathStep, ProgramVerdict, VerifyReport } from './types.js';
-export type { VerifierFacts } from './env.js';
+export type { AccessFact, ConstantFact, VerifierFacts } from './facts.js';
 export type { ProgramResult } from './verify.js';
 export { errorLine, isGplCompatible } from './verify.js';
 

@@ -1,6 +1,7 @@
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from '../uapi/bpf.js';
 import { ctxAccess, mayAccessPacket } from './context.js';
 import type { Verifier } from './env.js';
+import type { AccessFact } from './facts.js';
 import {
   S64_MIN,
   copyReg,
@@ -257,9 +258,12 @@ function checkAlignment(v: Verifier, reg: Reg, off: number, size: number): void 
   if (size > 1 && ((total % size) + size) % size !== 0) v.fail(`misaligned stack access off ${BigInt.asIntN(64, reg.var.value)}+${reg.off}+${off} size ${size}`);
 }
 
-function noteAccess(v: Verifier, region: string): void {
-  const prev = v.accessRegion.get(v.insnIdx);
-  v.accessRegion.set(v.insnIdx, prev === undefined || prev === region ? region : 'mixed');
+/** Records for the engines that this access, `size` bytes at `reg + off` (off including reg.off), was proven in bounds on this path. */
+function noteAccess(v: Verifier, region: AccessFact['region'], reg: Reg, off: number, size: number, write: boolean): void {
+  const fact: AccessFact = { region, size, write, offMin: off + Number(reg.smin), offMax: off + Number(reg.smax) };
+  if (region === 'stack') fact.frame = v.cur.frames.length - 1 - reg.frameno;
+  if ((region === 'map_value' || region === 'map_key') && v.spec.maps[reg.map]) fact.map = v.map(reg.map).name;
+  v.facts.noteAccess(v.insnIdx, fact);
 }
 
 /**
@@ -275,11 +279,11 @@ export function checkMemAccess2(v: Verifier, regno: number, offIn: number, size:
     if (write) v.fail(`write to change key R${regno} not allowed`);
     checkMemRegion(v, regno, reg, off, size, v.map(reg.map).keySize, false);
     if (valueRegno >= 0) markUnknown(regs[valueRegno]!);
-    noteAccess(v, 'map_value');
+    noteAccess(v, 'map_key', reg, off, size, write);
   } else if (reg.type === 'map_value' && !reg.maybeNull) {
     checkMapAccessType(v, reg, off, size, write);
     checkMemRegion(v, regno, reg, off, size, v.map(reg.map).valueSize, false);
-    noteAccess(v, 'map_value');
+    noteAccess(v, 'map_value', reg, off, size, write);
     if (!write && valueRegno >= 0) {
       const m = v.map(reg.map);
       if (tnumIsConst(reg.var) && m.flags & BPF_F_RDONLY_PROG && m.data) {
@@ -296,13 +300,13 @@ export function checkMemAccess2(v: Verifier, regno: number, offIn: number, size:
     if (reg.maybeNull) v.fail(`R${regno} invalid mem access '${regTypeStr(reg)}'`);
     if (write && reg.rdonly) v.fail(`R${regno} cannot write into ${regTypeStr(reg)}`);
     checkMemRegion(v, regno, reg, off, size, reg.memSize, false);
-    noteAccess(v, 'mem');
+    noteAccess(v, 'mem', reg, off, size, write);
     if (valueRegno >= 0 && (!write || reg.rdonly)) markUnknown(regs[valueRegno]!);
   } else if (reg.type === 'ctx') {
     checkPtrOffReg(v, reg, regno, false);
     const acc = ctxAccess(v.progType, off, size, write);
     if (!acc) v.fail(`invalid bpf_context access off=${off} size=${size}`);
-    noteAccess(v, 'ctx');
+    noteAccess(v, 'ctx', reg, off, size, write);
     if (!write && valueRegno >= 0) {
       const dst = regs[valueRegno]!;
       if (acc.type === 'scalar') markUnknown(dst);
@@ -318,7 +322,7 @@ export function checkMemAccess2(v: Verifier, regno: number, offIn: number, size:
     }
   } else if (reg.type === 'fp') {
     checkStackBounds(v, regno, reg, off, size, write, 'direct');
-    noteAccess(v, 'stack');
+    noteAccess(v, 'stack', reg, off, size, write);
     if (write) stackWrite(v, reg, off, size, valueRegno, stImm);
     else stackRead(v, reg, off, size, valueRegno);
     if (!write && valueRegno >= 0) finishNarrowLoad(regs[valueRegno]!, size, signExtend);
@@ -326,7 +330,7 @@ export function checkMemAccess2(v: Verifier, regno: number, offIn: number, size:
   } else if (reg.type === 'pkt' || reg.type === 'pkt_meta') {
     if (write && !mayAccessPacket(v.progType, true)) v.fail('cannot write into packet');
     checkPacketAccess(v, regno, reg, off, size, false);
-    noteAccess(v, 'packet');
+    noteAccess(v, reg.type === 'pkt' ? 'packet' : 'packet_meta', reg, off, size, write);
     if (!write && valueRegno >= 0) markUnknown(regs[valueRegno]!);
   } else if ((reg.type === 'sock' || reg.type === 'sock_common' || reg.type === 'tcp_sock' || reg.type === 'xdp_sock') && !reg.maybeNull) {
     if (write) v.fail(`R${regno} cannot write into ${regTypeStr(reg)}`);

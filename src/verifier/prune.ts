@@ -190,6 +190,7 @@ export function isStateVisited(v: Verifier, pc: number): boolean {
     if (mayGoto && sl.mayGotoDepth !== cur.mayGotoDepth && statesEqual(v, sl, cur, pc, false, true)) {
       propagatePrecision(v, sl, () => v.live[pc]!);
       finishPath(cur.parent);
+      v.prunedBy = sl;
       return true;
     }
     if (sl.branches > 0) {
@@ -207,6 +208,7 @@ export function isStateVisited(v: Verifier, pc: number): boolean {
     if (statesEqual(v, sl, cur, pc, false)) {
       propagatePrecision(v, sl, (fi) => (fi === sl.frames.length - 1 ? v.live[pc]! : v.live[sl.frames[fi + 1]!.callsite + 1] ?? 0xffff));
       finishPath(cur.parent);
+      v.prunedBy = sl;
       return true;
     }
   }

@@ -4,7 +4,8 @@ import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { changesPacketData, helperArgCount } from '../helpers/table.js';
 import { CfgError, checkCfg, findSubprogs, liveRegisters, markChangesPktData, type GlobalArg, type Subprog } from './cfg.js';
 import { doCheck, type EntrySetup } from './check.js';
-import { Reject, Verifier, type PathNode, type VerifierFacts } from './env.js';
+import { Reject, Verifier, type PathNode } from './env.js';
+import { noFacts, type VerifierFacts } from './facts.js';
 import { newReg, markKnownZero, markUnknown, type Reg } from './reg.js';
 import type { PathStep, ProgramVerdict } from './types.js';
 import { BPF_FUNC_tail_call } from '../uapi/helper-names.js';
@@ -153,16 +154,6 @@ function pathSteps(v: Verifier, node: PathNode | null): PathStep[] {
   return steps;
 }
 
-function collectFacts(v: Verifier): VerifierFacts {
-  const safeAccesses: VerifierFacts['safeAccesses'] = [];
-  for (const [insn, region] of v.accessRegion) if (region !== 'mixed') safeAccesses.push({ insn, region: region as VerifierFacts['safeAccesses'][number]['region'] });
-  const constants: VerifierFacts['constants'] = [];
-  for (const [insn, c] of v.constSeen) if (c.value !== null) constants.push({ insn, reg: c.reg, value: `0x${c.value.toString(16)}` });
-  safeAccesses.sort((a, b) => a.insn - b.insn);
-  constants.sort((a, b) => a.insn - b.insn);
-  return { safeAccesses, constants };
-}
-
 /** Verifies one program of `spec` as this kernel's verifier would, for a privileged loader. */
 export function verifyProgramSpec(spec: ObjectSpec, prog: ProgramSpec, opts: VerifyOptions = {}): ProgramResult {
   const started = performance.now();
@@ -182,7 +173,7 @@ export function verifyProgramSpec(spec: ObjectSpec, prog: ProgramSpec, opts: Ver
       insns_processed: v?.processed ?? 0,
       path: v && error !== null ? pathSteps(v, node) : [],
       log: v?.log ?? [],
-      facts: v && error === null ? collectFacts(v) : { safeAccesses: [], constants: [] },
+      facts: v && error === null ? v.facts.result() : noFacts(insns.length),
       ms: performance.now() - started,
       state,
     };
