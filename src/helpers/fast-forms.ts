@@ -32,7 +32,7 @@ export const csumDiffFast: FastHelperFn = (env, r1, r2, r3, r4, r5) => {
 export function xdpRedirectFast(kernel: SimKernel): FastHelperFn {
   return (_env, r1, r2) => {
     if (r2 !== 0) return XDP_ACTION.XDP_ABORTED;
-    kernel.redirect = { ifindex: r1, flags: 0 };
+    kernel.setRedirect({ ifindex: r1, flags: 0 });
     return XDP_ACTION.XDP_REDIRECT;
   };
 }
@@ -41,7 +41,7 @@ export function xdpRedirectFast(kernel: SimKernel): FastHelperFn {
 export function tcRedirectFast(kernel: SimKernel): FastHelperFn {
   return (_env, r1, r2) => {
     if ((r2 & ~BPF_F_INGRESS) !== 0) return TC_ACT.TC_ACT_SHOT;
-    kernel.redirect = { ifindex: r1, flags: r2 };
+    kernel.setRedirect({ ifindex: r1, flags: r2 });
     return TC_ACT.TC_ACT_REDIRECT;
   };
 }
@@ -68,7 +68,7 @@ export function redirectMapFast(kernel: SimKernel, slow: HelperFn): FastHelperFn
     const addr = map.spec.keySize === 4 ? map.lookup(KEY, env.cpu) : 0;
     if (!addr && !broadcast) return r3 & ACTION_MASK;
     const ifindex = addr && !broadcast ? env.mem.view.getUint32(addr, true) : 0;
-    kernel.redirect = { ifindex, flags: broadcast ? r3 : 0, map: { index, key: r2 } };
+    kernel.setRedirect({ ifindex, flags: broadcast ? r3 : 0, map: { index, key: r2 } });
     return XDP_ACTION.XDP_REDIRECT;
   };
 }

@@ -1,8 +1,7 @@
 import type { FibSpec, Warning } from '../internal/contract.js';
 import type { VmMemory } from '../vm/memory.js';
-import { type FibTables, writeFibTables } from './inline/fib-tables.js';
+import { InlineFibTables } from './inline/fib-tables.js';
 import { clearInlineRedirect, takeInlineRedirect } from './inline/redirect.js';
-import { INLINE_STATE } from './inline/state.js';
 import { SimNetwork } from './sim-network.js';
 
 /** Where a program asked the packet to go: bpf_redirect (an ifindex) or bpf_redirect_map (a devmap slot). */
@@ -57,9 +56,8 @@ export class SimKernel {
   cpu: number;
   private net: SimNetwork;
   private prng: number;
-  /** The FIB tables in the bound memory (fib-lookup.ts writeFibTables), and what they were written from. */
-  private fibTables: FibTables | undefined;
-  private fibFor: { net: SimNetwork; forwarding: boolean; routes: number; neighbors: number; interfaces: number } | undefined;
+  /** The FIB tables the inline bpf_fib_lookup reads in the bound memory. */
+  private inlineFib: InlineFibTables | undefined;
 
   /** bpf_trace_printk output of the current run, one line per call, without the trailing newline. */
   trace: string[] = [];
@@ -89,8 +87,7 @@ export class SimKernel {
   set network(net: SimNetwork) {
     this.net = net;
     // The inline lookup's tables describe the old network: none until the next run writes them.
-    this.fibFor = undefined;
-    this.redirectMem?.view.setUint32(INLINE_STATE.FIB_TABLES, 0, true);
+    this.inlineFib?.invalidate();
   }
 
   /** Replaces the network state with the one `fib` describes. */
@@ -103,27 +100,32 @@ export class SimKernel {
     this.prng = seed >>> 0;
   }
 
-  /**
-   * The redirect target of the current run, or null. Includes a bpf_redirect an engine carried
-   * out inline and left in the control block of the memory given to {@link bindMemory}.
-   */
-  get redirect(): RedirectTarget | null {
-    const inline = this.redirectMem && takeInlineRedirect(this.redirectMem);
-    if (inline) this.redirectTarget = inline;
-    return this.redirectTarget;
-  }
-
-  set redirect(target: RedirectTarget | null) {
+  /** Records where the current run asked the packet to go (bpf_redirect and its kin), replacing any earlier target; null clears it. */
+  setRedirect(target: RedirectTarget | null): void {
     this.redirectTarget = target;
     if (this.redirectMem) clearInlineRedirect(this.redirectMem);
   }
 
   /**
+   * Takes the redirect target of the current run, or null, and clears it: the last one a helper
+   * recorded or a bpf_redirect an engine carried out inline (left in the control block of the
+   * memory given to {@link bindMemory}), whichever came last.
+   */
+  takeRedirect(): RedirectTarget | null {
+    const inline = this.redirectMem && takeInlineRedirect(this.redirectMem);
+    const target = inline ?? this.redirectTarget;
+    this.redirectTarget = null;
+    return target;
+  }
+
+  /**
    * Binds the kernel to the VM memory its runs use: an engine may then carry out bpf_redirect
-   * inline, leaving the target in that memory's control block (inline/state.ts INLINE_STATE.REDIRECT).
+   * inline, leaving the target in that memory's control block (inline/state.ts), and
+   * bpf_fib_lookup over tables written there before each run (inline/fib-tables.ts).
    */
   bindMemory(mem: VmMemory): void {
     this.redirectMem = mem;
+    this.inlineFib = new InlineFibTables(mem);
   }
 
   /** True once {@link bindMemory} was called. */
@@ -134,36 +136,11 @@ export class SimKernel {
   /** Clears the per-run outputs (trace, redirect, clones, warnings) before a run. */
   beginRun(): void {
     this.runs++;
-    this.syncFib();
+    this.inlineFib?.sync(this.net);
     this.trace = [];
-    this.redirect = null;
+    this.setRedirect(null);
     this.clones = [];
     this.warnings = [];
-  }
-
-  /**
-   * Writes the network's FIB tables into the bound memory (inline/state.ts INLINE_STATE.FIB_TABLES) for an
-   * engine's inline bpf_fib_lookup, when the network was replaced, forwarding switched or routes,
-   * neighbours or interfaces added since they were last written.
-   */
-  private syncFib(): void {
-    const mem = this.redirectMem;
-    if (mem === undefined) return;
-    const net = this.net;
-    const last = this.fibFor;
-    if (
-      last !== undefined &&
-      last.net === net &&
-      last.forwarding === net.forwarding &&
-      last.routes === net.routes.length &&
-      last.neighbors === net.neighbors.length &&
-      last.interfaces === net.interfaces.size
-    ) {
-      return;
-    }
-    this.fibTables = writeFibTables(mem, net, this.fibTables);
-    mem.view.setUint32(INLINE_STATE.FIB_TABLES, this.fibTables.addr, true);
-    this.fibFor = { net, forwarding: net.forwarding, routes: net.routes.length, neighbors: net.neighbors.length, interfaces: net.interfaces.size };
   }
 
   /** ktime_get_coarse_ns: the clock at the last tick. */

@@ -17,7 +17,7 @@ const AF_INET6 = 10;
 export function xdpRedirect(kernel: SimKernel): HelperFn {
   return (_env, r1, r2) => {
     if (r2 !== 0n) return BigInt(XDP_ACTION.XDP_ABORTED);
-    kernel.redirect = { ifindex: u32(r1), flags: 0 };
+    kernel.setRedirect({ ifindex: u32(r1), flags: 0 });
     return BigInt(XDP_ACTION.XDP_REDIRECT);
   };
 }
@@ -26,7 +26,7 @@ export function xdpRedirect(kernel: SimKernel): HelperFn {
 export function tcRedirect(kernel: SimKernel): HelperFn {
   return (_env, r1, r2) => {
     if (r2 & ~BigInt(BPF_F_INGRESS)) return BigInt(TC_ACT.TC_ACT_SHOT);
-    kernel.redirect = { ifindex: u32(r1), flags: Number(r2) };
+    kernel.setRedirect({ ifindex: u32(r1), flags: Number(r2) });
     return BigInt(TC_ACT.TC_ACT_REDIRECT);
   };
 }
@@ -54,7 +54,7 @@ export function redirectMap(kernel: SimKernel): HelperFn {
     const addr = map.spec.keySize === 4 ? map.lookup(keyBytes, env.cpu) : 0;
     if (!addr && !broadcast) return flags & ACTION_MASK;
     const ifindex = addr && !broadcast ? env.mem.view.getUint32(addr, true) : 0;
-    kernel.redirect = { ifindex, flags: broadcast ? Number(flags) : 0, map: { index, key } };
+    kernel.setRedirect({ ifindex, flags: broadcast ? Number(flags) : 0, map: { index, key } });
     return BigInt(XDP_ACTION.XDP_REDIRECT);
   };
 }
@@ -92,7 +92,7 @@ export function redirectNeigh(kernel: SimKernel): HelperFn {
       const family = new DataView(params.buffer, params.byteOffset, 4).getUint32(0, true);
       target.nexthop = family === AF_INET6 ? formatIp(ipFromBytes(params.slice(4, 20))) : family === AF_INET ? formatIp(ipFromBytes(params.slice(4, 8))) : `family ${family}`;
     }
-    kernel.redirect = target;
+    kernel.setRedirect(target);
     return BigInt(TC_ACT.TC_ACT_REDIRECT);
   };
 }
@@ -101,7 +101,7 @@ export function redirectNeigh(kernel: SimKernel): HelperFn {
 export function redirectPeer(kernel: SimKernel): HelperFn {
   return (_env, r1, r2) => {
     if (r2 !== 0n) return BigInt(TC_ACT.TC_ACT_SHOT);
-    kernel.redirect = { ifindex: u32(r1), flags: 0, kind: 'peer' };
+    kernel.setRedirect({ ifindex: u32(r1), flags: 0, kind: 'peer' });
     return BigInt(TC_ACT.TC_ACT_REDIRECT);
   };
 }

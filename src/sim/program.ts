@@ -224,7 +224,7 @@ export class Program {
     // r0 as a double is exact below 2^53, and then its low 32 bits are `>>> 0`: no BigInt arithmetic per run.
     const exact = Number(r0);
     const retval = Number.isSafeInteger(exact) ? exact >>> 0 : Number(r0 & 0xffff_ffffn);
-    const redirect = kernel.redirect;
+    const redirect = kernel.takeRedirect();
     // A socket filter's data_out has the 14-byte Ethernet header in front, zeroed, as the kernel's.
     const packet = run.socket ? readSocketPacket(mem) : mem.u8.slice(mem.pktData, mem.pktEnd);
     return {

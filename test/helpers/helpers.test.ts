@@ -92,7 +92,7 @@ describe('helpers', () => {
     ])('records bpf_redirect: $name', ({ have, want }) => {
       const { call, kernel } = makeEnv(have.type);
       expect(call('redirect', 3, have.flags)).toBe(want.rc);
-      expect(kernel.redirect).toEqual(want.redirect);
+      expect(kernel.takeRedirect()).toEqual(want.redirect);
     });
 
     const devmap = mapSpec({ name: 'tx', type: BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP, keySize: 4, valueSize: 4, maxEntries: 4 });
@@ -101,7 +101,7 @@ describe('helpers', () => {
       const { call, maps, kernel } = makeEnv(XDP, { maps: [devmap] });
       expect(maps[0]!.write(u32le(1), [u32le(9)], 0)).toBe(0);
       expect(call('redirect_map', mapHandle(0), 1, 0)).toBe(4n);
-      expect(kernel.redirect).toEqual({ ifindex: 9, flags: 0, map: { index: 0, key: 1 } });
+      expect(kernel.takeRedirect()).toEqual({ ifindex: 9, flags: 0, map: { index: 0, key: 1 } });
     });
 
     it.each([
@@ -111,7 +111,7 @@ describe('helpers', () => {
     ])('bpf_redirect_map $name', ({ have, want }) => {
       const { call, kernel } = makeEnv(XDP, { maps: [devmap] });
       expect(call('redirect_map', mapHandle(0), 2, have)).toBe(want);
-      expect(kernel.redirect).toBeNull();
+      expect(kernel.takeRedirect()).toBeNull();
     });
 
     it('records a clone with the packet as it is when bpf_clone_redirect runs', () => {

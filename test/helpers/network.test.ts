@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SimKernel } from '../../src/helpers/kernel-state.js';
 import { formatIp, parseIp, parsePrefix } from '../../src/helpers/net-addr.js';
 import { SimNetwork } from '../../src/helpers/sim-network.js';
+import { INLINE_STATE } from '../../src/helpers/inline/state.js';
+import { VmMemory } from '../../src/vm/memory.js';
 import { CaseError } from '../../src/internal/errors.js';
 
 function codeOf(fn: () => unknown): string {
@@ -78,13 +80,33 @@ describe('helpers', () => {
   it('resets per-run outputs and keeps the clock, network and random state', () => {
     const kernel = new SimKernel({ cpus: 4, cpu: 3, clockNs: 77n });
     kernel.trace.push('x');
-    kernel.redirect = { ifindex: 2, flags: 0 };
+    kernel.setRedirect({ ifindex: 2, flags: 0 });
     kernel.warnings.push({ code: 'w', message: 'm' });
     const before = kernel.nextRandom();
     kernel.beginRun();
-    expect([kernel.trace, kernel.redirect, kernel.clones, kernel.warnings]).toEqual([[], null, [], []]);
+    expect([kernel.trace, kernel.takeRedirect(), kernel.clones, kernel.warnings]).toEqual([[], null, [], []]);
     expect([kernel.clockNs, kernel.cpu, kernel.cpus]).toEqual([77n, 3, 4]);
     expect(kernel.nextRandom()).not.toBe(before);
     expect(() => new SimKernel({ cpus: 2, cpu: 2 })).toThrow(RangeError);
+  });
+
+  it('hands out the last redirect of a run once, whether a helper recorded it or inline code left it in the control block', () => {
+    const kernel = new SimKernel();
+    const mem = new VmMemory();
+    kernel.bindMemory(mem);
+    const inline = (ifindex: number, flags: number): void => {
+      const at = INLINE_STATE.REDIRECT;
+      mem.view.setUint32(at, 1, true);
+      mem.view.setUint32(at + 4, ifindex, true);
+      mem.view.setUint32(at + 8, flags, true);
+    };
+    kernel.setRedirect({ ifindex: 2, flags: 0 });
+    inline(5, 1);
+    expect(kernel.takeRedirect()).toEqual({ ifindex: 5, flags: 1 });
+    expect(kernel.takeRedirect()).toBeNull();
+    inline(6, 0);
+    kernel.setRedirect({ ifindex: 3, flags: 0 });
+    expect(kernel.takeRedirect()).toEqual({ ifindex: 3, flags: 0 });
+    expect(kernel.takeRedirect()).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import type { VmMemory } from '../../vm/memory.js';
+import { INLINE_STATE } from './state.js';
 import { routeError } from '../fib-lookup.js';
 import type { SimNetwork } from '../sim-network.js';
 
@@ -110,4 +111,41 @@ export function writeFibTables(mem: VmMemory, net: SimNetwork, at?: FibTables): 
     u8.set(n.mac, e + L.NB_MAC);
   });
   return tables;
+}
+
+/**
+ * The FIB tables the inline bpf_fib_lookup (inline/fib-lookup.ts) reads in one VM memory, kept
+ * in step with a SimNetwork: {@link sync} rewrites them when the network was replaced,
+ * forwarding switched or routes, neighbours or interfaces were added since they were written,
+ * and points INLINE_STATE.FIB_TABLES at them.
+ */
+export class InlineFibTables {
+  private tables: FibTables | undefined;
+  private writtenFrom: { net: SimNetwork; forwarding: boolean; routes: number; neighbors: number; interfaces: number } | undefined;
+
+  constructor(private readonly mem: VmMemory) {}
+
+  /** Makes the tables describe `net` (before a run). */
+  sync(net: SimNetwork): void {
+    const last = this.writtenFrom;
+    if (
+      last !== undefined &&
+      last.net === net &&
+      last.forwarding === net.forwarding &&
+      last.routes === net.routes.length &&
+      last.neighbors === net.neighbors.length &&
+      last.interfaces === net.interfaces.size
+    ) {
+      return;
+    }
+    this.tables = writeFibTables(this.mem, net, this.tables);
+    this.mem.view.setUint32(INLINE_STATE.FIB_TABLES, this.tables.addr, true);
+    this.writtenFrom = { net, forwarding: net.forwarding, routes: net.routes.length, neighbors: net.neighbors.length, interfaces: net.interfaces.size };
+  }
+
+  /** Withdraws the tables (the network was replaced): the helper answers until the next {@link sync}. */
+  invalidate(): void {
+    this.writtenFrom = undefined;
+    this.mem.view.setUint32(INLINE_STATE.FIB_TABLES, 0, true);
+  }
 }
