@@ -54,7 +54,9 @@ function printHuman(result: RunResult): void {
   const lines = [`${pc.bold(result.action)} (retval ${result.retval})`];
   if (result.redirect) {
     const r = result.redirect;
-    lines.push(`redirect${r.kind ? ` (${r.kind})` : ''}: ifindex ${r.ifindex} flags ${r.flags}${r.nexthop ? ` via ${r.nexthop}` : ''}`);
+    if (r.cpu !== undefined) lines.push(`redirect: cpu ${r.cpu}`);
+    else if (r.xsk) lines.push(`redirect: AF_XDP socket ${r.xsk.map}[${r.xsk.key}] on queue ${r.xsk.queue}${r.xsk.received ? '' : ' (frame on another queue: dropped)'}`);
+    else lines.push(`redirect${r.kind ? ` (${r.kind})` : ''}: ifindex ${r.ifindex} flags ${r.flags}${r.nexthop ? ` via ${r.nexthop}` : ''}`);
   }
   const t = result.tunnel;
   if (t) lines.push(`tunnel: id ${t.id} ${t.local} -> ${t.remote} tos ${t.tos} ttl ${t.ttl}${t.label ? ` label ${t.label}` : ''} [${t.flags.join(',')}]${t.options ? ` options ${t.options}` : ''}`);

@@ -66,7 +66,10 @@ export function redirectMapFast(kernel: SimKernel, slow: HelperFn): FastHelperFn
     KEY[2] = r2 >>> 16;
     KEY[3] = r2 >>> 24;
     const addr = map.spec.keySize === 4 ? map.lookup(KEY, env.cpu) : 0;
-    if (!addr && !broadcast) return r3 & ACTION_MASK;
+    if (!addr && !broadcast) {
+      kernel.setRedirect(null);
+      return r3 & ACTION_MASK;
+    }
     const ifindex = addr && !broadcast ? env.mem.view.getUint32(addr, true) : 0;
     kernel.setRedirect({ ifindex, flags: broadcast ? r3 : 0, map: { index, key: r2 } });
     return XDP_ACTION.XDP_REDIRECT;

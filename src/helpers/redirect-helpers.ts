@@ -1,8 +1,10 @@
-import type { HelperFn } from '../vm/env.js';
+import type { HelperFn, VmMap } from '../vm/env.js';
 import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_F_INGRESS, BPF_MAP_TYPE, TC_ACT, XDP_ACTION, mapTypeName } from '../uapi/bpf.js';
 import { ERRNO } from '../uapi/errno.js';
 import { errno, helperFault, mapArg, memAt, u32 } from './args.js';
-import type { RedirectTarget, SimKernel } from './kernel-state.js';
+import type { CloneRecord, RedirectTarget, SimKernel } from './kernel-state.js';
+import { CpuMap } from '../maps/cpumap.js';
+import { XskMap } from '../maps/xskmap.js';
 import { formatIp, ipFromBytes } from './net-addr.js';
 
 const AF_INET = 2;
@@ -33,30 +35,90 @@ export function tcRedirect(kernel: SimKernel): HelperFn {
 
 const ACTION_MASK = 3n; // XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX
 
+/** The flags besides the fallback action each map type's map_redirect passes to __bpf_xdp_redirect_map. */
+const FLAG_MASKS = new Map<number, bigint>([
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP, BigInt(BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH, BigInt(BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_CPUMAP, 0n],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_XSKMAP, 0n],
+]);
+
 /**
- * bpf_redirect_map on a devmap or devmap_hash (__bpf_xdp_redirect_map): flags beyond the
- * fallback action and BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS abort; a missing slot returns the
- * fallback action in the low bits of `flags`; else XDP_REDIRECT, recording the slot's ifindex.
+ * bpf_redirect_map (__bpf_xdp_redirect_map) on a devmap, devmap_hash, cpumap or xskmap: flags
+ * beyond the fallback action and the type's own (BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS for
+ * devmaps, none for the others) abort; an empty slot returns the fallback action in the low bits
+ * of `flags` and forgets any earlier redirect of the run (the last call decides); else
+ * XDP_REDIRECT, recording the slot (its ifindex for a devmap). A broadcast needs no slot: it goes
+ * to every interface of the map, as {@link redirectOutcome} lists them.
  */
 export function redirectMap(kernel: SimKernel): HelperFn {
   return (env, r1, r2, r3) => {
     const { map, index } = mapArg(env, r1, 'bpf_redirect_map');
     const type = map.spec.type;
-    if (type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP && type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH) {
-      throw helperFault(env, 'bpf_redirect_map', 'helper/unsupported-map', `map '${map.spec.name}' is a ${mapTypeName(type)}: bpfsim redirects through DEVMAP and DEVMAP_HASH only`);
+    const mask = FLAG_MASKS.get(type);
+    if (mask === undefined) {
+      throw helperFault(env, 'bpf_redirect_map', 'helper/unsupported-map', `map '${map.spec.name}' is a ${mapTypeName(type)}: bpf_redirect_map takes a DEVMAP, DEVMAP_HASH, CPUMAP or XSKMAP`);
     }
     const flags = r3;
-    if (flags & ~(ACTION_MASK | BigInt(BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS))) return BigInt(XDP_ACTION.XDP_ABORTED);
+    if (flags & ~(ACTION_MASK | mask)) return BigInt(XDP_ACTION.XDP_ABORTED);
     const key = u32(r2);
     const broadcast = (flags & BigInt(BPF_F_BROADCAST)) !== 0n;
     const keyBytes = new Uint8Array(4);
     new DataView(keyBytes.buffer).setUint32(0, key, true);
-    const addr = map.spec.keySize === 4 ? map.lookup(keyBytes, env.cpu) : 0;
-    if (!addr && !broadcast) return flags & ACTION_MASK;
-    const ifindex = addr && !broadcast ? env.mem.view.getUint32(addr, true) : 0;
+    const addr = map.lookup(keyBytes, env.cpu);
+    if (!addr && !broadcast) {
+      kernel.setRedirect(null);
+      return flags & ACTION_MASK;
+    }
+    const devmap = type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP || type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH;
+    const ifindex = addr && devmap && !broadcast ? env.mem.view.getUint32(addr, true) : 0;
     kernel.setRedirect({ ifindex, flags: broadcast ? Number(flags) : 0, map: { index, key } });
     return BigInt(XDP_ACTION.XDP_REDIRECT);
   };
+}
+
+/** Where an XDP_REDIRECT through a map went, beyond an interface: a CPU (CPUMAP) or an AF_XDP socket (XSKMAP). */
+export interface RedirectDestination {
+  /** CPUMAP: the CPU the frame was queued to. */
+  cpu?: number;
+  /**
+   * XSKMAP: the map, the slot and the queue its socket is bound to; `received` is false when the
+   * frame arrived on another queue (xsk_rcv's -EINVAL: the kernel drops it).
+   */
+  xsk?: { map: string; key: number; queue: number; received: boolean };
+}
+
+/**
+ * What a run's last bpf_redirect_map means once the program has returned, as xdp_do_redirect
+ * acts on it: a CPU or a socket for CPUMAP and XSKMAP slots, and for BPF_F_BROADCAST one copy
+ * of the packet per interface of the devmap, in slot order, leaving out the ingress interface
+ * with BPF_F_EXCLUDE_INGRESS (dev_map_enqueue_multi). The maps are read as the run left them.
+ */
+export function redirectOutcome(
+  target: RedirectTarget,
+  maps: readonly VmMap[],
+  packet: Uint8Array,
+  rx: { ifindex: number; queue: number },
+): { destination: RedirectDestination; copies: CloneRecord[] } {
+  const where = target.map;
+  const map = where === undefined ? undefined : maps[where.index];
+  if (where === undefined || map === undefined) return { destination: {}, copies: [] };
+  if (map instanceof CpuMap) return { destination: { cpu: where.key }, copies: [] };
+  if (map instanceof XskMap) {
+    const queue = map.queueOf(where.key) ?? 0;
+    return { destination: { xsk: { map: map.spec.name, key: where.key, queue, received: queue === rx.queue } }, copies: [] };
+  }
+  if ((target.flags & BPF_F_BROADCAST) === 0) return { destination: {}, copies: [] };
+  const exclude = (target.flags & BPF_F_EXCLUDE_INGRESS) !== 0;
+  const copies: CloneRecord[] = [];
+  for (let key = map.nextKey(null); key !== null; key = map.nextKey(key)) {
+    const value = map.read(key)?.[0];
+    if (value === undefined) continue;
+    const ifindex = new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true);
+    if (exclude && ifindex === rx.ifindex) continue;
+    copies.push({ ifindex, flags: 0, packet: packet.slice() });
+  }
+  return { destination: {}, copies };
 }
 
 /**

@@ -135,8 +135,17 @@ export interface RunResult {
   /**
    * `kind` is added to the contract: `neigh` for bpf_redirect_neigh (with `nexthop` when the
    * program gave one), `peer` for bpf_redirect_peer, absent for bpf_redirect and bpf_redirect_map.
+   * `cpu` (a CPUMAP redirect) and `xsk` (an XSKMAP redirect: map, slot, the socket's queue and
+   * whether it took the frame) are added too; both leave ifindex 0.
    */
-  redirect: { ifindex: number; flags: number; kind?: 'neigh' | 'peer'; nexthop?: string } | null;
+  redirect: {
+    ifindex: number;
+    flags: number;
+    kind?: 'neigh' | 'peer';
+    nexthop?: string;
+    cpu?: number;
+    xsk?: { map: string; key: number; queue: number; received: boolean };
+  } | null;
   /**
    * The tunnel metadata bpf_skb_set_tunnel_key (and _opt) left on the skb, or null (TC). Added to
    * the contract; the VM fills it, the kernel backend cannot see it (BPF_PROG_TEST_RUN does not
@@ -144,7 +153,7 @@ export interface RunResult {
    */
   tunnel?: ResultTunnel | null;
   /**
-   * Copies bpf_clone_redirect sent, in order (packet in hex). Added to the contract; the VM
+   * Copies bpf_clone_redirect sent (and a devmap broadcast, one per interface), in order (packet in hex). Added to the contract; the VM
    * fills it, the kernel backend cannot see clones and leaves it out.
    */
   clones?: { ifindex: number; flags: number; packet: string }[];

@@ -59,6 +59,8 @@ export const PAGE_SIZE = 4096;
 const T = BPF_MAP_TYPE;
 const HTAB_FLAGS = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
 const ARRAY_FLAGS = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
+/** CONFIG_NR_CPUS of Debian's kernels: a CPUMAP holds at most this many CPUs. */
+const NR_CPUS = 8192;
 const DEV_FLAGS = BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY;
 const LPM_FLAGS = BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK;
 
@@ -118,6 +120,16 @@ export function checkMapSpec(spec: MapSpec): void {
       allowed(DEV_FLAGS);
       if (keySize !== 4) throw invalid(spec, `key size must be 4, got ${keySize}`);
       if (valueSize !== 4 && valueSize !== 8) throw invalid(spec, `value size must be 4 or 8, got ${valueSize}`);
+      return;
+    case T.BPF_MAP_TYPE_CPUMAP:
+      allowed(BPF_F_NUMA_NODE);
+      if (keySize !== 4) throw invalid(spec, `key size must be 4, got ${keySize}`);
+      if (valueSize !== 4 && valueSize !== 8) throw invalid(spec, `value size must be 4 or 8, got ${valueSize}`);
+      if (maxEntries > NR_CPUS) throw invalid(spec, `max_entries must be at most NR_CPUS (${NR_CPUS}), got ${maxEntries} (-E2BIG)`);
+      return;
+    case T.BPF_MAP_TYPE_XSKMAP:
+      allowed(DEV_FLAGS);
+      if (keySize !== 4 || valueSize !== 4) throw invalid(spec, `key and value size must be 4, got ${keySize} and ${valueSize}`);
       return;
     case T.BPF_MAP_TYPE_QUEUE:
     case T.BPF_MAP_TYPE_STACK:

@@ -20,6 +20,8 @@ import { ProgArray } from './prog-array.js';
 import { PerfEventArray } from './perf-event-array.js';
 import { QueueStackMap } from './queue-stack.js';
 import { BloomFilterMap } from './bloom-filter.js';
+import { CpuMap } from './cpumap.js';
+import { XskMap } from './xskmap.js';
 import { RingBufMap, libbpfRingbufSize } from './ringbuf.js';
 
 export { ArrayMap } from './array.js';
@@ -38,6 +40,8 @@ export type { MapOptions } from './options.js';
 export { PercpuArrayMap } from './percpu-array.js';
 export { PercpuHashMap } from './percpu-hash.js';
 export { ProgArray } from './prog-array.js';
+export { CpuMap } from './cpumap.js';
+export { XskMap } from './xskmap.js';
 export { PerfEventArray } from './perf-event-array.js';
 export { QueueStackMap } from './queue-stack.js';
 export { BloomFilterMap } from './bloom-filter.js';
@@ -73,6 +77,10 @@ export function createMap(spec: MapSpec, mem: VmMemory, opts: MapOptions): VmMap
       return new DevMap(spec, mem, opts);
     case T.BPF_MAP_TYPE_DEVMAP_HASH:
       return new DevMapHash(spec, mem, opts);
+    case T.BPF_MAP_TYPE_CPUMAP:
+      return new CpuMap(spec, mem, opts);
+    case T.BPF_MAP_TYPE_XSKMAP:
+      return new XskMap(spec, mem);
     case T.BPF_MAP_TYPE_LPM_TRIE:
       return new LpmTrieMap(spec, mem);
     case T.BPF_MAP_TYPE_ARRAY_OF_MAPS:

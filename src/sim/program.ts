@@ -4,6 +4,8 @@ import { readTunnel, setRxTunnel, type TunnelView } from '../helpers/skb-state.j
 import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
 import type { RedirectTarget } from '../helpers/kernel-state.js';
 import { setupSkb, setupXdp } from '../helpers/index.js';
+import { redirectOutcome, type RedirectDestination } from '../helpers/redirect-helpers.js';
+import { XDP_MD } from '../uapi/context.js';
 import { checkBytes, checkInt, checkObject } from '../internal/args.js';
 import type { ProgTypeName, Warning } from '../internal/contract.js';
 import { ArgumentError, CaseError } from '../internal/errors.js';
@@ -61,8 +63,13 @@ export interface ProgramRun {
   packet: Uint8Array;
   /** ctx_out: every ctx_in field of the program type, after the run. */
   ctx: CtxInput;
-  /** Where bpf_redirect (or bpf_redirect_map) sent the packet, or null. */
-  redirect: { ifindex: number; flags: number; kind?: 'neigh' | 'peer'; nexthop?: string } | null;
+  /**
+   * Where bpf_redirect (or bpf_redirect_map) sent the packet, or null. Through a CPUMAP, `cpu`
+   * names the CPU (ifindex 0); through an XSKMAP, `xsk` the socket's slot and queue and whether
+   * it took the frame (ifindex 0); a devmap broadcast has ifindex 0, its flags, and a copy per
+   * interface in `clones`.
+   */
+  redirect: ({ ifindex: number; flags: number; kind?: 'neigh' | 'peer'; nexthop?: string } & RedirectDestination) | null;
   /** The tunnel metadata bpf_skb_set_tunnel_key (and _opt) left on the skb (TC), or null. */
   tunnel: TunnelView | null;
   /** Copies sent by bpf_clone_redirect, in order: target, flags, the packet as it was cloned. */
@@ -227,6 +234,14 @@ export class Program {
     const redirect = kernel.takeRedirect();
     // A socket filter's data_out has the 14-byte Ethernet header in front, zeroed, as the kernel's.
     const packet = run.socket ? readSocketPacket(mem) : mem.u8.slice(mem.pktData, mem.pktEnd);
+    const clones = kernel.clones.map(({ ifindex, flags, packet: p }) => ({ ifindex, flags, packet: p }));
+    let destination: RedirectDestination = {};
+    if (redirect?.map !== undefined && run.xdp) {
+      const rx = { ifindex: mem.view.getUint32(LAYOUT.CTX + XDP_MD.ingress_ifindex.off, true), queue: mem.view.getUint32(LAYOUT.CTX + XDP_MD.rx_queue_index.off, true) };
+      const outcome = redirectOutcome(redirect, this.obj.maps, packet, rx);
+      destination = outcome.destination;
+      clones.push(...outcome.copies);
+    }
     return {
       retval,
       r0,
@@ -234,9 +249,9 @@ export class Program {
       packet,
       // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of uapi/context.ts), in their order.
       ctx: run.xdp ? readXdpCtxOut(mem, run.ctx) : readSkbCtxOut(mem, run.ctx),
-      redirect: redirect ? redirectView(redirect) : null,
+      redirect: redirect ? { ...redirectView(redirect)!, ...destination } : null,
       tunnel: run.xdp || run.socket ? null : readTunnel(mem),
-      clones: kernel.clones.map(({ ifindex, flags, packet: p }) => ({ ifindex, flags, packet: p })),
+      clones,
       events: this.obj.drainEvents(),
       trace: kernel.trace.slice(),
       warnings: [],
