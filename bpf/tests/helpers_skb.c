@@ -3,6 +3,7 @@
 #include "parse.h"
 #include <linux/pkt_cls.h>
 #include <stddef.h>
+#include <linux/filter.h>
 
 /* Newer than the uapi header Debian ships (bpf.h of 6.18). */
 #ifndef BPF_F_ADJ_ROOM_DECAP_L3_IPV4
@@ -302,6 +303,31 @@ int tc_tunnel_rx(struct __sk_buff *skb)
 	key.remote_ipv4 = 0x0a000009;
 	REC(9, bpf_skb_set_tunnel_key(skb, &key, sizeof(key), 0));
 	REC(10, bpf_skb_set_tunnel_opt(skb, opt, 4));
+	return TC_ACT_OK;
+}
+
+unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
+unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+
+/* BPF_LD_ABS relative to the network and MAC headers follows them as the helpers move them. */
+SEC("tc")
+int tc_ld_abs(struct __sk_buff *skb)
+{
+	REC(0, load_byte(skb, SKF_NET_OFF + 9));
+	bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), 100);
+	bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), 200);
+	REC(1, load_half(skb, SKF_NET_OFF));
+	REC(2, load_half(skb, SKF_LL_OFF + 12));
+	bpf_skb_vlan_pop(skb);
+	bpf_skb_vlan_pop(skb);
+	REC(3, load_byte(skb, SKF_NET_OFF + 9));
+	REC(4, bpf_skb_adjust_room(skb, 8, BPF_ADJ_ROOM_MAC, 0));
+	REC(5, load_byte(skb, SKF_NET_OFF + 9));
+	REC(6, bpf_skb_change_head(skb, 6, 0));
+	REC(7, load_half(skb, SKF_LL_OFF + 12));
+	REC(8, load_byte(skb, SKF_NET_OFF + 8 + 9));
+	REC(9, bpf_skb_change_proto(skb, bpf_htons(ETH_P_IPV6), 0));
+	REC(10, load_half(skb, SKF_NET_OFF + 20));
 	return TC_ACT_OK;
 }
 

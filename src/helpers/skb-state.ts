@@ -1,5 +1,6 @@
 import { SK_BUFF } from '../uapi/context.js';
 import { LAYOUT } from '../vm/layout.js';
+import type { SkbHeaders } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
 
 /**
@@ -102,6 +103,14 @@ export function skbState(mem: VmMemory): SkbState {
 /** Gives the skb of the run in `mem` the tunnel metadata it arrived with (after setupSkb). */
 export function setRxTunnel(mem: VmMemory, info: TunnelInfo): void {
   skbState(mem).tunnel = { ...info, options: info.options.slice() };
+}
+
+/** The headers BPF_LD_ABS/LD_IND read (RunEnv.skbHeaders) of the skb in `mem`: MAC and network header where the helpers left them. */
+export function skbHeadersOf(mem: VmMemory): SkbHeaders {
+  const state = skbState(mem);
+  const data = mem.pktData;
+  const tail = mem.pktEnd;
+  return { data, headlen: tail - data, head: LAYOUT.PACKET, tail, mac: state.mac, network: state.network };
 }
 
 /** The tunnel metadata the last TC run attached, or null. */

@@ -1,6 +1,6 @@
 import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
 import { readXdpCtxOut } from '../helpers/context-xdp.js';
-import { readTunnel, setRxTunnel, type TunnelView } from '../helpers/skb-state.js';
+import { readTunnel, setRxTunnel, skbHeadersOf, type TunnelView } from '../helpers/skb-state.js';
 import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
 import type { RedirectTarget } from '../helpers/kernel-state.js';
 import { setupSkb, setupXdp } from '../helpers/index.js';
@@ -12,7 +12,7 @@ import { ArgumentError, CaseError } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { checkChecksums, type ChecksumResult } from '../packet/checksum.js';
 import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
-import type { Executable, RunEnv } from '../vm/env.js';
+import type { Executable, RunEnv, SkbHeaders } from '../vm/env.js';
 import { LAYOUT } from '../vm/layout.js';
 import { TraceRecorder, type ExecTrace } from '../vm/trace.js';
 import { checkClock, resolveProgType, type BpfObject, type RunEvent } from './object.js';
@@ -98,6 +98,9 @@ export class Program {
   readonly attachType: number | undefined;
   private readonly progType: number;
   private readonly refusal: CaseError | undefined;
+
+  /** RunEnv.skbHeaders of this program's skb runs: the headers of the skb in the object's memory. */
+  private readonly skbHeaders = (): SkbHeaders => skbHeadersOf(this.obj.mem);
 
   constructor(
     private readonly obj: BpfObject,
@@ -221,6 +224,8 @@ export class Program {
       tailCalls: 0,
       // Present from the start, so the engine setting it during the run does not change the object's shape.
       callback: undefined,
+      // LD_ABS/LD_IND find the MAC and network headers where the skb helpers left them.
+      skbHeaders: xdp ? undefined : this.skbHeaders,
     };
     return { xdp, socket, ctx, env, executable, fill };
   }

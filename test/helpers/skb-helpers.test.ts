@@ -118,6 +118,10 @@ const WANT: Record<string, Want> = {
     program: 'tc_grow',
     out: { 1: 1042, 6: 8137, 8: 8141, 10: -EINVAL, 11: -ENOTSUPP, 14: 16064 },
   },
+  'LD_ABS relative to the network and MAC headers follows the headers the helpers moved': {
+    program: 'tc_ld_abs',
+    out: { 0: 17, 1: 100, 2: 0x8100, 3: 17, 7: 0x0200, 8: 17 },
+  },
   'check_mtu for XDP measures the frame against the receiving device': { program: 'xdp_mtu', retval: 2, out: { 1: 65536, 2: 1, 3: -EINVAL } },
 };
 
