@@ -33,7 +33,7 @@ export function simulatedSection(): string {
     `| --- | ${TYPES.map(() => ':---:').join(' | ')} |`,
     ...simulated.map((h) => `| \`bpf_${h.name}\` | ${TYPES.map((t) => (helperAllowed(h.id, t.type) ? '✓' : '–')).join(' | ')} |`),
     '',
-    `Kfuncs: ${KFUNCS.some((k) => k.implemented) ? '' : 'none simulated yet. '}The kfunc table lists those XDP, TC and socket filter programs can call on kernel 6.18:`,
+    `Kfuncs, called by their BTF id as libbpf resolves them: the kfunc table lists those XDP, TC and socket filter programs can call on kernel 6.18. A program calling one bpfsim does not simulate loads, and fails with \`vm/kfunc-unsupported\` naming the kfunc and its C line when the call runs:`,
     '',
     `| kfunc | ${TYPES.map((t) => t.label).join(' | ')} | simulated |`,
     `| --- | ${TYPES.map(() => ':---:').join(' | ')} | :---: |`,

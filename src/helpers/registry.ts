@@ -5,6 +5,7 @@ import { BPF_PROG_TYPE, progTypeName } from '../uapi/bpf.js';
 import { MAX_HELPER_ID, helperName } from '../uapi/helper-names.js';
 import type { HelperDef, HelperRegistry } from '../vm/env.js';
 import type { SimKernel } from './kernel-state.js';
+import { KFUNCS, kfuncById, kfuncNameById } from './kfuncs.js';
 import { HELPERS, helperAllowed, helperImplemented, helperShape } from './table.js';
 
 /**
@@ -24,7 +25,19 @@ export function createHelperRegistry(progType: number, kernel: SimKernel): Helpe
     if (impl.constantDuringRun) def.constant = (env) => fn(env, 0n, 0n, 0n, 0n, 0n);
     defs.set(id, def);
   }
-  return { get: (id) => defs.get(id), shape: helperShape };
+  const kfuncs = new Map<number, HelperDef>();
+  for (const k of KFUNCS) if (k.fn && k.progTypes.includes(progType)) kfuncs.set(k.btfId, { id: k.btfId, name: k.name, fn: k.fn });
+  return { get: (id) => defs.get(id), shape: helperShape, kfunc: (btfId) => kfuncs.get(btfId), kfuncMissing: (btfId) => kfuncMissing(btfId, progType) };
+}
+
+/** Why kfunc `btfId` cannot run in a `progType` program: not the kernel's, not allowed there, or not simulated. */
+function kfuncMissing(btfId: number, progType: number): string {
+  if (btfId === 0) return 'call of a weak kfunc the kernel does not have (guard it with bpf_ksym_exists)';
+  const name = kfuncNameById(btfId);
+  if (name === undefined) return `no kfunc has btf id ${btfId} in the simulated kernel`;
+  const entry = kfuncById(btfId);
+  if (entry?.fn && !entry.progTypes.includes(progType)) return `kfunc ${name} is not allowed in ${progTypeName(progType)} programs`;
+  return `kfunc ${name} is not simulated by bpfsim`;
 }
 
 /**

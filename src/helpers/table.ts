@@ -21,6 +21,7 @@ import { csumDiff, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInv
 import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
 import { timeHelpers, timeHelpersFast } from './time-helpers.js';
 import { mapPeekElem, mapPopElem, mapPushElem } from './queue-helpers.js';
+import { dynptrData, dynptrFromMem, dynptrRead, dynptrWrite, ringbufDiscardDynptr, ringbufReserveDynptr, ringbufSubmitDynptr } from './dynptr.js';
 import { perfEventOutput, ringbufDiscard, ringbufOutput, ringbufQuery, ringbufReserve, ringbufSubmit } from './event-helpers.js';
 import { tracePrintk, traceVprintk } from './trace-printk.js';
 import { forEachMapElem, loop } from './callback-helpers.js';
@@ -144,6 +145,13 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   get_hash_recalc: { fn: () => getHashRecalc },
   skb_cgroup_id: { fn: () => skbCgroupId },
   get_cgroup_classid: { fn: () => getCgroupClassid },
+  ringbuf_reserve_dynptr: { fn: () => ringbufReserveDynptr },
+  ringbuf_submit_dynptr: { fn: () => ringbufSubmitDynptr },
+  ringbuf_discard_dynptr: { fn: () => ringbufDiscardDynptr },
+  dynptr_from_mem: { fn: () => dynptrFromMem },
+  dynptr_read: { fn: () => dynptrRead },
+  dynptr_write: { fn: () => dynptrWrite },
+  dynptr_data: { fn: () => dynptrData },
 };
 for (const name of Object.keys(timeHelpersFast(undefined as unknown as SimKernel))) {
   const impl = IMPLEMENTATIONS[name]!;

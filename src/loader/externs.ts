@@ -3,14 +3,18 @@ import { SHN_UNDEF, STB_WEAK } from '../elf/constants.js';
 import type { ElfSymbol } from '../elf/elf-file.js';
 import { LoadError } from '../internal/errors.js';
 import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE } from '../uapi/bpf.js';
+import { KERNEL_KFUNC_IDS } from '../uapi/kfunc-ids.js';
 import type { LoadContext } from './context.js';
 import type { MapSpec } from './spec.js';
 
 /** A Kconfig value a user sets: `'y'`, `'n'`, `'m'`, a number, a boolean or a string. */
 export type KconfigValue = number | bigint | boolean | string;
 
-/** How an extern resolves: a value in the `.kconfig` map, or the constant 0 of a weak ksym the kernel lacks. */
-export type ExternResolution = { kind: 'kconfig'; off: number } | { kind: 'zero' };
+/**
+ * How an extern resolves: a value in the `.kconfig` map, the constant 0 of a weak ksym the kernel
+ * lacks, or a kfunc by its kernel BTF id (0 for a weak kfunc the kernel lacks, as libbpf leaves it).
+ */
+export type ExternResolution = { kind: 'kconfig'; off: number } | { kind: 'zero' } | { kind: 'kfunc'; btfId: number };
 
 interface KconfigExtern {
   sym: ElfSymbol;
@@ -42,8 +46,9 @@ export function defaultKconfig(): Record<string, KconfigValue> {
  * kfunc (libbpf bpf_object__collect_externs). Kconfig externs get their values from `kconfig`
  * (over {@link defaultKconfig}) in a read-only `.kconfig` array map laid out as libbpf lays it out
  * (by alignment, then size, then name); a weak ksym the simulated kernel lacks reads 0 (so
- * `bpf_ksym_exists` is false). A strong extern without a value, a ksym and a kfunc are LoadErrors
- * naming the extern.
+ * `bpf_ksym_exists` is false); a kfunc resolves to its BTF id in the kernel's BTF
+ * (src/uapi/kfunc-ids.ts). A strong extern without a value, a ksym variable and a kfunc the kernel
+ * lacks are LoadErrors naming the extern.
  */
 export function resolveExterns(ctx: LoadContext, kconfig: Record<string, KconfigValue> = {}): void {
   const undefinedSyms = ctx.elf.symbols.filter((s) => s.index !== 0 && s.shndx === SHN_UNDEF && s.name !== '');
@@ -64,13 +69,20 @@ export function resolveExterns(ctx: LoadContext, kconfig: Record<string, Kconfig
       continue;
     }
     const ks = varIn(ksymSec, sym.name);
-    if (ks && btf!.typeById(ks.type).kind === 'var') {
+    const kfunc = ks !== undefined && btf!.typeById(ks.type).kind === 'func';
+    if (ks && !kfunc) {
       if (!weak) throw new LoadError('load/unsupported-extern', `extern '${sym.name}' (.ksyms): the simulated kernel has no symbol '${sym.name}' (declare it __weak to test for it with bpf_ksym_exists)`);
       ctx.externs.set(sym.index, { kind: 'zero' });
       continue;
     }
-    const what = ks ? 'kfunc' : 'extern';
-    throw new LoadError('load/unsupported-extern', `unsupported extern '${sym.name}' (${what}): only .kconfig externs and weak .ksyms variables are resolved`);
+    if (kfunc) {
+      // libbpf bpf_object__resolve_ksym_func_btf_id: the kernel's BTF id goes into the call's imm.
+      const btfId = KERNEL_KFUNC_IDS.get(sym.name);
+      if (btfId === undefined && !weak) throw new LoadError('load/unknown-kfunc', `extern (func ksym) '${sym.name}': not found in kernel or module BTFs`);
+      ctx.externs.set(sym.index, { kind: 'kfunc', btfId: btfId ?? 0 });
+      continue;
+    }
+    throw new LoadError('load/unsupported-extern', `unsupported extern '${sym.name}' (extern): only .kconfig externs, .ksyms variables and kfuncs are resolved`);
   }
   if (kcfg.length === 0) return;
   kcfg.sort((a, b) => b.align - a.align || a.size - b.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -3,7 +3,7 @@ import type { ElfRelocation, ElfSection } from '../elf/elf-file.js';
 import { LoadError, withContext } from '../internal/errors.js';
 import { decodeInsns } from '../isa/codec.js';
 import type { Insn } from '../isa/insn.js';
-import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from '../uapi/bpf.js';
+import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from '../uapi/bpf.js';
 import { mapKey, type FunctionSym, type LoadContext } from './context.js';
 import { applyCoreRelocations } from './core-relos.js';
 import { declTagsOf } from './maps.js';
@@ -176,12 +176,16 @@ function applyRelocation(ctx: LoadContext, insns: Insn[], pc: number, rel: ElfRe
   throw new LoadError('load/bad-relocation', `reference to '${sym.name || symSec.name}' in section '${symSec.name}', which holds neither maps nor global data`);
 }
 
-/** A reference to an extern (resolveExterns): its value in the `.kconfig` map, or 0 for an absent weak ksym. */
+/** A reference to an extern (resolveExterns): its value in the `.kconfig` map, 0 for an absent weak ksym, a kfunc call by BTF id. */
 function relocateExtern(ctx: LoadContext, insns: Insn[], pc: number, rel: ElfRelocation, name: string): void {
   const insn = insns[pc]!;
   const ext = ctx.externs.get(rel.sym);
+  if (ext?.kind === 'kfunc' && insn.opcode === OP_CALL) {
+    insns[pc] = { ...insn, src: BPF_PSEUDO_KFUNC_CALL, imm: ext.btfId, off: 0 };
+    return;
+  }
   const next = insns[pc + 1];
-  if (!ext || insn.opcode !== OP_LDDW || !next) throw new LoadError('load/unsupported-extern', `unsupported extern '${name}'`);
+  if (!ext || ext.kind === 'kfunc' || insn.opcode !== OP_LDDW || !next) throw new LoadError('load/unsupported-extern', `unsupported extern '${name}'`);
   if (ext.kind === 'zero') {
     insns[pc] = { ...insn, src: 0, imm: 0 };
     insns[pc + 1] = { ...next, imm: 0 };

@@ -45,6 +45,8 @@ export function recordingMapKeys(base: HelperRegistry, log: () => MapKeyUse[] | 
       }
       return wrapped.get(id);
     },
+    kfunc: base.kfunc?.bind(base),
+    kfuncMissing: base.kfuncMissing?.bind(base),
   };
 }
 

@@ -110,6 +110,10 @@ export interface HelperRegistry {
   get(id: number): HelperDef | undefined;
   /** The shape of helper `id` (any id, implemented or not); without it engines assume {@link UNKNOWN_HELPER_SHAPE}. */
   shape?(id: number): HelperShape;
+  /** The kfunc whose kernel BTF id is `btfId` (a BPF_PSEUDO_KFUNC_CALL's imm), called as a helper is; undefined when not simulated. */
+  kfunc?(btfId: number): HelperDef | undefined;
+  /** Why a call of kfunc `btfId` cannot run, naming the kfunc (for the fault of a call {@link kfunc} does not answer). */
+  kfuncMissing?(btfId: number): string;
 }
 
 /** A prepared (interpreted or compiled) program an engine can run. */

@@ -38,9 +38,17 @@ export function unknownHelperFault(pc: number, id: number): VmFault {
   return new VmFault('vm/unknown-helper', `insn ${pc}: unknown helper ${helperName(id)} (id ${id})`, pc);
 }
 
-/** `vm/kfunc-unsupported`. */
-export function kfuncFault(pc: number, btfId: number): VmFault {
-  return new VmFault('vm/kfunc-unsupported', `insn ${pc}: kfunc calls are not supported (btf id ${btfId})`, pc);
+/** `vm/kfunc-unsupported`: a kfunc call the registry cannot answer, with the registry's reason (which names the kfunc). */
+export function kfuncFault(pc: number, btfId: number, registry: HelperRegistry): VmFault {
+  const why = registry.kfuncMissing?.(btfId) ?? `kfunc with btf id ${btfId} is not simulated`;
+  return new VmFault('vm/kfunc-unsupported', `insn ${pc}: ${why}`, pc);
+}
+
+/** The definition of kfunc `btfId` to call at `pc`, or the `vm/kfunc-unsupported` fault. */
+export function kfuncAt(env: RunEnv, pc: number, btfId: number): HelperDef {
+  const def = env.helpers.kfunc?.(btfId);
+  if (def === undefined) throw kfuncFault(pc, btfId, env.helpers);
+  return def;
 }
 
 /** `vm/fell-off`: execution ran past the last instruction (its pc is one past it). */

@@ -93,6 +93,18 @@ describe('kfunc table', () => {
     expect(kfuncByName('bpf_xdp_ct_lookup')!.progTypes).toEqual([XDP]);
     expect(kfuncByName('bpf_skb_ct_lookup')!.progTypes).toEqual([TC]);
     for (const name of ['bpf_cast_to_kern_ctx', 'bpf_rdonly_cast', 'bpf_xdp_metadata_rx_hash', 'bpf_ct_release']) expect(kfuncByName(name)).toBeDefined();
-    expect(KFUNCS.filter((k) => k.implemented)).toEqual([]);
+    expect(KFUNCS.filter((k) => k.implemented).map((k) => k.name)).toEqual([
+      'bpf_dynptr_from_skb',
+      'bpf_dynptr_from_xdp',
+      'bpf_dynptr_slice',
+      'bpf_dynptr_slice_rdwr',
+      'bpf_dynptr_adjust',
+      'bpf_dynptr_is_null',
+      'bpf_dynptr_is_rdonly',
+      'bpf_dynptr_size',
+      'bpf_dynptr_clone',
+      'bpf_rdonly_cast',
+    ]);
+    for (const k of KFUNCS) expect(k.btfId, k.name).toBeGreaterThan(0);
   });
 });

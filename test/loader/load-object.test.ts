@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ElfFile } from '../../src/elf/elf-file.js';
 import { LoadError, SimError } from '../../src/internal/errors.js';
 import { loadObject, loadObjectFile } from '../../src/loader/load-object.js';
+import { BPF_PSEUDO_KFUNC_CALL } from '../../src/uapi/bpf.js';
+import { KERNEL_KFUNC_IDS } from '../../src/uapi/kfunc-ids.js';
 import type { ObjectSpec, ProgramSpec } from '../../src/loader/spec.js';
 import {
   BPF_ATTACH_TYPE as A,
@@ -174,6 +176,18 @@ describe('loader', () => {
     const err = thrown(() => loadObjectFile('build/bpf/tests/loader_kconfig.o'));
     expect(err).toBeInstanceOf(LoadError);
     expect(err).toMatchObject({ code: 'load/unsupported-extern', message: expect.stringContaining('bpfsim_no_such_ksym') });
+  });
+
+  it('resolves a kfunc to its BTF id in the simulated kernel, as libbpf does', () => {
+    const spec = loadObjectFile('build/bpf/tests/kfunc_dynptr.o');
+    const calls = spec.programs.find((p) => p.name === 'xdp_unsimulated')!.insns.filter((i) => i.opcode === 0x85);
+    expect(calls[0]).toMatchObject({ src: BPF_PSEUDO_KFUNC_CALL, imm: KERNEL_KFUNC_IDS.get('bpf_cast_to_kern_ctx') });
+  });
+
+  it('refuses a strong kfunc the kernel lacks by name, and leaves a weak one at BTF id 0', () => {
+    expect(thrown(() => loadObjectFile('build/bpf/tests/loader_kfunc_unknown.o'))).toMatchObject({ code: 'load/unknown-kfunc', message: expect.stringContaining('bpfsim_no_such_kfunc') });
+    const weak = loadObjectFile('build/bpf/tests/loader_kfunc_weak.o').programs[0]!.insns.find((i) => i.opcode === 0x85);
+    expect(weak).toMatchObject({ src: BPF_PSEUDO_KFUNC_CALL, imm: 0 });
   });
 
   it('refuses an unknown section unless a program type is given', () => {

@@ -170,10 +170,8 @@ function callStep(spec: ProgramSpec, pc: number, insn: Insn, op: Opcode, targets
     return () => CONTROL.CALL_LOCAL;
   }
   if (insn.src === BPF_PSEUDO_KFUNC_CALL) {
-    const btfId = insn.imm;
-    return (at) => {
-      throw new VmFault('vm/kfunc-unsupported', `insn ${at}: kfunc calls are not supported (btf id ${btfId})`, at);
-    };
+    targets[pc] = insn.imm;
+    return () => CONTROL.CALL_KFUNC;
   }
   if (insn.src !== 0) throw fail(spec, pc, `bad call source ${insn.src}`);
   targets[pc] = insn.imm;

@@ -2,7 +2,7 @@ import { VmFault } from '../../internal/errors.js';
 import { MAX_CALL_FRAMES } from '../../uapi/bpf.js';
 import type { CallbackFn } from '../env.js';
 import { FRAME_SIZE, frameTop, funcPcOf } from '../layout.js';
-import { budgetFault, callDepthFault, inTailCalledProgram, resolveTailCall, unknownHelperFault } from '../protocol.js';
+import { budgetFault, callDepthFault, inTailCalledProgram, kfuncAt, resolveTailCall, unknownHelperFault } from '../protocol.js';
 import { CONTROL, type Decoded, DECODED, NUM_REGS, type RunState, copyRegs, toBig } from './state.js';
 
 /**
@@ -47,9 +47,10 @@ export function execute(st: RunState, baseDepth: number, startPc: number): Decod
           pc = callLocal(st, P, pc);
           break;
         case CONTROL.CALL_HELPER:
+        case CONTROL.CALL_KFUNC:
           env.budget = budget;
           st.cur = P;
-          callHelper(st, P, pc);
+          callHelper(st, P, pc, next === CONTROL.CALL_KFUNC);
           budget = env.budget;
           pc++;
           break;
@@ -114,17 +115,22 @@ function returnFrom(st: RunState, P: Decoded): number {
 }
 
 /**
- * A helper call: r0 = the helper's result. r1–r5 are left as they were: the verifier forbids
+ * A helper or kfunc call: r0 = its result. r1–r5 are left as they were: the verifier forbids
  * reading them after a call, and both engines must agree on what a program that did would see.
  */
-function callHelper(st: RunState, P: Decoded, pc: number): void {
+function callHelper(st: RunState, P: Decoded, pc: number, kfunc: boolean): void {
   const env = st.env;
   const R = P.lo;
   const H = P.hi;
-  // callx takes the helper id from a register (dst, as LLVM encodes it).
-  const id = P.target[pc]! >= 0 ? P.target[pc]! : R[P.insns[pc]!.dst]!;
-  const def = env.helpers.get(id);
-  if (def === undefined) throw unknownHelperFault(pc, id);
+  let def;
+  if (kfunc) {
+    def = kfuncAt(env, pc, P.target[pc]!);
+  } else {
+    // callx takes the helper id from a register (dst, as LLVM encodes it).
+    const id = P.target[pc]! >= 0 ? P.target[pc]! : R[P.insns[pc]!.dst]!;
+    def = env.helpers.get(id);
+    if (def === undefined) throw unknownHelperFault(pc, id);
+  }
   env.pc = pc;
   const r = def.fn(env, toBig(R[1]!, H[1]!), toBig(R[2]!, H[2]!), toBig(R[3]!, H[3]!), toBig(R[4]!, H[4]!), toBig(R[5]!, H[5]!));
   R[0] = Number(BigInt.asUintN(32, r));

@@ -25,6 +25,8 @@ export const CONTROL = {
   CALL_HELPER: -3,
   /** bpf_tail_call. */
   TAIL_CALL: -4,
+  /** A kfunc call (BPF_PSEUDO_KFUNC_CALL); its BTF id is {@link Decoded.target}[pc]. */
+  CALL_KFUNC: -5,
 } as const;
 
 /**
@@ -36,7 +38,7 @@ export interface Decoded {
   readonly spec: ProgramSpec;
   readonly insns: readonly Insn[];
   readonly steps: readonly Step[];
-  /** Per pc: the callee's pc for a BPF-to-BPF call, the helper id for a helper call. */
+  /** Per pc: the callee's pc for a BPF-to-BPF call, the helper id for a helper call, the BTF id for a kfunc call. */
   readonly target: Int32Array;
   /** Register file, low 32 bits: r0..r10, then one constant per instruction. */
   readonly lo: Uint32Array;

@@ -11,7 +11,7 @@ import {
   checkRunArg,
   fellOffFault,
   inTailCalledProgram,
-  kfuncFault,
+  kfuncAt,
   lddwTailFault,
   outsideAddressSpaceFault,
   resolveTailCall,
@@ -80,9 +80,7 @@ export class WasmExecutable implements Executable {
       fault: this.fault,
       callx: this.callx,
       tail: this.tail,
-      kfunc: (pc: number, _sl: number, btfId: number): bigint => {
-        throw kfuncFault(pc, btfId);
-      },
+      kfunc: this.kfunc,
       budgetOut: this.budgetOut,
       ldAbs: (pc: number, size: number, offset: number, r6: number): number => {
         this.env.pc = pc;
@@ -296,6 +294,16 @@ export class WasmExecutable implements Executable {
       return r0;
     };
   }
+
+  /** A kfunc call (BPF_PSEUDO_KFUNC_CALL) by BTF id, through the registry as helpers go. */
+  private readonly kfunc = (pc: number, sl: number, btfId: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
+    const env = this.env;
+    const def = kfuncAt(env, pc, btfId);
+    env.pc = pc;
+    env.mem.stackLow = sl;
+    this.callerLow = sl;
+    return def.fn(env, u64(r1), u64(r2), u64(r3), u64(r4), u64(r5));
+  };
 
   private readonly callx = (pc: number, sl: number, budget: number, reg: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
     const id = Number(BigInt.asUintN(32, reg));
