@@ -15,3 +15,4 @@ declare module 'vitest' {
 }
 
 export { bpfMatchers, type BpfMatchers };
+export { bpfTests } from './bpf-tests.js';

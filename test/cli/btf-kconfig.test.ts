@@ -29,7 +29,7 @@ beforeAll(() => {
   testObject('kconfig_externs');
   testObject('core_vmlinux');
   ensureDist();
-});
+}, 300_000);
 
 describe.each(backends)('a case\'s kconfig on $name', ({ run }) => {
   it('sets the CONFIG_* values the program reads, encoded per extern type', async () => {
