@@ -1,5 +1,6 @@
 import type { MapSpec } from '../loader/spec.js';
-import type { ArrayLayout, VmMap } from '../vm/env.js';
+import type { VmMap } from '../vm/env.js';
+import { MAP_SLOT } from './inline-lookup.js';
 import type { VmMemory } from '../vm/memory.js';
 import { BPF_F_RDONLY_PROG } from '../uapi/bpf.js';
 import { E2BIG, EEXIST, EINVAL, arrayNextKey, badUpdateFlags, checkKey, mapLabel, u32At, userValues } from './check.js';
@@ -48,11 +49,11 @@ export class ArrayMap implements VmMap {
     return this.values.addr(index, this.perSlot > 1 ? cpu : 0);
   }
 
-  /** The values are one slab, allocated at creation: lookups are arithmetic (see VmMap.arrayLayout). */
-  arrayLayout(): ArrayLayout | undefined {
+  /** The values are one slab, allocated at creation: lookups are arithmetic (MAP_SLOT.array). */
+  inlineSlot(): readonly number[] | undefined {
     const v = this.values;
     if (this.spec.keySize !== 4 || v.allocated < this.spec.maxEntries || this.spec.maxEntries === 0) return undefined;
-    return { base: v.addr(0, 0), block: v.stride * this.perSlot, cpuStride: this.perSlot > 1 ? v.stride : 0, maxEntries: this.spec.maxEntries };
+    return MAP_SLOT.array(v.addr(0, 0), v.stride * this.perSlot, this.perSlot > 1 ? v.stride : 0, this.spec.maxEntries);
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {

@@ -3,7 +3,7 @@ import type { KeyTable } from './key-table.js';
 import type { ValueStore } from './value-store.js';
 
 /**
- * A hash map's index as VmMap.hashLayout describes it: a 32-byte record in VM memory of u32
+ * A hash map's index as its inline lookup (inline-lookup.ts) reads it: a 32-byte record in VM memory of u32
  * fields at these offsets, which the map rewrites whenever its index moves. Keys are found as
  * key-table.ts does it (its hash, linear probing, slot -1 ends a probe); the value of
  * slot s on CPU c is at VALUE_ADDRS[s] + c * CPU_STRIDE; REF, when not 0, holds a byte per slot
@@ -23,7 +23,7 @@ export const HASH_LAYOUT = {
 
 /**
  * A hash map's HASH_LAYOUT record in VM memory: where its KeyTable and value
- * addresses are, for VmMap.hashLayout. The record stays put; the map rewrites it after anything
+ * addresses are, for VmMap.inlineSlot. The record stays put; the map rewrites it after anything
  * that may move its index (an insert can grow the table, the value store or the memory).
  */
 export class HashLayoutRecord {

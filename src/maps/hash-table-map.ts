@@ -1,4 +1,5 @@
 import type { MapSpec } from '../loader/spec.js';
+import { MAP_SLOT } from './inline-lookup.js';
 import type { VmMemory } from '../vm/memory.js';
 import { BPF_F_RDONLY_PROG } from '../uapi/bpf.js';
 import { checkKey, mapLabel, userValues } from './check.js';
@@ -28,7 +29,7 @@ export abstract class HashTableMap extends KeyedMap {
 
   /** `capacity`: the most keys the map can hold (value slots it may allocate). */
   constructor(spec: MapSpec, mem: VmMemory, opts: MapOptions, percpu: boolean, capacity: number) {
-    // Index and value addresses in VM memory, where the WebAssembly engine looks keys up (hashLayout).
+    // Index and value addresses in VM memory, where the WebAssembly engine looks keys up (inlineSlot).
     super(spec, new KeyTable(spec.keySize, Math.min(capacity, 16), mem));
     this.cpus = opts.cpus;
     this.perSlot = percpu ? opts.cpus : 1;
@@ -36,8 +37,9 @@ export abstract class HashTableMap extends KeyedMap {
     this.values = new ValueStore(mem, spec.valueSize, this.perSlot, capacity, `${mapLabel(spec)} value`, writable, true);
   }
 
-  hashLayout(): number | undefined {
-    return this.spec.keySize > 0 ? this.layout.addr : undefined;
+  /** The index lives in VM memory, described by its HASH_LAYOUT record (MAP_SLOT.hash). */
+  inlineSlot(): readonly number[] | undefined {
+    return this.spec.keySize > 0 ? MAP_SLOT.hash(this.layout.addr) : undefined;
   }
 
   write(key: Uint8Array, values: Uint8Array[], flags: number): number {

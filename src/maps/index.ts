@@ -3,26 +3,10 @@ import type { MapSpec } from '../loader/spec.js';
 import type { VmMap } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
 import { BPF_MAP_TYPE, mapTypeName } from '../uapi/bpf.js';
-import { ArrayMap } from './array.js';
-import { ArrayOfMaps } from './array-of-maps.js';
-import { HashOfMaps } from './hash-of-maps.js';
 import { checkMapSpec, mapLabel } from './check.js';
-import { DevMap } from './devmap.js';
-import { DevMapHash } from './devmap-hash.js';
-import { HashMap } from './hash.js';
-import { LpmTrieMap } from './lpm-trie.js';
-import { LruHashMap } from './lru-hash.js';
-import { LruPercpuHashMap } from './lru-percpu-hash.js';
 import type { MapOptions } from './options.js';
-import { PercpuArrayMap } from './percpu-array.js';
-import { PercpuHashMap } from './percpu-hash.js';
-import { ProgArray } from './prog-array.js';
-import { PerfEventArray } from './perf-event-array.js';
-import { QueueStackMap } from './queue-stack.js';
-import { BloomFilterMap } from './bloom-filter.js';
-import { CpuMap } from './cpumap.js';
-import { XskMap } from './xskmap.js';
-import { RingBufMap, libbpfRingbufSize } from './ringbuf.js';
+import { libbpfRingbufSize } from './ringbuf.js';
+import { mapType } from './map-types.js';
 
 export { ArrayMap } from './array.js';
 export { ArrayOfMaps } from './array-of-maps.js';
@@ -58,48 +42,9 @@ export function createMap(spec: MapSpec, mem: VmMemory, opts: MapOptions): VmMap
   if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 0xffff) throw new RangeError(`cpus: expected an integer in 1..65535, got ${opts.cpus}`);
   spec = libbpfFilled(spec, opts.cpus);
   checkMapSpec(spec);
-  switch (spec.type) {
-    case T.BPF_MAP_TYPE_HASH:
-      return new HashMap(spec, mem, opts);
-    case T.BPF_MAP_TYPE_PERCPU_HASH:
-      return new PercpuHashMap(spec, mem, opts);
-    case T.BPF_MAP_TYPE_LRU_HASH:
-      return new LruHashMap(spec, mem, opts);
-    case T.BPF_MAP_TYPE_LRU_PERCPU_HASH:
-      return new LruPercpuHashMap(spec, mem, opts);
-    case T.BPF_MAP_TYPE_ARRAY:
-      return new ArrayMap(spec, mem, opts);
-    case T.BPF_MAP_TYPE_PERCPU_ARRAY:
-      return new PercpuArrayMap(spec, mem, opts);
-    case T.BPF_MAP_TYPE_PROG_ARRAY:
-      return new ProgArray(spec, mem, opts);
-    case T.BPF_MAP_TYPE_DEVMAP:
-      return new DevMap(spec, mem, opts);
-    case T.BPF_MAP_TYPE_DEVMAP_HASH:
-      return new DevMapHash(spec, mem, opts);
-    case T.BPF_MAP_TYPE_CPUMAP:
-      return new CpuMap(spec, mem, opts);
-    case T.BPF_MAP_TYPE_XSKMAP:
-      return new XskMap(spec, mem);
-    case T.BPF_MAP_TYPE_LPM_TRIE:
-      return new LpmTrieMap(spec, mem);
-    case T.BPF_MAP_TYPE_ARRAY_OF_MAPS:
-      return new ArrayOfMaps(spec, mem, opts);
-    case T.BPF_MAP_TYPE_HASH_OF_MAPS:
-      return new HashOfMaps(spec, mem, opts);
-    case T.BPF_MAP_TYPE_QUEUE:
-      return new QueueStackMap(spec, false);
-    case T.BPF_MAP_TYPE_STACK:
-      return new QueueStackMap(spec, true);
-    case T.BPF_MAP_TYPE_BLOOM_FILTER:
-      return new BloomFilterMap(spec);
-    case T.BPF_MAP_TYPE_RINGBUF:
-      return new RingBufMap(spec, mem);
-    case T.BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-      return new PerfEventArray(spec, opts);
-    default:
-      throw new MapError('map/unsupported-type', `${mapLabel(spec)}: map type ${mapTypeName(spec.type)} is not supported`);
-  }
+  const type = mapType(spec.type);
+  if (type === undefined) throw new MapError('map/unsupported-type', `${mapLabel(spec)}: map type ${mapTypeName(spec.type)} is not supported`);
+  return type.create(spec, mem, opts);
 }
 
 /**

@@ -1,11 +1,25 @@
-import { CTRL, LAYOUT, MAP_HANDLE_BASE, MAP_HANDLE_STRIDE, WASM_ARRAYS_MAX } from '../vm/layout.js';
+import { CTRL, LAYOUT, MAP_HANDLE_BASE, MAP_HANDLE_STRIDE, MAP_SLOT_SIZE, MAP_SLOTS_MAX } from '../vm/layout.js';
 import { FuncBody, I32, I64, Op } from '../vm/wasm/encoder.js';
 import type { InlineForm, InlineFunction, InlineSite } from '../vm/wasm/inline-api.js';
 import { HASH_LAYOUT } from './hash-layout.js';
 
 /**
- * bpf_map_lookup_elem answered in generated code for a map the control block describes (the
- * engine writes VmMap.arrayLayout and hashLayout of each map there), with the same decisions as
+ * What a map's control-block slot (VmMap.inlineSlot) holds for {@link mapLookupInline}: an array
+ * map whose lookups are arithmetic on its u32 key (index i below maxEntries on CPU c is at
+ * base + i * block + c * cpuStride), or a hash map by the address of its HASH_LAYOUT record.
+ */
+export const MAP_SLOT = {
+  /** Words: base, block, cpuStride, maxEntries (never 0). */
+  array: (base: number, block: number, cpuStride: number, maxEntries: number): readonly number[] => [base, block, cpuStride, maxEntries],
+  /** Words: the record's address, then 0 where an array has maxEntries. */
+  hash: (record: number): readonly number[] => [record, 0, 0, 0],
+} as const;
+/** Byte offsets in a slot: an array's words, and the hash record's address (sharing BASE, told apart by MAX_ENTRIES = 0). */
+const SLOT = { BASE: 0, BLOCK: 4, CPU_STRIDE: 8, MAX_ENTRIES: 12, RECORD: 0 } as const;
+
+/**
+ * bpf_map_lookup_elem answered in generated code for a map whose slot (MAP_SLOT, written by the
+ * engine from VmMap.inlineSlot) describes it, with the same decisions as
  * the helper's fast form, which handles every other case (a key pointer past 32 bits, a key that
  * is not plainly in the packet, the live stack or a map value, any fault):
  * - an array map: the key's 4 bytes at r2 checked as VmMemory.check does (the same fault, at
@@ -21,28 +35,28 @@ export const mapLookupInline: InlineForm = {
     const r1 = site.reg(1);
     const r2 = site.reg(2);
     const [t, t32, t32b] = [site.t64, site.t32, site.t32b];
-    const at = LAYOUT.CTRL + CTRL.WASM_ARRAYS;
-    // t = r1 - MAP_HANDLE_BASE: a handle below the tables' end, on a handle boundary.
-    f.get(r1).i64(BigInt(MAP_HANDLE_BASE)).op(Op.i64_sub).tee(t).i64(WASM_ARRAYS_MAX * MAP_HANDLE_STRIDE).op(Op.i64_lt_u);
+    const at = LAYOUT.CTRL + CTRL.MAP_SLOTS;
+    // t = r1 - MAP_HANDLE_BASE: a handle below the slots' end, on a handle boundary.
+    f.get(r1).i64(BigInt(MAP_HANDLE_BASE)).op(Op.i64_sub).tee(t).i64(MAP_SLOTS_MAX * MAP_HANDLE_STRIDE).op(Op.i64_lt_u);
     f.get(t).i64(MAP_HANDLE_STRIDE - 1).op(Op.i64_and).op(Op.i64_eqz).op(Op.i32_and).tee(t32b);
-    // The array entry's offset (index * 16), or entry 0 when r1 is no handle, so loads stay in memory.
-    f.get(t).i64(Math.log2(MAP_HANDLE_STRIDE) - 4).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(0).get(t32b).op(Op.select).set(t32);
-    f.get(t32).mem(Op.i32_load, at + 12).i32(0).op(Op.i32_ne).op(Op.i32_and);
+    // The slot's offset (index * MAP_SLOT_SIZE), or slot 0 when r1 is no handle, so loads stay in memory.
+    f.get(t).i64(Math.log2(MAP_HANDLE_STRIDE) - Math.log2(MAP_SLOT_SIZE)).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(0).get(t32b).op(Op.select).set(t32);
+    f.get(t32).mem(Op.i32_load, at + SLOT.MAX_ENTRIES).i32(0).op(Op.i32_ne).op(Op.i32_and);
     f.get(r2).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
     site.allowed();
     f.op(Op.i32_and);
     f.if(I64);
     site.checkedRead(2, 0, 4);
     f.mem(Op.i64_load32_u).tee(t);
-    f.get(t32).mem(Op.i64_load32_u, at + 12).op(Op.i64_lt_u).if(I64);
-    f.get(t32).mem(Op.i64_load32_u, at).get(t).get(t32).mem(Op.i64_load32_u, at + 4).op(Op.i64_mul).op(Op.i64_add);
-    f.i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CPU).get(t32).mem(Op.i64_load32_u, at + 8).op(Op.i64_mul).op(Op.i64_add);
+    f.get(t32).mem(Op.i64_load32_u, at + SLOT.MAX_ENTRIES).op(Op.i64_lt_u).if(I64);
+    f.get(t32).mem(Op.i64_load32_u, at + SLOT.BASE).get(t).get(t32).mem(Op.i64_load32_u, at + SLOT.BLOCK).op(Op.i64_mul).op(Op.i64_add);
+    f.i32(LAYOUT.CTRL).mem(Op.i64_load32_u, CTRL.WASM_CPU).get(t32).mem(Op.i64_load32_u, at + SLOT.CPU_STRIDE).op(Op.i64_mul).op(Op.i64_add);
     f.op(Op.else);
     f.i64(0);
     f.end();
     f.op(Op.else);
-    // The hash record's address (index * 4 = offset / 4), 0 when r1 is no handle.
-    f.get(t32).i32(2).op(Op.i32_shr_u).mem(Op.i32_load, LAYOUT.CTRL + CTRL.WASM_HASHES).i32(0).get(t32b).op(Op.select).tee(t32);
+    // The hash record's address, 0 when r1 is no handle.
+    f.get(t32).mem(Op.i32_load, at + SLOT.RECORD).i32(0).get(t32b).op(Op.select).tee(t32);
     f.i32(0).op(Op.i32_ne);
     f.get(r2).i64(32).op(Op.i64_shr_u).op(Op.i64_eqz).op(Op.i32_and);
     site.allowed();

@@ -38,7 +38,7 @@ export class LruHashMap extends HashTableMap implements VmMap {
     }
     super(spec, mem, opts, percpu, capacity);
     this.capacity = capacity;
-    // Ref bits in VM memory too, where the WebAssembly engine sets them (hashLayout).
+    // Ref bits in VM memory too, where the WebAssembly engine sets them (inlineSlot).
     this.lru = new LruList(
       capacity,
       opts.cpus,

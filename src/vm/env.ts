@@ -17,18 +17,13 @@ export interface VmMap {
    */
   lookupAt?(bytes: Uint8Array, off: number, cpu: number): number;
   /**
-   * Where the values of an array-like map live, when a program's lookup is plain arithmetic on
-   * its u32 key: index i below maxEntries on CPU c is at base + i * block + c * cpuStride, any
-   * other index is absent. Fixed for the map's lifetime. Optional: an engine may then answer
-   * bpf_map_lookup_elem on this map itself.
+   * Up to four u32 words describing the map to its type's inline lookup form (src/maps
+   * inline-lookup.ts: where an array's values or a hash map's index live in VM memory), which an
+   * engine puts in the control block (layout.ts CTRL.MAP_SLOTS) so that generated code may
+   * answer bpf_map_lookup_elem itself. The addresses stay valid for the map's lifetime. Optional:
+   * undefined (or no method) leaves lookups to the helper. The VM does not interpret them.
    */
-  arrayLayout?(): ArrayLayout | undefined;
-  /**
-   * The address of the map's HASH_LAYOUT record (src/maps/hash-layout.ts) in VM memory, for a hash map
-   * whose index lives there: an engine may then answer bpf_map_lookup_elem on it itself. The
-   * record stays at this address; the map keeps its fields current. Optional.
-   */
-  hashLayout?(): number | undefined;
+  inlineSlot?(): readonly number[] | undefined;
   /** Inserts or replaces; 0 or a negative errno (-EEXIST, -ENOENT, -E2BIG, -EINVAL) as the kernel returns. */
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
   /** Deletes; 0 or a negative errno (-ENOENT, -EINVAL for arrays). */
@@ -39,14 +34,6 @@ export interface VmMap {
   read(key: Uint8Array): Uint8Array[] | null;
   /** User-space update (as bpf(BPF_MAP_UPDATE_ELEM)): per-CPU maps take one value per CPU or one value for all. */
   write(key: Uint8Array, values: Uint8Array[], flags: number): number;
-}
-
-/** See {@link VmMap.arrayLayout}: addresses and bytes. */
-export interface ArrayLayout {
-  base: number;
-  block: number;
-  cpuStride: number;
-  maxEntries: number;
 }
 
 /** A helper's implementation: the five argument registers in, r0 out (all as unsigned 64-bit bigints). */

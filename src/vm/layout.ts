@@ -55,21 +55,21 @@ export const CTRL = {
    */
   INLINE_STATE: 0x20,
   /**
-   * The array maps the WebAssembly engine looks up inline (VmMap.arrayLayout), one 16-byte entry
-   * per map index below WASM_ARRAYS_MAX: u32 base, u32 block, u32 cpuStride, u32 maxEntries (0:
-   * not inline, call the helper).
+   * MAP_SLOT_SIZE bytes per map index below MAP_SLOTS_MAX: the four u32 words of the map's
+   * VmMap.inlineSlot (zeros when it has none), what its type's inline lookup form (src/maps)
+   * reads. The VM writes them; their meaning is the map type's.
    */
-  WASM_ARRAYS: 0xb00,
-  /** u32 per map index below WASM_ARRAYS_MAX: the address of its hash index record (VmMap.hashLayout), or 0. */
-  WASM_HASHES: 0xf00,
+  MAP_SLOTS: 0xb00,
 } as const;
 
 /** Bytes of the control block's CTRL.INLINE_STATE area (up to the context rules). */
 export const INLINE_STATE_SIZE = CTRL.WASM_CTX_RULES - CTRL.INLINE_STATE;
 /** Entries the control block's slab table holds. */
-export const WASM_SLABS_MAX = (CTRL.WASM_ARRAYS - CTRL.WASM_SLAB_ENTRIES) / 16;
-/** Map indices the control block's array and hash tables cover (the rest of the 4 KiB control block). */
-export const WASM_ARRAYS_MAX = (CTRL.WASM_HASHES - CTRL.WASM_ARRAYS) / 16;
+export const WASM_SLABS_MAX = (CTRL.MAP_SLOTS - CTRL.WASM_SLAB_ENTRIES) / 16;
+/** Bytes of one map's slot in CTRL.MAP_SLOTS. */
+export const MAP_SLOT_SIZE = 16;
+/** Map indices the control block's map slots cover (the rest of the 4 KiB control block). */
+export const MAP_SLOTS_MAX = (LAYOUT.CTX - LAYOUT.CTRL - CTRL.MAP_SLOTS) / MAP_SLOT_SIZE;
 
 /** WebAssembly page size, bytes. */
 export const WASM_PAGE = 0x10000;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { MAX_HELPER_ID } from '../../src/uapi/helper-names.js';
+import { MAX_HELPER_ID, helperName } from '../../src/uapi/helper-names.js';
 import { ROOT } from '../kernel/require-kernel.js';
 
 /**
@@ -124,6 +124,46 @@ describe('helper ids', () => {
     const found = sourceFiles(join(ROOT, 'src'))
       .filter((path) => !TABLE_FILES.has(relative(ROOT, path)) && !OTHER_NUMBERING.has(relative(ROOT, path)))
       .flatMap((path) => helperLiterals(path, readFileSync(path, 'utf8')).map((hit) => `${relative(ROOT, path)}:${hit}`));
+    expect(found).toEqual([]);
+  });
+});
+
+/**
+ * What src/vm may not know: a helper's or a map type's semantics (issue 9: inline forms live with
+ * their helper, layouts with their map type). Identifiers and string literals in code (comments
+ * are free) naming a helper (`bpf_redirect`, `fib_lookup`), the FIB, checksums, redirects, a hash
+ * map's layout or a program's verdicts (XDP_*, TC_ACT_*) are reported as `line: text`.
+ */
+const VM_FORBIDDEN = /fib|csum|redirect|hash|XDP_(ABORTED|DROP|PASS|TX|REDIRECT)|XDP_ACTION|TC_ACT/i;
+const HELPER_NAMES = new Set(Array.from({ length: MAX_HELPER_ID }, (_, i) => helperName(i + 1)).flatMap((n) => [n, n.replace(/^bpf_/, '')]).filter((n) => n.includes('_')));
+
+export function helperSemantics(fileName: string, source: string): string[] {
+  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if ((ts.isIdentifier(node) || ts.isStringLiteralLike(node)) && (VM_FORBIDDEN.test(node.text) || HELPER_NAMES.has(node.text))) {
+      found.push(`${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${node.text}`);
+    }
+    node.forEachChild(visit);
+  };
+  visit(sf);
+  return found;
+}
+
+describe('helper and map semantics', () => {
+  it.each([
+    { name: 'a FIB layout', have: 'const x = FIB_LAYOUT.ROUTES;' },
+    { name: 'an action number by name', have: 'f.i64(XDP_ACTION.XDP_REDIRECT);' },
+    { name: 'a TC verdict', have: 'return TC_ACT.TC_ACT_SHOT;' },
+    { name: 'a hash map record', have: 'f.mem(Op.i32_load, HASH_LAYOUT.KEY_SIZE);' },
+    { name: 'an inline form by name', have: "if (shape.inline === 'csum-diff') f();" },
+    { name: 'a helper by its kernel name', have: "const n = 'map_lookup_elem';" },
+  ])('finds $name', ({ have }) => {
+    expect(helperSemantics('x.ts', have)).not.toEqual([]);
+  });
+
+  it('are unknown to src/vm (comments aside)', () => {
+    const found = sourceFiles(join(ROOT, 'src', 'vm')).flatMap((path) => helperSemantics(path, readFileSync(path, 'utf8')).map((hit) => `${relative(ROOT, path)}:${hit}`));
     expect(found).toEqual([]);
   });
 });

@@ -22,4 +22,22 @@ describe('map type table', () => {
     const accepted = Object.entries(BPF_MAP_TYPE).filter(([, type]) => simulated(type)).map(([name]) => name).sort();
     expect(listed).toEqual(accepted);
   });
+
+  it.each(MAP_TYPES.map((t) => ({ name: t.name, t })))(
+    'gives $name maps the inline lookup slot its descriptor names',
+    ({ t }) => {
+      let map;
+      try {
+        map = createMap({ name: 'm', type: t.type, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0 } as never, new VmMemory(), { cpus: 2 });
+      } catch (e) {
+        // A type that needs another key or value size (LPM trie, queue, ring buffer, maps of maps) has no inline lookup.
+        expect(t.inlineLookup).toBeUndefined();
+        return;
+      }
+      const words = map.inlineSlot?.();
+      const kind = words === undefined ? undefined : words[3] !== 0 ? 'array' : 'hash';
+      expect(kind).toBe(t.inlineLookup);
+      if (kind === 'hash') expect(words![0]).not.toBe(0);
+    },
+  );
 });

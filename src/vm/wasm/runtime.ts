@@ -2,7 +2,7 @@ import { VmFault } from '../../internal/errors.js';
 import type { ProgramSpec } from '../../loader/spec.js';
 import type { CallbackFn, Executable, HelperDef, HelperRegistry, MachineShape, RunEnv, VmMap } from '../env.js';
 import { type Decoded, RunState } from '../interp/state.js';
-import { CTRL, FRAME_SIZE, LAYOUT, STACK_END, WASM_ARRAYS_MAX, funcPcOf } from '../layout.js';
+import { CTRL, FRAME_SIZE, LAYOUT, MAP_SLOT_SIZE, MAP_SLOTS_MAX, STACK_END, funcPcOf } from '../layout.js';
 import { skbLoad } from '../ld-abs.js';
 import type { VmMemory } from '../memory.js';
 import {
@@ -138,7 +138,7 @@ export class WasmExecutable implements Executable {
     const mem = env.mem;
     this.enter(env);
     syncCtxRules(mem);
-    syncArrays(mem, env.maps, env.cpu);
+    syncMapSlots(mem, env.maps, env.cpu);
     const budget = env.budget;
     this.budgetTotal = budget;
     const prevCallback = env.callback;
@@ -172,7 +172,7 @@ export class WasmExecutable implements Executable {
     const mem = env.mem;
     this.enter(env);
     syncCtxRules(mem);
-    syncArrays(mem, env.maps, env.cpu);
+    syncMapSlots(mem, env.maps, env.cpu);
     this.budgetTotal = budget;
     const prevCallback = env.callback;
     env.callback = this.callback;
@@ -412,27 +412,23 @@ export class WasmExecutable implements Executable {
   };
 }
 
-const arrayTables = new WeakMap<VmMemory, readonly VmMap[]>();
+const slotTables = new WeakMap<VmMemory, readonly VmMap[]>();
 
 /**
  * Writes the run's CPU and, when `maps` are not the ones they were written for, the control
- * block's array and hash tables (layout.ts WASM_ARRAYS, WASM_HASHES: VmMap.arrayLayout and
- * hashLayout of each map, zeros for the others) that the generated code's inline lookups read.
+ * block's map slots (layout.ts CTRL.MAP_SLOTS: VmMap.inlineSlot of each map, zeros for the
+ * others) that the generated code's inline lookups read.
  */
-function syncArrays(mem: VmMemory, maps: readonly VmMap[], cpu: number): void {
+function syncMapSlots(mem: VmMemory, maps: readonly VmMap[], cpu: number): void {
   const v = mem.view;
   v.setUint32(LAYOUT.CTRL + CTRL.WASM_CPU, cpu, true);
-  if (arrayTables.get(mem) === maps) return;
-  for (let i = 0; i < WASM_ARRAYS_MAX; i++) {
-    const layout = i < maps.length ? maps[i]!.arrayLayout?.() : undefined;
-    const at = LAYOUT.CTRL + CTRL.WASM_ARRAYS + i * 16;
-    v.setUint32(at, layout?.base ?? 0, true);
-    v.setUint32(at + 4, layout?.block ?? 0, true);
-    v.setUint32(at + 8, layout?.cpuStride ?? 0, true);
-    v.setUint32(at + 12, layout?.maxEntries ?? 0, true);
-    v.setUint32(LAYOUT.CTRL + CTRL.WASM_HASHES + i * 4, (i < maps.length ? maps[i]!.hashLayout?.() : undefined) ?? 0, true);
+  if (slotTables.get(mem) === maps) return;
+  for (let i = 0; i < MAP_SLOTS_MAX; i++) {
+    const words = i < maps.length ? maps[i]!.inlineSlot?.() : undefined;
+    const at = LAYOUT.CTRL + CTRL.MAP_SLOTS + i * MAP_SLOT_SIZE;
+    for (let w = 0; w < MAP_SLOT_SIZE / 4; w++) v.setUint32(at + 4 * w, words?.[w] ?? 0, true);
   }
-  arrayTables.set(mem, maps);
+  slotTables.set(mem, maps);
 }
 
 const ctxTables = new WeakMap<VmMemory, { rule: VmMemory['ctxRule']; size: number }>();
