@@ -4,7 +4,8 @@
  * kernel. Shaped after cilium/ebpf: `load` gives a live object, `program(name)` and `map(name)`
  * give handles.
  */
-export { load, BpfObject, DEFAULT_CPUS, DEFAULT_BUDGET, DEFAULT_CLOCK_NS, DEFAULT_SEED, type LoadOptions } from './sim/object.js';
+export { load, BpfObject, DEFAULT_CPUS, DEFAULT_BUDGET, DEFAULT_CLOCK_NS, DEFAULT_SEED, type LoadOptions, type RunEvent } from './sim/object.js';
+export type { StreamedEvent } from './sim/event-stream.js';
 export { Machine, type MachineOptions } from './sim/machine.js';
 export { Program, type RunOptions, type RepeatOptions, type ProgramRun, type CtxInput } from './sim/program.js';
 export { BpfMap, type MapInput, type SetOptions } from './sim/map-handle.js';

@@ -40,9 +40,14 @@ export function resultEvents(events: readonly RawEvent[], btf: Btf | undefined, 
   return events.map(({ map, cpu, data }) => {
     const event: ResultEvent = { map, cpu, data: toHex(data) };
     const id = ids.get(map);
-    if (btf !== undefined && id !== undefined) event.value = decoded(btf.formatValue(id, data));
+    if (btf !== undefined && id !== undefined) event.value = decodeRecord(btf, id, data);
     return event;
   });
+}
+
+/** A record's value through BTF type `id`, as the result's `events` give it. */
+export function decodeRecord(btf: Btf, id: number, data: Uint8Array): unknown {
+  return decoded(btf.formatValue(id, data));
 }
 
 /** Integers of formatValue's text that a JSON number cannot hold exactly. */

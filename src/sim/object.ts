@@ -16,6 +16,8 @@ import { Interpreter } from '../vm/interpreter.js';
 import type { TraceHook } from '../vm/trace.js';
 import type { Engine, Executable, HelperRegistry, VmMap } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
+import { EventStream, type StreamedEvent } from './event-stream.js';
+import { decodeRecord, eventTypeId } from './events.js';
 import { Machine } from './machine.js';
 import { BpfMap } from './map-handle.js';
 import { Program } from './program.js';
@@ -220,6 +222,35 @@ export class BpfObject {
     const known = this.programNames.join(', ') || 'none';
     if (bySection.length > 1) throw new CaseError('case/ambiguous-program', `section '${name}' has ${bySection.length} programs (${known}): name one`);
     throw new CaseError('case/unknown-program', `no program '${name}' in the object (programs: ${known})`);
+  }
+
+  /** Readers of the records runs send to ring buffers and perf event arrays ({@link events}). */
+  readonly eventStream = new EventStream();
+
+  /**
+   * The records this object's runs send to ring buffers and perf event arrays, as an async
+   * iterator a reader consumes while programs run (`for await (const e of obj.events())`): every
+   * record of every run that finishes after the call, in the order a kernel reader reads them,
+   * waiting while there is none. `maps` limits it to those maps (each a ring buffer or perf
+   * event array of the object); `types` names the record type of a map (a BTF type of the
+   * object, `struct flow_event`) so that each record comes with its decoded `value`; `signal`
+   * ends it (records already queued come first). Leaving the loop ends it too.
+   */
+  events(options: { maps?: string[]; types?: Record<string, string>; signal?: AbortSignal } = {}): AsyncIterableIterator<StreamedEvent> {
+    checkObject(options, 'options');
+    const sources = this.eventMaps.map((i) => this.spec.maps[i]!.name);
+    const wanted = options.maps ?? sources;
+    if (!Array.isArray(wanted)) throw new ArgumentError('arg/type', `options.maps: expected an array of map names, got ${describe(wanted)}`, 'options.maps');
+    for (const name of [...wanted, ...Object.keys(options.types ?? {})]) {
+      if (!sources.includes(name)) throw new ArgumentError('arg/range', `options: '${name}' is not a ring buffer or perf event array of the object (${sources.join(', ') || 'none'})`, 'options.maps');
+    }
+    const btf = this.spec.btf;
+    const ids = new Map(Object.entries(options.types ?? {}).map(([map, spelling]) => [map, eventTypeId(btf, map, spelling)]));
+    const decode = (e: RunEvent): StreamedEvent => {
+      const id = ids.get(e.map);
+      return btf !== undefined && id !== undefined ? { ...e, value: decodeRecord(btf, id, e.data) } : { ...e };
+    };
+    return this.eventStream.subscribe((map) => wanted.includes(map), decode, options.signal);
   }
 
   /** A live handle on the map named `name` (`flows`, `.rodata`). */

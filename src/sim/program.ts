@@ -239,6 +239,8 @@ export class Program {
     const redirect = kernel.takeRedirect();
     // A socket filter's data_out has the 14-byte Ethernet header in front, zeroed, as the kernel's.
     const packet = run.socket ? readSocketPacket(mem) : mem.u8.slice(mem.pktData, mem.pktEnd);
+    const events = this.obj.drainEvents();
+    this.obj.eventStream.publish(events);
     const clones = kernel.clones.map(({ ifindex, flags, packet: p }) => ({ ifindex, flags, packet: p }));
     let destination: RedirectDestination = {};
     if (redirect?.map !== undefined && run.xdp) {
@@ -257,7 +259,7 @@ export class Program {
       redirect: redirect ? { ...redirectView(redirect)!, ...destination } : null,
       tunnel: run.xdp || run.socket ? null : readTunnel(mem),
       clones,
-      events: this.obj.drainEvents(),
+      events,
       trace: kernel.trace.slice(),
       warnings: [],
       checksums: checkChecksums(packet),
