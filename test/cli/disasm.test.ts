@@ -33,7 +33,8 @@ describe('cli', () => {
         insns += want.split('\n').filter((l) => /^ *\d+:\t/.test(l)).length;
       }
       expect(insns).toBeGreaterThan(500);
-    });
+      // One llvm-objdump per object of the project (some 350): about 30 s on a loaded 2-core machine.
+    }, 120_000);
 
     it('adds BTF source lines as comments, and only them', () => {
       const obj = 'build/bpf/tests/loader_globals.o';
