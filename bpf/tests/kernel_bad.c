@@ -6,7 +6,7 @@ SEC("xdp")
 int xdp_unchecked(struct xdp_md *ctx)
 {
 	__u8 *data = (void *)(long)ctx->data;
-	return data[20];
+	return data[20]; /* REFUSED xdp_unchecked */
 }
 
 char LICENSE[] SEC("license") = "GPL";

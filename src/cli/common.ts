@@ -1,7 +1,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import picocolors from 'picocolors';
-import { CaseError, SimError, VmFault } from '../internal/errors.js';
+import { CaseError, LoadRejected, SimError, VerifierError, VmFault } from '../internal/errors.js';
+import { verdictFromLog } from '../kernel/verifier-log.js';
 
 /**
  * Colours for what the command prints on stdout: on only when stdout is a terminal (not a
@@ -17,9 +18,20 @@ export function colorWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv 
 /** Exit status of the `bpfsim` command: 0 ran and met expectations, 1 an expectation or parity failed, 2 could not run. */
 export const EXIT = { OK: 0, FAILED: 1, CANNOT_RUN: 2 } as const;
 
-/** The one line printed on stderr for an error that stops a command. */
+/**
+ * The `file.c:42` an error is about: a fault's instruction, or the instruction a verifier (ours,
+ * or the kernel's through its log) refused a program at.
+ */
+function sourceOf(err: unknown): string | null {
+  if (err instanceof VmFault || err instanceof LoadRejected) return err.source ?? null;
+  if (err instanceof VerifierError) return verdictFromLog(err.log).source;
+  return null;
+}
+
+/** The one line printed on stderr for an error that stops a command, ending with the C line it is about. */
 export function errorLine(err: unknown): string {
-  if (err instanceof VmFault && err.source && !err.message.endsWith(`(${err.source})`)) return `bpfsim: ${err.message} (${err.source})`;
+  const source = sourceOf(err);
+  if (err instanceof SimError && source && !err.message.includes(`(${source})`)) return `bpfsim: ${err.message} (${source})`;
   if (err instanceof SimError) return `bpfsim: ${err.message}`;
   if (err instanceof Error) return `bpfsim: internal error: ${err.message}`;
   return `bpfsim: internal error: ${String(err)}`;
@@ -29,7 +41,7 @@ export function errorLine(err: unknown): string {
 export function errorObject(err: unknown): { code: string; message: string; source: string | null } {
   const message = errorLine(err).replace(/^bpfsim: /, '');
   if (err instanceof VmFault) return { code: err.code, message: err.message, source: err.source ?? null };
-  if (err instanceof SimError) return { code: err.code, message, source: null };
+  if (err instanceof SimError) return { code: err.code, message, source: sourceOf(err) };
   return { code: 'internal', message, source: null };
 }
 

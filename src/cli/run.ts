@@ -4,7 +4,8 @@ import { CaseError } from '../internal/errors.js';
 import { readCase } from '../sim/case.js';
 import { runCase } from '../sim/backend.js';
 import { unmetExpectations } from '../sim/run-case.js';
-import { action, BTF_OPTION, EXIT, printJson, withBtfFlag, colors as pc } from './common.js';
+import { loadRefusal } from '../sim/verify-load.js';
+import { action, BTF_OPTION, errorLine, errorObject, EXIT, printJson, withBtfFlag, colors as pc } from './common.js';
 
 interface RunFlags {
   backend: string;
@@ -14,6 +15,7 @@ interface RunFlags {
   coverage?: string;
   eventType: string[];
   btf?: string;
+  verify: boolean;
 }
 
 /** Registers `bpfsim run CASE.json`. */
@@ -28,6 +30,7 @@ export function register(program: Command): void {
     .option(...BTF_OPTION)
     .option('--trace', 'print the executed C lines and instructions with the registers they changed, loops collapsed (interpreter)')
     .option('--coverage <file>', 'write line coverage as lcov')
+    .option('--no-verify', 'run a program the verifier refuses, with the run-time checks only (vm backend)')
     .option('--event-type <map=type>', 'decode records of a ring buffer or perf event array as this BTF type (repeatable)', (v: string, all: string[]) => [...all, v], [])
     .action(action(async (casePath: string, flags: RunFlags) => runCommand(casePath, flags)));
 }
@@ -36,13 +39,26 @@ async function runCommand(casePath: string, flags: RunFlags): Promise<number> {
   if (flags.backend !== 'vm' && flags.backend !== 'kernel') throw new CaseError('cli/bad-option', `--backend: expected vm or kernel, got '${flags.backend}'`);
   if (flags.engine !== 'wasm' && flags.engine !== 'interp') throw new CaseError('cli/bad-option', `--engine: expected wasm or interp, got '${flags.engine}'`);
   const c = withBtfFlag(await readCase(casePath), flags.btf);
-  const result = await runCase(c, {
-    backend: flags.backend,
-    engine: flags.engine,
-    trace: flags.trace ? (line) => process.stderr.write(line + '\n') : undefined,
-    coverage: flags.coverage,
-    eventTypes: parseEventTypes(flags.eventType),
-  });
+  let result: RunResult;
+  try {
+    result = await runCase(c, {
+      backend: flags.backend,
+      engine: flags.engine,
+      trace: flags.trace ? (line) => process.stderr.write(line + '\n') : undefined,
+      coverage: flags.coverage,
+      eventTypes: parseEventTypes(flags.eventType),
+      verify: flags.verify,
+    });
+  } catch (err) {
+    const refusal = loadRefusal(err);
+    if (c.expect?.load === undefined || !refusal) throw err;
+    // The case expects the load to fail: the refusal is its outcome, printed as when it was not expected.
+    if (flags.json) printJson({ error: errorObject(err) });
+    else process.stdout.write(`${pc.bold('refused at load')}: ${errorLine(err).replace(/^bpfsim: /, '')}\n`);
+    if (refusal.error === c.expect.load) return EXIT.OK;
+    process.stderr.write(`bpfsim: ${casePath}: expected the load to fail with '${c.expect.load}', got '${refusal.error}'\n`);
+    return EXIT.FAILED;
+  }
   const misses = unmetExpectations(c, result);
   if (flags.json) printJson(result);
   else printHuman(result);

@@ -76,7 +76,8 @@ export interface CaseFile {
    */
   tunnel?: { id: number; remote: string; local: string; tos?: number; ttl?: number; label?: number; flags?: string[]; options?: string };
   parity?: { ignore?: string[] };
-  expect?: { retval?: number; packet?: string };
+  /** `load`: the verifier's message (the kernel's log's last line) the load must fail with; the case then expects no run. */
+  expect?: { retval?: number; action?: string; packet?: string; load?: string };
 }
 
 export interface ResultMapEntry {

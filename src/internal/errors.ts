@@ -125,6 +125,24 @@ export class VmFault extends SimError {
   }
 }
 
+/**
+ * A program that the verifier (src/verifier, modelled on this kernel's) refuses at load, as the
+ * kernel's BPF_PROG_LOAD would: `error` is the kernel's message (its log's last line), `insn` and
+ * `source` (`file.c:42`) the instruction it is about, `path` the instructions that led there.
+ */
+export class LoadRejected extends LoadError {
+  constructor(
+    message: string,
+    readonly program: string,
+    readonly error: string,
+    readonly insn: number | null,
+    readonly source: string | null,
+    readonly path: readonly { insn: number; source: string | null }[] = [],
+  ) {
+    super('verifier/rejected', message);
+  }
+}
+
 /** A helper called in a way the kernel refuses at load time (unknown, or not allowed for the program type). */
 export class HelperError extends SimError {}
 

@@ -22,6 +22,8 @@ export interface RunCaseOptions {
   coverage?: string;
   /** Record types of ring buffers and perf event arrays by map name, to decode `events` through BTF; default none. */
   eventTypes?: EventTypes;
+  /** Verify the program at load as the kernel would (LoadOptions.verify; vm backend); default true. */
+  verify?: boolean;
 }
 
 /** Runs a case on the chosen backend and returns the design's result object. */
@@ -35,7 +37,7 @@ export async function runCase(c: Case, options: RunCaseOptions = {}): Promise<Ru
   if (options.trace !== undefined && typeof options.trace !== 'function') throw new ArgumentError('arg/type', `options.trace: expected a function, got ${describe(options.trace)}`, 'options.trace');
   if (options.coverage !== undefined) checkString(options.coverage, 'options.coverage');
   if (options.backend === 'kernel') {
-    if (options.trace || options.coverage) throw new CaseError('case/vm-only', '--trace and --coverage work on the vm backend only');
+    if (options.trace || options.coverage || options.verify === false) throw new CaseError('case/vm-only', '--trace, --coverage and --no-verify work on the vm backend only');
     const result = await runCaseOnKernel(c);
     if (options.eventTypes && result.events?.length) {
       const { btf } = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig);
@@ -48,7 +50,7 @@ export async function runCase(c: Case, options: RunCaseOptions = {}): Promise<Ru
   const hooks = [recorder?.hook, coverage?.hook].filter((h): h is TraceHook => h !== undefined);
   const trace: TraceHook | undefined = hooks.length ? (pc, insn, regs, program) => hooks.forEach((h) => h(pc, insn, regs, program)) : undefined;
   try {
-    return await runCaseOnVm(c, { engine: options.engine, trace, eventTypes: options.eventTypes });
+    return await runCaseOnVm(c, { engine: options.engine, trace, eventTypes: options.eventTypes, verify: options.verify });
   } finally {
     if (recorder && options.trace) formatTrace(recorder.result()).forEach(options.trace);
     if (coverage && options.coverage) await coverage.write(options.coverage);

@@ -35,8 +35,11 @@ export interface Case {
   /** Tunnel metadata the skb arrives with (TC), options decoded. */
   tunnel?: TunnelInput;
   parityIgnore: string[];
-  /** `retval` unsigned 32-bit; `action` a name such as `XDP_TX` or `TC_ACT_SHOT`. */
-  expect?: { retval?: number; action?: string; packet?: Uint8Array };
+  /**
+   * `retval` unsigned 32-bit; `action` a name such as `XDP_TX` or `TC_ACT_SHOT`; `load` the
+   * verifier's message the load must fail with (the kernel's, its log's last line), instead of a run.
+   */
+  expect?: { retval?: number; action?: string; packet?: Uint8Array; load?: string };
 }
 
 const U32_MAX = 0xffff_ffff;
@@ -118,6 +121,7 @@ const caseShape = object({
       retval: { shape: int(-0x8000_0000, U32_MAX) },
       action: { shape: str((a) => ACTION_NAMES.has(a), `an action name (${[...ACTION_NAMES].join(', ')})`) },
       packet: { shape: hexText },
+      load: { shape: str((m) => m.trim() !== '', 'the verifier message the load fails with') },
     }),
   },
 });
@@ -189,6 +193,13 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
     if (c.expect.retval !== undefined) parsed.expect.retval = c.expect.retval >>> 0;
     if (c.expect.action !== undefined) parsed.expect.action = c.expect.action;
     if (c.expect.packet !== undefined) parsed.expect.packet = fromHex(c.expect.packet, 'expect.packet');
+    if (c.expect.load !== undefined) {
+      // A refused load has no run to compare.
+      if (c.expect.retval !== undefined || c.expect.action !== undefined || c.expect.packet !== undefined) {
+        throw new CaseError('case/invalid', 'expect.load: a case expecting the load to fail expects nothing of the run (retval, action, packet)');
+      }
+      parsed.expect.load = c.expect.load;
+    }
   }
   return parsed;
 }

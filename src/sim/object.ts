@@ -8,7 +8,7 @@ import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import { createMap, isEventSource } from '../maps/index.js';
 import { checkHelpers, createHelperRegistry, gplOnly, SimKernel } from '../helpers/index.js';
 import { gplGuard } from '../vm/protocol.js';
-import { isGplCompatible } from '../verifier/index.js';
+import { isGplCompatible, PROG_TYPE_BY_NAME } from '../verifier/index.js';
 import type { FibSpec, ProgTypeName } from '../internal/contract.js';
 import { BPF_MAP_TYPE, BPF_PROG_TYPE, helperId, progTypeName } from '../uapi/index.js';
 import { getEngine } from '../vm/engines.js';
@@ -24,6 +24,7 @@ import { Program } from './program.js';
 import { applyRodata, type RodataValues } from './rodata.js';
 import { sourceOf } from './source.js';
 import { recordingMapKeys, type MapKeyUse } from './uninit.js';
+import { isNetworkingType, verifyAtLoad } from './verify-load.js';
 
 /** The number of CPUs an object has when `cpus` is not given: fixed, so per-CPU results are the same on every machine. */
 export const DEFAULT_CPUS = 4;
@@ -73,6 +74,14 @@ export interface LoadOptions {
    * run; default true. False lets the wasm engine inline map lookups (benchmarks).
    */
   keyWarnings?: boolean;
+  /**
+   * Verify the programs as the kernel's verifier would before they run (src/verifier): a program
+   * the kernel would refuse to load makes `load` throw LoadRejected (`verifier/rejected`) with the
+   * kernel's message and the C line, as the kernel backend fails at load. Default true. False
+   * runs what the kernel refuses, with the engines' run-time checks only (bad accesses fault,
+   * GPL-only helpers fault at their call): for testing those checks, not programs.
+   */
+  verify?: boolean;
 }
 
 /** A record sent to user space through a ring buffer or perf event array (bpf_ringbuf_*, bpf_perf_event_output). */
@@ -93,6 +102,8 @@ export interface InternalOptions extends LoadOptions {
   wrapHelpers?: (registry: HelperRegistry) => HelperRegistry;
   /** Called with the object after its maps exist and before `.rodata` freezes (a case's `.rodata` entries). */
   beforeFreeze?: (obj: BpfObject) => void;
+  /** Stop after verification, preparing no program: for a load verdict alone (parity). */
+  verifyOnly?: boolean;
 }
 
 const TAIL_CALL = helperId('tail_call');
@@ -164,11 +175,12 @@ export class BpfObject {
     spec.maps.forEach((m, i) => {
       if (m.source === 'data' && (m.name === '.rodata' || m.name.startsWith('.rodata.'))) this.frozen.add(i);
     });
+    if (options.verify !== false) this.verify();
     this.engine = options.trace ? new Interpreter() : getEngine(options.engine ?? 'wasm');
     // Objects whose programs all have their type from their section are checked and compiled now,
     // so that a load error shows at load; untyped ones wait for the run that names their type.
     this.typeIndependent = spec.programs.every((p) => p.type !== BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC);
-    if (this.typeIndependent) this.prepare(BPF_PROG_TYPE.BPF_PROG_TYPE_XDP);
+    if (this.typeIndependent && !options.verifyOnly) this.prepare(BPF_PROG_TYPE.BPF_PROG_TYPE_XDP);
   }
 
   /**
@@ -186,6 +198,20 @@ export class BpfObject {
   /** An object for an already read spec; `path` names the object in errors that come from it. */
   static create(spec: ObjectSpec, options: InternalOptions = {}, path?: string): BpfObject {
     return inObject(path, () => new BpfObject(spec, options));
+  }
+
+  /**
+   * Has the verifier check every program that can load (verify-load.ts), seeing `.rodata` as the
+   * kernel does after libbpf set it and froze it: with the values of `rodata` and the case's entries.
+   */
+  private verify(): void {
+    const frozen = new Map<number, Uint8Array>();
+    for (const i of this.frozen) {
+      const value = this.maps[i]!.read(new Uint8Array(4))?.[0];
+      if (value) frozen.set(i, value);
+    }
+    const type = this.options.type;
+    verifyAtLoad(this.spec, type === undefined ? undefined : PROG_TYPE_BY_NAME[type], frozen);
   }
 
   /** What loaded but may not behave as the object meant (a pinning value libbpf does not know), one line each. */
@@ -271,8 +297,9 @@ export class BpfObject {
     if (!registry) {
       registry = createHelperRegistry(progType, this.kernel);
       if (this.options.wrapHelpers) registry = this.options.wrapHelpers(registry);
-      // Until runs are verified: a GPL-only helper from a non-GPL program faults at its call.
-      if (!isGplCompatible(this.spec.license)) registry = gplGuard(registry, (id) => gplOnly(id, progType));
+      // The verifier refuses a GPL-only helper from a non-GPL program at load; without it
+      // (`verify: false`) the call faults.
+      if (this.options.verify === false && !isGplCompatible(this.spec.license)) registry = gplGuard(registry, (id) => gplOnly(id, progType));
       if (this.options.keyWarnings !== false) registry = recordingMapKeys(registry, () => this.keyLog);
       this.registries.set(progType, registry);
     }
@@ -404,6 +431,7 @@ function checkLoadOptions(options: InternalOptions): void {
       if (options[field] !== undefined) throw new ArgumentError('arg/range', `options.${field}: the machine's applies; set it on the Machine`, `options.${field}`);
     }
   }
+  if (options.verify !== undefined && typeof options.verify !== 'boolean') throw new ArgumentError('arg/type', `options.verify: expected a boolean, got ${describe(options.verify)}`, 'options.verify');
 }
 
 /** Fails unless `v` is a clock reading in ns: a non-negative integer number or bigint below 2^64. */
@@ -458,10 +486,6 @@ function inObject<T>(path: string | undefined, fn: () => T): T {
     if (path !== undefined && err instanceof SimError && !(err instanceof CaseError) && !(err instanceof ArgumentError)) throw err.withContext(path);
     throw err;
   }
-}
-
-function isNetworkingType(t: number): boolean {
-  return t === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT;
 }
 
 async function readObjectFile(path: string): Promise<Uint8Array> {

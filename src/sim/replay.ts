@@ -21,6 +21,8 @@ export interface ReplayOptions {
   engine?: EngineName;
   /** A pcapng file for the packets that leave; written atomically, no file on failure. Default none. */
   out?: string;
+  /** Verify the program at load as the kernel would (LoadOptions.verify); default true. */
+  verify?: boolean;
 }
 
 /** What a replay did. */
@@ -96,7 +98,7 @@ export function egressOf(progType: number, out: Pick<ProgramRun, 'retval' | 'act
  * PcapError. On any failure the output file is not created.
  */
 export async function replayCapture(c: Case, capture: CaptureSource, options: ReplayOptions = {}): Promise<ReplayStats> {
-  const object = objectForCase(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig), { engine: options.engine ?? 'wasm', keyWarnings: false });
+  const object = objectForCase(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig), { engine: options.engine ?? 'wasm', keyWarnings: false, verify: options.verify });
   const program = object.program(c.program);
   const progType = resolveProgType(program.spec, c.type);
   const ctx = c.ctx ?? {};

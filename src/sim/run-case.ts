@@ -128,6 +128,7 @@ export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<
 /** The ways a result misses the case's `expect`, one line each; empty when it meets them. */
 export function unmetExpectations(c: Case, result: RunResult): string[] {
   const misses: string[] = [];
+  if (c.expect?.load !== undefined) misses.push(`expected the load to fail with '${c.expect.load}', but the program loaded (${result.action}, retval ${result.retval})`);
   if (c.expect?.retval !== undefined && c.expect.retval !== result.retval) {
     misses.push(`expected retval ${c.expect.retval}, got ${result.retval} (${result.action})`);
   }

@@ -24,13 +24,20 @@ import { U64, s64, tnumAdd, tnumIsConst, tnumSub } from './tnum.js';
 const BPF_MAX_VAR_OFF = 1n << 29n;
 const ALU_STR = ['+=', '-=', '*=', '/=', '|=', '&=', '<<=', '>>=', 'neg', '%=', '^=', '=', 's>>=', 'endian'];
 
+/** check_reg_arg: r0..r10 only. */
+function checkRegNo(v: Verifier, regno: number): void {
+  if (regno > 10) v.fail(`R${regno} is invalid`);
+}
+
 export function checkRegRead(v: Verifier, regno: number): Reg {
+  checkRegNo(v, regno);
   const r = v.regs()[regno]!;
   if (r.type === 'not_init') v.fail(`R${regno} !read_ok`);
   return r;
 }
 
 export function checkRegWrite(v: Verifier, regno: number): void {
+  checkRegNo(v, regno);
   if (regno === 10) v.fail('frame pointer is read only');
 }
 

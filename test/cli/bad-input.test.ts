@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElfFile } from '../../src/elf/elf-file.js';
-import { SimError } from '../../src/internal/errors.js';
+import { SimError, VmFault } from '../../src/internal/errors.js';
 import { runCase } from '../../src/sim/backend.js';
 import { readCase } from '../../src/sim/case.js';
+import { runCaseOnVm } from '../../src/sim/run-case.js';
 import { load } from '../../src/sim/object.js';
 import { bpfsim, ensureDist, expectOneLine, type Names } from '../support/cli.js';
 
@@ -21,6 +22,8 @@ import { bpfsim, ensureDist, expectOneLine, type Names } from '../support/cli.js
 const ROOT = join(import.meta.dirname, '../..');
 const BAD = 'fixtures/bad';
 const ENGINES = ['wasm', 'interp'] as const;
+/** The code of a program the verifier refuses at load. */
+const REFUSED = 'verifier/rejected';
 
 /** `file.c:N` for the line of bpf/tests/`file` marked `FAULT <program>`. */
 function faultLine(file: string, program: string): string {
@@ -72,40 +75,58 @@ const objects: BadCase[] = [
   { name: 'random bytes after an ELF header', have: `${BAD}/obj_random_elf.json`, names: ['random_elf.o'], want: 'elf/truncated' },
   { name: 'an empty file', have: `${BAD}/obj_empty.json`, names: ['empty.o'], want: 'elf/truncated' },
   { name: 'an x86 binary', have: `${BAD}/obj_x86.json`, names: ['/bin/true', 'EM_BPF'], want: 'elf/bad-machine' },
-  { name: 'an unknown helper', have: `${BAD}/obj_helper.json`, names: ['bad_helper.o', "'bad_helper'", '999'], want: 'helper/unknown' },
-  { name: 'a TC helper in XDP', have: `${BAD}/obj_helper_type.json`, names: ['bad_helper_type.o', 'bpf_skb_store_bytes'], want: 'helper/not-allowed' },
+  { name: 'an unknown helper', have: `${BAD}/obj_helper.json`, names: ['bad_helper.o', "'bad_helper'", 'invalid func unknown#999', '(bad_helper.c:12)'], want: REFUSED },
+  { name: 'a TC helper in XDP', have: `${BAD}/obj_helper_type.json`, names: ['bad_helper_type.o', 'bpf_skb_store_bytes#9', '(bad_helper_type.c:12)'], want: REFUSED },
   { name: 'a program in an unknown section', have: `${BAD}/obj_section.json`, names: ['bad_section.o', 'no_such_hook/here'], want: 'load/unknown-section' },
 ];
 
+/** Programs the kernel refuses to load: refused at load with its message and the C line (the first refused program of the object, as libbpf loads them in order). */
 const programs: BadCase[] = [
-  { name: 'an unchecked packet read', have: `${BAD}/prog_oob.json`, names: [faultLine('bad_oob.c', 'bad_oob'), 'packet'], want: 'vm/out-of-bounds' },
-  { name: 'an unchecked packet read in a subprogram', have: `${BAD}/prog_oob_sub.json`, names: [faultLine('bad_oob.c', 'bad_oob_sub')], want: 'vm/out-of-bounds' },
-  { name: 'an unchecked packet read after a tail call', have: `${BAD}/prog_oob_tail.json`, names: ["'bad_oob'", faultLine('bad_oob.c', 'bad_oob')], want: 'vm/out-of-bounds' },
-  { name: 'a NULL map value dereference', have: `${BAD}/prog_null.json`, names: ['null pointer', faultLine('bad_null.c', 'bad_null')], want: 'vm/out-of-bounds' },
-  { name: 'an endless loop', have: `${BAD}/prog_loop.json`, names: ['budget', loopLines('bad_loop.c')], want: 'vm/budget-exceeded' },
-  { name: 'a write past a u64 array value', have: `${BAD}/prog_value_overflow.json`, names: ["map 'array_u64' value", /bad_value_overflow\.c:\d+\)$/], want: 'vm/out-of-bounds' },
-  { name: 'a write to .rodata', have: `${BAD}/prog_rodata.json`, names: ['.rodata', faultLine('bad_rodata.c', 'bad_rodata')], want: 'vm/read-only' },
-  { name: 'nine nested calls', have: `${BAD}/prog_depth.json`, names: ['8 frames', faultLine('bad_depth.c', 'bad_depth')], want: 'vm/call-depth' },
+  { name: 'an unchecked packet read', have: `${BAD}/prog_oob.json`, names: ["'bad_oob'", 'R1 offset is outside of the packet', faultLine('bad_oob.c', 'bad_oob')], want: REFUSED },
+  { name: 'an unchecked packet read in a subprogram', have: `${BAD}/prog_oob_sub.json`, names: ["'bad_oob'", faultLine('bad_oob.c', 'bad_oob')], want: REFUSED },
+  { name: 'an unchecked packet read after a tail call', have: `${BAD}/prog_oob_tail.json`, names: ["'bad_oob'", faultLine('bad_oob.c', 'bad_oob')], want: REFUSED },
+  { name: 'a NULL map value dereference', have: `${BAD}/prog_null.json`, names: ["R0 invalid mem access 'map_value_or_null'", faultLine('bad_null.c', 'bad_null')], want: REFUSED },
+  { name: 'an endless loop', have: `${BAD}/prog_loop.json`, names: ['infinite loop detected', loopLines('bad_loop.c')], want: REFUSED },
+  { name: 'a write past a u64 array value', have: `${BAD}/prog_value_overflow.json`, names: ["'overflow_array_u64'", 'R0 min value is outside of the allowed memory range', /\(bad_value_overflow\.c:35\)$/], want: REFUSED },
+  { name: 'a write to .rodata', have: `${BAD}/prog_rodata.json`, names: ['write into map forbidden', faultLine('bad_rodata.c', 'bad_rodata')], want: REFUSED },
+  { name: 'nine nested calls', have: `${BAD}/prog_depth.json`, names: ['the call stack of 9 frames is too deep', faultLine('bad_depth.c', 'bad_depth')], want: REFUSED },
   {
     name: 'two frames of 320 bytes',
     have: `${BAD}/prog_stack_combined.json`,
     names: ['combined stack size of 2 calls is 640. Too large', faultLine('bad_stack_combined.c', 'bad_stack_combined')],
-    want: 'vm/stack-too-large',
+    want: REFUSED,
   },
   {
     name: "a callee reading its caller's frame through r10 + 8",
     have: `${BAD}/prog_stack_caller.json`,
     names: ['invalid read from stack R10 off=8 size=8', faultLine('bad_stack_caller.c', 'bad_stack_caller')],
-    want: 'vm/bad-stack-access',
+    want: REFUSED,
   },
   {
     name: 'a GPL-only helper from a non-GPL program',
     have: `${BAD}/prog_gpl.json`,
     names: ['cannot call GPL-restricted function from non-GPL compatible program', faultLine('bad_gpl.c', 'bad_gpl')],
-    want: 'vm/gpl-only',
+    want: REFUSED,
   },
 ];
 
+/**
+ * The engines' own run-time checks, on programs the verifier refuses, loaded with `verify: false`:
+ * what stops each run on both engines when nothing verified it first.
+ */
+const unverified: { name: string; have: string; want: string; source: string | RegExp | null }[] = [
+  { name: 'an unchecked packet read', have: `${BAD}/prog_oob.json`, want: 'vm/out-of-bounds', source: 'bad_oob.c:19' },
+  { name: 'an unchecked packet read in a subprogram', have: `${BAD}/prog_oob_sub.json`, want: 'vm/out-of-bounds', source: 'bad_oob.c:28' },
+  { name: 'an unchecked packet read after a tail call', have: `${BAD}/prog_oob_tail.json`, want: 'vm/out-of-bounds', source: 'bad_oob.c:19' },
+  { name: 'a NULL map value dereference', have: `${BAD}/prog_null.json`, want: 'vm/out-of-bounds', source: 'bad_null.c:20' },
+  { name: 'an endless loop', have: `${BAD}/prog_loop.json`, want: 'vm/budget-exceeded', source: /^bad_loop\.c:1[23]$/ },
+  { name: 'a write past a u64 array value', have: `${BAD}/prog_value_overflow.json`, want: 'vm/out-of-bounds', source: 'bad_value_overflow.c:35' },
+  { name: 'a write to .rodata', have: `${BAD}/prog_rodata.json`, want: 'vm/read-only', source: 'bad_rodata.c:12' },
+  { name: 'nine nested calls', have: `${BAD}/prog_depth.json`, want: 'vm/call-depth', source: 'bad_depth.c:21' },
+  { name: 'a GPL-only helper from a non-GPL program', have: `${BAD}/prog_gpl.json`, want: 'vm/gpl-only', source: 'bad_gpl.c:12' },
+  { name: 'an unknown helper', have: `${BAD}/obj_helper.json`, want: 'helper/unknown', source: null },
+  { name: 'a TC helper in XDP', have: `${BAD}/obj_helper_type.json`, want: 'helper/not-allowed', source: null },
+];
 
 /** The SimError code running `path` on `engine` in-process gives; fails on anything but a SimError. */
 async function codeOf(path: string, engine: 'wasm' | 'interp'): Promise<string> {
@@ -165,6 +186,23 @@ describe('cli', () => {
     });
   });
 
+  describe('programs the verifier refuses, with verify: false', () => {
+    it.each(unverified)('stop $name on both engines with $want', async ({ have, want, source }) => {
+      const c = await readCase(resolve(ROOT, have));
+      for (const engine of ENGINES) {
+        const err = await runCaseOnVm(c, { engine, verify: false }).then(
+          () => expect.fail(`${have} ran on ${engine}`),
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(SimError);
+        expect((err as SimError).code).toBe(want);
+        const at = err instanceof VmFault ? (err.source ?? null) : null;
+        if (source instanceof RegExp) expect(at).toMatch(source);
+        else expect(at).toBe(source);
+      }
+    });
+  });
+
   describe('a truncated good object', () => {
     it('ends with exit 2 and one line naming the file at every length, on both engines', async () => {
       expect(truncations).toHaveLength(4);
@@ -221,14 +259,14 @@ describe('cli', () => {
       { name: 'a missing argument', have: ['run'], names: ['case'] },
       { name: 'an unknown engine', have: ['run', 'fixtures/cases/xdp_lb_tx.json', '--engine', 'jit'], names: ['--engine', "'jit'"] },
       { name: 'an unknown backend', have: ['run', 'fixtures/cases/xdp_lb_tx.json', '--backend', 'qemu'], names: ['--backend', "'qemu'"] },
-      { name: 'bench on a faulting program', have: ['bench', `${BAD}/prog_oob.json`], names: [faultLine('bad_oob.c', 'bad_oob')] },
-      { name: 'replay of a faulting program', have: ['replay', `${BAD}/prog_oob.json`, '--pcap', 'fixtures/pcap/text2pcap.pcapng'], names: [faultLine('bad_oob.c', 'bad_oob')] },
+      { name: 'bench on a program the verifier refuses', have: ['bench', `${BAD}/prog_oob.json`], names: ['R1 offset is outside of the packet', faultLine('bad_oob.c', 'bad_oob')] },
+      { name: 'replay of a program the verifier refuses', have: ['replay', `${BAD}/prog_oob.json`, '--pcap', 'fixtures/pcap/text2pcap.pcapng'], names: ['R1 offset is outside of the packet', faultLine('bad_oob.c', 'bad_oob')] },
       { name: 'replay of a capture that is not one', have: ['replay', 'fixtures/cases/xdp_lb_tx.json', '--pcap', `${BAD}/random.o`], names: ['capture'] },
     ])('end $name with exit 2 and one line', async ({ have, names }) => {
       expectOneLine(await bpfsim(...have), names);
     });
 
-    it('leaves no output file when replay stops on a fault', async () => {
+    it('leaves no output file when replay stops on a refused program', async () => {
       const out = join(scratch, 'replay-out.pcapng');
       expectOneLine(await bpfsim('replay', `${BAD}/prog_oob.json`, '--pcap', 'fixtures/pcap/text2pcap.pcapng', '--out', out), ['bad_oob.c']);
       expect(existsSync(out)).toBe(false);

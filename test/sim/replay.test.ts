@@ -153,7 +153,7 @@ describe('sim', () => {
       expect(leftovers()).toEqual([]);
     });
 
-    it('names the packet a fault happened on and leaves no output file', async () => {
+    it('names the packet a fault happened on and leaves no output file (a program the verifier refuses, with verify: false)', async () => {
       const fault = parseCase({ object: testObject('bad_oob'), program: 'bad_oob' }, '/', 'inline', true);
       // data[200] is inside the first frame (it reads 2: XDP_PASS), past the end of the second.
       const big = new Uint8Array(240);
@@ -161,7 +161,7 @@ describe('sim', () => {
       big[200] = 2;
       const input = await writePcapng(`fault-${engine}.pcapng`, [{ data: big }, { data: buildPacket({ ipv4: {}, udp: {} }) }, { data: big }]);
       const out = join(dir, `fault-${engine}-out.pcapng`);
-      const err = await replayCapture(fault, input, { engine, out }).catch((e: unknown) => e);
+      const err = await replayCapture(fault, input, { engine, out, verify: false }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(VmFault);
       expect((err as VmFault).code).toBe('vm/out-of-bounds');
       expect((err as VmFault).message).toMatch(/^packet 1 \(frame 2\): /);

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { HelperError, SimError, VerifierError, VmFault } from '../../src/internal/errors.js';
-import { toHex } from '../../src/internal/hex.js';
+import { LoadRejected, SimError, VerifierError, VmFault } from '../../src/internal/errors.js';
+import { fromHex, toHex } from '../../src/internal/hex.js';
 import { buildPacket } from '../../src/packet/index.js';
 import { parseCase } from '../../src/sim/case.js';
+import { loadRefusal } from '../../src/sim/verify-load.js';
+import { load } from '../../src/sim/object.js';
+import { ENGINE_NAMES } from '../../src/vm/engines.js';
 import { availableBackends } from '../support/backends.js';
 
 const backends = await availableBackends();
@@ -41,18 +44,26 @@ describe.each(backends)('socket filters on $name', ({ name, run }) => {
 
   it.each([
     // clang reads data_end (line 9) before data.
-    { object: 'socket_bad.o', program: 'socket_reads_data', vm: { cls: VmFault, code: 'vm/ctx-read', line: 9 } },
-    { object: 'socket_bad.o', program: 'socket_writes_mark', vm: { cls: VmFault, code: 'vm/ctx-write', line: 18 } },
-    { object: 'socket_bad_helper.o', program: 'socket_redirects', vm: { cls: HelperError, code: 'helper/not-allowed', line: undefined } },
-  ])('refuse $program as the kernel does', async ({ object, program, vm }) => {
+    { object: 'socket_bad.o', program: 'socket_reads_data', error: 'invalid bpf_context access off=80 size=4', source: 'socket_bad.c:9' },
+    // libbpf loads the object's programs in order: socket_reads_data, refused first, fails the load.
+    { object: 'socket_bad.o', program: 'socket_writes_mark', error: 'invalid bpf_context access off=80 size=4', source: 'socket_bad.c:9' },
+    { object: 'socket_bad_helper.o', program: 'socket_redirects', error: 'program of this type cannot use helper bpf_redirect#23', source: 'socket_bad_helper.c:8' },
+  ])('refuse $program at load as the kernel does', async ({ object, program, error, source }) => {
     const err = await failure(() => run(socketCase(object, program)));
-    if (name === 'kernel') {
-      expect(err).toBeInstanceOf(VerifierError);
-      return;
-    }
-    expect(err).toBeInstanceOf(vm.cls);
-    expect(err.code).toBe(vm.code);
-    if (vm.line !== undefined) expect((err as VmFault).source).toBe(`socket_bad.c:${vm.line}`);
+    expect(err).toBeInstanceOf(name === 'kernel' ? VerifierError : LoadRejected);
+    expect(loadRefusal(err)).toEqual({ error, source });
+  });
+});
+
+describe.each(ENGINE_NAMES)('socket filters with verify: false on %s', (engine) => {
+  it.each([
+    { program: 'socket_reads_data', code: 'vm/ctx-read', source: 'socket_bad.c:9' },
+    { program: 'socket_writes_mark', code: 'vm/ctx-write', source: 'socket_bad.c:18' },
+  ])('fault at the context access the verifier refuses in $program', async ({ program, code, source }) => {
+    const obj = await load(join(BUILD, 'socket_bad.o'), { engine, verify: false });
+    const err = await failure(async () => obj.program(program).run(fromHex(frame)));
+    expect(err).toBeInstanceOf(VmFault);
+    expect([err.code, (err as VmFault).source]).toEqual([code, source]);
   });
 });
 
