@@ -398,8 +398,14 @@ function regBoundOffset(r: Reg): void {
   r.var = tnumOr(tnumClearSubreg(var64), var32);
 }
 
+/** Nothing known: every bound open and every bit unknown, which reg_bounds_sync leaves as it is. */
+function isUnboundedUnknown(r: Reg): boolean {
+  return r.var.mask === U64 && r.umin === 0n && r.umax === U64 && r.smin === S64_MIN && r.smax === S64_MAX && r.u32min === 0n && r.u32max === U32 && r.s32min === S32_MIN && r.s32max === S32_MAX;
+}
+
 /** reg_bounds_sync: tnum and the four ranges refine each other. */
 export function regBoundsSync(r: Reg): void {
+  if (isUnboundedUnknown(r)) return;
   updateRegBounds(r);
   regDeduceBounds(r);
   regDeduceBounds(r);

@@ -28,8 +28,10 @@ export function tnumConst(value: bigint): Tnum {
   return { value: u64(value), mask: 0n };
 }
 
+/** fls64: the 1-based position of the highest set bit, 0 for 0. */
 function fls64(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+  const hi = Number(x >> 32n);
+  return hi ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x & U32));
 }
 
 /** tnum_range: the tnum covering [min, max] (unsigned). */
@@ -124,8 +126,10 @@ export function tnumIntersect(a: Tnum, b: Tnum): Tnum {
 }
 
 /** tnum_cast: keep the low `size` bytes. */
+const SIZE_MASKS = [0n, 0xffn, 0xffffn, 0xff_ffffn, U32, 0xff_ffff_ffffn, 0xffff_ffff_ffffn, 0xff_ffff_ffff_ffffn, U64];
+
 export function tnumCast(a: Tnum, size: number): Tnum {
-  const m = size >= 8 ? U64 : (1n << BigInt(size * 8)) - 1n;
+  const m = size >= 8 ? U64 : SIZE_MASKS[size]!;
   return { value: a.value & m, mask: a.mask & m };
 }
 
