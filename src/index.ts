@@ -15,6 +15,7 @@ export { defaultStackFill } from './sim/uninit.js';
 export { formatTrace, type ExecTrace } from './vm/trace.js';
 export { readCase, parseCase, type Case, type CaseEntry } from './sim/case.js';
 export { runCase, type RunCaseOptions } from './sim/backend.js';
+export { resultJson, type CaseResult, type CaseMapEntry, type CaseEvent } from './sim/result.js';
 export { unmetExpectations } from './sim/run-case.js';
 export { parity, type ParityReport } from './sim/parity-api.js';
 export { kernelAvailable, possibleCpus } from './kernel/index.js';

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { RunResult } from '../internal/contract.js';
-import { CaseError } from '../internal/errors.js';
+import { CaseError, VmFault } from '../internal/errors.js';
 import { readCase } from '../sim/case.js';
 import { runCase } from '../sim/backend.js';
+import { resultJson, type CaseResult } from '../sim/result.js';
+import { formatTrace, type ExecTrace } from '../vm/trace.js';
 import { unmetExpectations } from '../sim/run-case.js';
 import { loadRefusal } from '../sim/verify-load.js';
 import { action, BTF_OPTION, errorLine, errorObject, EXIT, printJson, withBtfFlag, colors as pc } from './common.js';
@@ -39,17 +41,19 @@ async function runCommand(casePath: string, flags: RunFlags): Promise<number> {
   if (flags.backend !== 'vm' && flags.backend !== 'kernel') throw new CaseError('cli/bad-option', `--backend: expected vm or kernel, got '${flags.backend}'`);
   if (flags.engine !== 'wasm' && flags.engine !== 'interp') throw new CaseError('cli/bad-option', `--engine: expected wasm or interp, got '${flags.engine}'`);
   const c = withBtfFlag(await readCase(casePath), flags.btf);
-  let result: RunResult;
+  let result: CaseResult;
   try {
     result = await runCase(c, {
-      backend: flags.backend,
-      engine: flags.engine,
-      trace: flags.trace ? (line) => process.stderr.write(line + '\n') : undefined,
+      backend: flags.backend as 'vm' | 'kernel',
+      engine: flags.engine as 'wasm' | 'interp',
+      trace: flags.trace === true,
       coverage: flags.coverage,
       eventTypes: parseEventTypes(flags.eventType),
       verify: flags.verify,
     });
   } catch (err) {
+    // The trace up to a fault comes before the fault's line.
+    if (err instanceof VmFault) printTrace(err.execTrace);
     const refusal = loadRefusal(err);
     if (c.expect?.load === undefined || !refusal) throw err;
     // The case expects the load to fail: the refusal is its outcome, printed as when it was not expected.
@@ -59,11 +63,17 @@ async function runCommand(casePath: string, flags: RunFlags): Promise<number> {
     process.stderr.write(`bpfsim: ${casePath}: expected the load to fail with '${c.expect.load}', got '${refusal.error}'\n`);
     return EXIT.FAILED;
   }
+  printTrace(result.execTrace);
   const misses = unmetExpectations(c, result);
-  if (flags.json) printJson(result);
-  else printHuman(result);
+  if (flags.json) printJson(resultJson(result));
+  else printHuman(resultJson(result));
   for (const miss of misses) process.stderr.write(`bpfsim: ${casePath}: ${miss}\n`);
   return misses.length ? EXIT.FAILED : EXIT.OK;
+}
+
+/** `--trace`: the instruction trace on stderr, as formatTrace prints it. */
+function printTrace(trace: ExecTrace | undefined): void {
+  if (trace) process.stderr.write(formatTrace(trace).map((line) => line + '\n').join(''));
 }
 
 function printHuman(result: RunResult): void {

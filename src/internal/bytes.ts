@@ -70,3 +70,10 @@ export class ByteReader {
     return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + off, end - off).toString('utf8');
   }
 }
+
+/** Whether `a` and `b` hold the same bytes. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

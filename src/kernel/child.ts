@@ -10,7 +10,7 @@ import { KernelError } from '../internal/errors.js';
 import { buildFib } from './netns.js';
 import { runCaseInProcess } from './run-case.js';
 import { verifyInProcess } from './verify-in-process.js';
-import { encodeWireError, type WireAnswer, type WireRequest, type WireVerifyAnswer, type WireVerifyRequest } from './wire.js';
+import { decodeRequest, encodeResult, encodeWireError, type WireAnswer, type WireRequest, type WireVerifyAnswer, type WireVerifyRequest } from './wire.js';
 
 let answered = false;
 
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   mountBpffs();
   if ('verify' in req) return answer({ reports: verifyInProcess(req) });
   buildFib(req.fib);
-  answer({ result: runCaseInProcess(req) });
+  answer({ result: encodeResult(runCaseInProcess(decodeRequest(req))) });
 }
 
 process.on('uncaughtException', fail);

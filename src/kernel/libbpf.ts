@@ -147,7 +147,8 @@ export function loadLibbpf(): Libbpf {
       const records: { cpu: number; data: Buffer }[][] = maps.map(() => []);
       const callbacks: unknown[] = [];
       const readers: { perf: boolean; handle: unknown }[] = [];
-      const bytes = (data: unknown, size: number) => Buffer.from(koffi.view(data, size) as ArrayBuffer);
+      // A copy: the record lives in the ring's or perf buffer's mapping, which closing the readers unmaps.
+      const bytes = (data: unknown, size: number) => Buffer.from(new Uint8Array(koffi.view(data, size) as ArrayBuffer));
       const close = () => {
         for (const r of readers) (r.perf ? perfFree : ringFree)(r.handle);
         for (const cb of callbacks) koffi.unregister(cb);

@@ -5,7 +5,6 @@
  * bpf_map_value_size).
  */
 import { CaseError, KernelError } from '../internal/errors.js';
-import { fromHex, toHex } from '../internal/hex.js';
 import { BPF_MAP_TYPE } from '../uapi/bpf.js';
 import { checkEntryKind } from '../maps/check.js';
 import { errnoLabel as errnoName } from '../uapi/errno.js';
@@ -81,12 +80,12 @@ function stride(m: OpenMap): number {
 export function updateMap(
   lib: Libbpf,
   m: OpenMap,
-  e: { key: string; value?: string; program?: string },
+  e: { key: Uint8Array; value?: Uint8Array; program?: string },
   where: string,
   programFd: (name: string) => number,
 ): void {
   checkEntryKind(m.type, e, where);
-  const key = Buffer.from(fromHex(e.key, `${where}: key`));
+  const key = Buffer.from(e.key);
   if (key.length !== m.keySize) throw new CaseError('case/bad-map-key', `${where}: key: expected ${m.keySize} bytes, got ${key.length}`);
   let value: Buffer;
   if (e.program !== undefined) {
@@ -94,7 +93,7 @@ export function updateMap(
     value.writeUInt32LE(programFd(e.program));
   } else {
     if (e.value === undefined) throw new CaseError('case/bad-map-value', `${where}: expected a value or a program`);
-    value = Buffer.from(fromHex(e.value, `${where}: value`));
+    value = Buffer.from(e.value);
   }
   if (value.length !== m.valueSize) throw new CaseError('case/bad-map-value', `${where}: value: expected ${m.valueSize} bytes, got ${value.length}`);
   let raw = value;
@@ -107,13 +106,20 @@ export function updateMap(
   if (rc < 0) throw new KernelError('kernel/map-update', `${where}: BPF_MAP_UPDATE_ELEM failed (${errnoName(rc)})`);
 }
 
-function lookup(lib: Libbpf, m: OpenMap, key: Buffer): string[] | undefined {
+function lookup(lib: Libbpf, m: OpenMap, key: Buffer): Uint8Array[] | undefined {
   const s = stride(m);
   const raw = Buffer.alloc(s * m.ncpus);
   if (lib.bpf_map_lookup_elem(m.fd, key, raw) < 0) return undefined;
-  const values: string[] = [];
-  for (let c = 0; c < m.ncpus; c++) values.push(toHex(raw.subarray(c * s, c * s + m.valueSize)));
+  const values: Uint8Array[] = [];
+  for (let c = 0; c < m.ncpus; c++) values.push(new Uint8Array(raw.subarray(c * s, c * s + m.valueSize)));
   return values;
+}
+
+/** One entry of a map read back: its key, one value per CPU (none for a prog-array slot), a prog-array slot's program. */
+export interface DumpedEntry {
+  key: Uint8Array;
+  values: Uint8Array[];
+  program?: string;
 }
 
 /**
@@ -122,8 +128,8 @@ function lookup(lib: Libbpf, m: OpenMap, key: Buffer): string[] | undefined {
  * Prog-array slots name their program (`programById` maps the kernel's program id to a name).
  * Undefined for maps whose values are not data (ring buffers, maps of maps).
  */
-export function dumpMap(lib: Libbpf, m: OpenMap, programById: (id: number) => string | undefined = () => undefined): { key: string; values: string[]; program?: string }[] | undefined {
-  const out: { key: string; values: string[]; program?: string }[] = [];
+export function dumpMap(lib: Libbpf, m: OpenMap, programById: (id: number) => string | undefined = () => undefined): DumpedEntry[] | undefined {
+  const out: DumpedEntry[] = [];
   if (m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) {
     // From user space a prog-array slot reads back as the program's id (map_fd_sys_lookup_elem).
     const key = Buffer.alloc(4);
@@ -131,7 +137,7 @@ export function dumpMap(lib: Libbpf, m: OpenMap, programById: (id: number) => st
     for (let i = 0; i < m.maxEntries; i++) {
       key.writeUInt32LE(i);
       if (lib.bpf_map_lookup_elem(m.fd, key, id) < 0) continue;
-      out.push({ key: toHex(key), values: [], program: programById(id.readUInt32LE(0)) ?? `id ${id.readUInt32LE(0)}` });
+      out.push({ key: new Uint8Array(key), values: [], program: programById(id.readUInt32LE(0)) ?? `id ${id.readUInt32LE(0)}` });
     }
     return out;
   }
@@ -148,7 +154,7 @@ export function dumpMap(lib: Libbpf, m: OpenMap, programById: (id: number) => st
     keys.sort(Buffer.compare);
     for (const k of keys) {
       const values = lookup(lib, m, k);
-      if (values) out.push({ key: toHex(k), values });
+      if (values) out.push({ key: new Uint8Array(k), values });
     }
     return out;
   }
@@ -157,7 +163,7 @@ export function dumpMap(lib: Libbpf, m: OpenMap, programById: (id: number) => st
     for (let i = 0; i < m.maxEntries; i++) {
       key.writeUInt32LE(i);
       const values = lookup(lib, m, key);
-      if (values && values.some((v) => /[^0]/.test(v))) out.push({ key: toHex(key), values });
+      if (values && values.some((v) => v.some((b) => b !== 0))) out.push({ key: new Uint8Array(key), values });
     }
     return out;
   }

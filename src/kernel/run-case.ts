@@ -5,14 +5,13 @@
  */
 import type { ProgTypeName } from '../internal/contract.js';
 import { CaseError, KernelError, VerifierError } from '../internal/errors.js';
-import { fromHex, toHex } from '../internal/hex.js';
 import { BPF_MAP_TYPE, BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { decodeCtx, decodeTestRunOpts, encodeCtx, encodeTestRunOpts, OPEN_OPTS, OPEN_OPTS_SIZE, SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS, type CtxKind } from './ctx.js';
 import { errnoLabel as errnoName } from '../uapi/errno.js';
 import { loadLibbpf, type EventReaders, type Libbpf, type Ptr } from './libbpf.js';
 import { dumpMap, mapSectionName, openMaps, updateMap, type OpenMap } from './maps.js';
 import { summarizeVerifierLog } from './verifier-log.js';
-import type { WireRequest, WireResult } from './wire.js';
+import type { KernelCase, KernelResult } from './run-on-kernel.js';
 
 /** Verifier log buffer size: level-1 logs of big programs run to megabytes. */
 const LOG_SIZE = 16 << 20;
@@ -73,7 +72,7 @@ function ctxKind(progType: number): CtxKind {
  * (`kernel/open`, `kernel/load`, `kernel/map-update`, `kernel/test-run`, `kernel/no-privileges`)
  * with libbpf's message and the errno name otherwise.
  */
-export function runCaseInProcess(req: WireRequest): WireResult {
+export function runCaseInProcess(req: KernelCase): KernelResult {
   const lib = loadLibbpf();
   const msgs: { level: number; text: string }[] = [];
   lib.capturePrint((level, text) => msgs.push({ level, text }));
@@ -110,7 +109,7 @@ const isReadOnlyData = (name: string) => name === '.rodata' || name.startsWith('
  * The case's `.rodata` entries as the sections' initial values (bpf_map__set_initial_value, as a
  * skeleton sets `rodata` before load): the kernel freezes these maps at load, so later updates fail.
  */
-function setReadOnlyData(lib: Libbpf, obj: Ptr, req: WireRequest): void {
+function setReadOnlyData(lib: Libbpf, obj: Ptr, req: KernelCase): void {
   for (const [name, entries] of Object.entries(req.maps ?? {})) {
     if (!isReadOnlyData(name)) continue;
     let map: Ptr = null;
@@ -119,7 +118,7 @@ function setReadOnlyData(lib: Libbpf, obj: Ptr, req: WireRequest): void {
     }
     if (!map) throw new CaseError('case/unknown-map', `maps: map '${name}': no such section in the object`);
     for (const [i, e] of entries.entries()) {
-      const value = Buffer.from(fromHex(e.value ?? '', `maps: map '${name}': entry ${i}: value`));
+      const value = Buffer.from(e.value ?? new Uint8Array(0));
       if (value.length !== lib.bpf_map__value_size(map)) {
         throw new CaseError('case/map-update', `maps: map '${name}': entry ${i}: expected ${lib.bpf_map__value_size(map)} bytes, got ${value.length}`);
       }
@@ -129,7 +128,7 @@ function setReadOnlyData(lib: Libbpf, obj: Ptr, req: WireRequest): void {
   }
 }
 
-function runLoaded(lib: Libbpf, obj: Ptr, req: WireRequest, logBuf: Buffer, msgs: { level: number; text: string }[]): WireResult {
+function runLoaded(lib: Libbpf, obj: Ptr, req: KernelCase, logBuf: Buffer, msgs: { level: number; text: string }[]): KernelResult {
   const prog = findProgram(lib, obj, req.program);
   if (req.progType) {
     lib.bpf_program__set_type(prog, PROG_TYPE_OF[req.progType]);
@@ -205,8 +204,8 @@ function programIdsOf(lib: Libbpf, obj: Ptr): Map<number, string> {
   return programIds;
 }
 
-function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kind: CtxKind, maps: OpenMap[], eventMaps: OpenMap[], readers: EventReaders | undefined, programIds: Map<number, string>): WireResult {
-  const packet = Buffer.from(fromHex(req.packet, 'packet'));
+function testRun(lib: Libbpf, prog: Ptr, progType: number, req: KernelCase, kind: CtxKind, maps: OpenMap[], eventMaps: OpenMap[], readers: EventReaders | undefined, programIds: Map<number, string>): KernelResult {
+  const packet = Buffer.from(req.packet);
   const ctxGiven = req.ctx !== undefined;
   // XDP always gets a ctx_in so ctx_out tells where data starts after metadata (data_out has both).
   const ctxIn = kind === 'xdp' || ctxGiven ? encodeCtx(kind, req.ctx ?? {}, packet.length) : undefined;
@@ -223,14 +222,14 @@ function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kin
   let metaLen = 0;
   if (kind === 'xdp' && ctxOut && out.ctxSizeOut >= 4) metaLen = Math.min(ctxOut.readUInt32LE(0), data.length);
 
-  const result: WireResult = {
+  const result: KernelResult = {
     retval: out.retval,
     progType,
     section: lib.bpf_program__section_name(prog),
-    packet: toHex(data.subarray(metaLen)),
+    packet: new Uint8Array(data.subarray(metaLen)),
     maps: {},
   };
-  if (metaLen > 0) result.meta = toHex(data.subarray(0, metaLen));
+  if (metaLen > 0) result.meta = new Uint8Array(data.subarray(0, metaLen));
   if (ctxGiven && ctxOut) result.ctx = decodeCtx(kind, ctxOut, [...(kind === 'xdp' ? XDP_CTX_IN_FIELDS : SKB_CTX_IN_FIELDS)]);
   if (req.repeat !== undefined) result.durationNs = out.duration;
   for (const m of maps) {
@@ -239,7 +238,7 @@ function testRun(lib: Libbpf, prog: Ptr, progType: number, req: WireRequest, kin
   }
   if (readers) {
     // A ring buffer record does not say its CPU: the run's, CPU 0 (run-on-kernel.ts pins the child there).
-    result.events = readers.consume().flatMap((records, i) => records.map((r) => ({ map: eventMaps[i]!.name, cpu: Math.max(r.cpu, 0), data: toHex(r.data) })));
+    result.events = readers.consume().flatMap((records, i) => records.map((r) => ({ map: eventMaps[i]!.name, cpu: Math.max(r.cpu, 0), data: r.data })));
   }
   return result;
 }

@@ -4,10 +4,9 @@
  * CPU 0, and returns what the kernel did. The caller's process never loads a program itself.
  */
 import { KernelError } from '../internal/errors.js';
-import { fromHex, toHex } from '../internal/hex.js';
 import type { FibSpec, ProgTypeName } from '../internal/contract.js';
 import { askKernelChild } from './child-process.js';
-import { decodeWireError, type WireAnswer, type WireRequest, type WireResult } from './wire.js';
+import { decodeResult, decodeWireError, encodeRequest, type WireAnswer } from './wire.js';
 
 /** One case for the kernel. */
 export interface KernelCase {
@@ -66,41 +65,6 @@ export interface RunOnKernelOptions {
   timeoutMs?: number;
 }
 
-function toWire(c: KernelCase): WireRequest {
-  const req: WireRequest = { objectPath: c.objectPath, program: c.program, packet: toHex(c.packet) };
-  if (c.progType) req.progType = c.progType;
-  if (c.ctx) req.ctx = c.ctx;
-  if (c.fib) req.fib = c.fib;
-  if (c.repeat !== undefined) req.repeat = c.repeat;
-  if (c.kconfig !== undefined) req.kconfig = c.kconfig;
-  if (c.btfPath !== undefined) req.btfPath = c.btfPath;
-  if (c.maps) {
-    req.maps = {};
-    for (const [name, entries] of Object.entries(c.maps)) {
-      req.maps[name] = entries.map((e) => ({
-        key: toHex(e.key),
-        ...(e.value ? { value: toHex(e.value) } : {}),
-        ...(e.program !== undefined ? { program: e.program } : {}),
-      }));
-    }
-  }
-  return req;
-}
-
-function fromWire(r: WireResult): KernelResult {
-  const maps: KernelResult['maps'] = {};
-  for (const [name, entries] of Object.entries(r.maps)) {
-    maps[name] = entries.map((e) => ({ key: fromHex(e.key), values: e.values.map((v) => fromHex(v)), ...(e.program !== undefined ? { program: e.program } : {}) }));
-  }
-  const out: KernelResult = { retval: r.retval, progType: r.progType, packet: fromHex(r.packet), maps };
-  if (r.section !== undefined) out.section = r.section;
-  if (r.meta) out.meta = fromHex(r.meta);
-  if (r.ctx) out.ctx = r.ctx;
-  if (r.durationNs !== undefined) out.durationNs = r.durationNs;
-  if (r.events) out.events = r.events.map((e) => ({ ...e, data: fromHex(e.data) }));
-  return out;
-}
-
 /**
  * Runs `c` on the real kernel. Throws VerifierError when the verifier rejects the program
  * (summary as message, whole log on `.log`), CaseError for a case that does not fit the object,
@@ -109,8 +73,8 @@ function fromWire(r: WireResult): KernelResult {
  */
 export async function runOnKernel(c: KernelCase, opts: RunOnKernelOptions = {}): Promise<KernelResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const answer = await askKernelChild<WireAnswer | undefined>(toWire(c), timeoutMs, 'case');
-  if (answer && 'result' in answer) return fromWire(answer.result);
+  const answer = await askKernelChild<WireAnswer | undefined>(encodeRequest(c), timeoutMs, 'case');
+  if (answer && 'result' in answer) return decodeResult(answer.result);
   if (answer && 'error' in answer) throw decodeWireError(answer.error);
   throw new KernelError('kernel/child', 'kernel backend: child process gave no answer');
 }

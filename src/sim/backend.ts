@@ -1,10 +1,8 @@
-import { fromHex } from '../internal/hex.js';
 import { resultEvents, type EventTypes } from './events.js';
 import { BpfObject } from './object.js';
-import type { RunResult } from '../internal/contract.js';
 import { checkObject, checkOneOf, checkString, describe } from '../internal/args.js';
 import { ArgumentError, CaseError } from '../internal/errors.js';
-import { formatTrace, TraceRecorder, type TraceHook } from '../vm/trace.js';
+import type { CaseResult } from './result.js';
 import type { Case } from './case.js';
 import { LineCoverage } from './coverage.js';
 import { runCaseOnKernel } from './kernel-run.js';
@@ -16,8 +14,12 @@ export interface RunCaseOptions {
   backend?: 'vm' | 'kernel';
   /** VM engine: `wasm` (default) or `interp`. */
   engine?: 'wasm' | 'interp';
-  /** Called with each line of the run's execution trace (formatTrace), after the run or its fault (forces the interpreter). */
-  trace?: (line: string) => void;
+  /**
+   * Record the instruction trace in the result's `execTrace`, or a VmFault's when the run faults
+   * (`formatTrace` prints it; the run goes on the interpreter); default false. bpf_trace_printk
+   * output is always in the result's `trace`.
+   */
+  trace?: boolean;
   /** Write lcov line coverage of the run to this path (forces the interpreter). */
   coverage?: string;
   /** Record types of ring buffers and perf event arrays by map name, to decode `events` through BTF; default none. */
@@ -26,33 +28,32 @@ export interface RunCaseOptions {
   verify?: boolean;
 }
 
-/** Runs a case on the chosen backend and returns the design's result object. */
-export async function runCase(c: Case, options: RunCaseOptions = {}): Promise<RunResult> {
+/**
+ * Runs a case on the chosen backend and returns what it did, bytes as bytes; `resultJson` gives
+ * the design's JSON (`bpfsim run --json`).
+ */
+export async function runCase(c: Case, options: RunCaseOptions = {}): Promise<CaseResult> {
   if (typeof c !== 'object' || c === null || !(c.packet instanceof Uint8Array) || typeof c.objectPath !== 'string') {
     throw new ArgumentError('arg/type', `case: expected a case from readCase or parseCase, got ${describe(c)}`, 'case');
   }
   checkObject(options, 'options');
   if (options.backend !== undefined) checkOneOf(options.backend, 'options.backend', ['vm', 'kernel']);
   if (options.engine !== undefined) checkOneOf(options.engine, 'options.engine', ['wasm', 'interp']);
-  if (options.trace !== undefined && typeof options.trace !== 'function') throw new ArgumentError('arg/type', `options.trace: expected a function, got ${describe(options.trace)}`, 'options.trace');
+  if (options.trace !== undefined && typeof options.trace !== 'boolean') throw new ArgumentError('arg/type', `options.trace: expected a boolean, got ${describe(options.trace)}`, 'options.trace');
   if (options.coverage !== undefined) checkString(options.coverage, 'options.coverage');
   if (options.backend === 'kernel') {
     if (options.trace || options.coverage || options.verify === false) throw new CaseError('case/vm-only', '--trace, --coverage and --no-verify work on the vm backend only');
     const result = await runCaseOnKernel(c);
     if (options.eventTypes && result.events?.length) {
       const { btf } = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig);
-      result.events = resultEvents(result.events.map((e) => ({ ...e, data: fromHex(e.data) })), btf, options.eventTypes);
+      result.events = resultEvents(result.events, btf, options.eventTypes);
     }
     return result;
   }
   const coverage = options.coverage ? new LineCoverage() : undefined;
-  const recorder = options.trace ? new TraceRecorder() : undefined;
-  const hooks = [recorder?.hook, coverage?.hook].filter((h): h is TraceHook => h !== undefined);
-  const trace: TraceHook | undefined = hooks.length ? (pc, insn, regs, program) => hooks.forEach((h) => h(pc, insn, regs, program)) : undefined;
   try {
-    return await runCaseOnVm(c, { engine: options.engine, trace, eventTypes: options.eventTypes, verify: options.verify });
+    return await runCaseOnVm(c, { engine: options.engine, trace: options.trace, onInsn: coverage?.hook, eventTypes: options.eventTypes, verify: options.verify });
   } finally {
-    if (recorder && options.trace) formatTrace(recorder.result()).forEach(options.trace);
     if (coverage && options.coverage) await coverage.write(options.coverage);
   }
 }

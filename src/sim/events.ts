@@ -1,8 +1,7 @@
 import type { Btf } from '../btf/btf.js';
 import type { BtfKindName } from '../btf/types.js';
 import { CaseError } from '../internal/errors.js';
-import type { ResultEvent } from '../internal/contract.js';
-import { toHex } from '../internal/hex.js';
+import type { CaseEvent } from './result.js';
 
 /**
  * Record types of ring buffers and perf event arrays, by map name: a BTF type name of the
@@ -30,15 +29,15 @@ export function eventTypeId(btf: Btf | undefined, map: string, spelling: string)
 }
 
 /**
- * The result's `events`: each record in hex, and decoded through BTF (as `bpftool map dump`
- * prints values) when `types` names the record type of its map. A record shorter than its type
+ * The result's `events`: each record's bytes, and its value decoded through BTF (as `bpftool map
+ * dump` prints values) when `types` names the record type of its map. A record shorter than its type
  * decodes with the missing bytes as absent (formatValue), a longer one by its first bytes.
  */
-export function resultEvents(events: readonly RawEvent[], btf: Btf | undefined, types: EventTypes = {}): ResultEvent[] {
+export function resultEvents(events: readonly RawEvent[], btf: Btf | undefined, types: EventTypes = {}): CaseEvent[] {
   const ids = new Map<string, number>();
   for (const [map, spelling] of Object.entries(types)) ids.set(map, eventTypeId(btf, map, spelling));
   return events.map(({ map, cpu, data }) => {
-    const event: ResultEvent = { map, cpu, data: toHex(data) };
+    const event: CaseEvent = { map, cpu, data };
     const id = ids.get(map);
     if (btf !== undefined && id !== undefined) event.value = decodeRecord(btf, id, data);
     return event;

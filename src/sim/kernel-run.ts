@@ -1,12 +1,11 @@
-import type { ResultMapEntry, RunResult } from '../internal/contract.js';
 import { CaseError } from '../internal/errors.js';
-import { toHex } from '../internal/hex.js';
 import { runOnKernel } from '../kernel/index.js';
 import { checkChecksums } from '../packet/checksum.js';
 import { findSectionDef } from '../loader/section-defs.js';
 import { actionName } from '../uapi/index.js';
 import type { Case } from './case.js';
 import { BpfObject } from './object.js';
+import type { CaseMapEntry, CaseResult } from './result.js';
 import { caseMapEntries } from './run-case.js';
 
 /**
@@ -15,7 +14,7 @@ import { caseMapEntries } from './run-case.js';
  * (test_run does not say where a redirect would go) and `trace` is empty (trace_printk output
  * goes to the global trace pipe).
  */
-export async function runCaseOnKernel(c: Case): Promise<RunResult> {
+export async function runCaseOnKernel(c: Case): Promise<CaseResult> {
   if (c.tunnel) throw new CaseError('case/kernel-unsupported', `${c.path}: tunnel: BPF_PROG_TEST_RUN cannot attach tunnel metadata to the skb, so this case runs on the VM only`);
   // `rodata` variables become the initial value of their section, found through the object's BTF.
   const caseMaps = c.rodata === undefined ? c.maps : caseMapEntries(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig));
@@ -30,25 +29,25 @@ export async function runCaseOnKernel(c: Case): Promise<RunResult> {
     ...(c.kconfig ? { kconfig: kconfigText(c.kconfig) } : {}),
     ...(c.kernelBtfPath ? { btfPath: c.kernelBtfPath } : {}),
   });
-  const maps: Record<string, ResultMapEntry[]> = {};
+  const maps: Record<string, CaseMapEntry[]> = {};
   for (const [name, entries] of Object.entries(out.maps)) {
     maps[name] = entries.map(({ key, values, program }) => {
-      if (program !== undefined) return { key: toHex(key), program };
-      const entry: ResultMapEntry = { key: toHex(key), value: toHex(values[0]!) };
-      if (values.length > 1) entry.values = values.map(toHex);
+      if (program !== undefined) return { key, program };
+      const entry: CaseMapEntry = { key, value: values[0]! };
+      if (values.length > 1) entry.values = values;
       return entry;
     });
   }
-  const result: RunResult = {
+  const result: CaseResult = {
     retval: out.retval,
     action: actionName(out.progType, out.retval, attachTypeOf(out.progType, out.section)),
-    packet: toHex(out.packet),
+    packet: out.packet,
     redirect: null,
     maps,
     checksums: checkChecksums(out.packet),
     warnings: [],
     trace: [],
-    events: (out.events ?? []).map((e) => ({ ...e, data: toHex(e.data) })),
+    events: out.events ?? [],
   };
   if (c.ctx) result.ctx = out.ctx ?? {};
   return result;

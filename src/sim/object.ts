@@ -96,8 +96,8 @@ export interface RunEvent {
 
 /** Options bpfsim's own harness adds to {@link LoadOptions}; not part of the public API. */
 export interface InternalOptions extends LoadOptions {
-  /** Called after every executed instruction; forces the interpreter. */
-  trace?: TraceHook;
+  /** Called after every executed instruction (line coverage); forces the interpreter. */
+  onInsn?: TraceHook;
   /** Wraps each program type's helper registry (instrumentation). */
   wrapHelpers?: (registry: HelperRegistry) => HelperRegistry;
   /** Called with the object after its maps exist and before `.rodata` freezes (a case's `.rodata` entries). */
@@ -176,7 +176,7 @@ export class BpfObject {
       if (m.source === 'data' && (m.name === '.rodata' || m.name.startsWith('.rodata.'))) this.frozen.add(i);
     });
     if (options.verify !== false) this.verify();
-    this.engine = options.trace ? new Interpreter() : getEngine(options.engine ?? 'wasm');
+    this.engine = options.onInsn ? new Interpreter() : getEngine(options.engine ?? 'wasm');
     // Objects whose programs all have their type from their section are checked and compiled now,
     // so that a load error shows at load; untyped ones wait for the run that names their type.
     this.typeIndependent = spec.programs.every((p) => p.type !== BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC);
@@ -314,12 +314,17 @@ export class BpfObject {
    */
   prepare(progType: number, traced = false): (Executable | undefined)[] {
     if (traced) {
-      if (!this.tracedExecutables || this.preparedFor !== progType) this.tracedExecutables = this.prepareOn(new Interpreter(), progType, (...a) => this.traceSink?.(...a));
+      if (!this.tracedExecutables || this.preparedFor !== progType) {
+        this.tracedExecutables = this.prepareOn(new Interpreter(), progType, (...a) => {
+          this.traceSink?.(...a);
+          this.options.onInsn?.(...a);
+        });
+      }
       return this.tracedExecutables;
     }
     if (this.preparedFor === progType || (this.typeIndependent && this.preparedFor >= 0)) return this.executables;
     this.unsupported = new Map();
-    this.executables = this.prepareOn(this.engine, progType, this.options.trace);
+    this.executables = this.prepareOn(this.engine, progType, this.options.onInsn);
     this.tracedExecutables = undefined;
     this.preparedFor = progType;
     return this.executables;

@@ -1,4 +1,3 @@
-import type { RunResult } from '../internal/contract.js';
 import type { Case } from './case.js';
 import { possibleCpus } from '../kernel/index.js';
 import { BpfObject } from './object.js';
@@ -6,6 +5,7 @@ import { runCaseOnKernel } from './kernel-run.js';
 import { diffResults, type ParityDifference } from './parity.js';
 import { objectForCase, runCaseOnVm } from './run-case.js';
 import { loadRefusal } from './verify-load.js';
+import type { CaseResult } from './result.js';
 
 /** Whether a backend loaded the case's program: accepted, or the verifier's message (the log's last line). */
 export interface LoadVerdict {
@@ -16,8 +16,8 @@ export interface LoadVerdict {
 /** The outcome of one case on both backends; a run is null when that backend's verifier rejected the program. */
 export interface CaseParity {
   load: { vm: LoadVerdict; kernel: LoadVerdict };
-  vm: RunResult | null;
-  kernel: RunResult | null;
+  vm: CaseResult | null;
+  kernel: CaseResult | null;
   differences: ParityDifference[];
 }
 

@@ -5,31 +5,29 @@
  * (bytes in no BTF leaf field) are never compared, and the case's `parity.ignore` paths
  * (`map.key|value.field[.field]`, the design's case contract) are skipped.
  */
-import { fromHex, toHex } from '../internal/hex.js';
+import { equalBytes } from '../internal/bytes.js';
+import { toHex } from '../internal/hex.js';
 import type { MapSpec } from '../loader/spec.js';
 import { diffPackets } from '../packet/diff.js';
 import { BPF_MAP_TYPE } from '../uapi/bpf.js';
 
-/** Bytes as a hex string or as bytes: both RunResult (hex) and KernelResult (bytes) fit. */
-export type BytesLike = string | Uint8Array;
-
 /** One map entry of a run: `value` is the run's CPU value, `values` every CPU's (per-CPU maps). */
 export interface ParityMapEntry {
-  key: BytesLike;
-  value?: BytesLike;
-  values?: BytesLike[];
+  key: Uint8Array;
+  value?: Uint8Array;
+  values?: Uint8Array[];
   /** A prog-array slot: the name of the program in it. */
   program?: string;
 }
 
-/** The parts of a run result the diff compares (a RunResult fits). */
+/** The parts of a run result the diff compares (a CaseResult fits). */
 export interface ParityResult {
   retval: number;
-  packet: BytesLike;
+  packet: Uint8Array;
   ctx?: Record<string, number | number[]>;
   maps: Record<string, ParityMapEntry[]>;
   /** Records read from ring buffers and perf event arrays; compared only when both runs report them. */
-  events?: { map: string; cpu: number; data: string }[];
+  events?: { map: string; cpu: number; data: Uint8Array }[];
 }
 
 /** A leaf field of a BTF type: `off` and `size` in bytes; bitfields have `bitOffset`/`bitSize`. */
@@ -67,7 +65,7 @@ export interface ParityDifference {
   kind: 'load' | 'retval' | 'packet' | 'ctx' | 'map' | 'event';
   /** The map's name, for `map`. */
   map?: string;
-  /** The entry's key in hex, for `map`. */
+  /** The entry's key as printed (hex), for `map`. */
   key?: string;
   /** The CPU, for a per-CPU map value. */
   cpu?: number;
@@ -85,8 +83,6 @@ const ARRAY_LIKE = new Set<number>([
 ]);
 
 const DEFAULT_NAMES: [string, string] = ['vm', 'kernel'];
-
-const bytesOf = (b: BytesLike): Uint8Array => (typeof b === 'string' ? fromHex(b) : b);
 
 /** Whether `path` of `part` ('key' or 'value') of map `map` is covered by an ignore entry. */
 export function isIgnored(ignore: readonly string[], map: string, part: 'key' | 'value', path: string): boolean {
@@ -140,8 +136,6 @@ function fieldBytes(buf: Uint8Array, f: ParityLeafField): Uint8Array {
   return out;
 }
 
-const sameBytes = (x: Uint8Array, y: Uint8Array): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
-
 /** Differences between two values of one BTF type, field by field; `field` paths are prefixed with `part`. */
 function diffFields(
   a: Uint8Array,
@@ -158,12 +152,15 @@ function diffFields(
     if (ignored(f.path)) continue;
     const fa = fieldBytes(a, f);
     const fb = fieldBytes(b, f);
-    if (!sameBytes(fa, fb)) out.push({ field: f.path ? `${part}.${f.path}` : part, a: formatField(fa, f), b: formatField(fb, f) });
+    if (!equalBytes(fa, fb)) out.push({ field: f.path ? `${part}.${f.path}` : part, a: formatField(fa, f), b: formatField(fb, f) });
   }
   return out;
 }
 
-/** A key with ignored fields and padding zeroed, so that entries match on the bytes that count. */
+/**
+ * A key with ignored fields and padding zeroed, so that entries match on the bytes that count:
+ * as a string of one char per byte, which sorts as the bytes do.
+ */
 function keyIdentity(key: Uint8Array, fields: ParityLeafField[], ignored: (path: string) => boolean): string {
   const norm = new Uint8Array(key.length);
   for (const f of fields) {
@@ -171,12 +168,12 @@ function keyIdentity(key: Uint8Array, fields: ParityLeafField[], ignored: (path:
     const fb = fieldBytes(key, f);
     for (let i = 0; i < fb.length && f.off + i < norm.length; i++) norm[f.off + i] |= fb[i];
   }
-  return toHex(norm);
+  return String.fromCharCode(...norm);
 }
 
 function entryValues(e: ParityMapEntry): Uint8Array[] {
-  if (e.values && e.values.length > 0) return e.values.map(bytesOf);
-  return e.value !== undefined ? [bytesOf(e.value)] : [];
+  if (e.values && e.values.length > 0) return e.values;
+  return e.value !== undefined ? [e.value] : [];
 }
 
 function diffMap(name: string, ea: ParityMapEntry[], eb: ParityMapEntry[], opts: DiffOptions): ParityDifference[] {
@@ -187,7 +184,7 @@ function diffMap(name: string, ea: ParityMapEntry[], eb: ParityMapEntry[], opts:
   const keyIgnored = (p: string) => isIgnored(ignore, name, 'key', p);
   const valueIgnored = (p: string) => isIgnored(ignore, name, 'value', p);
   const sample = ea[0] ?? eb[0];
-  const keySize = spec?.keySize ?? (sample ? bytesOf(sample.key).length : 0);
+  const keySize = spec?.keySize ?? (sample ? sample.key.length : 0);
   const valueSize = spec?.valueSize ?? (sample ? entryValues(sample)[0]?.length ?? 0 : 0);
   const keyFields = fieldsOf(opts.btf, spec?.keyTypeId, keySize);
   const valueFields = fieldsOf(opts.btf, spec?.valueTypeId, valueSize);
@@ -196,8 +193,7 @@ function diffMap(name: string, ea: ParityMapEntry[], eb: ParityMapEntry[], opts:
   const index = (entries: ParityMapEntry[]) => {
     const m = new Map<string, { key: Uint8Array; values: Uint8Array[]; program?: string }>();
     for (const e of entries) {
-      const key = bytesOf(e.key);
-      m.set(keyIdentity(key, keyFields, keyIgnored), { key, values: entryValues(e), program: e.program });
+      m.set(keyIdentity(e.key, keyFields, keyIgnored), { key: e.key, values: entryValues(e), program: e.program });
     }
     return m;
   };
@@ -258,9 +254,9 @@ export function diffResults(a: ParityResult, b: ParityResult, opts: DiffOptions 
   if (a.retval >>> 0 !== b.retval >>> 0) {
     out.push({ kind: 'retval', a: String(a.retval >>> 0), b: String(b.retval >>> 0), message: `retval: ${nameA} ${a.retval >>> 0}, ${nameB} ${b.retval >>> 0}` });
   }
-  const pa = bytesOf(a.packet);
-  const pb = bytesOf(b.packet);
-  if (!sameBytes(pa, pb)) {
+  const pa = a.packet;
+  const pb = b.packet;
+  if (!equalBytes(pa, pb)) {
     const lines = diffPackets(pa, pb);
     for (const line of lines.length > 0 ? lines : ['bytes differ']) {
       const colon = line.indexOf(': ');
@@ -291,8 +287,9 @@ function diffEvents(a: NonNullable<ParityResult['events']>, b: NonNullable<Parit
     if (ea.length !== eb.length) out.push({ kind: 'event', map, a: String(ea.length), b: String(eb.length), message: `events of map '${map}': ${ea.length} records != ${eb.length}` });
     for (let i = 0; i < Math.min(ea.length, eb.length); i++) {
       const [x, y] = [ea[i]!, eb[i]!];
-      if (x.data !== y.data || x.cpu !== y.cpu) {
-        out.push({ kind: 'event', map, field: `record ${i}`, a: `cpu ${x.cpu} ${x.data}`, b: `cpu ${y.cpu} ${y.data}`, message: `events of map '${map}': record ${i}: cpu ${x.cpu} ${x.data} != cpu ${y.cpu} ${y.data}` });
+      if (!equalBytes(x.data, y.data) || x.cpu !== y.cpu) {
+        const [da, db] = [`cpu ${x.cpu} ${toHex(x.data)}`, `cpu ${y.cpu} ${toHex(y.data)}`];
+        out.push({ kind: 'event', map, field: `record ${i}`, a: da, b: db, message: `events of map '${map}': record ${i}: ${da} != ${db}` });
       }
     }
   }

@@ -8,7 +8,7 @@ import { redirectOutcome, type RedirectDestination } from '../helpers/redirect-h
 import { XDP_MD } from '../uapi/context.js';
 import { checkBytes, checkInt, checkObject } from '../internal/args.js';
 import type { ProgTypeName, Warning } from '../internal/contract.js';
-import { ArgumentError, CaseError } from '../internal/errors.js';
+import { ArgumentError, CaseError, VmFault } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { checkChecksums, type ChecksumResult } from '../packet/checksum.js';
 import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
@@ -41,7 +41,11 @@ export interface RunOptions {
    * BPF_PROG_TEST_RUN cannot attach it, so such runs have no kernel counterpart.
    */
   tunnel?: TunnelInput;
-  /** Record the run's execution trace in the result's `execTrace` (C lines, instructions, changed registers; runs on the interpreter); default false. */
+  /**
+   * Record the run's instruction trace in the result's `execTrace` (C lines, instructions, changed
+   * registers; runs on the interpreter), or in the VmFault's `execTrace` when it faults; default
+   * false. Not bpf_trace_printk output: that is always in the result's `trace`.
+   */
   trace?: boolean;
 }
 
@@ -76,9 +80,9 @@ export interface ProgramRun {
   clones: { ifindex: number; flags: number; packet: Uint8Array }[];
   /** Records the run sent to ring buffers and perf event arrays, in the order a reader gets them, per map in object order. */
   events: RunEvent[];
-  /** bpf_trace_printk output, one string per call. */
+  /** bpf_trace_printk (`bpf_printk`) output, one string per call; the instruction trace is `execTrace`. */
   trace: string[];
-  /** The execution trace (src/vm/trace.ts: C source lines with their instructions and changed registers, loops collapsed, bounded), when the run asked for `trace`; `formatTrace` prints it. */
+  /** The instruction trace (src/vm/trace.ts: C source lines with their instructions and changed registers, loops collapsed, bounded), when the run asked for `trace`; `formatTrace` prints it. */
   execTrace?: ExecTrace;
   /** Things that run but would misbehave in the kernel: `uninit-map-key`. */
   warnings: Warning[];
@@ -129,7 +133,8 @@ export class Program {
 
   /**
    * Runs the program once on `packet` (a frame from the Ethernet header, with `ctx.data` bytes
-   * of XDP metadata first). A fault throws a VmFault whose message ends with the C file and line.
+   * of XDP metadata first). A fault throws a VmFault whose message ends with the C file and line;
+   * with `trace`, the fault's `execTrace` holds the instructions that ran up to it.
    */
   run(packet: Uint8Array, options: RunOptions = {}): ProgramRun {
     const pending = this.begin(packet, options, options.trace === true);
@@ -144,6 +149,10 @@ export class Program {
       if (recorder) out.execTrace = recorder.result();
       out.warnings = uninitKeyWarnings(keys, pending.fill, LAYOUT.STACK, this.spec, (i) => obj.spec.maps[i]?.name ?? `#${i}`);
       return out;
+    } catch (err) {
+      // A traced run that faults keeps what it ran up to the fault.
+      if (recorder && err instanceof VmFault) err.execTrace = recorder.result();
+      throw err;
     } finally {
       obj.keyLog = undefined;
       obj.traceSink = undefined;

@@ -1,4 +1,4 @@
-import type { ResultMapEntry, RunResult } from '../internal/contract.js';
+import { equalBytes } from '../internal/bytes.js';
 import { CaseError, withContext } from '../internal/errors.js';
 import { toHex } from '../internal/hex.js';
 import { dumpMap } from '../maps/index.js';
@@ -10,11 +10,14 @@ import { formatErrno } from '../uapi/errno.js';
 import type { Case, CaseEntry } from './case.js';
 import { BpfObject, type InternalOptions } from './object.js';
 import { rodataImage } from './rodata.js';
+import type { CaseMapEntry, CaseResult } from './result.js';
 import { commonWarnings, defaultStackFill } from './uninit.js';
 import { LAYOUT } from '../vm/layout.js';
 
 /** Options of {@link runCaseOnVm}. */
 export type VmRunOptions = Omit<InternalOptions, 'fib' | 'type' | 'rodata' | 'beforeFreeze'> & {
+  /** Record the run's instruction trace in the result's `execTrace` (and a fault's); runs on the interpreter. Default false. */
+  trace?: boolean;
   /** The object's spec when the caller has read it already (BpfObject.readSpec); default read from the case's object. */
   spec?: ObjectSpec;
   /** Record types of ring buffers and perf event arrays, for decoding `events` through BTF; default none. */
@@ -71,19 +74,19 @@ export function objectForCase(c: Case, spec: ObjectSpec, options: InternalOption
   return obj;
 }
 
-/** The result's `maps`: every map of the object, as the design's JSON gives them (`cpu`: the CPU the run happened on). */
-export function dumpMaps(obj: BpfObject, cpu = 0): Record<string, ResultMapEntry[]> {
-  const maps: Record<string, ResultMapEntry[]> = {};
+/** The result's `maps`: every map of the object, as the design's JSON lists them (`cpu`: the CPU the run happened on). */
+export function dumpMaps(obj: BpfObject, cpu = 0): Record<string, CaseMapEntry[]> {
+  const maps: Record<string, CaseMapEntry[]> = {};
   obj.maps.forEach((map, i) => {
     const spec = obj.spec.maps[i]!;
     if (spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) {
       // A slot holds a program's index in the object; results name the program, as the kernel backend does.
-      maps[spec.name] = dumpMap(map).map(({ key, values }) => ({ key: toHex(key), program: obj.spec.programs[new DataView(values[0]!.buffer, values[0]!.byteOffset).getUint32(0, true)]?.name ?? 'unknown' }));
+      maps[spec.name] = dumpMap(map).map(({ key, values }) => ({ key, program: obj.spec.programs[new DataView(values[0]!.buffer, values[0]!.byteOffset).getUint32(0, true)]?.name ?? 'unknown' }));
       return;
     }
     maps[spec.name] = dumpMap(map).map(({ key, values }) => {
-      const entry: ResultMapEntry = { key: toHex(key), value: toHex(values[values.length > 1 ? cpu : 0]!) };
-      if (values.length > 1) entry.values = values.map(toHex);
+      const entry: CaseMapEntry = { key, value: values[values.length > 1 ? cpu : 0]! };
+      if (values.length > 1) entry.values = values;
       return entry;
     });
   });
@@ -98,23 +101,23 @@ const SECOND_FILL = defaultStackFill(LAYOUT.STACK_SIZE).map((b) => b ^ 0xff);
  * objects whose stacks start with two fills that differ in every byte, and warns about map keys
  * whose bytes held the fill in both runs (never written); the result is the first run's.
  */
-export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<RunResult> {
-  const { spec: given, eventTypes, ...objectOptions } = options;
+export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<CaseResult> {
+  const { spec: given, eventTypes, trace, ...objectOptions } = options;
   const spec = given ?? (await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig));
   const obj = objectForCase(c, spec, objectOptions);
-  const out = obj.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, ...(c.tunnel && { tunnel: c.tunnel }) });
+  const out = obj.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, trace, ...(c.tunnel && { tunnel: c.tunnel }) });
   let warnings = out.warnings;
   if (warnings.length > 0) {
-    const second = objectForCase(c, spec, { ...objectOptions, trace: undefined });
+    const second = objectForCase(c, spec, { ...objectOptions, onInsn: undefined });
     warnings = commonWarnings(warnings, second.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, stackFill: SECOND_FILL, ...(c.tunnel && { tunnel: c.tunnel }) }).warnings);
   }
-  const result: RunResult = {
+  const result: CaseResult = {
     retval: out.retval,
     action: out.action,
-    packet: toHex(out.packet),
+    packet: out.packet,
     redirect: out.redirect,
-    ...(out.tunnel && { tunnel: { ...out.tunnel, options: toHex(out.tunnel.options) } }),
-    clones: out.clones.map((clone) => ({ ...clone, packet: toHex(clone.packet) })),
+    ...(out.tunnel && { tunnel: out.tunnel }),
+    clones: out.clones,
     maps: dumpMaps(obj),
     checksums: out.checksums,
     warnings,
@@ -122,11 +125,12 @@ export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<
     events: resultEvents(out.events, spec.btf, eventTypes),
   };
   if (c.ctx) result.ctx = out.ctx;
+  if (out.execTrace) result.execTrace = out.execTrace;
   return result;
 }
 
 /** The ways a result misses the case's `expect`, one line each; empty when it meets them. */
-export function unmetExpectations(c: Case, result: RunResult): string[] {
+export function unmetExpectations(c: Case, result: CaseResult): string[] {
   const misses: string[] = [];
   if (c.expect?.load !== undefined) misses.push(`expected the load to fail with '${c.expect.load}', but the program loaded (${result.action}, retval ${result.retval})`);
   if (c.expect?.retval !== undefined && c.expect.retval !== result.retval) {
@@ -135,9 +139,8 @@ export function unmetExpectations(c: Case, result: RunResult): string[] {
   if (c.expect?.action !== undefined && c.expect.action !== result.action) {
     misses.push(`expected action ${c.expect.action}, got ${result.action} (retval ${result.retval})`);
   }
-  if (c.expect?.packet !== undefined) {
-    const want = toHex(c.expect.packet);
-    if (want !== result.packet) misses.push(`expected packet ${want}, got ${result.packet}`);
+  if (c.expect?.packet !== undefined && !equalBytes(c.expect.packet, result.packet)) {
+    misses.push(`expected packet ${toHex(c.expect.packet)}, got ${toHex(result.packet)}`);
   }
   return misses;
 }

@@ -1,8 +1,10 @@
+import { equalBytes } from '../internal/bytes.js';
+import { toHex } from '../internal/hex.js';
 import { checkChecksums } from '../packet/checksum.js';
 import { diffPackets } from '../packet/diff.js';
 import type { BpfMap, MapInput } from '../sim/map-handle.js';
 
-/** What the run matchers accept: a program run (`prog.run`'s result), or anything with its fields. */
+/** What the run matchers accept: a program run (`prog.run`'s result), a case's (`runCase`'s), or anything with their fields. */
 export interface RunLike {
   retval: number;
   action: string;
@@ -34,7 +36,7 @@ export function containsValue(actual: unknown, expected: unknown): boolean {
     const integral = (x: number | bigint) => typeof x === 'bigint' || Number.isInteger(x);
     return integral(actual) && integral(expected) ? BigInt(actual) === BigInt(expected) : actual === expected;
   }
-  if (expected instanceof Uint8Array) return actual instanceof Uint8Array && actual.length === expected.length && actual.every((b, i) => b === expected[i]);
+  if (expected instanceof Uint8Array) return actual instanceof Uint8Array && equalBytes(actual, expected);
   if (Array.isArray(expected)) return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => containsValue(actual[i], e));
   if (typeof expected === 'object' && expected !== null) {
     if (typeof actual !== 'object' || actual === null) return false;
@@ -43,7 +45,7 @@ export function containsValue(actual: unknown, expected: unknown): boolean {
   return Object.is(actual, expected);
 }
 
-const show = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x));
+const show = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? toHex(x) : x));
 
 /**
  * vitest matchers for runs and maps; `import 'bpfsim/vitest'` registers them (or
@@ -70,7 +72,8 @@ export const bpfMatchers = {
   toEqualPacket(received: RunLike | Uint8Array, expected: Uint8Array): MatcherResult {
     const got = toBytes(received);
     if (!got) return notARun('toEqualPacket', received);
-    const same = got.length === expected.length && got.every((b, i) => b === expected[i]);
+    if (!(expected instanceof Uint8Array)) return { pass: false, message: () => `toEqualPacket: expected the packet to compare with as bytes (Uint8Array), got ${typeof expected}` };
+    const same = equalBytes(got, expected);
     return {
       pass: same,
       message: () => {

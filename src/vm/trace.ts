@@ -64,6 +64,16 @@ export interface ExecTrace {
   truncated: boolean;
 }
 
+declare module '../internal/errors.js' {
+  interface VmFault {
+    /**
+     * The execution trace of a traced run (`prog.run(packet, { trace: true })`, `bpfsim run
+     * --trace`) up to the instruction that faulted, which it does not hold: the message names that one.
+     */
+    execTrace?: ExecTrace;
+  }
+}
+
 /** Options of {@link TraceRecorder}. */
 export interface TraceRecorderOptions {
   /** Instructions kept at most, see {@link ExecTrace}. Default {@link DEFAULT_TRACE_LIMIT}. */

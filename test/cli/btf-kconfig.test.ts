@@ -31,7 +31,7 @@ beforeAll(() => {
   ensureDist();
 }, 300_000);
 
-describe.each(backends)('a case\'s kconfig on $name', ({ run }) => {
+describe.each(backends)('a case\'s kconfig on $name', ({ runJson: run }) => {
   it('sets the CONFIG_* values the program reads, encoded per extern type', async () => {
     const kconfig = { CONFIG_BPFSIM_TEST_NUM: -5, CONFIG_BPFSIM_TEST_TRI: 'm', CONFIG_BPFSIM_TEST_BOOL: true, CONFIG_BPFSIM_TEST_CHAR: 'y' };
     const r = await run(parseCase({ object: 'kconfig_externs.o', program: 'kconfig_externs', packet: frame, kconfig }, BUILD));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/internal/contract.js';
 import { readCase } from '../../src/sim/case.js';
+import { resultJson } from '../../src/sim/result.js';
 import { unmetExpectations } from '../../src/sim/run-case.js';
 import { availableBackends } from '../support/backends.js';
 
@@ -15,7 +16,7 @@ function entry(result: RunResult, map: string, key: string) {
   return result.maps[map]?.find((e) => e.key === key);
 }
 
-/** Map-state checks per case, beyond the verdict the case file expects. */
+/** Map-state checks per case, beyond the verdict the case file expects, on the result as `--json` prints it. */
 const MAP_STATE: Record<string, (r: RunResult) => void> = {
   xdp_blacklist_v4_denied(r) {
     expect(entry(r, 'deny_v4', '0a000042')?.value).toBe('01000000');
@@ -80,6 +81,6 @@ describe.each(backends)('example cases on $name', ({ run }) => {
     const c = await readCase(join(CASES, `${name}.json`));
     const result = await run(c);
     expect(unmetExpectations(c, result)).toEqual([]);
-    MAP_STATE[name]?.(result);
+    MAP_STATE[name]?.(resultJson(result));
   });
 });

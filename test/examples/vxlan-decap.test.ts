@@ -27,7 +27,7 @@ function stats(result: RunResult, vni: number) {
   return { packets: Number(v.readBigUInt64LE(0)), bytes: Number(v.readBigUInt64LE(8)), lastRemote: v.readUInt32LE(16), lastId: v.readUInt32LE(20) };
 }
 
-describe.each(backends)('tc_vxlan_decap on $name', ({ run }) => {
+describe.each(backends)('tc_vxlan_decap on $name', ({ runJson: run }) => {
   it('decapsulates an IPv4 inner frame, counts it and reads its tunnel key back with remote and local swapped', async () => {
     const c = await caseFile('v4');
     const result = await run(c);

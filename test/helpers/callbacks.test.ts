@@ -17,7 +17,7 @@ const backends = await availableBackends();
 const u64 = (n: number) => Buffer.from(new BigUint64Array([BigInt(n)]).buffer).toString('hex');
 const u32 = (n: number) => Buffer.from(new Uint32Array([n]).buffer).toString('hex');
 
-describe.each(backends)('bpf_loop, bpf_for_each_map_elem, spin locks, vprintk, percpu lookups on $name', ({ name, run }) => {
+describe.each(backends)('bpf_loop, bpf_for_each_map_elem, spin locks, vprintk, percpu lookups on $name', ({ name, runJson: run }) => {
   it('gives the kernel results and leaves what the callbacks wrote in the maps', async () => {
     const c = parseCase(
       {

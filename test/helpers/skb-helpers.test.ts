@@ -125,7 +125,7 @@ const WANT: Record<string, Want> = {
   'check_mtu for XDP measures the frame against the receiving device': { program: 'xdp_mtu', retval: 2, out: { 1: 65536, 2: 1, 3: -EINVAL } },
 };
 
-describe.each(backends)('TC skb helpers on $name', ({ name, run }) => {
+describe.each(backends)('TC skb helpers on $name', ({ name, runJson: run }) => {
   it.each(Object.entries(WANT))('%s', async (_title, want) => {
     const result = await run(parseCase({ object: OBJECT, program: want.program, packet: want.packet ?? UDP, ...(want.ctx && { ctx: want.ctx }) }, '/'));
     expect(result.retval).toBe(want.retval ?? 0);
@@ -180,7 +180,7 @@ describe('tunnel metadata input', () => {
   });
 });
 
-describe.each(backends.filter((b) => b.name !== 'kernel'))('what only the VM reports, on $name', ({ run }) => {
+describe.each(backends.filter((b) => b.name !== 'kernel'))('what only the VM reports, on $name', ({ runJson: run }) => {
   it('reports the tunnel metadata the run left on the skb', async () => {
     const result = await run(parseCase({ object: OBJECT, program: 'tc_tunnel', packet: UDP }, '/'));
     expect(result.tunnel).toEqual({ id: 7, remote: 'fd00::2', local: 'fd00::1', tos: 0, ttl: 8, label: 0x12345, flags: ['csum', 'key', 'nocache'], options: '' });

@@ -26,9 +26,9 @@ describe.each(backends)('Kconfig externs and weak ksyms on $name', ({ name, run 
   it('read LINUX_KERNEL_VERSION of the running kernel, 0 for unset weak options and a missing weak ksym', async () => {
     const r = await run(parseCase({ object: 'kconfig_externs.o', program: 'kconfig_externs', packet: toHex(frame) }, BUILD));
     // struct seen: kernel_version, num, tri, flag, letter, ksym_exists, pad
-    expect(r.maps['.bss']?.[0]?.value).toBe(le32(kernelVersion) + '00'.repeat(12));
+    expect(toHex(r.maps['.bss']![0]!.value!)).toBe(le32(kernelVersion) + '00'.repeat(12));
     // libbpf's layout of the .kconfig map: by alignment, then size, then name.
-    expect(r.maps['.kconfig']?.[0]?.value).toBe('00'.repeat(8) + le32(kernelVersion) + '0000');
+    expect(toHex(r.maps['.kconfig']![0]!.value!)).toBe('00'.repeat(8) + le32(kernelVersion) + '0000');
   });
 
   it('refuse a strong Kconfig extern nobody sets', async () => {

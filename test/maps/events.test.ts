@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/internal/hex.js';
 import { buildPacket } from '../../src/packet/index.js';
 import { parseCase } from '../../src/sim/case.js';
+import { resultJson } from '../../src/sim/result.js';
 import { runCaseOnVm } from '../../src/sim/run-case.js';
 import { testObject } from '../kernel/require-kernel.js';
 import { availableBackends } from '../support/backends.js';
@@ -16,7 +17,7 @@ describe.each(backends)('ring buffer and perf event array records on $name', ({ 
     const result = await run(parseCase({ object: OBJECT, program: 'xdp_events', packet: frame }, '/'));
     expect(result.retval).toBe(2);
     const len = (frame.length / 2).toString(16).padStart(2, '0');
-    expect(result.events).toEqual([
+    expect(resultJson(result).events).toEqual([
       { map: 'rb', cpu: 0, data: `0100000a${len}000600` + '8877665544332211' },
       { map: 'rb', cpu: 0, data: '0102030405' },
       { map: 'perf', cpu: 0, data: '0102030405' + frame.slice(0, 28) + '00' },
@@ -26,7 +27,7 @@ describe.each(backends)('ring buffer and perf event array records on $name', ({ 
   it('copies skb bytes into perf samples and takes ring buffer wakeup flags', async () => {
     const result = await run(parseCase({ object: OBJECT, program: 'tc_events', packet: frame }, '/'));
     expect(result.retval).toBe(0);
-    expect(result.events).toEqual([
+    expect(resultJson(result).events).toEqual([
       { map: 'rb', cpu: 0, data: 'efcdab' },
       { map: 'perf', cpu: 0, data: 'efcdab0000000000' + frame.slice(0, 40) },
     ]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../../src/internal/hex.js';
+import { fromHex, toHex } from '../../src/internal/hex.js';
 import { buildPacket } from '../../src/packet/index.js';
 import { parseCase } from '../../src/sim/case.js';
 import { runCaseOnVm } from '../../src/sim/run-case.js';
@@ -15,8 +15,8 @@ describe.each(engines)('clones in the run result on $name', ({ name }) => {
     const c = parseCase({ object: OBJECT, program: 'mirror', packet: frame, fib }, '/');
     const result = await runCaseOnVm(c, { engine: name as 'wasm' | 'interp', cpus: 1 });
     expect(result.action).toBe('TC_ACT_OK');
-    expect(result.clones).toEqual([{ ifindex: 2, flags: 0, packet: frame }]);
-    expect(result.packet).toBe('ee' + frame.slice(2));
+    expect(result.clones).toEqual([{ ifindex: 2, flags: 0, packet: fromHex(frame) }]);
+    expect(toHex(result.packet)).toBe('ee' + frame.slice(2));
   });
 
   it('has no clones when the target device does not exist', async () => {

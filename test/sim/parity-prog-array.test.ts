@@ -4,6 +4,7 @@ import { runCase } from '../../src/sim/backend.js';
 import { parseCase } from '../../src/sim/case.js';
 import { parityOfCase } from '../../src/sim/parity-case.js';
 import { diffResults } from '../../src/sim/parity.js';
+import { resultJson } from '../../src/sim/result.js';
 import { kernelOrSkip, ROOT } from '../kernel/require-kernel.js';
 import { bpfsim, ensureDist } from '../support/cli.js';
 
@@ -20,12 +21,13 @@ describe('sim: prog arrays in results', () => {
   it.each(['wasm', 'interp'] as const)('name the program in a filled slot on %s', async (engine) => {
     const r = await runCase(parseCase(TAIL, ROOT), { engine });
     expect(r.retval).toBe(7);
-    expect(r.maps.jt).toEqual([{ key: '00000000', program: 'target' }]);
+    expect(r.maps.jt).toEqual([{ key: new Uint8Array(4), program: 'target' }]);
+    expect(resultJson(r).maps.jt).toEqual([{ key: '00000000', program: 'target' }]);
   });
 
   it('name the backends in a difference and compare slots by program', () => {
-    const vm = { retval: 1, packet: '00', maps: { jt: [{ key: '00000000', program: 'target' }], only: [{ key: '01', value: '02' }] } };
-    const kernel = { retval: 2, packet: '00', maps: { jt: [{ key: '00000000', program: 'entry' }] } };
+    const vm = { retval: 1, packet: Uint8Array.of(0), maps: { jt: [{ key: new Uint8Array(4), program: 'target' }], only: [{ key: Uint8Array.of(1), value: Uint8Array.of(2) }] } };
+    const kernel = { retval: 2, packet: Uint8Array.of(0), maps: { jt: [{ key: new Uint8Array(4), program: 'entry' }] } };
     expect(diffResults(vm, kernel).map((d) => d.message)).toEqual([
       'retval: vm 1, kernel 2',
       "map 'jt' key 00000000: program: vm target, kernel entry",
@@ -38,7 +40,7 @@ describe('sim: prog arrays in results', () => {
 describe.runIf(available)('kernel: prog arrays in parity', () => {
   it('agree on a case that fills a prog-array slot', async () => {
     const { differences, kernel } = await parityOfCase(parseCase(TAIL, ROOT));
-    expect(kernel?.maps.jt).toEqual([{ key: '00000000', program: 'target' }]);
+    expect(kernel?.maps.jt).toEqual([{ key: new Uint8Array(4), program: 'target' }]);
     expect(differences).toEqual([]);
   });
 

@@ -137,7 +137,7 @@ describe('sim', () => {
       expect(interfaceNames(out)).toEqual(['redirect:3', 'ingress']);
       expect(written.map((p) => p.interfaceIndex)).toEqual([0, 1, 0]);
       const single = await runCaseOnVm(lb, { engine });
-      expect(toHex(written[0]!.data)).toBe(single.packet);
+      expect(toHex(written[0]!.data)).toBe(toHex(single.packet));
       expect(toHex(written[1]!.data)).toBe(toHex(notVip.packet));
     });
 
