@@ -161,6 +161,7 @@ export interface RunResult {
   maps: Record<string, ResultMapEntry[]>;
   checksums: { ip: 'ok' | 'bad' | null; l4: 'ok' | 'bad' | null };
   warnings: Warning[];
+  /** bpf_trace_printk (`bpf_printk`) output, one string per call; `--trace`'s instruction trace goes to stderr, never here. */
   trace: string[];
   /**
    * Records sent to user space through ring buffers and perf event arrays, in the order a reader
