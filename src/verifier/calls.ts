@@ -10,6 +10,7 @@ import { copyReg, isNull, isPointer, markKnownZero, markNotInit, markUnknown, re
 import { STACK_SPILL, STACK_ZERO, isSpilledReg, updateRegs } from './state.js';
 import { tnumIsConst } from './tnum.js';
 import { markPrecise } from './precision.js';
+import { dynptrRefObjId, processDynptrArg, releaseDynptr, type DynptrInfo } from './dynptr.js';
 
 /** Helper calls (check_helper_call, check_func_arg, check_map_func_compatibility) and reference tracking. */
 
@@ -74,6 +75,10 @@ interface CallMeta {
   rawMode: boolean;
   /** get_constant_map_key: the lookup key when it is a constant on the stack, else -1. */
   constKey: bigint;
+  /** The dynptr an ARG_PTR_TO_DYNPTR argument holds after the call's checks. */
+  dynptr?: DynptrInfo;
+  /** The release argument is a dynptr (unmark_stack_slots_dynptr). */
+  releaseDynptr?: boolean;
 }
 
 /** get_constant_map_key: a key held on the stack as zeros or as a spilled constant of exactly key_size bytes. */
@@ -148,7 +153,10 @@ function checkFuncArg(v: Verifier, argNo: number, a: ArgType, meta: CallMeta): v
     checkArgRegOff(v, regno, reg);
   }
   if (isRelease(a)) {
-    if (!reg.refObjId && !isNull(reg)) v.fail(`R${regno} must be referenced when passed to release function`);
+    if (a.base === 'ARG_PTR_TO_DYNPTR') {
+      if (!dynptrRefObjId(v, reg)) v.fail(`arg ${regno} is an unacquired reference`);
+      meta.releaseDynptr = true;
+    } else if (!reg.refObjId && !isNull(reg)) v.fail(`R${regno} must be referenced when passed to release function`);
     meta.releaseRegno = regno;
   }
   if (reg.refObjId) {
@@ -191,6 +199,11 @@ function checkFuncArg(v: Verifier, argNo: number, a: ArgType, meta: CallMeta): v
       break;
     case 'ARG_PTR_TO_SPIN_LOCK':
       break;
+    case 'ARG_PTR_TO_DYNPTR': {
+      const type = hasFlag(a, 'DYNPTR_TYPE_RINGBUF') ? 'ringbuf' : hasFlag(a, 'DYNPTR_TYPE_LOCAL') ? 'local' : undefined;
+      meta.dynptr = processDynptrArg(v, regno, argNo, { uninit: hasFlag(a, 'MEM_UNINIT'), type });
+      break;
+    }
     default:
       break;
   }
@@ -244,9 +257,9 @@ export function releaseReference(v: Verifier, refObjId: number): void {
   updateRegs(v.cur, (r) => r.refObjId === refObjId, markUnknown);
 }
 
-/** clear_all_pkt_pointers: after a helper that may move the packet, packet pointers become scalars (as root). */
+/** clear_all_pkt_pointers: after a helper that may move the packet, packet pointers and skb/xdp dynptr slices become scalars (as root). */
 export function clearPacketPointers(v: Verifier): void {
-  updateRegs(v.cur, (r) => r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'pkt_end', markUnknown);
+  updateRegs(v.cur, (r) => r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'pkt_end' || (r.type === 'mem' && r.dynptrPkt), markUnknown);
 }
 
 export interface HelperCallResult {
@@ -271,7 +284,8 @@ export function checkHelperCall(v: Verifier, insn: Insn, gpl: boolean): HelperCa
   const regs = v.regs();
   if (meta.releaseRegno) {
     const r = regs[meta.releaseRegno]!;
-    if (!isNull(r)) releaseReference(v, meta.refObjId);
+    if (meta.releaseDynptr) releaseDynptr(v, r, releaseReference);
+    else if (!isNull(r)) releaseReference(v, meta.refObjId);
   }
   const result: HelperCallResult = {};
   if (name === 'tail_call') {
@@ -349,6 +363,11 @@ export function checkHelperCall(v: Verifier, insn: Insn, gpl: boolean): HelperCa
       r0.memSize = meta.memSize;
       r0.ringbuf = hasFlag(proto.ret, 'MEM_RINGBUF');
       r0.rdonly = hasFlag(proto.ret, 'MEM_RDONLY');
+      // bpf_dynptr_data: the slice lives as long as its dynptr, and a ringbuf dynptr's reference.
+      if (meta.dynptr) {
+        r0.dynptrId = meta.dynptr.id;
+        r0.refObjId = meta.dynptr.refObjId;
+      }
       break;
     case 'RET_PTR_TO_MEM_OR_BTF_ID':
     case 'RET_PTR_TO_BTF_ID':

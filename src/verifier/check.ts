@@ -3,6 +3,7 @@ import { BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_EXIT, BPF_FE
 import { BPF_PROG_TYPE, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE } from '../uapi/bpf.js';
 import { checkAlu, checkRegRead, checkRegWrite } from './alu.js';
 import { checkHelperCall, clearPacketPointers } from './calls.js';
+import { checkKfuncCall } from './kfunc.js';
 import { Reject, type Verifier } from './env.js';
 import { kernelInsnText } from './kdisasm.js';
 import { checkHelperMem, checkMemAccess2 } from './memory.js';
@@ -222,7 +223,10 @@ function stepJump(v: Verifier, insn: Insn, pc: number, gpl: boolean): number {
   if (op === BPF_CALL) {
     if (v.cur.activeLock && (insn.src !== 0 || insn.imm !== BPF_FUNC_spin_unlock)) v.fail('function calls are not allowed while holding a lock');
     if (insn.src === BPF_PSEUDO_CALL) return checkFuncCall(v, insn, pc);
-    if (insn.src === BPF_PSEUDO_KFUNC_CALL) v.fail('calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF');
+    if (insn.src === BPF_PSEUDO_KFUNC_CALL) {
+      checkKfuncCall(v, insn);
+      return pc + 1;
+    }
     const res = checkHelperCall(v, insn, gpl);
     if (res.callback) pushCallback(v, pc, res.callback.subprog, res.callback.args);
     return pc + 1;

@@ -1,5 +1,6 @@
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from '../uapi/bpf.js';
 import { ctxAccess, mayAccessPacket } from './context.js';
+import { destroyIfDynptrSlot, readsDynptr } from './dynptr.js';
 import type { Verifier } from './env.js';
 import type { AccessFact } from './facts.js';
 import {
@@ -157,6 +158,7 @@ function stackWrite(v: Verifier, reg: Reg, off: number, size: number, valueRegno
     return;
   }
   const o = Number(BigInt.asIntN(64, reg.var.value)) + off;
+  for (let b = o; b < o + size; b++) destroyIfDynptrSlot(v, f, slotOf(f, b).spi);
   const { spi } = slotOf(f, o + size - 1);
   const slot = slotForWrite(f, spi);
   const aligned = o % BPF_REG_SIZE === 0;
@@ -204,6 +206,11 @@ function stackRead(v: Verifier, reg: Reg, off: number, size: number, dstRegno: n
     return;
   }
   const o = Number(BigInt.asIntN(64, reg.var.value)) + off;
+  if (readsDynptr(f, o, size)) {
+    let k = 0;
+    while (!readsDynptr(f, o + k, 1)) k++;
+    v.fail(`invalid read from stack off ${o}+${k} size ${size}`);
+  }
   const { spi } = slotOf(f, o + size - 1);
   const slot = f.stack[spi]!;
   if (isSpilledReg(slot)) {

@@ -86,6 +86,10 @@ export interface Reg {
   subprog: number;
   /** ptr_: the kernel struct's name. */
   btfName: string;
+  /** mem: the dynptr a slice was taken from (its id), 0 for other memory. */
+  dynptrId: number;
+  /** mem: a slice of an skb or xdp dynptr, which a helper that changes packet data invalidates. */
+  dynptrPkt: boolean;
   /** A scalar whose exact value matters for safety (precision tracking). */
   precise: boolean;
 }
@@ -176,6 +180,8 @@ export function newReg(): Reg {
     frameno: 0,
     subprog: -1,
     btfName: '',
+    dynptrId: 0,
+    dynptrPkt: false,
     precise: false,
   };
 }
@@ -184,7 +190,7 @@ export function copyReg(r: Reg): Reg {
   return {
     type: r.type, maybeNull: r.maybeNull, rdonly: r.rdonly, ringbuf: r.ringbuf, off: r.off, var: r.var,
     smin: r.smin, smax: r.smax, umin: r.umin, umax: r.umax, s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max,
-    id: r.id, refObjId: r.refObjId, range: r.range, map: r.map, memSize: r.memSize, frameno: r.frameno, subprog: r.subprog, btfName: r.btfName, precise: r.precise,
+    id: r.id, refObjId: r.refObjId, range: r.range, map: r.map, memSize: r.memSize, frameno: r.frameno, subprog: r.subprog, btfName: r.btfName, dynptrId: r.dynptrId, dynptrPkt: r.dynptrPkt, precise: r.precise,
   };
 }
 

@@ -11,6 +11,8 @@ export const STACK_INVALID = 0;
 export const STACK_SPILL = 1;
 export const STACK_MISC = 2;
 export const STACK_ZERO = 3;
+/** Both slots of a `struct bpf_dynptr`; the spilled register of each holds the dynptr (see dynptr.ts). */
+export const STACK_DYNPTR = 4;
 
 export const BPF_REG_SIZE = 8;
 export const MAX_BPF_STACK = 512;
