@@ -24,13 +24,13 @@ describe.each(backends)('dynptr kfuncs and helpers on $name', ({ run }) => {
     const r = await run(caseOf('xdp_dynptr'));
     expect(r.retval).toBe(2);
     // The clone starts at the IPv4 header: tos (byte 1) and ttl (byte 8) written through it.
-    expect(r.packet).toBe(patched([15, 0x2c], [22, 9]));
+    expect(toHex(r.packet!)).toBe(patched([15, 0x2c], [22, 9]));
   });
 
   it('writes an skb dynptr with bpf_skb_store_bytes semantics, and refuses bpf_dynptr_data on it', async () => {
     const r = await run(caseOf('tc_dynptr'));
     expect(r.retval).toBe(0);
-    expect(r.packet).toBe(patched([22, 3], [36, 0x1f], [37, 0x90]));
+    expect(toHex(r.packet!)).toBe(patched([22, 3], [36, 0x1f], [37, 0x90]));
   });
 
   it('gives socket filters a read-only skb dynptr starting at the network header', async () => {
@@ -41,7 +41,7 @@ describe.each(backends)('dynptr kfuncs and helpers on $name', ({ run }) => {
   it('reserves, writes and submits ring buffer dynptrs, with -EINVAL for flags and oversized records', async () => {
     const r = await run(caseOf('xdp_ringbuf_dynptr'));
     expect(r.retval).toBe(2);
-    expect(r.events).toEqual([
+    expect(r.events!.map((e) => ({ ...e, data: toHex(e.data) }))).toEqual([
       { map: 'rb', cpu: 0, data: '8877665544332211' },
       { map: 'rb', cpu: 0, data: 'ab0000cd' },
     ]);
