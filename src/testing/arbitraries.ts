@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { formatIpv4, formatIpv6, formatMac } from '../packet/address.js';
 import { type Ipv6ExtSpec, type PacketSpec, buildPacket } from '../packet/build.js';
-import type { HeaderOption } from '../packet/layers.js';
+import { type HeaderOption, UDP_PORT } from '../packet/layers.js';
 
 /**
  * fast-check arbitraries for property tests of packet programs: addresses, and whole frames
@@ -63,6 +63,8 @@ export function arbIpv6(): fc.Arbitrary<string> {
 }
 
 const port = fc.integer({ min: 0, max: 0xffff });
+/** A UDP destination port whose random payload the parser will not read as VXLAN or Geneve. */
+const udpDport = port.filter((p) => p !== UDP_PORT.VXLAN && p !== UDP_PORT.GENEVE);
 const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = port;
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -103,7 +105,7 @@ function l4Spec(kind: L4, o: ArbPacketOptions, v6: boolean): fc.Arbitrary<Partia
         .record({ sport: gen(o.sport, port), dport: gen(o.dport, port), seq: u32, ack: u32, flags: u8, window: u16, options: tcpOptions })
         .map((tcp) => ({ tcp }));
     case 'udp':
-      return fc.record({ sport: gen(o.sport, port), dport: gen(o.dport, port) }).map((udp) => ({ udp }));
+      return fc.record({ sport: gen(o.sport, port), dport: gen(o.dport, udpDport) }).map((udp) => ({ udp }));
     case 'icmp': {
       const icmp = fc.record({ type: fc.constantFrom(0, 3, 8, 11), code: fc.integer({ min: 0, max: 3 }), id: u16, seq: u16 });
       return icmp.map((i) => (v6 ? { icmpv6: { ...i, type: [129, 1, 128, 3][[0, 3, 8, 11].indexOf(i.type)]! } } : { icmp: i }));

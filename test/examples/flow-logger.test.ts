@@ -60,7 +60,7 @@ describe.each(backends)('flow logger on $name', ({ run }) => {
   it('sends the same flow-start record as the kernel', async () => {
     const result = await run(parseCase({ object: join(ROOT, OBJECT), program: 'xdp_flow_log', packet: toHex(tcp('S')) }, '/'));
     expect(result.retval).toBe(2);
-    expect(result.events?.map((e) => e.data)).toEqual([
+    expect(result.events?.map((e) => toHex(e.data))).toEqual([
       // key (addresses, ports, proto, padding), packets 1, bytes 54, duration 0, kind 1, flags SYN
       '0a0000010a0000020fa00050060000000100000000000000360000000000000000000000000000000100000002000000',
     ]);

@@ -47,6 +47,16 @@ describe('testing', () => {
       );
     });
 
+    it('never sends a random UDP payload to a tunnel port, which the parser would read as a tunnel header', () => {
+      const dports = fc.sample(arbUdpPacket({ ipVersion: 4, payload: fc.constant(new Uint8Array(0)) }), { numRuns: 60_000, seed: 7 }).map((f) => {
+        const udp = parsePacket(f, { lenient: true }).layers.find((l) => l.kind === 'udp');
+        return udp?.kind === 'udp' ? udp.dport : -1;
+      });
+      expect(new Set(dports).size).toBeGreaterThan(30_000);
+      expect(dports).not.toContain(4789);
+      expect(dports).not.toContain(6081);
+    });
+
     it('pins the fields a test asks for', () => {
       fc.assert(
         fc.property(arbTcpPacket({ ipVersion: 4, dst: '10.9.0.1', dport: 443, vlan: false }), (frame) => {
