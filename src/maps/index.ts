@@ -1,12 +1,10 @@
-import { MapError } from '../internal/errors.js';
 import type { MapSpec } from '../loader/spec.js';
 import type { VmMap } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
-import { BPF_MAP_TYPE, mapTypeName } from '../uapi/bpf.js';
-import { checkMapSpec, mapLabel } from './check.js';
+import { BPF_MAP_TYPE } from '../uapi/bpf.js';
 import type { MapOptions } from './options.js';
 import { libbpfRingbufSize } from './ringbuf.js';
-import { mapType } from './map-types.js';
+import { checkMapSpec } from './map-types.js';
 
 export { ArrayMap } from './array.js';
 export { ArrayOfMaps } from './array-of-maps.js';
@@ -41,10 +39,7 @@ const T = BPF_MAP_TYPE;
 export function createMap(spec: MapSpec, mem: VmMemory, opts: MapOptions): VmMap {
   if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 0xffff) throw new RangeError(`cpus: expected an integer in 1..65535, got ${opts.cpus}`);
   spec = libbpfFilled(spec, opts.cpus);
-  checkMapSpec(spec);
-  const type = mapType(spec.type);
-  if (type === undefined) throw new MapError('map/unsupported-type', `${mapLabel(spec)}: map type ${mapTypeName(spec.type)} is not supported`);
-  return type.create(spec, mem, opts);
+  return checkMapSpec(spec).create(spec, mem, opts);
 }
 
 /**

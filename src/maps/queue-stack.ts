@@ -4,7 +4,7 @@ import { ERRNO } from '../uapi/errno.js';
 import type { VmMap } from '../vm/env.js';
 import { checkKey, mapLabel, userValue } from './check.js';
 
-const { EINVAL, E2BIG, ENOENT } = ERRNO;
+const { EINVAL, E2BIG } = ERRNO;
 /** BPF_NOEXIST (bpf.h). */
 const BPF_NOEXIST = 1;
 
