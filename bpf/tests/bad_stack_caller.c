@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // Bad-input test program: a BPF-to-BPF callee reads its caller's frame through r10 + 8 (the
-// verifier refuses any access above the frame pointer; the VM faults before running it).
+// verifier refuses any access above the frame pointer; unverified, the VM reads the caller's frame).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

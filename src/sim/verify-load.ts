@@ -3,7 +3,6 @@ import { verdictFromLog } from '../kernel/index.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
 import type { ProgramResult } from '../verifier/index.js';
 import { BPF_PROG_TYPE } from '../uapi/index.js';
-import { BPF_PSEUDO_KFUNC_CALL } from '../uapi/bpf.js';
 import { verifyProgramSpec } from '../verifier/verify.js';
 
 /** What the verifier says about one program, as a load keeps it. */
@@ -37,9 +36,6 @@ export function verifyAtLoad(spec: ObjectSpec, untypedAs: number | undefined, fr
     // Programs of other types (kprobe, cgroup) next to these are outside what the verifier models.
     const progType = prog.type === BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC ? untypedAs : prog.type;
     if (progType === undefined || !isNetworkingType(progType)) continue;
-    // The verifier does not check kfunc calls against this kernel's BTF yet: such a program loads
-    // unverified rather than be refused where the kernel accepts it.
-    if (callsKfunc(prog)) continue;
     const key = `${prog.name}/${progType}/${frozenKey}`;
     let verdict = cache.get(key);
     if (!verdict) {
@@ -60,11 +56,6 @@ function verifyOrError(spec: ObjectSpec, prog: ProgramSpec, progType: number): P
     if (err instanceof SimError) throw err;
     throw new LoadError('verifier/internal-error', `program '${prog.name}': the verifier failed: ${(err as Error)?.message ?? String(err)} (load with verify: false to run it unverified)`);
   }
-}
-
-/** Whether the program calls a kernel function by BTF id (BPF_PSEUDO_KFUNC_CALL). */
-function callsKfunc(prog: ProgramSpec): boolean {
-  return prog.insns.some((insn) => insn.opcode === 0x85 && insn.src === BPF_PSEUDO_KFUNC_CALL);
 }
 
 /** The spec as the verifier sees it after load: frozen sections hold their final bytes. */

@@ -61,6 +61,8 @@ export class Verifier {
   prunedBy: VState | null = null;
   /** Per map-helper call site: the map used there. */
   readonly callMaps = new Map<number, number>();
+  /** The first reached kfunc call left with BTF id 0 (a weak kfunc the kernel lacks), which fixup_kfunc_call refuses after the walk. */
+  unresolvedKfuncCall: number | null = null;
   lastLine = -1;
 
   constructor(

@@ -102,7 +102,11 @@ function checkArgs(v: Verifier, k: KfuncEntry, meta: KfuncMeta): void {
 
 /** check_kfunc_call for the call `insn` (BPF_PSEUDO_KFUNC_CALL, imm the kernel BTF id). */
 export function checkKfuncCall(v: Verifier, insn: Insn): void {
-  if (insn.imm === 0) v.fail('invalid kernel function call not eliminated in verifier pass');
+  // A weak kfunc the kernel lacks: skipped here (the registers stay as they were) and refused after the walk unless dead.
+  if (insn.imm === 0) {
+    v.unresolvedKfuncCall ??= v.insnIdx;
+    return;
+  }
   const name = kfuncNameById(insn.imm);
   if (name === undefined) v.fail(`kernel btf_id ${insn.imm} is not a function`);
   const k = kfuncById(insn.imm);

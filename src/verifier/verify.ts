@@ -208,6 +208,10 @@ export function verifyProgramSpec(spec: ObjectSpec, prog: ProgramSpec, opts: Ver
       doCheck(v, { args, subprog: sp.start, isMain: false }, gpl);
     }
     checkStackDepth(v);
+    if (v.unresolvedKfuncCall !== null) {
+      v.insnIdx = v.unresolvedKfuncCall;
+      v.fail('invalid kernel function call not eliminated in verifier pass');
+    }
   } catch (e) {
     if (!(e instanceof Reject)) throw e;
     const state = v.stateText();

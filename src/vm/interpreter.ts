@@ -61,7 +61,6 @@ export class InterpExecutable implements Executable {
     checkRunArg(1, ctxAddr);
     checkRunArg(2, r2);
     const P = this[DECODED];
-    if (P.entryFault) throw P.entryFault();
     const st = this.state;
     st.env = env;
     st.mem = env.mem;

@@ -44,7 +44,7 @@ const refused: Refused[] = [
   { name: 'an unchecked packet read inside the packet', have: 'prog_unchecked', program: 'xdp_unchecked', file: 'kernel_bad.c', want: 'R1 offset is outside of the packet', kernelLine: true, unverified: 0 },
   { name: 'a packet pointer used after bpf_xdp_adjust_tail', have: 'prog_stale_pkt', program: 'stale_after_tail', file: 'bad_stale_pkt.c', want: "R6 invalid mem access 'scalar'", kernelLine: true, unverified: 2 },
   { name: 'a map value read past value_size', have: 'prog_value_read', program: 'value_read_past', file: 'bad_value_read.c', want: 'R0 min value is outside of the allowed memory range', kernelLine: true, unverified: 'vm/out-of-bounds' },
-  { name: 'two frames of 320 bytes of stack', have: 'prog_stack_combined', program: 'bad_stack_combined', file: 'bad_stack_combined.c', want: 'combined stack size of 2 calls is 640. Too large', kernelLine: false, unverified: 'vm/stack-too-large' },
+  { name: 'two frames of 320 bytes of stack', have: 'prog_stack_combined', program: 'bad_stack_combined', file: 'bad_stack_combined.c', want: 'combined stack size of 2 calls is 640. Too large', kernelLine: false, unverified: 2 },
   { name: 'a GPL-only helper from a non-GPL program', have: 'prog_gpl', program: 'bad_gpl', file: 'bad_gpl.c', want: 'cannot call GPL-restricted function from non-GPL compatible program', kernelLine: true, unverified: 'vm/gpl-only' },
 ];
 

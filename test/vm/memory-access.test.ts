@@ -88,9 +88,9 @@ describe('vm', () => {
     it.each([
       { name: 'a NULL dereference', src: 'mov %r1, 0\nldxw %r0, [%r1+0]\nexit', pc: 1, code: 'vm/out-of-bounds' },
       { name: 'a NULL store with an offset', src: 'mov %r1, 0\nstw [%r1+16], 1\nexit', pc: 1, code: 'vm/out-of-bounds' },
-      { name: 'a store above the frame', src: 'mov %r0, 0\nstxdw [%r10+0], %r0\nexit', pc: 1, code: 'vm/bad-stack-access' },
-      { name: 'a load straddling the frame top', src: 'ldxdw %r0, [%r10-4]\nexit', pc: 0, code: 'vm/bad-stack-access' },
-      { name: 'a load below the live frames', src: 'ldxdw %r0, [%r10-520]\nexit', pc: 0, code: 'vm/bad-stack-access' },
+      { name: 'a store above the frame', src: 'mov %r0, 0\nstxdw [%r10+0], %r0\nexit', pc: 1, code: 'vm/out-of-bounds' },
+      { name: 'a load straddling the frame top', src: 'ldxdw %r0, [%r10-4]\nexit', pc: 0, code: 'vm/out-of-bounds' },
+      { name: 'a load below the live frames', src: 'ldxdw %r0, [%r10-520]\nexit', pc: 0, code: 'vm/out-of-bounds' },
       { name: 'a read of the control block', src: 'mov %r1, 8\nldxw %r0, [%r1+0]\nexit', pc: 1, code: 'vm/out-of-bounds' },
       { name: 'an address above 4 GiB', src: 'lddw %r1, 0x100004000\nldxb %r0, [%r1+0]\nexit', pc: 2, code: 'vm/out-of-bounds' },
       { name: 'a negative address', src: 'mov %r1, -1\nldxb %r0, [%r1+0]\nexit', pc: 1, code: 'vm/out-of-bounds' },

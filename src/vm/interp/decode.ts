@@ -42,7 +42,6 @@ import {
 } from '../../uapi/bpf.js';
 import type { MachineShape } from '../env.js';
 import { funcHandle, mapHandle } from '../layout.js';
-import { stackFault } from '../load-checks.js';
 import { ldStep, memoryStep } from './access.js';
 import { aluStep } from './alu.js';
 import { jumpStep } from './jump.js';
@@ -132,7 +131,7 @@ export function decodeProgram(spec: ProgramSpec, machine: MachineShape): Decoded
     }
   }
   steps[n] = trap('vm/fell-off', 'execution ran past the last instruction');
-  return { spec, insns, steps, target: targets, lo, hi, entryFault: stackFault(spec) };
+  return { spec, insns, steps, target: targets, lo, hi };
 }
 
 function checkAlu(spec: ProgramSpec, pc: number, insn: Insn, op: Opcode): void {

@@ -2,7 +2,7 @@ import { VmFault } from '../../internal/errors.js';
 import { MAX_CALL_FRAMES } from '../../uapi/bpf.js';
 import type { CallbackFn } from '../env.js';
 import { FRAME_SIZE, frameTop, funcPcOf } from '../layout.js';
-import { budgetFault, callDepthFault, inTailCalledProgram, kfuncAt, resolveTailCall, unknownHelperFault } from '../protocol.js';
+import { budgetFault, callDepthFault, kfuncAt, resolveTailCall, unknownHelperFault } from '../protocol.js';
 import { CONTROL, type Decoded, DECODED, NUM_REGS, type RunState, copyRegs, toBig } from './state.js';
 
 /**
@@ -62,7 +62,6 @@ export function execute(st: RunState, baseDepth: number, startPc: number): Decod
             pc++;
             break;
           }
-          if (target.entryFault) throw inTailCalledProgram(target.entryFault(), target.spec.name);
           if (target !== P) copyRegs(P, target);
           st.cur = target;
           pc = 0;

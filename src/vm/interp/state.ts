@@ -44,8 +44,6 @@ export interface Decoded {
   readonly lo: Uint32Array;
   /** Register file, high 32 bits. */
   readonly hi: Uint32Array;
-  /** The fault a run of this program throws before its first instruction (load-checks.ts), if any. */
-  readonly entryFault: (() => VmFault) | undefined;
 }
 
 /** What a prog array map offers the engine for bpf_tail_call (src/maps' ProgArray). */

@@ -134,7 +134,6 @@ export class WasmExecutable implements Executable {
   run(env: RunEnv, ctxAddr: number, r2 = 0): bigint {
     checkRunArg(1, ctxAddr);
     checkRunArg(2, r2);
-    if (this.decoded.entryFault) throw this.decoded.entryFault();
     const mem = env.mem;
     this.enter(env);
     syncCtxRules(mem);
@@ -167,7 +166,6 @@ export class WasmExecutable implements Executable {
    */
   runMany(env: RunEnv, ctxAddr: number, runs: number, budget: number): bigint {
     checkRunArg(1, ctxAddr);
-    if (this.decoded.entryFault) throw this.decoded.entryFault();
     if (!Number.isSafeInteger(runs) || runs < 1 || runs > 0x7fff_ffff) throw new RangeError(`runs: expected 1 to 2^31-1, got ${runs}`);
     const mem = env.mem;
     this.enter(env);
@@ -202,7 +200,6 @@ export class WasmExecutable implements Executable {
    * machine, whose run started with a budget of `budgetTotal`).
    */
   runInFrame(env: RunEnv, fp: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, budget: number, budgetTotal: number): { r0: bigint; budget: number } {
-    if (this.decoded.entryFault) throw inTailCalledProgram(this.decoded.entryFault(), this.program.name);
     const prevEnv = this.env;
     const prevTotal = this.budgetTotal;
     this.enter(env);
