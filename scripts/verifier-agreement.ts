@@ -5,7 +5,7 @@
  * message agreement (same verdict and, for a rejection, the same message as the kernel's log ends
  * with). Needs root for the kernel.
  *
- *   npx tsx scripts/verifier-agreement.ts [--json] [--list] [--write-known] [DIR...]
+ *   npx tsx scripts/verifier-agreement.ts [--json] [--list] [--write-known] [DIR|OBJECT...]
  *
  * --list prints every disagreement after the table; --json prints one JSON object instead;
  * --write-known (corpus only) writes the disagreements to test/verifier/known-disagreements.json,
@@ -33,6 +33,7 @@ interface Disagreement {
 }
 
 function objectsUnder(dir: string): string[] {
+  if (!statSync(dir).isDirectory()) return dir.endsWith('.o') ? [dir] : [];
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);

@@ -4,7 +4,7 @@ import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { checkRegRead } from './alu.js';
 import { releaseReference } from './calls.js';
 import { processDynptrArg, type DynptrInfo, type DynptrType } from './dynptr.js';
-import type { Verifier } from './env.js';
+import { Reject, type Verifier } from './env.js';
 import { checkHelperMem } from './memory.js';
 import { markPrecise } from './precision.js';
 import { isNull, markKnownZero, markNotInit, markUnknown, regTypeStr } from './reg.js';
@@ -78,9 +78,15 @@ function checkArgs(v: Verifier, k: KfuncEntry, meta: KfuncMeta): void {
     } else if (memPair) {
       const size = regs[regno + 1]!;
       if (!(isNull(reg) && optional)) {
-        if (size.type !== 'scalar') v.fail(`R${regno + 1} is not a scalar`);
-        if (size.smin < 0n) v.fail(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
-        checkHelperMem(v, regno, Number(size.umax), false, true, false);
+        try {
+          if (size.type !== 'scalar') v.fail(`R${regno + 1} is not a scalar`);
+          if (size.smin < 0n) v.fail(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`);
+          checkHelperMem(v, regno, Number(size.umax), false, true, false);
+        } catch (e) {
+          // check_kfunc_args: the memory check's own message, then the pair's.
+          if (e instanceof Reject) v.verbose(`arg#${i} arg#${i + 1} memory, len pair leads to invalid memory access`);
+          throw e;
+        }
       }
       if (nextName.endsWith('__szk')) {
         if (!tnumIsConst(size.var)) v.fail(`R${regno + 1} must be a known constant`);
