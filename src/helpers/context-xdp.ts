@@ -3,6 +3,7 @@ import { XDP_MD, XDP_MD_SIZE } from '../uapi/context.js';
 import { LAYOUT } from '../vm/layout.js';
 import type { CtxAccessRule, VmMemory } from '../vm/memory.js';
 import type { SimKernel } from './kernel-state.js';
+import { FRAG_PAGE_SIZE, MAX_SKB_FRAGS, readXdpFrags, setXdpFrags, xdpFragsOf } from './xdp-frags.js';
 
 /**
  * The XDP frame as bpf_prog_test_run_xdp (net/bpf/test_run.c) lays it out in one 4 KiB page:
@@ -42,7 +43,7 @@ export interface XdpCtxIn {
 
 /** What an XDP run leaves, as the kernel copies it back. */
 export interface XdpResult {
-  /** The frame from data to data_end (metadata excluded). */
+  /** The frame from data to data_end, then its fragments (metadata excluded). */
   packet: Uint8Array;
   /** The metadata in front of data (data_meta to data); the kernel's data_out starts with it. */
   meta: Uint8Array;
@@ -92,9 +93,12 @@ export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Re
     throw refuse('data', `metadata length must be a multiple of 4 and at most ${XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE}, got ${metaLen}`);
   }
   if (size < XDP_FRAME.MIN_LEN) throw new CaseError('case/bad-packet', `packet: expected at least ${XDP_FRAME.MIN_LEN} bytes, got ${size} (the kernel refuses it with EINVAL)`);
+  // The linear buffer holds what fits the page (metadata included); test_run moves the rest to page-sized fragments.
   const maxData = XDP_FRAME.FRAME_SIZE - (XDP_FRAME.HEADROOM - metaLen) - XDP_FRAME.TAILROOM;
-  if (size > maxData) {
-    throw new CaseError('case/packet-too-big', `packet: ${size} bytes do not fit the ${maxData}-byte linear XDP buffer; the kernel would move the rest to fragments, which bpfsim does not simulate`);
+  const linearLen = Math.min(size, maxData);
+  if (Math.ceil((size - linearLen) / FRAG_PAGE_SIZE) > MAX_SKB_FRAGS) {
+    const most = maxData + MAX_SKB_FRAGS * FRAG_PAGE_SIZE;
+    throw new CaseError('case/packet-too-big', `packet: ${size} bytes need more than MAX_SKB_FRAGS (${MAX_SKB_FRAGS}) fragments after the ${maxData}-byte linear XDP buffer; at most ${most} bytes (the kernel refuses it with ENOMEM)`);
   }
   const egress = num(ctx.egress_ifindex, 'egress_ifindex');
   if (egress !== 0) throw refuse('egress_ifindex', 'must be 0');
@@ -111,8 +115,10 @@ export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Re
   u8.set(ZERO_FRAME, XDP_FRAME.HARD_START);
   const dataMeta = XDP_FRAME.HARD_START + XDP_FRAME.HEADROOM - metaLen;
   const data = dataMeta + metaLen;
-  const end = dataMeta + size;
-  u8.set(packet, dataMeta);
+  const end = dataMeta + linearLen;
+  u8.set(linearLen === size ? packet : packet.subarray(0, linearLen), dataMeta);
+  // Loopback's queue 0 (test_run's default, also ingress_ifindex 1) has a page as frag_size; a device's own queue none.
+  setXdpFrags(mem, packet.subarray(linearLen), ingress > 1 ? 0 : FRAG_PAGE_SIZE);
 
   // Every field of xdp_md, in one pass; the bytes past it (ctxSize) are out of the program's reach.
   const v = mem.view;
@@ -155,7 +161,7 @@ export function readXdpResult(mem: VmMemory, ctxIn?: XdpCtxIn | Record<string, u
   const u8 = mem.u8;
   const inCtx = (ctxIn ?? given.get(mem) ?? NO_CTX) as Record<string, unknown>;
   return {
-    packet: u8.slice(data, end),
+    packet: readXdpPacket(mem),
     meta: u8.slice(start, data),
     ctx: {
       data: data - start,
@@ -166,6 +172,20 @@ export function readXdpResult(mem: VmMemory, ctxIn?: XdpCtxIn | Record<string, u
       egress_ifindex: u32Or0(inCtx.egress_ifindex),
     },
   };
+}
+
+/**
+ * The frame after an XDP run as bpf_test_finish copies it out (without the metadata): the linear
+ * part from data to data_end, then every fragment in order.
+ */
+export function readXdpPacket(mem: VmMemory): Uint8Array {
+  const linear = mem.u8.subarray(mem.pktData, mem.pktEnd);
+  if (xdpFragsOf(mem) === undefined) return linear.slice();
+  const frags = readXdpFrags(mem);
+  const out = new Uint8Array(linear.length + frags.length);
+  out.set(linear);
+  out.set(frags, linear.length);
+  return out;
 }
 
 /**

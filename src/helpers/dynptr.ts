@@ -4,6 +4,7 @@ import { ERRNO } from '../uapi/errno.js';
 import type { HelperFn, RunEnv } from '../vm/env.js';
 import { addrOf, errno, helperFault, mapArg, memAt, u32 } from './args.js';
 import { skbLoadBytes, skbStoreBytes } from './skb-helpers.js';
+import { fragsSize, xdpCopy, xdpPointer } from './xdp-frags.js';
 import { xdpLoadBytes, xdpStoreBytes } from './xdp-helpers.js';
 
 /**
@@ -66,7 +67,7 @@ function outside(p: Dynptr, offset: number, len: number): boolean {
   return len > p.size || offset > p.size - len;
 }
 
-/** skb->len, or xdp_get_buff_len (the simulation has no fragments): the packet from data to data_end. */
+/** skb->len (the simulated skb is linear): the packet from data to data_end. */
 function packetLen(env: RunEnv): number {
   return env.mem.pktEnd - env.mem.pktData;
 }
@@ -77,7 +78,7 @@ export const dynptrFromXdp: HelperFn = (env, r1, r2, r3) => {
     setNull(env, r3);
     return errno(ERRNO.EINVAL);
   }
-  store(env, r3, r1, BPF_DYNPTR_TYPE.XDP, 0, packetLen(env), false);
+  store(env, r3, r1, BPF_DYNPTR_TYPE.XDP, 0, packetLen(env) + fragsSize(env.mem), false);
   return 0n;
 };
 
@@ -164,16 +165,25 @@ export const dynptrData: HelperFn = (env, r1, r2, r3) => {
 
 /**
  * bpf_dynptr_slice(p, offset, buffer__opt, buffer__szk): a pointer to `buffer__szk` bytes at
- * `offset`, or NULL when they are outside the dynptr. The simulated skb is linear and the xdp
- * frame has no fragments, so the slice is always a pointer into the packet (the kernel copies
- * into the buffer only for bytes spread over fragments).
+ * `offset`, or NULL when they are outside the dynptr. The simulated skb is linear, so its slices
+ * point into the packet. An xdp slice points into the frame when the bytes lie in one buffer (the
+ * linear part or one fragment, bpf_xdp_pointer); otherwise they are copied into `buffer__opt`,
+ * which is returned, or NULL without one.
  */
-export const dynptrSlice: HelperFn = (env, r1, r2, _r3, r4) => {
+export const dynptrSlice: HelperFn = (env, r1, r2, r3, r4) => {
   const p = dynptrAt(env, r1);
   const off = u32(r2);
   const len = u32(r4);
   if (p.data === 0n || outside(p, off, len)) return 0n;
-  if (p.type === BPF_DYNPTR_TYPE.SKB || p.type === BPF_DYNPTR_TYPE.XDP) return BigInt(env.mem.pktData + p.offset + off);
+  if (p.type === BPF_DYNPTR_TYPE.SKB) return BigInt(env.mem.pktData + p.offset + off);
+  if (p.type === BPF_DYNPTR_TYPE.XDP) {
+    const at = p.offset + off;
+    const direct = at > 0xffff || len > 0xffff ? -1 : xdpPointer(env.mem, at, len);
+    if (direct >= 0) return BigInt(direct);
+    if (r3 === 0n) return 0n;
+    xdpCopy(env.mem, at, memAt(env, r3, len, true), false);
+    return r3;
+  }
   return memAddr(p, off);
 };
 

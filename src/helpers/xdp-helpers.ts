@@ -2,6 +2,7 @@ import type { HelperFn, RunEnv } from '../vm/env.js';
 import { ERRNO } from '../uapi/errno.js';
 import { errno, memAt, s32, u32 } from './args.js';
 import { XDP_FRAME, XDP_HARD_END, setXdpBounds } from './context-xdp.js';
+import { fragsSize, growLastFrag, shrinkFrags, xdpCopy, xdpFragsOf } from './xdp-frags.js';
 
 /**
  * The XDP packet helpers of net/core/filter.c on the test_run frame (context-xdp.ts): they move
@@ -32,10 +33,25 @@ export const xdpAdjustHead: HelperFn = (env, _r1, r2) => {
   return 0n;
 };
 
-/** bpf_xdp_adjust_tail(xdp, offset): moves data_end, zeroing what it grows over; -EINVAL past data_hard_end or below ETH_HLEN bytes. */
+/**
+ * bpf_xdp_adjust_tail(xdp, offset): moves data_end, zeroing what it grows over; -EINVAL past
+ * data_hard_end or below ETH_HLEN bytes. A frame with fragments grows or shrinks at its last
+ * fragment instead (bpf_xdp_frags_increase_tail/shrink_tail).
+ */
 export const xdpAdjustTail: HelperFn = (env, _r1, r2) => {
   const off = s32(r2);
   const { meta, data, end } = bounds(env);
+  const frags = xdpFragsOf(env.mem);
+  if (frags !== undefined) {
+    if (off >= 0) {
+      const err = growLastFrag(frags, env.mem, off);
+      return err === 0 ? 0n : errno(ERRNO[err]);
+    }
+    if (-off > end - data + fragsSize(env.mem) - XDP_FRAME.MIN_LEN) return errno(ERRNO.EINVAL);
+    const fromLinear = shrinkFrags(frags, -off);
+    if (fromLinear > 0) setXdpBounds(env.mem, meta, data, end - fromLinear);
+    return 0n;
+  }
   const next = end + off;
   if (next > XDP_HARD_END) return errno(ERRNO.EINVAL);
   if (next < data + XDP_FRAME.MIN_LEN) return errno(ERRNO.EINVAL);
@@ -55,31 +71,34 @@ export const xdpAdjustMeta: HelperFn = (env, _r1, r2) => {
   return 0n;
 };
 
-/** bpf_xdp_get_buff_len(xdp): data_end - data (the simulation has no fragments). */
-export const xdpGetBuffLen: HelperFn = (env) => BigInt(env.mem.pktEnd - env.mem.pktData);
+/** bpf_xdp_get_buff_len(xdp): data_end - data plus the bytes in fragments (xdp_get_buff_len). */
+export const xdpGetBuffLen: HelperFn = (env) => BigInt(env.mem.pktEnd - env.mem.pktData + fragsSize(env.mem));
 
-function xdpRange(env: RunEnv, r2: bigint, r4: bigint): { start: number; len: number } | bigint {
-  const off = u32(r2);
-  const len = u32(r4);
+/** bpf_xdp_pointer's checks: -EFAULT for offset/len above 0xffff, -EINVAL past the frame (fragments included). */
+function xdpRangeError(env: RunEnv, off: number, len: number): bigint | undefined {
   if (off > 0xffff || len > 0xffff) return errno(ERRNO.EFAULT);
-  if (off + len > env.mem.pktEnd - env.mem.pktData) return errno(ERRNO.EINVAL);
-  return { start: env.mem.pktData + off, len };
+  if (off + len > env.mem.pktEnd - env.mem.pktData + fragsSize(env.mem)) return errno(ERRNO.EINVAL);
+  return undefined;
 }
 
-/** bpf_xdp_load_bytes(xdp, offset, buf, len): -EFAULT for offset/len above 0xffff, -EINVAL past the end. */
+/** bpf_xdp_load_bytes(xdp, offset, buf, len): the frame's bytes across its fragments; errors as bpf_xdp_pointer. */
 export const xdpLoadBytes: HelperFn = (env, _r1, r2, r3, r4) => {
-  const buf = memAt(env, r3, u32(r4), true);
-  const range = xdpRange(env, r2, r4);
-  if (typeof range === 'bigint') return range;
-  buf.set(env.mem.u8.slice(range.start, range.start + range.len));
+  const len = u32(r4);
+  const buf = memAt(env, r3, len, true);
+  const off = u32(r2);
+  const err = xdpRangeError(env, off, len);
+  if (err !== undefined) return err;
+  xdpCopy(env.mem, off, buf, false);
   return 0n;
 };
 
 /** bpf_xdp_store_bytes(xdp, offset, buf, len): as load, the other way. */
 export const xdpStoreBytes: HelperFn = (env, _r1, r2, r3, r4) => {
-  const buf = memAt(env, r3, u32(r4), false).slice();
-  const range = xdpRange(env, r2, r4);
-  if (typeof range === 'bigint') return range;
-  env.mem.u8.set(buf, range.start);
+  const len = u32(r4);
+  const buf = memAt(env, r3, len, false).slice();
+  const off = u32(r2);
+  const err = xdpRangeError(env, off, len);
+  if (err !== undefined) return err;
+  xdpCopy(env.mem, off, buf, true);
   return 0n;
 };

@@ -1,5 +1,5 @@
 import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
-import { readXdpCtxOut } from '../helpers/context-xdp.js';
+import { readXdpCtxOut, readXdpPacket } from '../helpers/context-xdp.js';
 import { readTunnel, setRxTunnel, skbHeadersOf, type TunnelView } from '../helpers/skb-state.js';
 import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
 import type { RedirectTarget } from '../helpers/kernel-state.js';
@@ -246,8 +246,8 @@ export class Program {
     const exact = Number(r0);
     const retval = Number.isSafeInteger(exact) ? exact >>> 0 : Number(r0 & 0xffff_ffffn);
     const redirect = kernel.takeRedirect();
-    // A socket filter's data_out has the 14-byte Ethernet header in front, zeroed, as the kernel's.
-    const packet = run.socket ? readSocketPacket(mem) : mem.u8.slice(mem.pktData, mem.pktEnd);
+    // A socket filter's data_out has the 14-byte Ethernet header in front, zeroed, as the kernel's; an XDP frame's fragments follow its linear part.
+    const packet = run.socket ? readSocketPacket(mem) : run.xdp ? readXdpPacket(mem) : mem.u8.slice(mem.pktData, mem.pktEnd);
     const events = this.obj.drainEvents();
     this.obj.eventStream.publish(events);
     const clones = kernel.clones.map(({ ifindex, flags, packet: p }) => ({ ifindex, flags, packet: p }));

@@ -97,8 +97,10 @@ describe('helpers', () => {
 
   it.each([
     { name: 'shorter than an Ethernet header', have: 13, want: 'case/bad-packet' },
-    { name: 'larger than the linear buffer', have: 3521, want: 'case/packet-too-big' },
     { name: 'the largest linear frame', have: 3520, want: 'accepted' },
+    { name: 'one byte in a fragment', have: 3521, want: 'accepted' },
+    { name: 'the linear buffer and MAX_SKB_FRAGS full pages', have: 3520 + 17 * 4096, want: 'accepted' },
+    { name: 'more than MAX_SKB_FRAGS fragments (ENOMEM)', have: 3521 + 17 * 4096, want: 'case/packet-too-big' },
   ])('checks the XDP packet size: $name', ({ have, want }) => {
     expect(refusal(() => setupXdp(new VmMemory(), new Uint8Array(have)))).toBe(want);
   });
