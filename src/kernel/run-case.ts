@@ -5,6 +5,7 @@
  */
 import type { ProgTypeName } from '../internal/contract.js';
 import { CaseError, KernelError, VerifierError } from '../internal/errors.js';
+import { findSectionDef } from '../loader/section-defs.js';
 import { BPF_MAP_TYPE, BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { decodeCtx, decodeTestRunOpts, encodeCtx, encodeTestRunOpts, OPEN_OPTS, OPEN_OPTS_SIZE, SKB_CTX_IN_FIELDS, XDP_CTX_IN_FIELDS, type CtxKind } from './ctx.js';
 import { errnoLabel as errnoName } from '../uapi/errno.js';
@@ -46,12 +47,15 @@ const PROG_TYPE_OF: Record<ProgTypeName, number> = {
   socket: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
 };
 
-/** The program type of a section libbpf 1.1 does not know, by its prefix; undefined when none fits. */
+/**
+ * The program type of a section libbpf does not type (libbpf 1.1 predates `tc/ingress`; libbpf 1.x
+ * dropped the bare prefixes `xdp_foo`, `classifier_bar` of 0.x): the VM's loader's section table
+ * decides, so both backends type a section alike. Undefined for a section that is not XDP, TC
+ * or a socket filter, which the kernel backend does not load.
+ */
 export function sectionProgType(section: string): number | undefined {
-  if (/^xdp([./]|$)/.test(section)) return BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
-  if (/^(tc|tcx|classifier)([./]|$)/.test(section)) return BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS;
-  if (/^action([./]|$)/.test(section)) return BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT;
-  return undefined;
+  const progType = findSectionDef(section)?.progType;
+  return progType !== undefined && ctxKindOrUndefined(progType) !== undefined ? progType : undefined;
 }
 
 function ctxKindOrUndefined(progType: number): CtxKind | undefined {
