@@ -16,6 +16,7 @@ import { cloneRedirect, redirectMap, redirectNeigh, redirectPeer, tcRedirect, xd
 import { checkMtu, csumLevel, getCgroupClassid, getHashRecalc, skbCgroupId } from './skb-meta-helpers.js';
 import { skbAdjustRoom, skbChangeHead, skbChangeProto, skbChangeTail, skbChangeType } from './skb-room.js';
 import { skbVlanPop, skbVlanPush } from './skb-vlan.js';
+import { skbEcnSetCe } from './skb-ecn.js';
 import { skbGetTunnelKey, skbGetTunnelOpt, skbSetTunnelKey, skbSetTunnelOpt } from './tunnel-helpers.js';
 import { csumDiff, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
 import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
@@ -130,6 +131,7 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   get_netns_cookie: { fn: () => getNetnsCookie },
   skb_vlan_push: { fn: () => skbVlanPush },
   skb_vlan_pop: { fn: () => skbVlanPop },
+  skb_ecn_set_ce: { fn: () => skbEcnSetCe },
   skb_set_tunnel_key: { fn: () => skbSetTunnelKey },
   skb_get_tunnel_key: { fn: () => skbGetTunnelKey },
   skb_set_tunnel_opt: { fn: () => skbSetTunnelOpt },
