@@ -4,7 +4,7 @@
  * level-1 verifier log from the first attempt, and the log is read into a {@link ProgramVerdict}.
  * The kernel backend's child calls this inside its private namespaces; nothing else should.
  */
-import { CaseError, KernelError } from '../internal/errors.js';
+import { CaseError, KernelError, LoadError } from '../internal/errors.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import type { ProgramVerdict } from '../verifier/types.js';
 import { OPEN_OPTS, OPEN_OPTS_SIZE } from './ctx.js';
@@ -110,8 +110,9 @@ function verifyOne(lib: Libbpf, path: string, req: WireVerifyRequest, name: stri
 /**
  * The kernel's verdict on each XDP, TC and socket-filter program of one object (or on the one
  * `req.program` names, by function or section name), in the object's order. Throws KernelError
- * when libbpf cannot open the object or fails for a reason other than the verifier, and CaseError
- * `case/unknown-program` when `req.program` names nothing.
+ * when libbpf cannot open the object or fails for a reason other than the verifier, CaseError
+ * `case/unknown-program` when `req.program` names nothing, and LoadError `load/unknown-section`
+ * when, without `req.type`, a chosen program's section has no program type.
  */
 export function verifyObjectInProcess(path: string, req: WireVerifyRequest): ProgramVerdict[] {
   const lib = loadLibbpf();
@@ -127,6 +128,13 @@ export function verifyObjectInProcess(path: string, req: WireVerifyRequest): Pro
     if (req.program !== undefined && chosen.length !== 1) {
       const why = chosen.length > 1 ? `section '${req.program}' holds ${chosen.length} programs` : 'no such program or section';
       throw new CaseError('case/unknown-program', `program '${req.program}': ${why}`);
+    }
+    // A section neither libbpf nor the loader's table types fails the whole object for libbpf
+    // (and for the VM's loader): say so, rather than verify nothing and pass.
+    const untyped = chosen.find((p) => progTypeOf(lib, p, req.type) === 0);
+    if (untyped) {
+      const section = lib.bpf_program__section_name(untyped);
+      throw new LoadError('load/unknown-section', `load programs: program '${lib.bpf_program__name(untyped)}': section '${section}' has no known program type (expected a libbpf section name such as xdp, tc or tcx/ingress)`);
     }
     names = chosen.filter((p) => typeName(progTypeOf(lib, p, req.type)) !== undefined).map((p) => lib.bpf_program__name(p));
   } finally {

@@ -6,7 +6,7 @@
  * `{ class, code, message, log? }` so the parent can rethrow the same typed error; the child
  * never prints a stack trace.
  */
-import { CaseError, KernelError, SimError, VerifierError } from '../internal/errors.js';
+import { CaseError, KernelError, LoadError, SimError, VerifierError } from '../internal/errors.js';
 import type { FibSpec, ProgTypeName } from '../internal/contract.js';
 import { fromHex, toHex } from '../internal/hex.js';
 import type { ProgramVerdict } from '../verifier/types.js';
@@ -137,10 +137,11 @@ export function encodeWireError(err: unknown): WireError {
   return { class: 'KernelError', code: 'kernel/internal', message: `kernel backend: ${message.split('\n')[0]}` };
 }
 
-/** The typed error a child reported: VerifierError, CaseError or KernelError (every other class). */
+/** The typed error a child reported: VerifierError, CaseError, LoadError or KernelError (every other class). */
 export function decodeWireError(e: WireError): SimError {
   if (e.class === 'VerifierError') return new VerifierError(e.message, e.log ?? '');
   if (e.class === 'CaseError') return new CaseError(e.code, e.message);
+  if (e.class === 'LoadError') return new LoadError(e.code, e.message);
   return new KernelError(e.code, e.message);
 }
 

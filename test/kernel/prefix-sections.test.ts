@@ -2,10 +2,12 @@
  * Sections named by libbpf 0.x's bare prefixes (`xdp_strip_tag`, `classifier_mark`, `tc_len`), which
  * libbpf 1.x leaves untyped: the kernel backend types them from the loader's section table, as
  * the VM does, so verify and parity see the same programs with the same types on both backends.
+ * A section nobody types is refused by both, instead of the kernel backend verifying nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { verifyOnKernel } from '../../src/kernel/index.js';
 import { sectionProgType } from '../../src/kernel/run-case.js';
+import { LoadError } from '../../src/internal/errors.js';
 import { loadObjectFile } from '../../src/loader/load-object.js';
 import { parseCase } from '../../src/sim/case.js';
 import { parityOfCase } from '../../src/sim/parity-case.js';
@@ -44,6 +46,16 @@ describe('kernel', () => {
         ['len_plus_proto', 'tc', true, null],
       ]);
       expect(verdicts(ours)).toEqual(verdicts(theirs));
+    }, 60_000);
+
+    it('refuses an object with a section nobody types on both backends, and verifies it with a type', async () => {
+      const object = testObject('kernel_unknown_section');
+      expect(() => loadObjectFile(object)).toThrow(expect.objectContaining({ code: 'load/unknown-section' }));
+      const refusal = verifyOnKernel(object);
+      await expect(refusal).rejects.toBeInstanceOf(LoadError);
+      await expect(refusal).rejects.toMatchObject({ code: 'load/unknown-section', message: expect.stringContaining("section 'flow_sorter'") });
+      const typed = (await verifyOnKernel(object, { type: 'tc' })).programs;
+      expect(typed.map((p) => [p.program, p.type, p.accepted])).toEqual([['sort_flows', 'tc', true]]);
     }, 60_000);
 
     it.each(['strip_tag', 'mark_len', 'len_plus_proto'])('runs %s on both backends with one result', async (program) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CaseError, KernelError, PacketError, VerifierError } from '../../src/internal/errors.js';
+import { CaseError, KernelError, LoadError, PacketError, VerifierError } from '../../src/internal/errors.js';
 import { errnoLabel as errnoName } from '../../src/uapi/errno.js';
 import { mapSectionName } from '../../src/kernel/maps.js';
 import { decodeWireError, encodeWireError } from '../../src/kernel/wire.js';
@@ -8,6 +8,7 @@ describe('kernel', () => {
   it.each([
     { name: 'verifier error', have: new VerifierError("program 'x': R0 !read_ok", 'full\nlog'), cls: VerifierError, code: 'kernel/verifier' },
     { name: 'case error', have: new CaseError('case/unknown-map', "map 'x': no such map"), cls: CaseError, code: 'case/unknown-map' },
+    { name: 'load error', have: new LoadError('load/unknown-section', "section 'x' has no known program type"), cls: LoadError, code: 'load/unknown-section' },
     { name: 'kernel error', have: new KernelError('kernel/map-update', 'failed (E2BIG)'), cls: KernelError, code: 'kernel/map-update' },
     { name: 'other SimError', have: new PacketError('packet/short', 'short'), cls: KernelError, code: 'packet/short' },
     { name: 'plain Error', have: new Error('boom\n    at somewhere'), cls: KernelError, code: 'kernel/internal' },
