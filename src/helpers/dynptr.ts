@@ -1,5 +1,7 @@
 import { RingBufMap } from '../maps/ringbuf.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
+import { SK_BUFF } from '../uapi/context.js';
+import { LAYOUT } from '../vm/layout.js';
 import { ERRNO } from '../uapi/errno.js';
 import type { HelperFn, RunEnv } from '../vm/env.js';
 import { addrOf, errno, helperFault, mapArg, memAt, u32 } from './args.js';
@@ -13,7 +15,8 @@ import { xdpLoadBytes, xdpStoreBytes } from './xdp-helpers.js';
  * it out: `data` (u64 at 0: the sample or local memory, or the context for skb and xdp
  * dynptrs), `size` (u32 at 8: the size in bits 0-23, the type in bits 28-30, read-only in bit 31)
  * and `offset` (u32 at 12). A NULL dynptr is all zeros. skb and xdp dynptrs read and write the
- * packet through the skb and xdp byte helpers, so their errors are those helpers' errors.
+ * packet through the skb and xdp byte helpers, so their errors are those helpers' errors; skb_meta
+ * dynptrs read and write the skb's metadata in place (bpf_skb_meta_pointer).
  */
 
 /** enum bpf_dynptr_type (include/linux/bpf.h). */
@@ -96,6 +99,24 @@ export const dynptrFromSkb: HelperFn = (env, r1, r2, r3) => {
   return 0n;
 };
 
+/** Where the skb's metadata starts (bpf_skb_meta_pointer at 0): __sk_buff data_meta, which ends at data. */
+function skbMetaStart(env: RunEnv): number {
+  return env.mem.view.getUint32(LAYOUT.CTX + SK_BUFF.data_meta.off, true);
+}
+
+/**
+ * bpf_dynptr_from_skb_meta(skb, flags, ptr__uninit): a dynptr over the skb's metadata
+ * (skb_metadata_len bytes, none on a BPF_PROG_TEST_RUN skb); flags -EINVAL.
+ */
+export const dynptrFromSkbMeta: HelperFn = (env, r1, r2, r3) => {
+  if (r2 !== 0n) {
+    setNull(env, r3);
+    return errno(ERRNO.EINVAL);
+  }
+  store(env, r3, r1, BPF_DYNPTR_TYPE.SKB_META, 0, env.mem.pktData - skbMetaStart(env), false);
+  return 0n;
+};
+
 /** bpf_dynptr_from_mem(data, size, flags, ptr): a local dynptr; -E2BIG past DYNPTR_MAX_SIZE, -EINVAL for flags. */
 export const dynptrFromMem: HelperFn = (env, r1, r2, r3, r4) => {
   const size = u32(r2);
@@ -108,8 +129,9 @@ export const dynptrFromMem: HelperFn = (env, r1, r2, r3, r4) => {
   return 0n;
 };
 
-/** Where byte `off` of a memory-backed (local, ringbuf) dynptr is. */
-function memAddr(p: Dynptr, off: number): bigint {
+/** Where byte `off` of a memory-backed (local, ringbuf, skb_meta) dynptr is. */
+function memAddr(env: RunEnv, p: Dynptr, off: number): bigint {
+  if (p.type === BPF_DYNPTR_TYPE.SKB_META) return BigInt(skbMetaStart(env) + p.offset + off);
   return p.data + BigInt(p.offset + off);
 }
 
@@ -127,7 +149,7 @@ export const dynptrRead: HelperFn = (env, r1, r2, r3, r4, r5) => {
     case BPF_DYNPTR_TYPE.XDP:
       return xdpLoadBytes(env, p.data, BigInt(p.offset + off), r1, r2, 0n);
     default:
-      dst.set(memAt(env, memAddr(p, off), len, false).slice());
+      dst.set(memAt(env, memAddr(env, p, off), len, false).slice());
       return 0n;
   }
 };
@@ -148,19 +170,19 @@ export const dynptrWrite: HelperFn = (env, r1, r2, r3, r4, r5) => {
       return xdpStoreBytes(env, p.data, BigInt(p.offset + off), r3, r4, 0n);
     default:
       if (r5 !== 0n) return errno(ERRNO.EINVAL);
-      memAt(env, memAddr(p, off), len, true).set(src);
+      memAt(env, memAddr(env, p, off), len, true).set(src);
       return 0n;
   }
 };
 
-/** bpf_dynptr_data(ptr, offset, len): a pointer into a local or ringbuf dynptr; NULL for skb and xdp ones (they use slices). */
+/** bpf_dynptr_data(ptr, offset, len): a pointer into a local or ringbuf dynptr; NULL for skb, skb_meta and xdp ones (they use slices). */
 export const dynptrData: HelperFn = (env, r1, r2, r3) => {
   const p = dynptrAt(env, r1);
   const off = u32(r2);
   const len = u32(r3);
   if (p.data === 0n || outside(p, off, len) || p.rdonly) return 0n;
-  if (p.type === BPF_DYNPTR_TYPE.SKB || p.type === BPF_DYNPTR_TYPE.XDP) return 0n;
-  return memAddr(p, off);
+  if (p.type === BPF_DYNPTR_TYPE.SKB || p.type === BPF_DYNPTR_TYPE.XDP || p.type === BPF_DYNPTR_TYPE.SKB_META) return 0n;
+  return memAddr(env, p, off);
 };
 
 /**
@@ -184,7 +206,7 @@ export const dynptrSlice: HelperFn = (env, r1, r2, r3, r4) => {
     xdpCopy(env.mem, at, memAt(env, r3, len, true), false);
     return r3;
   }
-  return memAddr(p, off);
+  return memAddr(env, p, off);
 };
 
 /** bpf_dynptr_slice_rdwr: as bpf_dynptr_slice, NULL for a read-only dynptr. */

@@ -55,7 +55,7 @@ const TRUSTED: KfFlag[] = ['KF_TRUSTED_ARGS'];
 /** Every kfunc the table describes, by name. */
 export const KFUNCS: readonly KfuncEntry[] = [
   kfunc('bpf_dynptr_from_skb', 'int', [['struct __sk_buff *', 's'], ['u64', 'flags'], ['struct bpf_dynptr *', 'ptr__uninit']], TC_SOCKET, TRUSTED, D.dynptrFromSkb),
-  kfunc('bpf_dynptr_from_skb_meta', 'int', [['struct __sk_buff *', 'skb_'], ['u64', 'flags'], ['struct bpf_dynptr *', 'ptr__uninit']], TC, TRUSTED),
+  kfunc('bpf_dynptr_from_skb_meta', 'int', [['struct __sk_buff *', 'skb_'], ['u64', 'flags'], ['struct bpf_dynptr *', 'ptr__uninit']], TC, TRUSTED, D.dynptrFromSkbMeta),
   kfunc('bpf_dynptr_from_xdp', 'int', [['struct xdp_md *', 'x'], ['u64', 'flags'], ['struct bpf_dynptr *', 'ptr__uninit']], XDP, [], D.dynptrFromXdp),
   kfunc('bpf_dynptr_slice', 'void *', [['const struct bpf_dynptr *', 'p'], ['u32', 'offset'], ['void *', 'buffer__opt'], ['u32', 'buffer__szk']], ALL, ['KF_RET_NULL'], D.dynptrSlice),
   kfunc('bpf_dynptr_slice_rdwr', 'void *', [['const struct bpf_dynptr *', 'p'], ['u32', 'offset'], ['void *', 'buffer__opt'], ['u32', 'buffer__szk']], ALL, ['KF_RET_NULL'], D.dynptrSliceRdwr),

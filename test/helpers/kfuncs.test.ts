@@ -47,6 +47,12 @@ describe.each(backends)('dynptr kfuncs and helpers on $name', ({ run }) => {
     ]);
   });
 
+  it('gives an empty skb metadata dynptr on a test_run skb, with -EINVAL for flags and -E2BIG past its end', async () => {
+    const r = await run(parseCase({ object: testObject('kfunc_skb_meta'), program: 'tc_skb_meta_dynptr', packet: frame }, '/'));
+    expect(r.retval).toBe(0);
+    expect(toHex(r.packet!)).toBe(frame);
+  });
+
   it('makes local dynptrs over map values with bpf_dynptr_from_mem', async () => {
     const r = await run(caseOf('tc_local_dynptr'));
     expect(r.retval).toBe(0);

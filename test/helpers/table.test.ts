@@ -95,6 +95,7 @@ describe('kfunc table', () => {
     for (const name of ['bpf_cast_to_kern_ctx', 'bpf_rdonly_cast', 'bpf_xdp_metadata_rx_hash', 'bpf_ct_release']) expect(kfuncByName(name)).toBeDefined();
     expect(KFUNCS.filter((k) => k.implemented).map((k) => k.name)).toEqual([
       'bpf_dynptr_from_skb',
+      'bpf_dynptr_from_skb_meta',
       'bpf_dynptr_from_xdp',
       'bpf_dynptr_slice',
       'bpf_dynptr_slice_rdwr',
