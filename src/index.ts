@@ -7,6 +7,8 @@
 export { load, BpfObject, DEFAULT_CPUS, DEFAULT_BUDGET, DEFAULT_CLOCK_NS, DEFAULT_SEED, type LoadOptions, type RunEvent } from './sim/object.js';
 export type { StreamedEvent } from './sim/event-stream.js';
 export { Machine, type MachineOptions } from './sim/machine.js';
+export { parseTopology, readTopology, DEFAULT_HOP_LIMIT, type TopologyFile, type TopologySpec, type TopologyInterface, type TopologyObject, type TopologyAttach } from './sim/topology.js';
+export { TopologySim, simulateCapture, type Hop, type TopologyRun, type Delivery, type DeliveredPacket, type SimulateOptions } from './sim/topology-sim.js';
 export { Program, type RunOptions, type RepeatOptions, type ProgramRun, type CtxInput } from './sim/program.js';
 export { BpfMap, type MapInput, type SetOptions } from './sim/map-handle.js';
 export type { CValue } from './sim/btf-values.js';

@@ -11,6 +11,7 @@ import { register as registerInspect } from './inspect.js';
 import { register as registerParity } from './parity.js';
 import { register as registerReplay } from './replay.js';
 import { register as registerRun } from './run.js';
+import { register as registerSim } from './sim.js';
 import { register as registerTest } from './test.js';
 import { register as registerVerify } from './verify.js';
 
@@ -20,7 +21,7 @@ const program = new Command('bpfsim')
   // Usage errors take the same one-line shape as every other error: `bpfsim: unknown option '--x'`.
   .configureOutput({ outputError: (text, write) => write(`bpfsim: ${text.split('\n')[0]!.replace(/^error: /, '')}\n`) });
 
-for (const register of [registerRun, registerParity, registerReplay, registerBench, registerConformance, registerDisasm, registerInspect, registerDemo, registerVerify, registerTest]) {
+for (const register of [registerRun, registerParity, registerReplay, registerBench, registerConformance, registerDisasm, registerInspect, registerDemo, registerVerify, registerTest, registerSim]) {
   register(program);
 }
 

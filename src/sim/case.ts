@@ -48,7 +48,7 @@ const ctxNumber = int(0, Number.MAX_SAFE_INTEGER);
 const ACTION_NAMES = new Set([...Object.keys(XDP_ACTION), ...Object.keys(TC_ACT), ...Object.keys(TCX_ACTION), ...Object.keys(NETKIT_ACTION)]);
 
 /** The interface, route and neighbour fields of `fib` (their meaning is checked by validateFib). */
-const fibShape = withCode(
+export const fibShape = withCode(
   'case/bad-fib',
   object({
     interfaces: {
