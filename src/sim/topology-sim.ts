@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { PcapError, SimError } from '../internal/errors.js';
 import { LINKTYPE_ETHERNET, PcapngWriter, readCapture, type CapturePacket, type CaptureSource } from '../pcap/index.js';
+import { formatIp, parseIp, type IpAddr } from '../helpers/net-addr.js';
+import { RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../helpers/sim-network.js';
 import { SK_BUFF } from '../uapi/context.js';
 import { BPF_F_INGRESS, TC_ACT, XDP_ACTION } from '../uapi/index.js';
 import { LAYOUT } from '../vm/layout.js';
@@ -243,18 +245,25 @@ export class TopologySim {
   }
 
   /**
-   * bpf_redirect_neigh's Ethernet header: the neighbour of the next hop (given, or the IPv4 or
-   * IPv6 destination of the packet) on `target` as destination, `target`'s MAC as source; a
-   * reason when there is no neighbour entry (the kernel would wait for neighbour resolution).
+   * bpf_redirect_neigh's Ethernet header (bpf_out_neigh_v4/v6): the neighbour of the next hop on
+   * `target` as destination, `target`'s MAC as source. The next hop is the one the program gave,
+   * else the gateway of the route to the packet's IPv4 or IPv6 destination through `target`, else
+   * that destination. A reason instead when there is no neighbour entry (the kernel would wait
+   * for neighbour resolution, which bpfsim does not simulate).
    */
   private neighMacs(target: LoadedInterface, data: Uint8Array, nexthop: string | undefined): Uint8Array | string {
     const network = this.machine.kernel.network;
-    const dst = nexthop ?? destinationIp(data);
-    if (dst === undefined) return 'bpf_redirect_neigh: no IP destination';
-    const neigh = this.spec.fib.neighbors?.find((n) => n.dev === target.ifindex && n.ip === dst);
-    if (!neigh || !network.interface(target.ifindex)) return `bpf_redirect_neigh: no neighbour ${dst} on ${target.name}`;
+    const dstText = destinationIp(data);
+    let hop: IpAddr | undefined = nexthop === undefined ? undefined : parseIp(nexthop);
+    if (hop === undefined) {
+      if (dstText === undefined) return 'bpf_redirect_neigh: no IPv4 or IPv6 destination';
+      const dst = parseIp(dstText);
+      hop = network.lookup(dst, [RT_TABLE_LOCAL, RT_TABLE_MAIN], target.ifindex)?.gateway ?? dst;
+    }
+    const neigh = network.neighbor(target.ifindex, hop);
+    if (!neigh) return `bpf_redirect_neigh: no neighbour ${formatIp(hop)} on ${target.name}`;
     const out = data.slice();
-    out.set(Uint8Array.from(neigh.mac.split(':').map((h) => parseInt(h, 16))), 0);
+    out.set(neigh.mac, 0);
     out.set(target.mac, 6);
     return out;
   }
@@ -272,7 +281,7 @@ function destinationIp(frame: Uint8Array): string | undefined {
   if (type === 0x86dd && frame.length >= 54) {
     const words: string[] = [];
     for (let i = 38; i < 54; i += 2) words.push(((frame[i]! << 8) | frame[i + 1]!).toString(16));
-    return words.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+    return words.join(':');
   }
   return undefined;
 }

@@ -12,7 +12,7 @@ import { ROOT, testObject } from '../kernel/require-kernel.js';
 import { bpfsim, ensureDist } from '../support/cli.js';
 
 const FIXTURES = join(ROOT, 'fixtures', 'topology');
-for (const name of ['topo_lb', 'topo_mirror', 'topo_vlan']) testObject(name);
+for (const name of ['topo_lb', 'topo_mirror', 'topo_vlan', 'topo_paths']) testObject(name);
 
 const udp = (sport: number) => buildPacket({ ipv4: { src: '10.0.0.9', dst: '10.0.0.1' }, udp: { sport, dport: 53 } });
 const icmp = buildPacket({ ipv4: { src: '10.0.0.9', dst: '10.0.0.1' }, icmp: { type: 8, code: 0 } });
@@ -64,6 +64,65 @@ describe.each(ENGINE_NAMES)('topology simulation on %s', (engine) => {
     expect(out.map((d) => `${d.iface} ${d.delivery}`)).toEqual(['eth0 host', 'eth0 wire', 'eth0 wire', 'eth0 wire']);
     expect(sim.run.hops.filter((h) => h.at === 'drop')).toEqual([{ packet: 0, depth: 4, iface: 'eth0', at: 'drop', reason: 'hop limit 4', len: 42 }]);
     expect(Math.max(...sim.run.hops.map((h) => h.depth))).toBe(4);
+  });
+});
+
+/** A topology around bpf/tests/topo_paths.c: eth0 runs its XDP and TC ingress programs in the given modes, eth1's TC egress lets everything pass. */
+function paths(xdpMode: number, tcMode: number, target: number, maps: Record<string, { key: string; value: string }[]> = {}) {
+  return parseTopology(
+    {
+      objects: {
+        a: { object: '../../build/bpf/tests/topo_paths.o', rodata: { xdp_mode: xdpMode, tc_mode: tcMode, target }, maps },
+        ok: { object: '../../build/bpf/tests/topo_paths.o', rodata: { xdp_mode: 0, tc_mode: 0, target: 0 } },
+      },
+      interfaces: [
+        { name: 'eth0', ifindex: 2, mac: '02:00:00:00:00:02', addrs: ['10.0.0.2/24'], xdp: { object: 'a', program: 'xdp_paths' }, tc_ingress: { object: 'a', program: 'tc_paths' } },
+        { name: 'eth1', ifindex: 3, mac: '02:00:00:00:00:03', addrs: ['10.0.1.3/24'], tc_egress: { object: 'ok', program: 'tc_paths' } },
+        { name: 'eth2', ifindex: 4, mac: '02:00:00:00:00:04', tc_ingress: { object: 'ok', program: 'tc_paths' } },
+      ],
+      neighbors: [{ ip: '10.0.1.1', mac: '02:00:00:00:00:aa', dev: 3 }],
+      routes: [{ dst: '10.0.0.1/32', via: '10.0.1.1', dev: 3 }],
+    },
+    join(FIXTURES, 'paths.json'),
+  );
+}
+
+describe.each(ENGINE_NAMES)('where packets go from each hook on %s', (engine) => {
+  const X = { PASS: 0, TX: 1, REDIRECT: 2, XSK: 3, CPU: 4, BROADCAST: 5 };
+  const T = { OK: 0, INGRESS: 1, PEER: 2, NEIGH: 3, SHOT: 4, EGRESS: 5 };
+  it.each([
+    { name: 'XDP_TX leaves on the wire it came from', x: X.TX, t: T.OK, target: 0, maps: {}, want: ['eth0 wire'], runs: ['eth0 xdp XDP_TX'] },
+    { name: 'an XDP redirect leaves on the target wire without its TC egress', x: X.REDIRECT, t: T.OK, target: 3, maps: {}, want: ['eth1 wire'], runs: ['eth0 xdp XDP_REDIRECT'] },
+    { name: 'an XSKMAP redirect reaches the socket of the queue', x: X.XSK, t: T.OK, target: 0, maps: { xsks: [{ key: '00000000', value: '00000000' }] }, want: ['eth0 xsk'], runs: ['eth0 xdp XDP_REDIRECT'] },
+    { name: 'an XSKMAP socket bound to another queue drops the frame', x: X.XSK, t: T.OK, target: 0, maps: { xsks: [{ key: '00000000', value: '03000000' }] }, want: [], runs: ['eth0 xdp XDP_REDIRECT'] },
+    { name: 'a CPUMAP redirect goes up the stack of the receiving interface', x: X.CPU, t: T.OK, target: 0, maps: { cpus: [{ key: '00000000', value: 'c000000000000000' }] }, want: ['eth0 host'], runs: ['eth0 xdp XDP_REDIRECT', 'eth0 tc_ingress TC_ACT_OK'] },
+    {
+      name: 'a devmap broadcast sends one copy per port but the ingress',
+      x: X.BROADCAST, t: T.OK, target: 0,
+      maps: { ports: [{ key: '00000000', value: '02000000' }, { key: '01000000', value: '03000000' }, { key: '02000000', value: '04000000' }] },
+      want: ['eth1 wire', 'eth2 wire'], runs: ['eth0 xdp XDP_REDIRECT'],
+    },
+    { name: 'a TC redirect to an ingress runs its TC ingress, then its host', x: X.PASS, t: T.INGRESS, target: 4, maps: {}, want: ['eth2 host'], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT', 'eth2 tc_ingress TC_ACT_OK'] },
+    { name: 'bpf_redirect_peer runs the peer TC ingress, then its host', x: X.PASS, t: T.PEER, target: 4, maps: {}, want: ['eth2 host'], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT', 'eth2 tc_ingress TC_ACT_OK'] },
+    { name: 'a TC redirect to an egress runs its TC egress, then its wire', x: X.PASS, t: T.EGRESS, target: 3, maps: {}, want: ['eth1 wire'], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT', 'eth1 tc_egress TC_ACT_OK'] },
+    { name: 'a redirect to a missing interface is dropped', x: X.PASS, t: T.EGRESS, target: 9, maps: {}, want: [], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT'] },
+    { name: 'TC_ACT_SHOT drops', x: X.PASS, t: T.SHOT, target: 0, maps: {}, want: [], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_SHOT'] },
+  ])('$name', async ({ x, t, target, maps, want, runs }) => {
+    const sim = await TopologySim.load(paths(x, t, target, maps), { engine });
+    const out = sim.inject('eth0', udp(1));
+    expect(out.map((d) => `${d.iface} ${d.delivery}`)).toEqual(want);
+    expect(sim.run.hops.filter((h) => h.program).map((h) => `${h.iface} ${h.at} ${h.action}`)).toEqual(runs);
+    expect(sim.run.hops.filter((h) => h.at === 'drop')).toHaveLength(want.length === 0 ? 1 : 0);
+  });
+
+  it('fills the Ethernet addresses of bpf_redirect_neigh from the route\'s gateway and its neighbour', async () => {
+    const sim = await TopologySim.load(paths(X.PASS, T.NEIGH, 3), { engine });
+    const out = sim.inject('eth0', udp(1));
+    expect(out.map((d) => `${d.iface} ${d.delivery}`)).toEqual(['eth1 wire']);
+    expect(hex(out[0]!.data.subarray(0, 12))).toBe('0200000000aa' + '020000000003');
+    const unresolved = await TopologySim.load(paths(X.PASS, T.NEIGH, 4), { engine });
+    expect(unresolved.inject('eth0', udp(1))).toEqual([]);
+    expect(unresolved.run.hops.at(-1)).toMatchObject({ at: 'drop', reason: 'bpf_redirect_neigh: no neighbour 10.0.0.1 on eth2' });
   });
 });
 
