@@ -68,7 +68,7 @@ describe.each(ENGINE_NAMES)('topology simulation on %s', (engine) => {
 });
 
 /** A topology around bpf/tests/topo_paths.c: eth0 runs its XDP and TC ingress programs in the given modes, eth1's TC egress lets everything pass. */
-function paths(xdpMode: number, tcMode: number, target: number, maps: Record<string, { key: string; value: string }[]> = {}) {
+function paths(xdpMode: number, tcMode: number, target: number, maps: Partial<Record<string, { key: string; value: string }[]>> = {}) {
   return parseTopology(
     {
       objects: {
