@@ -15,8 +15,8 @@ import type { BtfType } from '../src/btf/types.js';
 const ROOTS = [
   'struct __sk_buff', 'struct xdp_md', 'struct sk_buff', 'struct xdp_buff', 'struct xdp_rxq_info', 'struct skb_shared_info',
   'struct ethhdr', 'struct vlan_ethhdr', 'struct iphdr', 'struct ipv6hdr', 'struct tcphdr', 'struct udphdr', 'struct icmphdr', 'struct icmp6hdr',
-  'struct gre_base_hdr', 'struct vxlanhdr', 'struct genevehdr', 'struct arphdr',
-  'struct bpf_sock', 'struct bpf_sock_tuple', 'struct bpf_fib_lookup', 'struct bpf_tunnel_key', 'struct bpf_xfrm_state', 'struct bpf_flow_keys',
+  'union tcp_word_hdr', 'struct gre_base_hdr', 'struct vxlanhdr', 'struct genevehdr', 'struct arphdr',
+  'struct bpf_sock', 'struct bpf_sock_tuple', 'struct nf_conn', 'struct bpf_ct_opts', 'struct bpf_fib_lookup', 'struct bpf_tunnel_key', 'struct bpf_xfrm_state', 'struct bpf_flow_keys',
   'struct bpf_spin_lock', 'struct bpf_timer', 'struct bpf_dynptr', 'struct bpf_list_head', 'struct bpf_list_node',
   'enum xdp_action', 'enum bpf_func_id', 'enum bpf_map_type', 'enum bpf_prog_type', 'enum bpf_attach_type', 'enum sk_action',
   'enum bpf_adj_room_mode', 'enum bpf_hdr_start_off', 'enum bpf_ret_code',

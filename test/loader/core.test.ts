@@ -105,6 +105,12 @@ describe.each(backends)('CO-RE programs on $name', ({ name, run }) => {
     expect(r.retval).toBe(0);
   });
 
+  it('resolve the conntrack kfunc types and union tcp_word_hdr against the shipped BTF', async () => {
+    const r = await run(parseCase({ object: 'core_conntrack.o', program: 'conntrack_or_flags', packet: frame }, BUILD));
+    // doff 5, no flags, window 65535 (buildPacket's defaults): the fourth word of the TCP header.
+    expect(r.retval).toBe(0x5000ffff);
+  });
+
   it('stop at a reached relocation that does not resolve, naming its C line', async () => {
     let err: unknown;
     try {
