@@ -95,6 +95,23 @@ describe.each(backends)('XDP fragments on $name', ({ run }) => {
     expect(r.packet.subarray(kept).every((b) => b === 0)).toBe(true);
   });
 
+  it("cannot grow a fragment on a device's own queue, whose xdp_rxq_info has no frag_size (EOPNOTSUPP)", async () => {
+    const c = parseCase(
+      {
+        object: OBJECT,
+        program: 'xdp_frags_tail',
+        packet: Buffer.from(frame(5000)).toString('hex'),
+        rodata: { tail_delta: 100 },
+        ctx: { ingress_ifindex: 2 },
+        fib: { interfaces: [{ ifindex: 2, name: 'eth1', mac: '02:00:00:00:01:01', addrs: ['10.1.0.1/24'] }] },
+      },
+      '/',
+    );
+    const r = await run(c);
+    expect(outputs(r).tailRet).toBe(-95);
+    expect(r.packet.length).toBe(5000);
+  });
+
   it.each([
     { name: 'in the linear part points into it', offset: 100, want: { inBuffer: 0, isNull: 0 } },
     { name: 'across the linear part and a fragment is copied to the buffer', offset: 3516, want: { inBuffer: 1, isNull: 0 } },
