@@ -72,7 +72,8 @@ interface Step {
  * receiving interface (TC ingress then host); into an XSKMAP, to the AF_XDP socket (recorded as
  * `xsk`, or dropped when the socket's queue is not the receiving one); a devmap broadcast sends
  * one copy per target. From TC: bpf_redirect to a device runs its TC egress then its wire,
- * with BPF_F_INGRESS (and bpf_redirect_peer) its TC ingress then its host;
+ * with BPF_F_INGRESS its TC ingress then its host, bpf_redirect_peer the TC ingress and host of its
+ * veth peer (an interface's `peer`);
  * bpf_redirect_neigh fills the Ethernet addresses from the neighbour table, then egress; each
  * bpf_clone_redirect copy goes its own way the same. A tag TC left in skb->vlan_tci is written
  * into the frame when the packet leaves the hook, as a device without VLAN offload does.
@@ -207,7 +208,12 @@ export class TopologySim {
           drop(r ? `redirect to ifindex ${r.ifindex}: no such interface` : `${out.action} without a target`, data);
           return steps;
         }
-        if (r.kind === 'peer' || (r.flags & BPF_F_INGRESS) !== 0) steps.push(next('tc_ingress', target, data, label));
+        if (r.kind === 'peer') {
+          // skb_do_redirect: the ingress of the device's veth peer, in its own namespace; a device without one drops it.
+          const peer = target.peer === undefined ? undefined : this.byName.get(target.peer);
+          if (peer) steps.push(next('tc_ingress', peer, data, label));
+          else drop(`bpf_redirect_peer: ${target.name} has no peer`, data);
+        } else if ((r.flags & BPF_F_INGRESS) !== 0) steps.push(next('tc_ingress', target, data, label));
         else if (r.kind === 'neigh') {
           const resolved = this.neighMacs(target, data, r.nexthop);
           if (typeof resolved === 'string') drop(resolved, data);

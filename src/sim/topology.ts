@@ -19,6 +19,8 @@ export interface TopologyAttach {
 
 /** An interface of a topology: its kernel state (as a case's `fib.interfaces`) and the programs on its hooks. */
 export interface TopologyInterface extends FibInterface {
+  /** The other end of a veth pair (an interface name): where bpf_redirect_peer to this interface delivers. */
+  peer?: string;
   xdp?: TopologyAttach;
   tc_ingress?: TopologyAttach;
   tc_egress?: TopologyAttach;
@@ -70,6 +72,7 @@ const topologyShape = object({
         mac: { shape: str(), required: true },
         addrs: { shape: arrayOf(str()) },
         mtu: { shape: int(0, 0xffff_ffff) },
+        peer: { shape: str() },
         xdp: { shape: attachShape },
         tc_ingress: { shape: attachShape },
         tc_egress: { shape: attachShape },
@@ -108,7 +111,9 @@ export function parseTopology(json: unknown, path = '<inline>'): TopologySpec {
   const base = path === '<inline>' ? process.cwd() : dirname(path);
   const objects: TopologySpec['objects'] = Object.create(null);
   for (const [name, o] of Object.entries(t.objects)) objects[name] = { ...o, objectPath: resolve(base, o.object) };
+  const names = new Set(t.interfaces.map((itf) => itf.name));
   t.interfaces.forEach((itf, i) => {
+    if (itf.peer !== undefined && (!names.has(itf.peer) || itf.peer === itf.name)) throw new CaseError('topology/invalid', `interfaces[${i}].peer: expected the name of another interface, got '${itf.peer}'`);
     for (const hook of ['xdp', 'tc_ingress', 'tc_egress'] as const) {
       const a = itf[hook];
       if (a && !Object.hasOwn(objects, a.object)) throw new CaseError('topology/invalid', `interfaces[${i}].${hook}.object: no object named '${a.object}' in objects`);
@@ -146,6 +151,8 @@ export interface LoadedInterface {
   ifindex: number;
   /** The MAC address as bytes. */
   mac: Uint8Array;
+  /** The name of the other end of its veth pair, if any. */
+  peer?: string;
   xdp?: AttachedProgram;
   tc_ingress?: AttachedProgram;
   tc_egress?: AttachedProgram;
@@ -181,7 +188,7 @@ export async function loadTopology(spec: TopologySpec, options: { engine?: 'wasm
     objects[name] = obj;
   }
   const interfaces = spec.interfaces.map((itf, i): LoadedInterface => {
-    const loaded: LoadedInterface = { name: itf.name, ifindex: itf.ifindex, mac: macBytes(itf.mac) };
+    const loaded: LoadedInterface = { name: itf.name, ifindex: itf.ifindex, mac: macBytes(itf.mac), ...(itf.peer !== undefined && { peer: itf.peer }) };
     for (const hook of ['xdp', 'tc_ingress', 'tc_egress'] as const) {
       const a = itf[hook];
       if (!a) continue;

@@ -77,7 +77,7 @@ function paths(xdpMode: number, tcMode: number, target: number, maps: Partial<Re
       },
       interfaces: [
         { name: 'eth0', ifindex: 2, mac: '02:00:00:00:00:02', addrs: ['10.0.0.2/24'], xdp: { object: 'a', program: 'xdp_paths' }, tc_ingress: { object: 'a', program: 'tc_paths' } },
-        { name: 'eth1', ifindex: 3, mac: '02:00:00:00:00:03', addrs: ['10.0.1.3/24'], tc_egress: { object: 'ok', program: 'tc_paths' } },
+        { name: 'eth1', ifindex: 3, mac: '02:00:00:00:00:03', addrs: ['10.0.1.3/24'], peer: 'eth2', tc_egress: { object: 'ok', program: 'tc_paths' } },
         { name: 'eth2', ifindex: 4, mac: '02:00:00:00:00:04', tc_ingress: { object: 'ok', program: 'tc_paths' } },
       ],
       neighbors: [{ ip: '10.0.1.1', mac: '02:00:00:00:00:aa', dev: 3 }],
@@ -103,7 +103,8 @@ describe.each(ENGINE_NAMES)('where packets go from each hook on %s', (engine) =>
       want: ['eth1 wire', 'eth2 wire'], runs: ['eth0 xdp XDP_REDIRECT'],
     },
     { name: 'a TC redirect to an ingress runs its TC ingress, then its host', x: X.PASS, t: T.INGRESS, target: 4, maps: {}, want: ['eth2 host'], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT', 'eth2 tc_ingress TC_ACT_OK'] },
-    { name: 'bpf_redirect_peer runs the peer TC ingress, then its host', x: X.PASS, t: T.PEER, target: 4, maps: {}, want: ['eth2 host'], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT', 'eth2 tc_ingress TC_ACT_OK'] },
+    { name: 'bpf_redirect_peer runs the TC ingress of the veth peer, then its host', x: X.PASS, t: T.PEER, target: 3, maps: {}, want: ['eth2 host'], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT', 'eth2 tc_ingress TC_ACT_OK'] },
+    { name: 'bpf_redirect_peer to a device without a peer is dropped', x: X.PASS, t: T.PEER, target: 4, maps: {}, want: [], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT'] },
     { name: 'a TC redirect to an egress runs its TC egress, then its wire', x: X.PASS, t: T.EGRESS, target: 3, maps: {}, want: ['eth1 wire'], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT', 'eth1 tc_egress TC_ACT_OK'] },
     { name: 'a redirect to a missing interface is dropped', x: X.PASS, t: T.EGRESS, target: 9, maps: {}, want: [], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_REDIRECT'] },
     { name: 'TC_ACT_SHOT drops', x: X.PASS, t: T.SHOT, target: 0, maps: {}, want: [], runs: ['eth0 xdp XDP_PASS', 'eth0 tc_ingress TC_ACT_SHOT'] },
@@ -144,6 +145,7 @@ describe('topology files', () => {
     { name: 'loopback\'s ifindex', have: mutate((t) => (t.interfaces[0].ifindex = 1)), want: ['topology/invalid', /^interfaces\[0\]\.ifindex: expected an integer from 2/] },
     { name: 'a bad MAC address', have: mutate((t) => (t.interfaces[0].mac = '02:00')), want: ['case/bad-fib', /mac/] },
     { name: 'no interfaces', have: mutate((t) => (t.interfaces = [])), want: ['topology/invalid', /^interfaces: expected at least one interface/] },
+    { name: 'a peer that is no interface', have: mutate((t) => (t.interfaces[0].peer = 'eth9')), want: ['topology/invalid', /^interfaces\[0\]\.peer: expected the name of another interface/] },
     { name: 'a hop limit of 0', have: mutate((t) => (t.hop_limit = 0)), want: ['topology/invalid', /^hop_limit: /] },
   ])('refuses $name with a typed one-line error', ({ have, want }) => {
     let err: unknown;
