@@ -107,7 +107,7 @@ export class TopologySim {
     return new TopologySim(spec, machine, objects, interfaces);
   }
 
-  /** The interface named `name`; a CaseError `topology/no-interface` when there is none. */
+  /** The interface named `name`; a SimError `topology/no-interface` when there is none. */
   iface(name: string): LoadedInterface {
     const itf = this.byName.get(name);
     if (!itf) throw new SimError('topology/no-interface', `no interface named '${name}' in the topology (${[...this.byName.keys()].join(', ')})`);
