@@ -1,6 +1,6 @@
 import { CaseError } from '../internal/errors.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
-import { BPF_PROG_TYPE } from '../uapi/bpf.js';
+import { BPF_PROG_TYPE, progTypeName } from '../uapi/bpf.js';
 import type { VerifierFacts } from './facts.js';
 import type { ProgramVerdict, VerifyReport } from './types.js';
 import { verifyProgramSpec, type ProgramResult } from './verify.js';
@@ -66,10 +66,17 @@ const MODELLED_TYPES: ReadonlySet<number> = new Set([
 
 /**
  * Verifies every program of the object (or the one named), in program order. Without a name or a
- * `type`, programs of types bpfsim does not run (kprobe, cgroup, tracing next to TC) are left out.
+ * `type`, programs of types bpfsim does not run (kprobe, cgroup, tracing next to TC) are left out;
+ * naming one without a `type` is CaseError `case/unsupported-program-type`.
  */
 export function verifyObject(spec: ObjectSpec, options: VerifyObjectOptions = {}): VerifyObjectReport {
   const progs = options.program ? [findProgram(spec, options.program)] : spec.programs.filter((p) => options.type !== undefined || MODELLED_TYPES.has(p.type));
+  // A program named on its own is verified only when its rules are modelled: a kprobe or tracing
+  // program checked against the networking helper table would get a verdict the kernel does not give.
+  const unmodelled = options.type === undefined ? progs.find((p) => !MODELLED_TYPES.has(p.type)) : undefined;
+  if (unmodelled) {
+    throw new CaseError('case/unsupported-program-type', `program '${unmodelled.name}' is a ${progTypeName(unmodelled.type)} program (section '${unmodelled.sectionName}'): bpfsim verifies XDP, TC and socket filter programs`);
+  }
   const details = progs.map((p) => verifyProgram(spec, p, options));
   return { programs: details.map(toVerdict), logs: details.map((d) => d.log.join('\n')), details };
 }
