@@ -5,7 +5,7 @@
  * The kernel backend's child calls this inside its private namespaces; nothing else should.
  */
 import { CaseError, KernelError, LoadError } from '../internal/errors.js';
-import { BPF_PROG_TYPE } from '../uapi/bpf.js';
+import { BPF_PROG_TYPE, progTypeName } from '../uapi/bpf.js';
 import type { ProgramVerdict } from '../verifier/types.js';
 import { OPEN_OPTS, OPEN_OPTS_SIZE } from './ctx.js';
 import { errnoLabel as errnoName } from '../uapi/errno.js';
@@ -111,8 +111,9 @@ function verifyOne(lib: Libbpf, path: string, req: WireVerifyRequest, name: stri
  * The kernel's verdict on each XDP, TC and socket-filter program of one object (or on the one
  * `req.program` names, by function or section name), in the object's order. Throws KernelError
  * when libbpf cannot open the object or fails for a reason other than the verifier, CaseError
- * `case/unknown-program` when `req.program` names nothing, and LoadError `load/unknown-section`
- * when, without `req.type`, a chosen program's section has no program type.
+ * `case/unknown-program` when `req.program` names nothing or `case/unsupported-program-type` when
+ * it names a program of another type, and LoadError `load/unknown-section` when, without
+ * `req.type`, a chosen program's section has no program type.
  */
 export function verifyObjectInProcess(path: string, req: WireVerifyRequest): ProgramVerdict[] {
   const lib = loadLibbpf();
@@ -135,6 +136,12 @@ export function verifyObjectInProcess(path: string, req: WireVerifyRequest): Pro
     if (untyped) {
       const section = lib.bpf_program__section_name(untyped);
       throw new LoadError('load/unknown-section', `load programs: program '${lib.bpf_program__name(untyped)}': section '${section}' has no known program type (expected a libbpf section name such as xdp, tc or tcx/ingress)`);
+    }
+    // A kprobe, cgroup or tracing program named on its own is refused as the VM's verifier refuses it.
+    const alone = req.program !== undefined && req.type === undefined ? chosen[0] : undefined;
+    if (alone && typeName(progTypeOf(lib, alone, undefined)) === undefined) {
+      const progType = progTypeOf(lib, alone, undefined);
+      throw new CaseError('case/unsupported-program-type', `program '${lib.bpf_program__name(alone)}' is a ${progTypeName(progType)} program (section '${lib.bpf_program__section_name(alone)}'): bpfsim verifies XDP, TC and socket filter programs`);
     }
     names = chosen.filter((p) => typeName(progTypeOf(lib, p, req.type)) !== undefined).map((p) => lib.bpf_program__name(p));
   } finally {

@@ -6,17 +6,20 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inspectObject } from '../../src/cli/inspect.js';
+import { verifyOnKernel } from '../../src/kernel/index.js';
+import { verifyObject } from '../../src/verifier/index.js';
 import { CaseError } from '../../src/internal/errors.js';
 import { loadObjectFile } from '../../src/loader/load-object.js';
 import { parseCase } from '../../src/sim/case.js';
 import { load } from '../../src/sim/object.js';
 import { actionName, BPF_ATTACH_TYPE as A, BPF_PROG_TYPE as P } from '../../src/uapi/index.js';
 import { availableBackends } from '../support/backends.js';
-import { ROOT, testObject } from '../kernel/require-kernel.js';
+import { kernelOrSkip, ROOT, testObject } from '../kernel/require-kernel.js';
 
 const OBJECT = testObject('loader_mixed');
 const FRAME = '0200000000020200000000010800450000140000000040060000' + '0a0000010a000002';
 const backends = await availableBackends();
+const kernel = await kernelOrSkip();
 
 beforeAll(() => {
   execFileSync('bash', ['scripts/build-bpf.sh'], { cwd: ROOT });
@@ -58,6 +61,25 @@ describe('loader', () => {
     expect(obj.program('mixed_tc').run(new Uint8Array(60)).action).toBe('TC_ACT_SHOT');
     expect(obj.map('hits').get(3)).toBe(2n);
   });
+
+  it.each([
+    { program: 'mixed_kprobe', type: 'KPROBE' },
+    { program: 'mixed_cgroup', type: 'CGROUP_SKB' },
+    { program: 'mixed_fentry', type: 'TRACING' },
+  ])('refuses to verify $program, named alone, as a $type program instead of giving a verdict under the networking rules', async ({ program, type }) => {
+    const spec = loadObjectFile(OBJECT);
+    const err = (() => {
+      try {
+        verifyObject(spec, { program });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(CaseError);
+    expect(err).toMatchObject({ code: 'case/unsupported-program-type', message: expect.stringContaining(`${type} program`) });
+    expect(verifyObject(spec, { program, type: 'tc' }).programs.map((p) => p.type)).toEqual(['tc']);
+    if (kernel) await expect(verifyOnKernel(OBJECT, { program })).rejects.toMatchObject({ code: 'case/unsupported-program-type', message: (err as Error).message });
+  }, 60_000);
 
   it('names tcx and netkit verdicts as the kernel reads them: any other code is NEXT', () => {
     const cls = P.BPF_PROG_TYPE_SCHED_CLS;
