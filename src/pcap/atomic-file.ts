@@ -97,6 +97,11 @@ export class AtomicFile {
     this.pendingBytes += bytes.length;
   }
 
+  /** Writes what is queued once it reaches the flush size (1 MiB); for callers that {@link push} in bulk. */
+  async drain(): Promise<void> {
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
   private async flush(): Promise<void> {
     const chunks = this.pending;
     this.pending = [];

@@ -1,4 +1,4 @@
-import { closeSync, constants, createReadStream, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, read } from 'node:fs';
 import { PcapError } from '../internal/errors.js';
 import { fileKind, INPUT_LIMITS } from '../internal/input-file.js';
 
@@ -26,90 +26,188 @@ function openRegularFile(path: string): number {
 /** Where a capture is read from: a file path, the bytes themselves, or a stream of chunks (a Node Readable). */
 export type CaptureSource = string | Uint8Array | AsyncIterable<Uint8Array>;
 
+/** Bytes read from a file at a time, and the smallest buffer a refill makes. */
+export const CHUNK_BYTES = 1 << 20;
+
 /**
- * A pull-based reader of exact byte counts over a stream of chunks of any size. `offset` is the
- * number of bytes consumed so far, for error messages.
+ * Where the bytes come from: `fill` copies up to `len` bytes into `buf` at `off` and returns how
+ * many (0 at the end); `whole` says whether a refill should keep filling its buffer once it has
+ * what the parser asked for (a file: one read per MiB) or hand over what one chunk brought (a
+ * stream, which may trickle).
+ */
+interface Feed {
+  readonly whole: boolean;
+  fill(buf: Uint8Array, off: number, len: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A file read straight into the caller's buffer: no intermediate chunks. */
+function fileFeed(path: string): Feed {
+  let fd: number | undefined = openRegularFile(path);
+  return {
+    whole: true,
+    fill: (buf, off, len) =>
+      new Promise((done, fail) => {
+        if (fd === undefined) return done(0);
+        read(fd, buf, off, len, null, (err, bytesRead) => (err ? fail(err) : done(bytesRead)));
+      }),
+    async close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+/** Chunks of a stream copied into the caller's buffer; a chunk larger than the room left waits for the next fill. */
+function streamFeed(iterable: AsyncIterable<Uint8Array>): Feed {
+  const it = iterable[Symbol.asyncIterator]();
+  let pending: Uint8Array | undefined;
+  let done = false;
+  return {
+    whole: false,
+    async fill(buf, off, len) {
+      while (!pending || pending.length === 0) {
+        if (done) return 0;
+        const r = await it.next();
+        if (r.done) done = true;
+        else pending = r.value;
+      }
+      const take = Math.min(pending.length, len);
+      buf.set(pending.subarray(0, take), off);
+      pending = pending.subarray(take);
+      return take;
+    },
+    async close() {
+      done = true;
+      pending = undefined;
+      await it.return?.();
+    },
+  };
+}
+
+/**
+ * A reader of a capture's bytes for parsers that work synchronously over what is buffered: the
+ * bytes from `pos` to `end` of `buf` are there to read (by index, `view`, or `take`), and
+ * {@link ByteSource.refill} reads more, at least {@link CHUNK_BYTES} at a time, only when the
+ * parser runs out. A refill moves the unread bytes to a fresh buffer, so views taken earlier
+ * keep their bytes. `offset` is the number of bytes consumed since the start, for error messages.
  */
 export class ByteSource {
-  offset = 0;
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
-  private done = false;
-  private readonly it: AsyncIterator<Uint8Array>;
-
-  /** Bytes taken from the stream so far, checked against `limit`. */
-  private total = 0;
+  buf: Uint8Array = new Uint8Array(0);
+  view: DataView = new DataView(this.buf.buffer);
+  pos = 0;
+  end = 0;
+  /** Bytes consumed before `buf[0]`. */
+  private base = 0;
+  private eof = false;
+  private readonly feed: Feed;
 
   /** `limit`: the most bytes read before PcapError `pcap/too-large` (INPUT_LIMITS.capture). */
   constructor(
     source: CaptureSource,
     private readonly limit: number = INPUT_LIMITS.capture,
   ) {
-    const iterable: AsyncIterable<Uint8Array> =
-      typeof source === 'string'
-        ? createReadStream('', { fd: openRegularFile(source), highWaterMark: 1 << 16 })
-        : source instanceof Uint8Array
-          ? (async function* () {
-              yield source;
-            })()
-          : source;
-    this.it = iterable[Symbol.asyncIterator]();
+    if (typeof source === 'string') this.feed = fileFeed(source);
+    else if (source instanceof Uint8Array) {
+      // The bytes are the buffer: nothing to copy or read.
+      this.setBuffer(source, source.length);
+      this.eof = true;
+      this.feed = { whole: true, fill: async () => 0, close: async () => undefined };
+    } else this.feed = streamFeed(source);
   }
 
-  /** Buffers until `n` bytes are available or the stream ends; true when they are. */
-  private async fill(n: number): Promise<boolean> {
-    while (this.buffered < n && !this.done) {
-      let r: IteratorResult<Uint8Array>;
+  /** Bytes consumed so far. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** Bytes buffered and not yet consumed. */
+  get buffered(): number {
+    return this.end - this.pos;
+  }
+
+  /** Whether `n` bytes are buffered now (no reading). */
+  ensure(n: number): boolean {
+    return this.end - this.pos >= n;
+  }
+
+  /** Whether the source is read to its end (what is buffered is all that is left). */
+  get atEof(): boolean {
+    return this.eof;
+  }
+
+  private setBuffer(buf: Uint8Array, end: number): void {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = 0;
+    this.end = end;
+  }
+
+  /** Reads until `n` bytes are buffered or the source ends; true when they are. */
+  async refill(n: number): Promise<boolean> {
+    if (this.ensure(n)) return true;
+    if (this.eof) return false;
+    // Bytes after `end` were never handed out: fill them in place when the record fits, else
+    // move what is left to a fresh buffer (views into the old one keep their bytes).
+    if (this.buf.length - this.pos < n || this.end === this.buf.length) {
+      const left = this.end - this.pos;
+      const next = new Uint8Array(Math.max(CHUNK_BYTES, n));
+      next.set(this.buf.subarray(this.pos, this.end));
+      this.base += this.pos;
+      this.setBuffer(next, left);
+    }
+    const next = this.buf;
+    while (this.end < next.length) {
+      let got: number;
       try {
-        r = await this.it.next();
+        got = await this.feed.fill(next, this.end, next.length - this.end);
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
         throw new PcapError('pcap/io', `read capture: ${why}`, { cause: err });
       }
-      if (r.done) this.done = true;
-      else if (r.value.length) {
-        this.total += r.value.length;
-        if (this.total > this.limit) throw new PcapError('pcap/too-large', `read capture: more than the limit of ${this.limit} bytes`);
-        this.chunks.push(r.value);
-        this.buffered += r.value.length;
+      if (got === 0) {
+        this.eof = true;
+        break;
       }
+      this.end += got;
+      if (this.base + this.end > this.limit) throw new PcapError('pcap/too-large', `read capture: more than the limit of ${this.limit} bytes`);
+      if (!this.feed.whole && this.end - this.pos >= n) break;
     }
-    return this.buffered >= n;
+    return this.ensure(n);
+  }
+
+  /** The next `n` bytes as a view (no copy), consumed; they must be buffered ({@link ensure}). */
+  take(n: number): Uint8Array {
+    const at = this.pos;
+    this.pos += n;
+    return this.buf.subarray(at, at + n);
+  }
+
+  /** Skips `n` buffered bytes. */
+  skip(n: number): void {
+    this.pos += n;
+  }
+
+  /** Exactly `n` bytes (a view the reader never writes again), or undefined when the source ends first (nothing is consumed then). */
+  async read(n: number): Promise<Uint8Array | undefined> {
+    if (!(await this.refill(n))) return undefined;
+    return this.take(n);
   }
 
   /** How many bytes are left, up to `max` (buffering them). */
   async available(max: number): Promise<number> {
-    await this.fill(max);
-    return Math.min(max, this.buffered);
+    await this.refill(max);
+    return Math.min(max, this.end - this.pos);
   }
 
   /** True when no byte is left. */
   async atEnd(): Promise<boolean> {
-    return !(await this.fill(1));
+    return !(await this.refill(1));
   }
 
-  /** Exactly `n` bytes (a fresh copy), or undefined when the stream ends first (nothing is consumed then). */
-  async read(n: number): Promise<Uint8Array | undefined> {
-    if (!(await this.fill(n))) return undefined;
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0]!;
-      const take = Math.min(c.length, n - filled);
-      out.set(c.subarray(0, take), filled);
-      filled += take;
-      if (take === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(take);
-    }
-    this.buffered -= n;
-    this.offset += n;
-    return out;
-  }
-
-  /** Stops reading the underlying stream (closing a file) when the consumer stops early. */
+  /** Stops reading the underlying source (closing a file) when the consumer stops early. */
   async close(): Promise<void> {
-    this.done = true;
-    this.chunks = [];
-    await this.it.return?.();
+    this.eof = true;
+    await this.feed.close();
   }
 }

@@ -1,6 +1,6 @@
 import { PcapError } from '../internal/errors.js';
 import type { ByteSource } from './byte-source.js';
-import { type CapturePacket, MAX_BLOCK_LEN } from './types.js';
+import { BATCH_PACKETS, MAX_BLOCK_LEN, newBatch, type PacketBatch } from './types.js';
 
 /** Classic pcap magic numbers as read little-endian (pcap-savefile(5)): microsecond and nanosecond timestamps. */
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
@@ -16,39 +16,49 @@ export function pcapMagic(magic: Uint8Array): { littleEndian: boolean; nanos: bo
 }
 
 /**
- * Reads the records of a classic pcap file (pcap-savefile(5)) whose 4 magic bytes `magic` were
- * already consumed from `src`. Ends at the end of the stream on a record boundary; a partial
- * header or record is `pcap/truncated`, an impossible captured length `pcap/bad-block`.
+ * Reads the records of a classic pcap file (pcap-savefile(5)) from the start of `src`, whose
+ * first 4 bytes are buffered and hold a pcap magic, in batches of what is buffered. Ends at the
+ * end of the stream on a record boundary; a partial header or record is `pcap/truncated`, an
+ * impossible captured length `pcap/bad-block`.
  */
-export async function* readPcap(src: ByteSource, magic: Uint8Array): AsyncGenerator<CapturePacket> {
-  const { littleEndian, nanos } = pcapMagic(magic)!;
-  const rest = await src.read(20);
-  if (!rest) throw new PcapError('pcap/truncated', `pcap: file header: expected 24 bytes, got ${4 + (await src.available(20))}`);
-  const hv = new DataView(rest.buffer);
-  const snaplen = hv.getUint32(12, littleEndian);
+export async function* readPcapBatches(src: ByteSource): AsyncGenerator<PacketBatch> {
+  const { littleEndian: le, nanos } = pcapMagic(src.buf.subarray(src.pos, src.pos + 4))!;
+  if (!(await src.refill(24))) throw new PcapError('pcap/truncated', `pcap: file header: expected 24 bytes, got ${src.buffered}`);
+  const snaplen = src.view.getUint32(src.pos + 16, le);
   // The top bits of the link type field carry FCS information (pcap-savefile(5)).
-  const linkType = hv.getUint32(16, littleEndian) & 0x0fffffff;
+  const linkType = src.view.getUint32(src.pos + 20, le) & 0x0fffffff;
+  src.skip(24);
   const limit = Math.min(MAX_BLOCK_LEN, Math.max(snaplen, 262144));
-  for (let index = 0; ; index++) {
-    const at = src.offset;
-    const where = `pcap: record ${index} at offset ${at}`;
+  const fracNs = nanos ? 1 : 1000;
+  let index = 0;
+  for (;;) {
+    const batch = newBatch();
+    // Parse every whole record that is buffered, then refill once.
+    while (batch.length < BATCH_PACKETS && src.ensure(16)) {
+      const at = src.pos;
+      const v = src.view;
+      const inclLen = v.getUint32(at + 8, le);
+      if (inclLen > limit) throw new PcapError('pcap/bad-block', `pcap: record ${index} at offset ${src.offset}: expected captured length at most ${limit}, got ${inclLen}`);
+      if (!src.ensure(16 + inclLen)) break;
+      const i = batch.length++;
+      batch.seconds[i] = v.getUint32(at, le);
+      batch.nanos[i] = v.getUint32(at + 4, le) * fracNs;
+      batch.originalLength[i] = v.getUint32(at + 12, le);
+      batch.interfaceIndex[i] = 0;
+      batch.linkType[i] = linkType;
+      batch.comment[i] = undefined;
+      src.skip(16);
+      batch.data[i] = src.take(inclLen);
+      index++;
+    }
+    if (batch.length > 0) {
+      yield batch;
+      continue;
+    }
     if (await src.atEnd()) return;
-    const h = await src.read(16);
-    if (!h) throw new PcapError('pcap/truncated', `${where}: expected a 16-byte record header, got ${await src.available(16)}`);
-    const v = new DataView(h.buffer);
-    const sec = v.getUint32(0, littleEndian);
-    const frac = v.getUint32(4, littleEndian);
-    const inclLen = v.getUint32(8, littleEndian);
-    const origLen = v.getUint32(12, littleEndian);
-    if (inclLen > limit) throw new PcapError('pcap/bad-block', `${where}: expected captured length at most ${limit}, got ${inclLen}`);
-    const data = await src.read(inclLen);
-    if (!data) throw new PcapError('pcap/truncated', `${where}: expected ${inclLen} bytes of packet data, got ${await src.available(inclLen)}`);
-    yield {
-      data,
-      timestampNs: BigInt(sec) * 1_000_000_000n + BigInt(frac) * (nanos ? 1n : 1000n),
-      interfaceIndex: 0,
-      originalLength: origLen,
-      linkType,
-    };
+    const where = `pcap: record ${index} at offset ${src.offset}`;
+    if (!(await src.refill(16))) throw new PcapError('pcap/truncated', `${where}: expected a 16-byte record header, got ${src.buffered}`);
+    const inclLen = src.view.getUint32(src.pos + 8, le);
+    if (inclLen <= limit && !(await src.refill(16 + inclLen))) throw new PcapError('pcap/truncated', `${where}: expected ${inclLen} bytes of packet data, got ${src.buffered - 16}`);
   }
 }

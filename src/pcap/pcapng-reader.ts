@@ -1,6 +1,6 @@
 import { PcapError } from '../internal/errors.js';
 import type { ByteSource } from './byte-source.js';
-import { type CapturePacket, MAX_BLOCK_LEN } from './types.js';
+import { BATCH_PACKETS, MAX_BLOCK_LEN, newBatch, type PacketBatch } from './types.js';
 
 /** pcapng block types (draft-ietf-opsawg-pcapng §4, §11.1). */
 export const PCAPNG_SHB = 0x0a0d0d0a;
@@ -18,32 +18,35 @@ interface Iface {
   /** Timestamp units per second, and the if_tsoffset in seconds. */
   unitsPerSec: bigint;
   tsOffset: bigint;
-  name?: string;
+  /** For timestamps computed with numbers: units per second, ns per unit (0 when not a whole number: BigInt then), the offset. */
+  unitsPerSecNum: number;
+  nsPerUnit: number;
+  tsOffsetNum: number;
 }
 
-type Options = Map<number, Uint8Array[]>;
-
-/** The options in `body` from `off` (draft-ietf-opsawg-pcapng §3.5); a length past the block is `pcap/bad-block`. */
-function readOptions(body: DataView, off: number, le: boolean, where: string): Options {
-  const out: Options = new Map();
-  while (off + 4 <= body.byteLength) {
-    const code = body.getUint16(off, le);
-    const len = body.getUint16(off + 2, le);
-    if (code === 0) break;
-    if (off + 4 + len > body.byteLength) {
-      throw new PcapError('pcap/bad-block', `${where}: option ${code} at block offset ${off + 8}: expected ${len} bytes, got ${body.byteLength - off - 4}`);
+/** The values of option `code` in the options from `off` to `end` of the buffer (draft-ietf-opsawg-pcapng §3.5); a length past the block is `pcap/bad-block`. */
+function optionValues(v: DataView, off: number, end: number, blockStart: number, le: boolean, where: () => string, code: number): Uint8Array[] | undefined {
+  let out: Uint8Array[] | undefined;
+  while (off + 4 <= end) {
+    const c = v.getUint16(off, le);
+    const len = v.getUint16(off + 2, le);
+    if (c === 0) break;
+    if (off + 4 + len > end) {
+      throw new PcapError('pcap/bad-block', `${where()}: option ${c} at block offset ${off - blockStart}: expected ${len} bytes, got ${end - off - 4}`);
     }
-    const value = new Uint8Array(body.buffer, body.byteOffset + off + 4, len);
-    out.set(code, [...(out.get(code) ?? []), value]);
+    if (c === code) (out ??= []).push(new Uint8Array(v.buffer, v.byteOffset + off + 4, len));
     off += 4 + ((len + 3) & ~3);
   }
   return out;
 }
 
-const utf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
+const decoder = new TextDecoder();
+const utf8 = (b: Uint8Array): string => decoder.decode(b);
 
 /** Timestamps are unsigned 64-bit nanoseconds since 1970 once read (what the writers take). */
 const MAX_TIMESTAMP_NS = 1n << 64n;
+/** Whole seconds below 2^64 ns, for the check on timestamps computed with numbers. */
+const MAX_SECONDS = 18_446_744_073;
 
 /** if_tsresol (option 9): 10^-n seconds, or 2^-n when the top bit is set; default microseconds. */
 function unitsPerSec(tsresol: Uint8Array | undefined): bigint {
@@ -52,117 +55,169 @@ function unitsPerSec(tsresol: Uint8Array | undefined): bigint {
   return v & 0x80 ? 1n << BigInt(v & 0x7f) : 10n ** BigInt(v);
 }
 
+/** Reading state across blocks: the section's byte order and interfaces, the block count. */
+interface ReadState {
+  le: boolean;
+  ifaces: Iface[];
+  index: number;
+}
+
 /**
- * Reads the packets of a pcapng file (draft-ietf-opsawg-pcapng) whose first 4 bytes (the section
- * header block type) were already consumed from `src`. Handles several sections, each in its own
- * byte order; enhanced, simple and obsolete packet blocks; interface names, `if_tsresol` and
- * `if_tsoffset`; packet comments. Other blocks are skipped. Errors name the block index and offset:
- * `pcap/truncated`, `pcap/bad-magic` (byte-order magic), `pcap/bad-block` (lengths, undefined interface).
+ * Reads the packets of a pcapng file (draft-ietf-opsawg-pcapng) from the start of `src`, in
+ * batches of what is buffered. Handles several sections, each in its own byte order; enhanced,
+ * simple and obsolete packet blocks; `if_tsresol` and `if_tsoffset`; packet comments. Other
+ * blocks are skipped. Errors name the block index and offset: `pcap/truncated`, `pcap/bad-magic`
+ * (byte-order magic), `pcap/bad-block` (lengths, undefined interface), `pcap/bad-timestamp`.
  */
-export async function* readPcapng(src: ByteSource): AsyncGenerator<CapturePacket> {
-  let le = true;
-  let ifaces: Iface[] = [];
-  let first = true;
-  for (let index = 0; ; index++) {
-    const at = first ? 0 : src.offset;
-    const where = `pcapng: block ${index} at offset ${at}`;
-    if (!first && (await src.atEnd())) return;
-    const head = await src.read(8);
-    const headLen = first ? 12 : 8;
-    if (!head) throw new PcapError('pcap/truncated', `${where}: expected a ${headLen}-byte block header, got ${(first ? 4 : 0) + (await src.available(8))}`);
-    // The first read of a section header lacks the 4 type bytes already consumed.
-    const hv = new DataView(head.buffer);
-    const isShb = first || hv.getUint32(0, true) === PCAPNG_SHB;
-    if (isShb) {
-      let lenBytes: Uint8Array;
-      let bom: Uint8Array;
-      if (first) {
-        lenBytes = head.subarray(0, 4);
-        bom = head.subarray(4, 8);
-      } else {
-        const more = await src.read(4);
-        if (!more) throw new PcapError('pcap/truncated', `${where}: expected a 12-byte section header, got ${8 + (await src.available(4))}`);
-        lenBytes = head.subarray(4, 8);
-        bom = more;
-      }
-      const bv = new DataView(bom.buffer, bom.byteOffset, 4);
-      if (bv.getUint32(0, true) === PCAPNG_BOM) le = true;
-      else if (bv.getUint32(0, false) === PCAPNG_BOM) le = false;
-      else throw new PcapError('pcap/bad-magic', `${where}: expected byte-order magic 0x1a2b3c4d, got 0x${bv.getUint32(0, false).toString(16).padStart(8, '0')}`);
-      const totalLen = new DataView(lenBytes.buffer, lenBytes.byteOffset, 4).getUint32(0, le);
-      if (totalLen < 28 || totalLen % 4 !== 0 || totalLen > MAX_BLOCK_LEN) {
-        throw new PcapError('pcap/bad-block', `${where}: expected a section header length of at least 28 and a multiple of 4, got ${totalLen}`);
-      }
-      const rest = await src.read(totalLen - 12);
-      if (!rest) throw new PcapError('pcap/truncated', `${where}: expected ${totalLen} bytes, got ${12 + (await src.available(totalLen - 12))}`);
-      checkTrailer(rest, totalLen, le, where);
-      ifaces = [];
-      first = false;
+export async function* readPcapngBatches(src: ByteSource): AsyncGenerator<PacketBatch> {
+  const st: ReadState = { le: true, ifaces: [], index: 0 };
+  for (;;) {
+    const batch = newBatch();
+    while (batch.length < BATCH_PACKETS && readBlock(src, st, batch));
+    if (batch.length > 0) {
+      yield batch;
       continue;
     }
-    const type = hv.getUint32(0, le);
-    const totalLen = hv.getUint32(4, le);
-    if (totalLen < 12 || totalLen % 4 !== 0 || totalLen > MAX_BLOCK_LEN) {
-      throw new PcapError('pcap/bad-block', `${where}: expected a block length of at least 12 and a multiple of 4, got ${totalLen}`);
-    }
-    const rest = await src.read(totalLen - 8);
-    if (!rest) throw new PcapError('pcap/truncated', `${where}: expected ${totalLen} bytes, got ${8 + (await src.available(totalLen - 8))}`);
-    checkTrailer(rest, totalLen, le, where);
-    const body = rest.subarray(0, rest.length - 4);
-    const bv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const needBody = (n: number, what: string): void => {
-      if (body.length < n) throw new PcapError('pcap/bad-block', `${where}: ${what}: expected ${n} bytes, got ${body.length}`);
-    };
-    const iface = (id: number): Iface => {
-      const f = ifaces[id];
-      if (!f) throw new PcapError('pcap/bad-block', `${where}: expected an interface below ${ifaces.length}, got ${id}`);
-      return f;
-    };
-    const ts = (f: Iface, hi: number, lo: number): bigint => {
-      const ns = (((BigInt(hi) << 32n) | BigInt(lo)) * 1_000_000_000n) / f.unitsPerSec + f.tsOffset * 1_000_000_000n;
-      // if_tsoffset is signed and unbounded: a time before 1970 or past 2^64 ns cannot be written back out.
-      if (ns < 0n || ns >= MAX_TIMESTAMP_NS) {
-        throw new PcapError('pcap/bad-timestamp', `${where}: timestamp ${ns} ns (if_tsoffset ${f.tsOffset} s) is outside 0 to 2^64 ns since 1970`);
-      }
-      return ns;
-    };
-    if (type === PCAPNG_IDB) {
-      needBody(8, 'interface description');
-      const opts = readOptions(bv, 8, le, where);
-      const off = opts.get(14)?.[0];
-      ifaces.push({
-        linkType: bv.getUint16(0, le),
-        snaplen: bv.getUint32(4, le),
-        unitsPerSec: unitsPerSec(opts.get(9)?.[0]),
-        tsOffset: off && off.length >= 8 ? new DataView(off.buffer, off.byteOffset, 8).getBigInt64(0, le) : 0n,
-        ...(opts.get(2) ? { name: utf8(opts.get(2)![0]!) } : {}),
-      });
-    } else if (type === PCAPNG_EPB || type === PCAPNG_PB) {
-      needBody(20, type === PCAPNG_EPB ? 'enhanced packet' : 'packet');
-      const id = type === PCAPNG_EPB ? bv.getUint32(0, le) : bv.getUint16(0, le);
-      const f = iface(id);
-      const capLen = bv.getUint32(12, le);
-      if (20 + capLen > body.length) throw new PcapError('pcap/bad-block', `${where}: expected ${capLen} bytes of packet data, got ${body.length - 20}`);
-      const comments = readOptions(bv, 20 + ((capLen + 3) & ~3), le, where).get(1);
-      yield {
-        data: body.slice(20, 20 + capLen),
-        timestampNs: ts(f, bv.getUint32(4, le), bv.getUint32(8, le)),
-        interfaceIndex: id,
-        originalLength: bv.getUint32(16, le),
-        linkType: f.linkType,
-        ...(comments ? { comment: comments.map(utf8).join('\n') } : {}),
-      };
-    } else if (type === PCAPNG_SPB) {
-      needBody(4, 'simple packet');
-      const f = iface(0);
-      const origLen = bv.getUint32(0, le);
-      const capLen = Math.min(origLen, f.snaplen || origLen, body.length - 4);
-      yield { data: body.slice(4, 4 + capLen), timestampNs: 0n, interfaceIndex: 0, originalLength: origLen, linkType: f.linkType };
-    }
+    // No whole block is buffered: read more, or say why the file ends here.
+    if (st.index > 0 && (await src.atEnd())) return;
+    const where = `pcapng: block ${st.index} at offset ${src.offset}`;
+    const headLen = st.index === 0 || (src.ensure(4) && src.view.getUint32(src.pos, true) === PCAPNG_SHB) ? 12 : 8;
+    if (!(await src.refill(headLen))) throw new PcapError('pcap/truncated', `${where}: expected a ${headLen}-byte block header, got ${src.buffered}`);
+    const totalLen = blockLength(src, st, () => where);
+    if (!(await src.refill(totalLen))) throw new PcapError('pcap/truncated', `${where}: expected ${totalLen} bytes, got ${src.buffered}`);
   }
 }
 
-function checkTrailer(rest: Uint8Array, totalLen: number, le: boolean, where: string): void {
-  const trailer = new DataView(rest.buffer, rest.byteOffset + rest.length - 4, 4).getUint32(0, le);
-  if (trailer !== totalLen) throw new PcapError('pcap/bad-block', `${where}: expected the trailing block length ${totalLen}, got ${trailer}`);
+/** The total length of the block at `src.pos`, whose header is buffered, checked; a section header sets the byte order. */
+function blockLength(src: ByteSource, st: ReadState, where: () => string): number {
+  const v = src.view;
+  const at = src.pos;
+  if (st.index === 0 || v.getUint32(at, true) === PCAPNG_SHB) {
+    if (v.getUint32(at + 8, true) === PCAPNG_BOM) st.le = true;
+    else if (v.getUint32(at + 8, false) === PCAPNG_BOM) st.le = false;
+    else throw new PcapError('pcap/bad-magic', `${where()}: expected byte-order magic 0x1a2b3c4d, got 0x${v.getUint32(at + 8, false).toString(16).padStart(8, '0')}`);
+    const totalLen = v.getUint32(at + 4, st.le);
+    if (totalLen < 28 || totalLen % 4 !== 0 || totalLen > MAX_BLOCK_LEN) {
+      throw new PcapError('pcap/bad-block', `${where()}: expected a section header length of at least 28 and a multiple of 4, got ${totalLen}`);
+    }
+    return totalLen;
+  }
+  const totalLen = v.getUint32(at + 4, st.le);
+  if (totalLen < 12 || totalLen % 4 !== 0 || totalLen > MAX_BLOCK_LEN) {
+    throw new PcapError('pcap/bad-block', `${where()}: expected a block length of at least 12 and a multiple of 4, got ${totalLen}`);
+  }
+  return totalLen;
+}
+
+function shortBody(where: string, what: string, n: number, got: number): PcapError {
+  return new PcapError('pcap/bad-block', `${where}: ${what}: expected ${n} bytes, got ${got}`);
+}
+
+function noInterface(where: string, st: ReadState, id: number): never {
+  throw new PcapError('pcap/bad-block', `${where}: expected an interface below ${st.ifaces.length}, got ${id}`);
+}
+
+/** Reads the block at `src.pos` when it is wholly buffered, adding a packet to `batch` if it is one; false when more bytes are needed. */
+function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean {
+  const at = src.pos;
+  const v = src.view;
+  const shb = st.index === 0 || (src.ensure(4) && v.getUint32(at, true) === PCAPNG_SHB);
+  if (!src.ensure(shb ? 12 : 8)) return false;
+  // The block's name in errors, built only for one.
+  const where = (): string => `pcapng: block ${st.index} at offset ${src.offset}`;
+  // A section header's byte order applies to its own length: read it on a copy of the state.
+  const probe = shb ? { ...st } : st;
+  const totalLen = blockLength(src, probe, where);
+  if (!src.ensure(totalLen)) return false;
+  const le = probe.le;
+  const trailer = v.getUint32(at + totalLen - 4, le);
+  if (trailer !== totalLen) throw new PcapError('pcap/bad-block', `${where()}: expected the trailing block length ${totalLen}, got ${trailer}`);
+  const body = at + 8;
+  const bodyEnd = at + totalLen - 4;
+  const bodyLen = bodyEnd - body;
+  const type = shb ? PCAPNG_SHB : v.getUint32(at, le);
+  if (type === PCAPNG_SHB) {
+    st.le = le;
+    st.ifaces = [];
+  } else if (type === PCAPNG_EPB || type === PCAPNG_PB) {
+    if (bodyLen < 20) throw shortBody(where(), type === PCAPNG_EPB ? 'enhanced packet' : 'packet', 20, bodyLen);
+    const id = type === PCAPNG_EPB ? v.getUint32(body, le) : v.getUint16(body, le);
+    const f = st.ifaces[id] ?? noInterface(where(), st, id);
+    const capLen = v.getUint32(body + 12, le);
+    if (20 + capLen > bodyLen) throw new PcapError('pcap/bad-block', `${where()}: expected ${capLen} bytes of packet data, got ${bodyLen - 20}`);
+    const optionsAt = body + 20 + ((capLen + 3) & ~3);
+    const comments = optionsAt + 4 <= bodyEnd ? optionValues(v, optionsAt, bodyEnd, at, le, where, 1) : undefined;
+    const i = batch.length;
+    setTimestamp(batch, i, f, v.getUint32(body + 4, le), v.getUint32(body + 8, le), where);
+    batch.length++;
+    batch.data[i] = src.buf.subarray(body + 20, body + 20 + capLen);
+    batch.interfaceIndex[i] = id;
+    batch.originalLength[i] = v.getUint32(body + 16, le);
+    batch.linkType[i] = f.linkType;
+    batch.comment[i] = comments ? comments.map(utf8).join('\n') : undefined;
+  } else if (type === PCAPNG_SPB) {
+    if (bodyLen < 4) throw shortBody(where(), 'simple packet', 4, bodyLen);
+    const f = st.ifaces[0] ?? noInterface(where(), st, 0);
+    const origLen = v.getUint32(body, le);
+    const capLen = Math.min(origLen, f.snaplen || origLen, bodyLen - 4);
+    const i = batch.length++;
+    batch.data[i] = src.buf.subarray(body + 4, body + 4 + capLen);
+    batch.seconds[i] = 0;
+    batch.nanos[i] = 0;
+    batch.interfaceIndex[i] = 0;
+    batch.originalLength[i] = origLen;
+    batch.linkType[i] = f.linkType;
+    batch.comment[i] = undefined;
+  } else if (type === PCAPNG_IDB) {
+    if (bodyLen < 8) throw shortBody(where(), 'interface description', 8, bodyLen);
+    const option = (code: number) => optionValues(v, body + 8, bodyEnd, at, le, where, code)?.[0];
+    const tsresol = option(9);
+    const off = option(14);
+    const ups = unitsPerSec(tsresol);
+    const tsOffset = off && off.length >= 8 ? new DataView(off.buffer, off.byteOffset, 8).getBigInt64(0, le) : 0n;
+    const decimal = ups <= 1_000_000_000n && 1_000_000_000n % ups === 0n;
+    const smallOffset = tsOffset > -(1n << 40n) && tsOffset < 1n << 40n;
+    st.ifaces.push({
+      linkType: v.getUint16(body, le),
+      snaplen: v.getUint32(body + 4, le),
+      unitsPerSec: ups,
+      tsOffset,
+      unitsPerSecNum: Number(ups),
+      nsPerUnit: decimal && smallOffset ? Number(1_000_000_000n / ups) : 0,
+      tsOffsetNum: Number(tsOffset),
+    });
+  }
+  src.skip(totalLen);
+  st.index++;
+  return true;
+}
+
+/**
+ * Entry `i` of the batch's seconds and nanos from a timestamp of `hi`:`lo` units of `f`, with
+ * numbers when they are exact (units below 2^53, a decimal resolution), else with BigInt. A time
+ * before 1970 or past 2^64 ns (if_tsoffset is signed and unbounded) cannot be written back out:
+ * `pcap/bad-timestamp`.
+ */
+function setTimestamp(batch: PacketBatch, i: number, f: Iface, hi: number, lo: number, where: () => string): void {
+  if (f.nsPerUnit !== 0 && hi < 0x200000) {
+    const units = hi * 0x1_0000_0000 + lo;
+    const ups = f.unitsPerSecNum;
+    let sec = Math.floor(units / ups);
+    let rem = units - sec * ups;
+    // The division rounds: put the remainder back in range.
+    if (rem < 0) (sec -= 1), (rem += ups);
+    else if (rem >= ups) (sec += 1), (rem -= ups);
+    sec += f.tsOffsetNum;
+    if (sec >= 0 && sec < MAX_SECONDS) {
+      batch.seconds[i] = sec;
+      batch.nanos[i] = rem * f.nsPerUnit;
+      return;
+    }
+  }
+  const ns = (((BigInt(hi) << 32n) | BigInt(lo)) * 1_000_000_000n) / f.unitsPerSec + f.tsOffset * 1_000_000_000n;
+  if (ns < 0n || ns >= MAX_TIMESTAMP_NS) {
+    throw new PcapError('pcap/bad-timestamp', `${where()}: timestamp ${ns} ns (if_tsoffset ${f.tsOffset} s) is outside 0 to 2^64 ns since 1970`);
+  }
+  batch.seconds[i] = Number(ns / 1_000_000_000n);
+  batch.nanos[i] = Number(ns % 1_000_000_000n);
 }

@@ -26,6 +26,9 @@ export interface PcapngWriterOptions {
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+/** Bytes of the buffer {@link PcapngWriter.appendPacket} encodes blocks into. */
+const APPEND_BUFFER_BYTES = 1 << 20;
+
 /** Options as `code`, `length`, value padded to 4 bytes, then `opt_endofopt` (draft-ietf-opsawg-pcapng §3.5). */
 function encodeOptions(options: [number, Uint8Array][], le: boolean): Uint8Array {
   if (options.length === 0) return new Uint8Array(0);
@@ -130,7 +133,7 @@ export class PcapngWriter {
   addInterface(iface: PcapngInterface = {}): number {
     const tsresol = iface.tsresol ?? 9;
     if (!Number.isInteger(tsresol) || tsresol < 0 || tsresol > 9) throw new RangeError(`tsresol: expected 0..9, got ${tsresol}`);
-    this.file.push(encodeInterface({ ...iface, tsresol }, this.le));
+    this.appendBlock(encodeInterface({ ...iface, tsresol }, this.le));
     this.tsresol.push(tsresol);
     return this.tsresol.length - 1;
   }
@@ -140,11 +143,87 @@ export class PcapngWriter {
     const id = rec.interfaceIndex ?? 0;
     const tsresol = this.tsresol[id];
     if (tsresol === undefined) throw new RangeError(`interfaceIndex: expected an added interface below ${this.tsresol.length}, got ${id}`);
-    await this.file.write(encodeEnhancedPacket(rec, tsresol, this.le));
+    this.appendBlock(encodeEnhancedPacket(rec, tsresol, this.le));
+    await this.file.drain();
+  }
+
+  /**
+   * Appends an enhanced packet block without awaiting: the block is encoded straight into a
+   * 1 MiB buffer (the comment's bytes cached per string), and full buffers are queued on the
+   * file; {@link drain} writes them. The time is `seconds` since 1970 and `nanos` within it.
+   */
+  appendPacket(data: Uint8Array, interfaceIndex: number, seconds: number, nanos: number, comment?: string): void {
+    const tsresol = this.tsresol[interfaceIndex];
+    if (tsresol !== 9) {
+      if (tsresol === undefined) throw new RangeError(`interfaceIndex: expected an added interface below ${this.tsresol.length}, got ${interfaceIndex}`);
+      this.appendBlock(encodeEnhancedPacket({ data, interfaceIndex, timestampNs: BigInt(seconds) * 1_000_000_000n + BigInt(nanos), ...(comment !== undefined && { comment }) }, tsresol, this.le));
+      return;
+    }
+    const opt = comment === undefined ? undefined : this.commentOption(comment);
+    const dataLen = (data.length + 3) & ~3;
+    const total = 32 + dataLen + (opt ? opt.length : 0);
+    if (this.used + total > this.block.length) this.newBlock(total);
+    const at = this.used;
+    const v = this.blockView;
+    const le = this.le;
+    // Nanosecond units as hi:lo without BigInt: seconds = a * 2^16 + b keeps every product below 2^53.
+    const a = Math.floor(seconds / 0x10000);
+    const b = seconds - a * 0x10000;
+    const aNs = a * 1e9;
+    const aNsHi = Math.floor(aNs / 0x10000);
+    let lo = (aNs - aNsHi * 0x10000) * 0x10000 + b * 1e9 + nanos;
+    const carry = Math.floor(lo / 0x1_0000_0000);
+    lo -= carry * 0x1_0000_0000;
+    v.setUint32(at, PCAPNG_EPB, le);
+    v.setUint32(at + 4, total, le);
+    v.setUint32(at + 8, interfaceIndex, le);
+    v.setUint32(at + 12, aNsHi + carry, le);
+    v.setUint32(at + 16, lo, le);
+    v.setUint32(at + 20, data.length, le);
+    v.setUint32(at + 24, data.length, le);
+    this.block.set(data, at + 28);
+    // Padding bytes are zero: the buffer starts zeroed and each byte is written once.
+    if (opt) this.block.set(opt, at + 28 + dataLen);
+    v.setUint32(at + total - 4, total, le);
+    this.used += total;
+  }
+
+  /** Writes the full buffers {@link appendPacket} queued, once they add up to 1 MiB. */
+  async drain(): Promise<void> {
+    await this.file.drain();
+  }
+
+  private block = new Uint8Array(0);
+  private blockView = new DataView(this.block.buffer);
+  private used = 0;
+  private readonly comments = new Map<string, Uint8Array>();
+
+  /** Queues the filled part of the buffer and starts a new one with room for `atLeast` bytes. */
+  private newBlock(atLeast: number): void {
+    if (this.used > 0) this.file.push(this.block.subarray(0, this.used));
+    this.block = new Uint8Array(Math.max(APPEND_BUFFER_BYTES, atLeast));
+    this.blockView = new DataView(this.block.buffer);
+    this.used = 0;
+  }
+
+  private appendBlock(bytes: Uint8Array): void {
+    this.newBlock(0);
+    this.file.push(bytes);
+  }
+
+  /** The encoded options of a packet comment (opt_comment, then opt_endofopt), cached for the comments a replay repeats. */
+  private commentOption(comment: string): Uint8Array {
+    let opt = this.comments.get(comment);
+    if (!opt) {
+      opt = encodeOptions([[1, utf8(comment)]], this.le);
+      if (this.comments.size < 4096) this.comments.set(comment, opt);
+    }
+    return opt;
   }
 
   /** Finishes the file and moves it into place. */
   async close(): Promise<void> {
+    this.newBlock(0);
     await this.file.commit();
   }
 

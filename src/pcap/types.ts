@@ -32,3 +32,34 @@ export const LINKTYPE_ETHERNET = 1;
 
 /** Blocks and records larger than this are taken as corruption, not allocated. */
 export const MAX_BLOCK_LEN = 256 * 1024 * 1024;
+
+/**
+ * Packets read from a capture in one go, as parallel arrays: entry i of each is packet i of the
+ * batch. Made by readCaptureBatches, for loops that want no object per packet.
+ */
+export interface PacketBatch {
+  /** Packets in the batch. */
+  length: number;
+  /** The captured bytes: views into the reader's buffers, which it never writes again. */
+  data: Uint8Array[];
+  /** Capture time: whole seconds since the Unix epoch (0 for pcapng simple packet blocks). */
+  seconds: number[];
+  /** Capture time: nanoseconds within the second, 0 to 999,999,999. */
+  nanos: number[];
+  /** The interface: its IDB's index in its pcapng section; 0 for pcap. */
+  interfaceIndex: number[];
+  /** Length on the wire in bytes. */
+  originalLength: number[];
+  /** LINKTYPE_* of the packet's interface. */
+  linkType: number[];
+  /** The packet's comment (pcapng `opt_comment`, several joined with a newline), or undefined. */
+  comment: (string | undefined)[];
+}
+
+/** An empty batch to fill. */
+export function newBatch(): PacketBatch {
+  return { length: 0, data: [], seconds: [], nanos: [], interfaceIndex: [], originalLength: [], linkType: [], comment: [] };
+}
+
+/** Packets a reader puts in one batch at most (fewer when its buffer runs dry first). */
+export const BATCH_PACKETS = 4096;

@@ -1,10 +1,12 @@
-import { PcapError, SimError } from '../internal/errors.js';
-import { LINKTYPE_ETHERNET, PcapngWriter, readCapture, type CapturePacket, type CaptureSource } from '../pcap/index.js';
+import { checkInt } from '../internal/args.js';
+import { SimError } from '../internal/errors.js';
+import { PcapngWriter, type CaptureSource } from '../pcap/index.js';
 import { BPF_F_INGRESS, BPF_PROG_TYPE, TC_ACT, XDP_ACTION } from '../uapi/index.js';
 import type { EngineName } from '../vm/engines.js';
 import type { Case } from './case.js';
-import { BpfObject, resolveProgType } from './object.js';
+import { BpfObject } from './object.js';
 import type { ProgramRun } from './program.js';
+import { Replay } from './replay-loop.js';
 import { objectForCase } from './run-case.js';
 
 /** Where a packet goes after a run: the output interface's name and the packet's comment. */
@@ -15,7 +17,7 @@ export interface Egress {
   comment: string;
 }
 
-/** Options of {@link replayCapture}. */
+/** Options of {@link replayCapture} and {@link replayCaptures}. */
 export interface ReplayOptions {
   /** Engine; default `wasm`. */
   engine?: EngineName;
@@ -23,20 +25,66 @@ export interface ReplayOptions {
   out?: string;
   /** Verify the program at load as the kernel would (LoadOptions.verify); default true. */
   verify?: boolean;
+  /**
+   * Simulated CPUs to steer packets to by their flow's RSS hash (src/sim/flow-hash.ts), so that
+   * bpf_get_smp_processor_id and per-CPU maps see the spreading a multi-queue NIC gives; the
+   * object then has this many CPUs. Default: none; every packet runs on CPU 0 of the object's
+   * default CPUs, as a single run does.
+   */
+  cpus?: number;
+  /** Called after each batch of packets with the packets run so far (all captures); default none. */
+  onProgress?: (packets: number) => void;
+  /** Called after each packet with what happened to it (an object per packet: only when asked). Default none. */
+  onPacket?: (verdict: PacketVerdict) => void;
 }
 
-/** What a replay did. */
-export interface ReplayStats {
+/** What happened to one packet of a replay, for {@link ReplayOptions.onPacket}. */
+export interface PacketVerdict {
+  /** The capture's index among those replayed, from 0. */
+  capture: number;
+  /** The packet's index in its capture, from 0. */
+  index: number;
+  /** r0 as the kernel reports it, unsigned 32-bit. */
+  retval: number;
+  /** The verdict's name (`XDP_PASS`). */
+  action: string;
+  /** The simulated CPU it ran on. */
+  cpu: number;
+  /** Where it left (`ingress`, `tx`, `redirect:3`), or null when dropped. */
+  egress: string | null;
+}
+
+/** Counts of checksum verdicts over the packets that left (see checkChecksums): `ok`, `bad`, and `none` where nothing could be checked. */
+export interface ChecksumCounts {
+  ok: number;
+  bad: number;
+  none: number;
+}
+
+/** What a replay of one capture did. */
+export interface CaptureStats {
+  /** The capture: its path, or `capture` for bytes or a stream. */
+  source: string;
   /** Packets read and run. */
   packets: number;
   /** Packets per verdict (`XDP_PASS`, `TC_ACT_SHOT`, `unknown(9)`). */
   actions: Record<string, number>;
   /** Packets per output interface (what was or would be written), clones included. */
   egress: Record<string, number>;
+  /** Packets per simulated CPU (`"0"`, `"1"`), when {@link ReplayOptions.cpus} steered them. */
+  cpus?: Record<string, number>;
+  /** Checksums of the packets that left (clones included): the IPv4 header's and TCP/UDP/ICMP's. */
+  checksums: { ip: ChecksumCounts; l4: ChecksumCounts };
+}
+
+/** What a replay did: the totals over every capture, and each capture's own. */
+export interface ReplayStats extends CaptureStats {
   /** Wall time of the replay loop (reading, running, writing), ns. */
   elapsedNs: number;
   /** `packets` divided by the loop's wall time. */
   packetsPerSecond: number;
+  /** Each capture's counts, in order. */
+  captures: CaptureStats[];
   /** The object the packets ran on, with the maps as the last packet left them. */
   object: BpfObject;
 }
@@ -91,84 +139,57 @@ export function egressOf(progType: number, out: Pick<ProgramRun, 'retval' | 'act
  * object's does and moves by the time between packets, never backwards), so timeouts in flow
  * tables behave as they would have. Each packet that leaves (see {@link egressOf}) and each
  * bpf_clone_redirect copy is written to `options.out` on one pcapng interface per egress, with
- * the action as its comment and the input's timestamp; dropped packets are not written.
+ * the action as its comment (and ` cpu N` with `cpus`) and the input's timestamp; dropped
+ * packets are not written.
  *
  * A packet the program cannot run on (a fault, a frame the kernel would refuse) throws its
  * SimError with `packet N (frame N+1)` as context, N counting from 0; a bad capture throws
  * PcapError. On any failure the output file is not created.
  */
 export async function replayCapture(c: Case, capture: CaptureSource, options: ReplayOptions = {}): Promise<ReplayStats> {
-  const object = objectForCase(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig), { engine: options.engine ?? 'wasm', keyWarnings: false, verify: options.verify });
-  const program = object.program(c.program);
-  const progType = resolveProgType(program.spec, c.type);
-  const ctx = c.ctx ?? {};
-  const kernel = object.kernel;
-  const exists = (ifindex: number) => kernel.network.interface(ifindex) !== undefined;
+  return replayCaptures(c, [capture], options);
+}
+
+/**
+ * Replays several captures one after the other on one object, as {@link replayCapture} does
+ * one: map state and the clock carry from the last packet of a capture to the first of the next
+ * (the clock follows each capture's timestamps from where the one before left it). Errors name
+ * the capture as well when there are several; the output holds every capture's packets in order.
+ */
+export async function replayCaptures(c: Case, captures: CaptureSource[], options: ReplayOptions = {}): Promise<ReplayStats> {
+  if (options.cpus !== undefined) checkInt(options.cpus, 'options.cpus', 1, 4096);
+  const object = objectForCase(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig), {
+    engine: options.engine ?? 'wasm',
+    keyWarnings: false,
+    verify: options.verify,
+    ...(options.cpus !== undefined && { cpus: options.cpus }),
+  });
   const writer = options.out === undefined ? undefined : await PcapngWriter.open(options.out);
-  const interfaces = new Map<string, number>();
-  const ifaceId = (name: string): number => {
-    let id = interfaces.get(name);
-    if (id === undefined) interfaces.set(name, (id = writer!.addInterface({ name, description: describeEgress(name, object, ctx.ingress_ifindex) })));
-    return id;
-  };
-  const stats: ReplayStats = { packets: 0, actions: {}, egress: {}, elapsedNs: 0, packetsPerSecond: 0, object };
-  const clockStart = kernel.clockNs;
-  let firstTs: bigint | undefined;
+  const replay = new Replay(c, object, writer, options);
   const t0 = process.hrtime.bigint();
-  const packets = readCapture(capture);
-  const source = typeof capture === 'string' ? capture : 'capture';
   try {
-    for (;;) {
-      let next: IteratorResult<CapturePacket>;
+    for (let i = 0; i < captures.length; i++) {
+      const capture = captures[i]!;
+      const source = typeof capture === 'string' ? capture : 'capture';
       try {
-        next = await packets.next();
+        await replay.capture(capture, source, i);
       } catch (err) {
-        throw err instanceof SimError && !err.message.startsWith(`${source}: `) ? err.withContext(source) : err;
-      }
-      if (next.done) break;
-      const pkt = next.value;
-      const index = stats.packets;
-      const where = `packet ${index} (frame ${index + 1})`;
-      if (pkt.linkType !== LINKTYPE_ETHERNET) {
-        throw new PcapError('pcap/link-type', `${where}: link type ${pkt.linkType} is not Ethernet (1): XDP and TC programs see Ethernet frames`);
-      }
-      firstTs ??= pkt.timestampNs;
-      const at = clockStart + (pkt.timestampNs - firstTs);
-      if (at > kernel.clockNs) kernel.clockNs = at;
-      let out: ProgramRun;
-      try {
-        out = program.run(pkt.data, { ctx, ...(c.tunnel && { tunnel: c.tunnel }) });
-      } catch (err) {
-        if (err instanceof SimError) throw err.withContext(where);
+        // Reading errors name the capture already; with several, packet errors name it too.
+        if (captures.length > 1 && err instanceof SimError && !err.message.startsWith(`${source}: `)) throw err.withContext(source);
         throw err;
       }
-      stats.packets++;
-      stats.actions[out.action] = (stats.actions[out.action] ?? 0) + 1;
-      // bpf_clone_redirect sends its copy during the run, before the verdict's packet leaves.
-      for (const clone of kernel.clones) {
-        const ingress = (clone.flags & BPF_F_INGRESS) !== 0;
-        const iface = `redirect:${clone.ifindex}${ingress ? ':ingress' : ''}`;
-        stats.egress[iface] = (stats.egress[iface] ?? 0) + 1;
-        if (writer) await writer.writePacket({ data: clone.packet, timestampNs: pkt.timestampNs, interfaceIndex: ifaceId(iface), comment: `bpf_clone_redirect ifindex ${clone.ifindex}${ingress ? ' ingress' : ''}` });
-      }
-      const egress = egressOf(progType, out, exists);
-      if (!egress) continue;
-      stats.egress[egress.iface] = (stats.egress[egress.iface] ?? 0) + 1;
-      if (writer) await writer.writePacket({ data: out.packet, timestampNs: pkt.timestampNs, interfaceIndex: ifaceId(egress.iface), comment: egress.comment });
     }
-    stats.elapsedNs = Number(process.hrtime.bigint() - t0);
+    const elapsedNs = Number(process.hrtime.bigint() - t0);
     if (writer) await writer.close();
+    return replay.stats(elapsedNs);
   } catch (err) {
-    await packets.return(undefined);
     if (writer) await writer.abort();
     throw err;
   }
-  stats.packetsPerSecond = stats.elapsedNs > 0 ? (stats.packets * 1e9) / stats.elapsedNs : 0;
-  return stats;
 }
 
 /** The interface description: the simulated device behind an egress, when there is one. */
-function describeEgress(iface: string, object: BpfObject, ingress: number | number[] | undefined): string {
+export function describeEgress(iface: string, object: BpfObject, ingress: number | number[] | undefined): string {
   const dev = (ifindex: number) => {
     const itf = object.kernel.network.interface(ifindex);
     return itf ? `${itf.name} (ifindex ${ifindex})` : `ifindex ${ifindex}`;

@@ -1,0 +1,80 @@
+import { checkChecksums } from '../packet/checksum.js';
+
+/** A checksum verdict in {@link checksumVerdicts}' two bits: none could be checked, all right, one wrong. */
+export const CHECKSUM_NONE = 0;
+export const CHECKSUM_OK = 1;
+export const CHECKSUM_BAD = 2;
+
+const code = (v: 'ok' | 'bad' | null): number => (v === 'ok' ? CHECKSUM_OK : v === 'bad' ? CHECKSUM_BAD : CHECKSUM_NONE);
+
+/** The 16-bit one's complement sum of `frame[from..to)` added to `sum`, not folded (RFC 1071). */
+function sumWords(frame: Uint8Array, from: number, to: number, sum: number): number {
+  let i = from;
+  for (; i + 1 < to; i += 2) sum += (frame[i]! << 8) | frame[i + 1]!;
+  if (i < to) sum += frame[i]! << 8;
+  return sum;
+}
+
+function fold(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return sum;
+}
+
+/**
+ * The verdicts of checkChecksums (src/packet/checksum.ts) on a frame as a number: bits 0-1 the
+ * IPv4 header's, bits 2-3 the transport's (CHECKSUM_NONE, _OK, _BAD). Frames of the common shapes
+ * are checked here without parsing them into objects: Ethernet then IPv4 without options or
+ * fragmentation, or IPv6 without extension headers, then TCP or UDP (not to a tunnel port), the
+ * datagram whole inside the frame; ARP has no checksum. Every other frame goes to checkChecksums,
+ * whose verdicts these equal (test/sim/checksum-verdicts.test.ts checks both on random frames).
+ */
+export function checksumVerdicts(frame: Uint8Array): number {
+  const len = frame.length;
+  if (len >= 14) {
+    const type = (frame[12]! << 8) | frame[13]!;
+    if (type === 0x0806) return 0;
+    if (type === 0x0800 && len >= 34 && frame[14] === 0x45) {
+      const total = (frame[16]! << 8) | frame[17]!;
+      const end = 14 + total;
+      const fragment = ((frame[20]! << 8) | frame[21]!) & 0x3fff;
+      const proto = frame[23]!;
+      if (fragment === 0 && end <= len && total >= 20) {
+        const ip = fold(sumWords(frame, 14, 34, 0)) === 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
+        const pseudo = sumWords(frame, 26, 34, 0) + proto;
+        const l4 = transport(frame, 34, end, proto, pseudo, true);
+        if (l4 >= 0) return ip | (l4 << 2);
+      }
+    } else if (type === 0x86dd && len >= 54 && frame[14]! >> 4 === 6) {
+      const end = 54 + ((frame[18]! << 8) | frame[19]!);
+      const proto = frame[20]!;
+      if (end <= len) {
+        const pseudo = sumWords(frame, 22, 54, 0) + proto;
+        const l4 = transport(frame, 54, end, proto, pseudo, false);
+        if (l4 >= 0) return l4 << 2;
+      }
+    }
+  }
+  const r = checkChecksums(frame);
+  return code(r.ip) | (code(r.l4) << 2);
+}
+
+/** The TCP or UDP verdict of the segment from `at` to `end`, or -1 for a shape left to checkChecksums. */
+function transport(frame: Uint8Array, at: number, end: number, proto: number, pseudo: number, v4: boolean): number {
+  if (proto === 6) {
+    if (at + 20 > end) return -1;
+    const doff = frame[at + 12]! >> 4;
+    if (doff < 5 || at + doff * 4 > end) return -1;
+    return fold(sumWords(frame, at, end, pseudo + (end - at))) === 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
+  }
+  if (proto === 17) {
+    if (at + 8 > end) return -1;
+    const dport = (frame[at + 2]! << 8) | frame[at + 3]!;
+    // VXLAN and Geneve: the inner frame is checked too.
+    if (dport === 4789 || dport === 6081) return -1;
+    const udpLen = (frame[at + 4]! << 8) | frame[at + 5]!;
+    if (udpLen < 8 || at + udpLen > end) return -1;
+    if (frame[at + 6] === 0 && frame[at + 7] === 0) return v4 ? CHECKSUM_OK : CHECKSUM_BAD;
+    return fold(sumWords(frame, at, at + udpLen, pseudo + udpLen)) === 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
+  }
+  return -1;
+}

@@ -1,0 +1,107 @@
+import { readSocketPacket } from '../helpers/context-skb.js';
+import { setupXdp } from '../helpers/context-xdp.js';
+import { setupSkb } from '../helpers/index.js';
+import type { RedirectTarget } from '../helpers/kernel-state.js';
+import { skbHeadersOf } from '../helpers/skb-state.js';
+import { ArgumentError } from '../internal/errors.js';
+import { BPF_PROG_TYPE } from '../uapi/index.js';
+import type { Executable, RunEnv } from '../vm/env.js';
+import { LAYOUT } from '../vm/layout.js';
+import { resolveProgType, type BpfObject } from './object.js';
+import type { CtxInput, Program } from './program.js';
+import { defaultStackFill } from './uninit.js';
+
+const STACK_FILL = defaultStackFill(LAYOUT.STACK_SIZE);
+
+/**
+ * Runs one program on packet after packet with no result object per run, for replay: each
+ * {@link PacketRunner.run} lays out the packet and context as Program.run does (setupXdp or
+ * setupSkb, the stack pattern, a fresh run in the simulated kernel), runs, and returns r0's low
+ * 32 bits; what else the run left is read from the VM on demand: the output packet, the redirect,
+ * the clones. Map state carries from run to run. Tunnel metadata (a case's `tunnel`) is not laid
+ * out here: such cases replay through Program.run.
+ */
+export class PacketRunner {
+  readonly progType: number;
+  private readonly xdp: boolean;
+  private readonly socket: boolean;
+  private readonly executable: Executable;
+  private readonly env: RunEnv;
+
+  constructor(
+    private readonly obj: BpfObject,
+    private readonly program: Program,
+    private readonly ctx: CtxInput,
+    typeName?: 'xdp' | 'tc' | 'socket',
+  ) {
+    this.progType = resolveProgType(program.spec, typeName);
+    this.xdp = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
+    this.socket = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
+    const index = obj.spec.programs.indexOf(program.spec);
+    const executables = obj.prepare(this.progType);
+    obj.checkRunnable(index);
+    const executable = executables[index];
+    if (executable === undefined) throw new ArgumentError('arg/range', `program '${program.name}' has no executable`, 'program');
+    this.executable = executable;
+    const mem = obj.mem;
+    this.env = {
+      mem,
+      maps: obj.maps,
+      helpers: obj.registryFor(this.progType),
+      progType: this.progType,
+      cpu: 0,
+      pc: 0,
+      budget: obj.budget,
+      programs: executables,
+      tailCalls: 0,
+      callback: undefined,
+      skbHeaders: this.xdp ? undefined : () => skbHeadersOf(mem),
+    };
+  }
+
+  /** Runs the program on `packet` on simulated CPU `cpu`; r0 as the kernel reports it (unsigned 32-bit). A fault throws its VmFault with the C line. */
+  run(packet: Uint8Array, cpu: number): number {
+    const obj = this.obj;
+    const kernel = obj.kernel;
+    const mem = obj.mem;
+    const env = this.env;
+    kernel.cpu = cpu;
+    kernel.beginRun();
+    if (this.xdp) setupXdp(mem, packet, this.ctx, kernel);
+    else setupSkb(mem, packet, this.ctx, kernel, !this.socket);
+    mem.u8.set(STACK_FILL, LAYOUT.STACK);
+    env.cpu = cpu;
+    env.pc = 0;
+    env.budget = obj.budget;
+    env.tailCalls = 0;
+    env.callback = undefined;
+    let r0: bigint;
+    try {
+      r0 = this.executable.run(env, LAYOUT.CTX);
+    } catch (err) {
+      return obj.withFaultSource(this.program.spec, () => {
+        throw err;
+      });
+    }
+    // Records for ring buffers and perf event arrays are read, as a reader would, so they never pile up.
+    obj.drainEvents();
+    const low = Number(r0);
+    return Number.isSafeInteger(low) ? low >>> 0 : Number(r0 & 0xffff_ffffn);
+  }
+
+  /** The packet the last run left, from data to data_end: a view into VM memory, valid until the next run (socket filters: a copy with the 14 zero bytes data_out has in front). */
+  packet(): Uint8Array {
+    const mem = this.obj.mem;
+    return this.socket ? readSocketPacket(mem) : mem.u8.subarray(mem.pktData, mem.pktEnd);
+  }
+
+  /** Where bpf_redirect or bpf_redirect_map sent the last run's packet, or null; read once per run. */
+  takeRedirect(): RedirectTarget | null {
+    return this.obj.kernel.takeRedirect();
+  }
+
+  /** The copies bpf_clone_redirect sent during the last run, in order. */
+  clones(): readonly { ifindex: number; flags: number; packet: Uint8Array }[] {
+    return this.obj.kernel.clones;
+  }
+}
