@@ -412,11 +412,147 @@ function isUnboundedUnknown(r: Reg): boolean {
 /** reg_bounds_sync: tnum and the four ranges refine each other. */
 export function regBoundsSync(r: Reg): void {
   if (isUnboundedUnknown(r)) return;
+  if (regBoundsSyncSmall(r)) return;
+  regBoundsSyncBig(r);
+}
+
+/** reg_bounds_sync on BigInts: any register. */
+export function regBoundsSyncBig(r: Reg): void {
   updateRegBounds(r);
   regDeduceBounds(r);
   regDeduceBounds(r);
   regBoundOffset(r);
   updateRegBounds(r);
+}
+
+const SMALL = 0x8000_0000;
+const SMALL_N = 0x8000_0000n;
+
+/** tnum_range on numbers: `min` and `max` in [0, 2^32). */
+function smallRange(min: number, max: number): [number, number] {
+  const chi = (min ^ max) >>> 0;
+  const delta = chi === 0 ? 0 : 2 ** (32 - Math.clz32(chi)) - 1;
+  return [(min & ~delta) >>> 0, delta];
+}
+
+/**
+ * reg_bounds_sync on numbers for the common register whose 64-bit bounds and tnum all lie in
+ * [0, 2^31): there every 64-bit value reads the same signed and unsigned and has no upper half,
+ * which reduces the BigInt steps above to comparisons of numbers (and the subreg tnum to the
+ * tnum). Returns false, leaving `r` as it was, when the register is not one of those or a step
+ * would take a 64-bit value out of that range; regBoundsSyncBig then does it all.
+ */
+function regBoundsSyncSmall(r: Reg): boolean {
+  if (!(r.umax < SMALL_N && r.umin < SMALL_N && r.smin >= 0n && r.smax >= 0n && r.smin < SMALL_N && r.smax < SMALL_N && (r.var.value | r.var.mask) < SMALL_N)) return false;
+  const n = SYNC;
+  n.umin = Number(r.umin);
+  n.umax = Number(r.umax);
+  n.smin = Number(r.smin);
+  n.smax = Number(r.smax);
+  n.u32min = Number(r.u32min);
+  n.u32max = Number(r.u32max);
+  n.s32min = Number(r.s32min);
+  n.s32max = Number(r.s32max);
+  n.tv = Number(r.var.value);
+  n.tm = Number(r.var.mask);
+  smallUpdateBounds(n);
+  if (!smallDeduce(n) || !smallDeduce(n)) return false;
+  // __reg_bound_offset
+  smallIntersectRange(n, n.umin, n.umax);
+  smallIntersectRange(n, n.u32min, n.u32max);
+  n.tm = (n.tm & ~n.tv) >>> 0;
+  if ((n.tv | n.tm) >>> 0 >= SMALL) return false;
+  smallUpdateBounds(n);
+  if (n.umin !== Number(r.umin)) r.umin = BigInt(n.umin);
+  if (n.umax !== Number(r.umax)) r.umax = BigInt(n.umax);
+  if (n.smin !== Number(r.smin)) r.smin = BigInt(n.smin);
+  if (n.smax !== Number(r.smax)) r.smax = BigInt(n.smax);
+  if (n.u32min !== Number(r.u32min)) r.u32min = BigInt(n.u32min);
+  if (n.u32max !== Number(r.u32max)) r.u32max = BigInt(n.u32max);
+  if (n.s32min !== Number(r.s32min)) r.s32min = BigInt(n.s32min);
+  if (n.s32max !== Number(r.s32max)) r.s32max = BigInt(n.s32max);
+  if (n.tv !== Number(r.var.value) || n.tm !== Number(r.var.mask)) r.var = { value: BigInt(n.tv), mask: BigInt(n.tm) };
+  return true;
+}
+
+/** The register regBoundsSyncSmall works on, as numbers (one, reused: the verifier is synchronous). */
+const SYNC = { umin: 0, umax: 0, smin: 0, smax: 0, u32min: 0, u32max: 0, s32min: 0, s32max: 0, tv: 0, tm: 0 };
+type SmallReg = typeof SYNC;
+
+/** __update_reg_bounds at both widths: the tnum is below 2^31, so it reads the same at each. */
+function smallUpdateBounds(n: SmallReg): void {
+  const tv = n.tv;
+  const hi = tv | n.tm;
+  if (tv > n.s32min) n.s32min = tv;
+  if (hi < n.s32max) n.s32max = hi;
+  if (tv > n.u32min) n.u32min = tv;
+  if (hi < n.u32max) n.u32max = hi;
+  if (tv > n.smin) n.smin = tv;
+  if (hi < n.smax) n.smax = hi;
+  if (tv > n.umin) n.umin = tv;
+  if (hi < n.umax) n.umax = hi;
+}
+
+/** tnum_intersect of the tnum with tnum_range(min, max), `min` and `max` in [0, 2^32). */
+function smallIntersectRange(n: SmallReg, min: number, max: number): void {
+  const [v2, m2] = smallRange(min, max);
+  const v = (n.tv | v2) >>> 0;
+  const mu = (n.tm & m2) >>> 0;
+  n.tv = (v & ~mu) >>> 0;
+  n.tm = mu;
+}
+
+/** __reg_deduce_bounds; false when a 64-bit bound leaves [0, 2^31). */
+function smallDeduce(n: SmallReg): boolean {
+  // __reg32_deduce_bounds: both 64-bit ranges sit in the first 4 GiB.
+  n.u32min = Math.max(n.u32min, n.umin);
+  n.u32max = Math.min(n.u32max, n.umax);
+  if (n.umin <= n.umax) {
+    n.s32min = Math.max(n.s32min, n.umin);
+    n.s32max = Math.min(n.s32max, n.umax);
+  }
+  n.u32min = Math.max(n.u32min, n.smin);
+  n.u32max = Math.min(n.u32max, n.smax);
+  if (n.smin <= n.smax) {
+    n.s32min = Math.max(n.s32min, n.smin);
+    n.s32max = Math.min(n.s32max, n.smax);
+  }
+  if ((n.u32min | 0) <= (n.u32max | 0)) {
+    n.s32min = Math.max(n.s32min, n.u32min | 0);
+    n.s32max = Math.min(n.s32max, n.u32max | 0);
+  }
+  if (n.s32min >>> 0 <= n.s32max >>> 0) {
+    n.u32min = Math.max(n.s32min >>> 0, n.u32min);
+    n.u32max = Math.min(n.s32max >>> 0, n.u32max);
+  }
+  // __reg64_deduce_bounds
+  if (n.umin <= n.umax) {
+    n.smin = Math.max(n.smin, n.umin);
+    n.smax = Math.min(n.smax, n.umax);
+  }
+  if (n.smin <= n.smax) {
+    n.umin = Math.max(n.smin, n.umin);
+    n.umax = Math.min(n.smax, n.umax);
+  } else if (n.umax < n.smin) {
+    n.smin = n.umin;
+    n.umax = Math.min(n.umax, n.smax);
+  } else if (n.smax < n.umin) {
+    n.smax = n.umax;
+    n.umin = Math.max(n.umin, n.smin);
+  }
+  // __reg_deduce_mixed_bounds: the upper halves are 0.
+  n.umin = Math.max(n.umin, n.u32min);
+  n.umax = Math.min(n.umax, n.u32max);
+  n.smin = Math.max(n.smin, n.u32min);
+  n.smax = Math.min(n.smax, n.u32max);
+  if (n.umin >= SMALL || n.smin >= SMALL) return false;
+  if (n.s32min >= 0) {
+    if (n.s32max < 0) return false;
+    n.smin = n.umin = n.s32min;
+    n.smax = n.umax = n.s32max;
+    smallIntersectRange(n, n.smin, n.smax);
+  }
+  return true;
 }
 
 /** Whether the bounds contradict each other (a dead branch). */
