@@ -88,10 +88,53 @@ describe('cli', () => {
       { name: 'a missing --pcap', have: [] as string[] },
       { name: 'an unknown engine', have: ['--pcap', 'x.pcap', '--engine', 'jit'] },
       { name: 'a missing capture', have: ['--pcap', '/nonexistent.pcap'] },
-    ])('exits 2 with one line on $name', ({ have }) => {
+      { name: '--cpus 0', have: ['--pcap', INPUT, '--cpus', '0'], code: 'cli/bad-option' },
+      { name: '--jobs abc', have: ['--pcap', INPUT, '--jobs', 'abc'], code: 'cli/bad-option' },
+      { name: '--jobs with --out', have: ['--pcap', INPUT, '--jobs', '2', '--out', join(dir, 'jobs.pcapng')], code: 'cli/bad-option' },
+      { name: 'a missing capture among several', have: ['--pcap', INPUT, '/nonexistent.pcap'], code: 'pcap/io' },
+      { name: 'a missing capture among several, in jobs', have: ['--pcap', INPUT, '/nonexistent.pcap', '--jobs', '2'], code: 'pcap/io' },
+    ])('exits 2 with one line on $name', ({ have, code }) => {
       const r = bpfsim('replay', CASE, ...have);
       expect(r.status).toBe(2);
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/internal error/);
+      if (code) {
+        const j = bpfsim('replay', CASE, ...have, '--json');
+        expect((JSON.parse(j.stdout) as { error: { code: string } }).error.code).toBe(code);
+      }
+    });
+
+    it('prints tables of actions, egress, checksums and CPUs, and no progress bar when piped', () => {
+      const r = bpfsim('replay', CASE, '--pcap', INPUT, INPUT, '--cpus', '2');
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/XDP_PASS\s*│\s*4\s*│\s*66\.7%/);
+      expect(r.stdout).toMatch(/ingress\s*│\s*4\s*│\s*100\.0%/);
+      expect(r.stdout).toMatch(/IPv4 header\s*│\s*2\s*│\s*0\s*│\s*2/);
+      expect(r.stdout).toMatch(/cpu\s*│\s*packets/);
+      expect(r.stdout).toMatch(/^6 packets in /m);
+    });
+
+    it('prints one JSON line per packet with its CPU, then the summary with each capture', () => {
+      const r = bpfsim('replay', CASE, '--pcap', INPUT, INPUT, '--cpus', '4', '--json', '--per-packet');
+      expect(r.status).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toHaveLength(7);
+      expect(lines.slice(0, 3).map((l) => l.action)).toEqual(['XDP_PASS', 'XDP_DROP', 'XDP_PASS']);
+      expect(lines[2]).toMatchObject({ capture: 0, packet: 2, cpu: 0, egress: 'ingress' });
+      // The same packets on the same CPUs in the second capture.
+      expect(lines.slice(3, 6).map((l) => l.cpu)).toEqual(lines.slice(0, 3).map((l) => l.cpu));
+      const summary = lines[6]!;
+      expect(summary).toMatchObject({ packets: 6, actions: { XDP_PASS: 4, XDP_DROP: 2 } });
+      expect(Object.values(summary.cpus as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(6);
+      expect((summary.captures as unknown[]).length).toBe(2);
+    });
+
+    it('writes the CPU in each packet comment with --cpus', async () => {
+      const out = join(dir, 'cpus-out.pcapng');
+      const r = bpfsim('replay', CASE, '--pcap', INPUT, '--cpus', '4', '--out', out);
+      expect(r.status).toBe(0);
+      expect((await readCaptureAll(out)).map((p) => p.comment)).toEqual([expect.stringMatching(/^XDP_PASS cpu [0-3]$/), 'XDP_PASS cpu 0']);
     });
   });
 });
