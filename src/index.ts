@@ -23,7 +23,7 @@ export { parity, type ParityReport } from './sim/parity-api.js';
 export { kernelAvailable, possibleCpus } from './kernel/index.js';
 export { loadObject, loadObjectFile } from './loader/load-object.js';
 export type { ObjectSpec, ProgramSpec, MapSpec, SourceLine } from './loader/spec.js';
-export type { CaseFile, RunResult, ResultMapEntry, FibSpec, Warning } from './internal/contract.js';
+export type { CaseFile, RunResult, ResultMapEntry, FibSpec, SocketSpec, Warning } from './internal/contract.js';
 export * from './internal/errors.js';
 export { toHex, fromHex } from './internal/hex.js';
 export * from './packet/index.js';

@@ -1,8 +1,9 @@
-import type { FibSpec, Warning } from '../internal/contract.js';
+import type { FibSpec, SocketSpec, Warning } from '../internal/contract.js';
 import type { VmMemory } from '../vm/memory.js';
 import { InlineFibTables } from './inline/fib-tables.js';
 import { clearInlineRedirect, takeInlineRedirect } from './inline/redirect.js';
 import { SimNetwork } from './sim-network.js';
+import { SimSockets } from './sim-sockets.js';
 
 /** Where a program asked the packet to go: bpf_redirect (an ifindex) or bpf_redirect_map (a devmap slot). */
 export interface RedirectTarget {
@@ -35,6 +36,8 @@ export interface SimKernelOptions {
   seed?: number;
   /** Network state (interfaces, routes, neighbours, forwarding); default loopback only. */
   fib?: FibSpec;
+  /** Sockets of the namespace bpf_sk_lookup_tcp/udp find; default none. */
+  sockets?: readonly SocketSpec[];
 }
 
 /** One jiffy at CONFIG_HZ=250 (this machine's kernel), ns: the granularity of the coarse clock. */
@@ -55,6 +58,8 @@ export class SimKernel {
   readonly cpus: number;
   cpu: number;
   private net: SimNetwork;
+  /** The sockets bpf_sk_lookup_tcp/udp and bpf_skc_lookup_tcp find. */
+  sockets: SimSockets;
   private prng: number;
   /** The FIB tables the inline bpf_fib_lookup reads in the bound memory. */
   private inlineFib: InlineFibTables | undefined;
@@ -77,6 +82,7 @@ export class SimKernel {
     this.clockNs = options.clockNs ?? 1_000_000_000n;
     this.prng = (options.seed ?? 1) >>> 0;
     this.net = new SimNetwork(options.fib);
+    this.sockets = new SimSockets(options.sockets);
   }
 
   /** The network state bpf_fib_lookup and redirects see. */

@@ -20,6 +20,7 @@ import { skbEcnSetCe } from './skb-ecn.js';
 import { skbGetTunnelKey, skbGetTunnelOpt, skbSetTunnelKey, skbSetTunnelOpt } from './tunnel-helpers.js';
 import { csumDiff, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
 import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
+import { skcLookupTcp, skLookupTcp, skLookupUdp, skRelease } from './sk-lookup.js';
 import { timeHelpers, timeHelpersFast } from './time-helpers.js';
 import { mapPeekElem, mapPopElem, mapPushElem } from './queue-helpers.js';
 import { dynptrData, dynptrFromMem, dynptrRead, dynptrWrite, ringbufDiscardDynptr, ringbufReserveDynptr, ringbufSubmitDynptr } from './dynptr.js';
@@ -154,6 +155,10 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   dynptr_read: { fn: () => dynptrRead },
   dynptr_write: { fn: () => dynptrWrite },
   dynptr_data: { fn: () => dynptrData },
+  sk_lookup_tcp: { fn: (k) => skLookupTcp(k) },
+  sk_lookup_udp: { fn: (k) => skLookupUdp(k) },
+  skc_lookup_tcp: { fn: (k) => skcLookupTcp(k) },
+  sk_release: { fn: (k) => skRelease(k) },
 };
 for (const name of Object.keys(timeHelpersFast(undefined as unknown as SimKernel))) {
   const impl = IMPLEMENTATIONS[name]!;

@@ -46,6 +46,20 @@ export interface FibSpec {
   forwarding?: boolean;
 }
 
+/**
+ * A socket of the namespace the program runs in, as bpf_sk_lookup_tcp/udp and bpf_skc_lookup_tcp
+ * find it: `local` (and `remote`) as `address:port` (`10.0.0.1:80`, `[fd00::1]:80`, the wildcard
+ * `0.0.0.0:80`). TCP: `state` `listen` (default) or `established` (with `remote`). UDP: bound, or
+ * connected when it has a `remote` (its state is then `established`, else `close`). The kernel
+ * backend makes each as a real socket in its namespace (see the README).
+ */
+export interface SocketSpec {
+  proto: 'tcp' | 'udp';
+  local: string;
+  remote?: string;
+  state?: 'listen' | 'established' | 'close';
+}
+
 /** A case's `type`: XDP, TC (`sched_cls`) or a socket filter, for a program whose section does not tell. */
 export type ProgTypeName = 'xdp' | 'tc' | 'socket';
 
@@ -68,6 +82,8 @@ export interface CaseFile {
   /** `const volatile` globals by BTF variable name (numbers, address strings, arrays, objects for structs), set before load. */
   rodata?: Record<string, unknown>;
   fib?: FibSpec;
+  /** Added to the contract: sockets of the namespace for the socket lookup helpers. */
+  sockets?: SocketSpec[];
   /**
    * TC only, added to the contract: tunnel metadata the skb arrives with (a collect_md tunnel
    * device's RX info) for bpf_skb_get_tunnel_key/_opt: `id`, `remote` and `local` (one address

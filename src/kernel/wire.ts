@@ -7,7 +7,7 @@
  * never prints a stack trace.
  */
 import { CaseError, KernelError, LoadError, SimError, VerifierError } from '../internal/errors.js';
-import type { FibSpec, ProgTypeName } from '../internal/contract.js';
+import type { FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
 import { fromHex, toHex } from '../internal/hex.js';
 import type { ProgramVerdict } from '../verifier/types.js';
 import type { KernelCase, KernelResult } from './run-on-kernel.js';
@@ -22,6 +22,7 @@ export interface WireRequest {
   ctx?: Record<string, number | number[]>;
   maps?: Record<string, { key: string; value?: string; program?: string }[]>;
   fib?: FibSpec;
+  sockets?: SocketSpec[];
   repeat?: number;
   /** Kconfig lines for libbpf's open opts `kconfig`. */
   kconfig?: string;
@@ -51,6 +52,7 @@ export function encodeRequest(c: KernelCase): WireRequest {
   if (c.progType) req.progType = c.progType;
   if (c.ctx) req.ctx = c.ctx;
   if (c.fib) req.fib = c.fib;
+  if (c.sockets) req.sockets = c.sockets;
   if (c.repeat !== undefined) req.repeat = c.repeat;
   if (c.kconfig !== undefined) req.kconfig = c.kconfig;
   if (c.btfPath !== undefined) req.btfPath = c.btfPath;
@@ -73,6 +75,7 @@ export function decodeRequest(req: WireRequest): KernelCase {
   if (req.progType) c.progType = req.progType;
   if (req.ctx) c.ctx = req.ctx;
   if (req.fib) c.fib = req.fib;
+  if (req.sockets) c.sockets = req.sockets;
   if (req.repeat !== undefined) c.repeat = req.repeat;
   if (req.kconfig !== undefined) c.kconfig = req.kconfig;
   if (req.btfPath !== undefined) c.btfPath = req.btfPath;

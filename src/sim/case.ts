@@ -1,10 +1,11 @@
 import { dirname, resolve } from 'node:path';
-import type { FibSpec, ProgTypeName } from '../internal/contract.js';
+import type { FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
 import { CaseError } from '../internal/errors.js';
 import { fromHex } from '../internal/hex.js';
 import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { anyJson, arrayOf, bool, check, childPath, either, int, object, oneOf, record, str, withCode } from '../internal/json-check.js';
 import { validateFib } from '../helpers/fib-check.js';
+import { resolveSockets } from '../helpers/sim-sockets.js';
 import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
 import { NETKIT_ACTION, TC_ACT, TCX_ACTION, XDP_ACTION } from '../uapi/index.js';
 
@@ -32,6 +33,8 @@ export interface Case {
   /** `const volatile` globals by BTF variable name, set before load (checked against BTF when the object loads). */
   rodata?: Record<string, unknown>;
   fib?: FibSpec;
+  /** Sockets of the namespace (checked by resolveSockets). */
+  sockets?: SocketSpec[];
   /** Tunnel metadata the skb arrives with (TC), options decoded. */
   tunnel?: TunnelInput;
   parityIgnore: string[];
@@ -103,6 +106,19 @@ const caseShape = object({
   maps: { shape: record(arrayOf(object({ key: { shape: hexText, required: true }, value: { shape: hexText }, program: { shape: str() } }))) },
   rodata: { shape: record(anyJson) },
   fib: { shape: fibShape },
+  sockets: {
+    shape: withCode(
+      'case/bad-socket',
+      arrayOf(
+        object({
+          proto: { shape: oneOf('tcp', 'udp'), required: true },
+          local: { shape: str(), required: true },
+          remote: { shape: str() },
+          state: { shape: oneOf('listen', 'established', 'close') },
+        }),
+      ),
+    ),
+  },
   tunnel: {
     shape: object({
       id: { shape: int(0, U32_MAX), required: true },
@@ -148,7 +164,7 @@ function decodeMaps(maps: Record<string, { key: string; value?: string; program?
  * Checks a parsed case object against the case-file contract (design.md, "Case files") and
  * resolves it: `object` relative to `baseDir`, hex decoded. `packetOptional` allows a case
  * without `packet` (replay). Throws CaseError `case/invalid` (a field's shape: unknown, missing,
- * of the wrong type or out of range, named by its JSON path), `case/bad-hex` or `case/bad-fib`.
+ * of the wrong type or out of range, named by its JSON path), `case/bad-hex`, `case/bad-fib` or `case/bad-socket`.
  */
 export function parseCase(json: unknown, baseDir: string, path = '<inline>', packetOptional = false): Case {
   const c = check(caseShape, json);
@@ -182,6 +198,11 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
     parsed.fib = fib;
   }
   if (c.rodata !== undefined) parsed.rodata = c.rodata;
+  if (c.sockets !== undefined) {
+    const sockets = c.sockets.map((s) => ({ ...s })) as SocketSpec[];
+    resolveSockets(sockets);
+    parsed.sockets = sockets;
+  }
   if (c.tunnel !== undefined) {
     const { options, ...rest } = c.tunnel;
     const tunnel: TunnelInput = options === undefined ? rest : { ...rest, options: fromHex(options, 'tunnel.options') };

@@ -26,6 +26,7 @@ export async function runCaseOnKernel(c: Case): Promise<CaseResult> {
     ctx: c.ctx,
     maps: caseMaps,
     fib: c.fib,
+    sockets: c.sockets,
     ...(c.kconfig ? { kconfig: kconfigText(c.kconfig) } : {}),
     ...(c.kernelBtfPath ? { btfPath: c.kernelBtfPath } : {}),
   });

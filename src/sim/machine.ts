@@ -1,6 +1,6 @@
 import { checkInt, checkObject, describe } from '../internal/args.js';
 import { ArgumentError, LoadError } from '../internal/errors.js';
-import type { FibSpec } from '../internal/contract.js';
+import type { FibSpec, SocketSpec } from '../internal/contract.js';
 import { LIBBPF_PIN_BY_NAME } from '../loader/btf-map-def.js';
 import type { MapSpec, ObjectSpec } from '../loader/spec.js';
 import { SimKernel } from '../helpers/index.js';
@@ -21,6 +21,8 @@ export interface MachineOptions {
   seed?: number;
   /** Kernel network state; default only loopback. */
   fib?: FibSpec;
+  /** Sockets of the namespace, for bpf_sk_lookup_tcp/udp (SocketSpec); default none. */
+  sockets?: readonly SocketSpec[];
 }
 
 /** A pinned map: the live map and the object whose spec (and BTF) created it. */
@@ -49,7 +51,7 @@ export class Machine {
     if (typeof options.clock === 'number') checkInt(options.clock, 'options.clock', 0);
     else if (options.clock !== undefined && typeof options.clock !== 'bigint') throw new ArgumentError('arg/type', `options.clock: expected ns as a number or bigint, got ${describe(options.clock)}`, 'options.clock');
     const clockNs = options.clock === undefined ? MACHINE_DEFAULTS.clockNs : BigInt(options.clock);
-    this.kernel = new SimKernel({ cpus: this.cpus, cpu: 0, clockNs, seed: options.seed ?? MACHINE_DEFAULTS.seed, fib: options.fib });
+    this.kernel = new SimKernel({ cpus: this.cpus, cpu: 0, clockNs, seed: options.seed ?? MACHINE_DEFAULTS.seed, fib: options.fib, sockets: options.sockets });
     // An inline bpf_redirect (the wasm engine) lands in this memory's control block, where the kernel reads it.
     this.kernel.bindMemory(this.mem);
   }

@@ -9,7 +9,7 @@ import { createMap, isEventSource } from '../maps/index.js';
 import { checkHelpers, createHelperRegistry, gplOnly, SimKernel } from '../helpers/index.js';
 import { gplGuard } from '../vm/protocol.js';
 import { isGplCompatible, PROG_TYPE_BY_NAME } from '../verifier/index.js';
-import type { FibSpec, ProgTypeName } from '../internal/contract.js';
+import type { FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
 import { BPF_MAP_TYPE, BPF_PROG_TYPE, helperId, progTypeName } from '../uapi/index.js';
 import { getEngine } from '../vm/engines.js';
 import { Interpreter } from '../vm/interpreter.js';
@@ -49,6 +49,12 @@ export interface LoadOptions {
   seed?: number;
   /** Kernel network state bpf_fib_lookup and redirects see; default only loopback (ifindex 1). */
   fib?: FibSpec;
+  /**
+   * Sockets of the namespace bpf_sk_lookup_tcp, bpf_sk_lookup_udp and bpf_skc_lookup_tcp find:
+   * `[{ proto: 'tcp', local: '10.0.0.1:80' }, { proto: 'tcp', local: '10.0.0.1:80', remote:
+   * '10.0.0.2:40000', state: 'established' }, { proto: 'udp', local: '0.0.0.0:53' }]`; default none.
+   */
+  sockets?: readonly SocketSpec[];
   /** The type of programs whose section name does not tell (`xdp`, `tc`, `socket`); without it such a section is a load error. */
   type?: ProgTypeName;
   /**
@@ -65,7 +71,7 @@ export interface LoadOptions {
   kconfig?: Record<string, KconfigValue>;
   /**
    * The simulated kernel to load into, shared with other objects loaded into it: their maps
-   * pinned by name (LIBBPF_PIN_BY_NAME) are one map. `cpus`, `clock`, `seed` and `fib` are then
+   * pinned by name (LIBBPF_PIN_BY_NAME) are one map. `cpus`, `clock`, `seed`, `fib` and `sockets` are then
    * the machine's, and may not be given here. Default: a machine of the object's own.
    */
   machine?: Machine;
@@ -146,7 +152,7 @@ export class BpfObject {
     readonly options: InternalOptions = {},
   ) {
     checkLoadOptions(options);
-    const machine = options.machine ?? new Machine({ cpus: options.cpus, clock: options.clock, seed: options.seed, fib: options.fib });
+    const machine = options.machine ?? new Machine({ cpus: options.cpus, clock: options.clock, seed: options.seed, fib: options.fib, sockets: options.sockets });
     this.mem = machine.mem;
     this.cpus = machine.cpus;
     this.kernel = machine.kernel;
@@ -430,9 +436,10 @@ function checkLoadOptions(options: InternalOptions): void {
   if (options.clock !== undefined) checkClock(options.clock, 'options.clock');
   if (options.rodata !== undefined) checkObject(options.rodata, 'options.rodata', false);
   if (options.fib !== undefined) checkFibShape(options.fib);
+  if (options.sockets !== undefined && !Array.isArray(options.sockets)) throw new ArgumentError('arg/type', `options.sockets: expected an array, got ${describe(options.sockets)}`, 'options.sockets');
   if (options.machine !== undefined) {
     if (!(options.machine instanceof Machine)) throw new ArgumentError('arg/type', `options.machine: expected a Machine, got ${describe(options.machine)}`, 'options.machine');
-    for (const field of ['cpus', 'clock', 'seed', 'fib'] as const) {
+    for (const field of ['cpus', 'clock', 'seed', 'fib', 'sockets'] as const) {
       if (options[field] !== undefined) throw new ArgumentError('arg/range', `options.${field}: the machine's applies; set it on the Machine`, `options.${field}`);
     }
   }
