@@ -23,6 +23,7 @@ import { load } from '../src/sim/object.js';
 import { actionName, BPF_PROG_TYPE } from '../src/uapi/index.js';
 import { getEngine, type EngineName } from '../src/vm/engines.js';
 import { VmMemory } from '../src/vm/memory.js';
+import { printReplayBench } from './bench-replay.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 const args = process.argv.slice(2);
@@ -198,3 +199,4 @@ function print(result: { loadavg: { before: number[]; after: number[] }; kernel:
 }
 
 await main();
+await printReplayBench(args);
