@@ -24,7 +24,7 @@ function fold(sum: number): number {
  * The verdicts of checkChecksums (src/packet/checksum.ts) on a frame as a number: bits 0-1 the
  * IPv4 header's, bits 2-3 the transport's (CHECKSUM_NONE, _OK, _BAD). Frames of the common shapes
  * are checked here without parsing them into objects: Ethernet then IPv4 without options or
- * fragmentation, or IPv6 without extension headers, then TCP or UDP (not to a tunnel port), the
+ * fragmentation, or IPv6 without extension headers, then TCP without options or UDP (not to a tunnel port), the
  * datagram whole inside the frame; ARP has no checksum. Every other frame goes to checkChecksums,
  * whose verdicts these equal (test/sim/checksum-verdicts.test.ts checks both on random frames).
  */
@@ -62,8 +62,8 @@ export function checksumVerdicts(frame: Uint8Array): number {
 function transport(frame: Uint8Array, at: number, end: number, proto: number, pseudo: number, v4: boolean): number {
   if (proto === 6) {
     if (at + 20 > end) return -1;
-    const doff = frame[at + 12]! >> 4;
-    if (doff < 5 || at + doff * 4 > end) return -1;
+    // TCP options are parsed by checkChecksums, and a malformed one stops it: only option-less headers here.
+    if (frame[at + 12]! >> 4 !== 5) return -1;
     return fold(sumWords(frame, at, end, pseudo + (end - at))) === 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
   }
   if (proto === 17) {
