@@ -87,6 +87,8 @@ export function parseBtfMapDef(btf: Btf, name: string, typeId: number, inner = f
         const t = pointee();
         valueSize = checkSize(name, field, valueSize, btf.sizeof(t));
         spec.valueTypeId = t;
+        const lockOff = spinLockOffset(btf, t);
+        if (lockOff !== undefined) spec.spinLockOff = lockOff;
         break;
       }
       case 'values': {
@@ -135,4 +137,15 @@ export function parseBtfMapDef(btf: Btf, name: string, typeId: number, inner = f
 function checkSize(name: string, field: string, prev: number | undefined, size: number): number {
   if (prev !== undefined && prev !== size) throw bad(name, `conflicting ${field.replace('_size', '')} sizes ${prev} and ${size}`);
   return size;
+}
+
+/** The byte offset of a `struct bpf_spin_lock` member of value type `t` (btf_find_field at the struct's top level), or undefined. */
+function spinLockOffset(btf: Btf, t: number): number | undefined {
+  const v = btf.resolved(t);
+  if (v.kind !== 'struct') return undefined;
+  for (const m of v.members) {
+    const mt = btf.resolved(m.type);
+    if (mt.kind === 'struct' && mt.name === 'bpf_spin_lock') return m.bitOffset / 8;
+  }
+  return undefined;
 }

@@ -74,6 +74,8 @@ export interface MapSpec {
   /** BTF type ids of key and value, when BTF describes them. */
   keyTypeId?: number;
   valueTypeId?: number;
+  /** Offset of the `struct bpf_spin_lock` at the top level of the value's BTF struct, when it has one: copies of the value skip it, BPF_F_LOCK needs it. */
+  spinLockOff?: number;
   /** The inner map's template for ARRAY_OF_MAPS / HASH_OF_MAPS. */
   innerMap?: MapSpec;
   /** Global data: the section's bytes (the value of key 0); `.bss` is zeros. */

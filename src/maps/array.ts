@@ -3,7 +3,7 @@ import type { VmMap } from '../vm/env.js';
 import { MAP_SLOT } from './inline-lookup.js';
 import type { VmMemory } from '../vm/memory.js';
 import { BPF_F_RDONLY_PROG } from '../uapi/bpf.js';
-import { E2BIG, EEXIST, EINVAL, arrayNextKey, badUpdateFlags, checkKey, mapLabel, u32At, userValues } from './check.js';
+import { BPF_F_LOCK, E2BIG, EEXIST, EINVAL, arrayNextKey, badUpdateFlags, checkKey, mapLabel, u32At, userValues } from './check.js';
 import type { MapOptions } from './options.js';
 import { ValueStore } from './value-store.js';
 
@@ -32,6 +32,7 @@ export class ArrayMap implements VmMap {
     const writable = (spec.flags & BPF_F_RDONLY_PROG) === 0;
     const name = spec.source === 'data' ? spec.name : `${mapLabel(spec)} value`;
     this.values = new ValueStore(mem, spec.valueSize, this.perSlot, spec.maxEntries, name, writable);
+    this.values.lockOff = spec.spinLockOff ?? -1;
     this.values.ensure(spec.maxEntries);
     if (spec.data) {
       const init = spec.data.subarray(0, spec.valueSize);
@@ -66,10 +67,10 @@ export class ArrayMap implements VmMap {
   }
 
   private updateElem(key: Uint8Array, values: readonly Uint8Array[], flags: number, onCpu: number): number {
-    if (badUpdateFlags(flags)) return -EINVAL;
+    if (badUpdateFlags(flags, this.spec.spinLockOff !== undefined)) return -EINVAL;
     const index = u32At(key);
     if (index >= this.spec.maxEntries) return -E2BIG;
-    if (flags === 1) return -EEXIST;
+    if ((flags & ~BPF_F_LOCK) === 1) return -EEXIST;
     this.values.store(index, values, onCpu, false);
     return 0;
   }

@@ -13,15 +13,24 @@ export const BPF_F_ACCESS_MASK = BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY
 
 export const { EINVAL, EEXIST, ENOENT, E2BIG, ENOSPC, ENOMEM, EBADF } = ERRNO;
 
-/** True for update flags the kernel refuses with -EINVAL (anything but BPF_ANY, BPF_NOEXIST, BPF_EXIST; BPF_F_LOCK needs a spin lock no bpfsim map value has). */
-export function badUpdateFlags(flags: number): boolean {
-  return !(flags === BPF_ANY || flags === 1 || flags === BPF_EXIST);
+/** BPF_F_LOCK (bpf.h): update a value holding a bpf_spin_lock under that lock. */
+export const BPF_F_LOCK = 4;
+
+/**
+ * True for update flags the kernel refuses with -EINVAL: anything but BPF_ANY, BPF_NOEXIST,
+ * BPF_EXIST, with BPF_F_LOCK only where `lockable` (an array or hash map whose value has a
+ * bpf_spin_lock: array_map_update_elem, htab_map_update_elem).
+ */
+export function badUpdateFlags(flags: number, lockable = false): boolean {
+  const mode = lockable ? flags & ~BPF_F_LOCK : flags;
+  return !(mode === BPF_ANY || mode === 1 || mode === BPF_EXIST);
 }
 
-/** The `-EEXIST`/`-ENOENT` of the kernel's check_flags (kernel/bpf/hashtab.c), or 0. */
+/** The `-EEXIST`/`-ENOENT` of the kernel's check_flags (kernel/bpf/hashtab.c, BPF_F_LOCK aside), or 0. */
 export function checkFlags(exists: boolean, flags: number): number {
-  if (exists && flags === 1) return -EEXIST;
-  if (!exists && flags === BPF_EXIST) return -ENOENT;
+  const mode = flags & ~BPF_F_LOCK;
+  if (exists && mode === 1) return -EEXIST;
+  if (!exists && mode === BPF_EXIST) return -ENOENT;
   return 0;
 }
 

@@ -35,6 +35,7 @@ export abstract class HashTableMap extends KeyedMap {
     this.perSlot = percpu ? opts.cpus : 1;
     const writable = (spec.flags & BPF_F_RDONLY_PROG) === 0;
     this.values = new ValueStore(mem, spec.valueSize, this.perSlot, capacity, `${mapLabel(spec)} value`, writable, true);
+    this.values.lockOff = spec.spinLockOff ?? -1;
   }
 
   /** The index lives in VM memory, described by its HASH_LAYOUT record (MAP_SLOT.hash). */

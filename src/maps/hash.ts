@@ -45,7 +45,7 @@ export class HashMap extends HashTableMap implements VmMap {
   }
 
   protected override updateElem(key: Uint8Array, values: readonly Uint8Array[], flags: number, _cpu: number, onCpu: number): number {
-    if (badUpdateFlags(flags)) return -EINVAL;
+    if (badUpdateFlags(flags, this.spec.spinLockOff !== undefined)) return -EINVAL;
     const slot = this.table.find(key);
     const err = checkFlags(slot >= 0, flags);
     if (err) return err;

@@ -1,5 +1,8 @@
 import { valueStride, type VmMemory } from '../vm/memory.js';
 
+/** sizeof(struct bpf_spin_lock). */
+const SPIN_LOCK_SIZE = 4;
+
 /**
  * Value storage of one map in the VM's memory: a value (or, for per-CPU maps, one value per
  * CPU, side by side) per slot, in slabs the program can dereference. Slabs are never freed, so
@@ -19,6 +22,11 @@ export class ValueStore {
   private capacity = 0;
   /** Where `addrs` lives in VM memory (with `addrsInVm`), else 0. */
   private addrsAt = 0;
+  /**
+   * Offset of the value's `struct bpf_spin_lock`, -1 when none: copies in and out skip its 4 bytes
+   * (copy_map_value, kernel/bpf/syscall.c zeroes them in what user space reads).
+   */
+  lockOff = -1;
 
   constructor(
     private readonly mem: VmMemory,
@@ -75,7 +83,13 @@ export class ValueStore {
   /** Copies `value` (valueSize bytes are used) into `slot` on `cpu`. */
   write(slot: number, cpu: number, value: Uint8Array): void {
     const at = this.addr(slot, cpu);
-    this.mem.u8.set(value.subarray(0, this.valueSize), at);
+    const lock = this.lockOff;
+    if (lock < 0) {
+      this.mem.u8.set(value.subarray(0, this.valueSize), at);
+      return;
+    }
+    this.mem.u8.set(value.subarray(0, lock), at);
+    this.mem.u8.set(value.subarray(lock + SPIN_LOCK_SIZE, this.valueSize), at + lock + SPIN_LOCK_SIZE);
   }
 
   /** Zeroes `slot`'s value on `cpu`. */
@@ -104,7 +118,9 @@ export class ValueStore {
     const out: Uint8Array[] = [];
     for (let c = 0; c < this.perSlot; c++) {
       const at = this.addr(slot, c);
-      out.push(u8.slice(at, at + this.valueSize));
+      const copy = u8.slice(at, at + this.valueSize);
+      if (this.lockOff >= 0) copy.fill(0, this.lockOff, this.lockOff + SPIN_LOCK_SIZE);
+      out.push(copy);
     }
     return out;
   }
