@@ -25,14 +25,14 @@ interface Iface {
 }
 
 /** The values of option `code` in the options from `off` to `end` of the buffer (draft-ietf-opsawg-pcapng §3.5); a length past the block is `pcap/bad-block`. */
-function optionValues(v: DataView, off: number, end: number, blockStart: number, le: boolean, where: () => string, code: number): Uint8Array[] | undefined {
+function optionValues(v: DataView, off: number, end: number, blockStart: number, le: boolean, st: ReadState, src: ByteSource, code: number): Uint8Array[] | undefined {
   let out: Uint8Array[] | undefined;
   while (off + 4 <= end) {
     const c = v.getUint16(off, le);
     const len = v.getUint16(off + 2, le);
     if (c === 0) break;
     if (off + 4 + len > end) {
-      throw new PcapError('pcap/bad-block', `${where()}: option ${c} at block offset ${off - blockStart}: expected ${len} bytes, got ${end - off - 4}`);
+      throw new PcapError('pcap/bad-block', `${blockName(st, src)}: option ${c} at block offset ${off - blockStart}: expected ${len} bytes, got ${end - off - 4}`);
     }
     if (c === code) (out ??= []).push(new Uint8Array(v.buffer, v.byteOffset + off + 4, len));
     off += 4 + ((len + 3) & ~3);
@@ -83,30 +83,35 @@ export async function* readPcapngBatches(src: ByteSource): AsyncGenerator<Packet
     const where = `pcapng: block ${st.index} at offset ${src.offset}`;
     const headLen = st.index === 0 || (src.ensure(4) && src.view.getUint32(src.pos, true) === PCAPNG_SHB) ? 12 : 8;
     if (!(await src.refill(headLen))) throw new PcapError('pcap/truncated', `${where}: expected a ${headLen}-byte block header, got ${src.buffered}`);
-    const totalLen = blockLength(src, st, () => where);
+    const totalLen = blockLength(src, st);
     if (!(await src.refill(totalLen))) throw new PcapError('pcap/truncated', `${where}: expected ${totalLen} bytes, got ${src.buffered}`);
   }
 }
 
 /** The total length of the block at `src.pos`, whose header is buffered, checked; a section header sets the byte order. */
-function blockLength(src: ByteSource, st: ReadState, where: () => string): number {
+function blockLength(src: ByteSource, st: ReadState): number {
   const v = src.view;
   const at = src.pos;
   if (st.index === 0 || v.getUint32(at, true) === PCAPNG_SHB) {
     if (v.getUint32(at + 8, true) === PCAPNG_BOM) st.le = true;
     else if (v.getUint32(at + 8, false) === PCAPNG_BOM) st.le = false;
-    else throw new PcapError('pcap/bad-magic', `${where()}: expected byte-order magic 0x1a2b3c4d, got 0x${v.getUint32(at + 8, false).toString(16).padStart(8, '0')}`);
+    else throw new PcapError('pcap/bad-magic', `${blockName(st, src)}: expected byte-order magic 0x1a2b3c4d, got 0x${v.getUint32(at + 8, false).toString(16).padStart(8, '0')}`);
     const totalLen = v.getUint32(at + 4, st.le);
     if (totalLen < 28 || totalLen % 4 !== 0 || totalLen > MAX_BLOCK_LEN) {
-      throw new PcapError('pcap/bad-block', `${where()}: expected a section header length of at least 28 and a multiple of 4, got ${totalLen}`);
+      throw new PcapError('pcap/bad-block', `${blockName(st, src)}: expected a section header length of at least 28 and a multiple of 4, got ${totalLen}`);
     }
     return totalLen;
   }
   const totalLen = v.getUint32(at + 4, st.le);
   if (totalLen < 12 || totalLen % 4 !== 0 || totalLen > MAX_BLOCK_LEN) {
-    throw new PcapError('pcap/bad-block', `${where()}: expected a block length of at least 12 and a multiple of 4, got ${totalLen}`);
+    throw new PcapError('pcap/bad-block', `${blockName(st, src)}: expected a block length of at least 12 and a multiple of 4, got ${totalLen}`);
   }
   return totalLen;
+}
+
+/** The block at `src.pos` in errors: `pcapng: block 3 at offset 120`. */
+function blockName(st: ReadState, src: ByteSource): string {
+  return `pcapng: block ${st.index} at offset ${src.offset}`;
 }
 
 function shortBody(where: string, what: string, n: number, got: number): PcapError {
@@ -124,14 +129,13 @@ function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean 
   const shb = st.index === 0 || (src.ensure(4) && v.getUint32(at, true) === PCAPNG_SHB);
   if (!src.ensure(shb ? 12 : 8)) return false;
   // The block's name in errors, built only for one.
-  const where = (): string => `pcapng: block ${st.index} at offset ${src.offset}`;
   // A section header's byte order applies to its own length: read it on a copy of the state.
   const probe = shb ? { ...st } : st;
-  const totalLen = blockLength(src, probe, where);
+  const totalLen = blockLength(src, probe);
   if (!src.ensure(totalLen)) return false;
   const le = probe.le;
   const trailer = v.getUint32(at + totalLen - 4, le);
-  if (trailer !== totalLen) throw new PcapError('pcap/bad-block', `${where()}: expected the trailing block length ${totalLen}, got ${trailer}`);
+  if (trailer !== totalLen) throw new PcapError('pcap/bad-block', `${blockName(st, src)}: expected the trailing block length ${totalLen}, got ${trailer}`);
   const body = at + 8;
   const bodyEnd = at + totalLen - 4;
   const bodyLen = bodyEnd - body;
@@ -140,15 +144,15 @@ function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean 
     st.le = le;
     st.ifaces = [];
   } else if (type === PCAPNG_EPB || type === PCAPNG_PB) {
-    if (bodyLen < 20) throw shortBody(where(), type === PCAPNG_EPB ? 'enhanced packet' : 'packet', 20, bodyLen);
+    if (bodyLen < 20) throw shortBody(blockName(st, src), type === PCAPNG_EPB ? 'enhanced packet' : 'packet', 20, bodyLen);
     const id = type === PCAPNG_EPB ? v.getUint32(body, le) : v.getUint16(body, le);
-    const f = st.ifaces[id] ?? noInterface(where(), st, id);
+    const f = st.ifaces[id] ?? noInterface(blockName(st, src), st, id);
     const capLen = v.getUint32(body + 12, le);
-    if (20 + capLen > bodyLen) throw new PcapError('pcap/bad-block', `${where()}: expected ${capLen} bytes of packet data, got ${bodyLen - 20}`);
+    if (20 + capLen > bodyLen) throw new PcapError('pcap/bad-block', `${blockName(st, src)}: expected ${capLen} bytes of packet data, got ${bodyLen - 20}`);
     const optionsAt = body + 20 + ((capLen + 3) & ~3);
-    const comments = optionsAt + 4 <= bodyEnd ? optionValues(v, optionsAt, bodyEnd, at, le, where, 1) : undefined;
+    const comments = optionsAt + 4 <= bodyEnd ? optionValues(v, optionsAt, bodyEnd, at, le, st, src, 1) : undefined;
     const i = batch.length;
-    setTimestamp(batch, i, f, v.getUint32(body + 4, le), v.getUint32(body + 8, le), where);
+    setTimestamp(batch, i, f, v.getUint32(body + 4, le), v.getUint32(body + 8, le), st, src);
     batch.length++;
     batch.data[i] = src.buf.subarray(body + 20, body + 20 + capLen);
     batch.interfaceIndex[i] = id;
@@ -156,8 +160,8 @@ function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean 
     batch.linkType[i] = f.linkType;
     batch.comment[i] = comments ? comments.map(utf8).join('\n') : undefined;
   } else if (type === PCAPNG_SPB) {
-    if (bodyLen < 4) throw shortBody(where(), 'simple packet', 4, bodyLen);
-    const f = st.ifaces[0] ?? noInterface(where(), st, 0);
+    if (bodyLen < 4) throw shortBody(blockName(st, src), 'simple packet', 4, bodyLen);
+    const f = st.ifaces[0] ?? noInterface(blockName(st, src), st, 0);
     const origLen = v.getUint32(body, le);
     const capLen = Math.min(origLen, f.snaplen || origLen, bodyLen - 4);
     const i = batch.length++;
@@ -169,8 +173,8 @@ function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean 
     batch.linkType[i] = f.linkType;
     batch.comment[i] = undefined;
   } else if (type === PCAPNG_IDB) {
-    if (bodyLen < 8) throw shortBody(where(), 'interface description', 8, bodyLen);
-    const option = (code: number) => optionValues(v, body + 8, bodyEnd, at, le, where, code)?.[0];
+    if (bodyLen < 8) throw shortBody(blockName(st, src), 'interface description', 8, bodyLen);
+    const option = (code: number) => optionValues(v, body + 8, bodyEnd, at, le, st, src, code)?.[0];
     const tsresol = option(9);
     const off = option(14);
     const ups = unitsPerSec(tsresol);
@@ -198,7 +202,7 @@ function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean 
  * before 1970 or past 2^64 ns (if_tsoffset is signed and unbounded) cannot be written back out:
  * `pcap/bad-timestamp`.
  */
-function setTimestamp(batch: PacketBatch, i: number, f: Iface, hi: number, lo: number, where: () => string): void {
+function setTimestamp(batch: PacketBatch, i: number, f: Iface, hi: number, lo: number, st: ReadState, src: ByteSource): void {
   if (f.nsPerUnit !== 0 && hi < 0x200000) {
     const units = hi * 0x1_0000_0000 + lo;
     const ups = f.unitsPerSecNum;
@@ -216,7 +220,7 @@ function setTimestamp(batch: PacketBatch, i: number, f: Iface, hi: number, lo: n
   }
   const ns = (((BigInt(hi) << 32n) | BigInt(lo)) * 1_000_000_000n) / f.unitsPerSec + f.tsOffset * 1_000_000_000n;
   if (ns < 0n || ns >= MAX_TIMESTAMP_NS) {
-    throw new PcapError('pcap/bad-timestamp', `${where()}: timestamp ${ns} ns (if_tsoffset ${f.tsOffset} s) is outside 0 to 2^64 ns since 1970`);
+    throw new PcapError('pcap/bad-timestamp', `${blockName(st, src)}: timestamp ${ns} ns (if_tsoffset ${f.tsOffset} s) is outside 0 to 2^64 ns since 1970`);
   }
   batch.seconds[i] = Number(ns / 1_000_000_000n);
   batch.nanos[i] = Number(ns % 1_000_000_000n);
