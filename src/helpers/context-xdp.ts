@@ -52,8 +52,8 @@ export interface XdpResult {
 }
 
 const XDP_FIELDS = new Set(Object.keys(XDP_MD));
-/** The zeroed page test_run starts from; never written. */
-const ZERO_FRAME = new Uint8Array(XDP_FRAME.FRAME_SIZE);
+/** Zeroes for the headroom test_run's frame starts with; never written. */
+const ZERO_FRAME = new Uint8Array(XDP_FRAME.HEADROOM);
 const given = new WeakMap<VmMemory, XdpCtxIn>();
 
 /** xdp_is_valid_access for BPF_PROG_TYPE_XDP (not devmap): aligned 4-byte reads of the first five fields. */
@@ -111,9 +111,11 @@ export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Re
   }
 
   const u8 = mem.u8;
-  // A copy from a zero page is cheaper than fill's runtime call; same bytes.
-  u8.set(ZERO_FRAME, XDP_FRAME.HARD_START);
   const dataMeta = XDP_FRAME.HARD_START + XDP_FRAME.HEADROOM - metaLen;
+  // test_run's frame starts zeroed; of what a run leaves, only the headroom can show again
+  // (adjust_head/meta move into it; adjust_tail zeroes what it grows over, as the kernel's).
+  // A copy from a zero page is cheaper than fill's runtime call; same bytes.
+  u8.set(ZERO_FRAME.subarray(0, dataMeta - XDP_FRAME.HARD_START), XDP_FRAME.HARD_START);
   const data = dataMeta + metaLen;
   const end = dataMeta + linearLen;
   u8.set(linearLen === size ? packet : packet.subarray(0, linearLen), dataMeta);

@@ -46,6 +46,8 @@ export const mapLookupInline: InlineForm = {
     site.allowed();
     f.op(Op.i32_and);
     f.if(I64);
+    f.i64(4).set(site.d64);
+    site.noteKey(1, 2, site.d64);
     site.checkedRead(2, 0, 4);
     f.mem(Op.i64_load32_u).tee(t);
     f.get(t32).mem(Op.i64_load32_u, at + SLOT.MAX_ENTRIES).op(Op.i64_lt_u).if(I64);
@@ -69,6 +71,7 @@ export const mapLookupInline: InlineForm = {
     f.i32(0);
     f.end();
     f.if(I64);
+    site.noteKey(1, 2, site.d64);
     f.get(t32).get(r2).op(Op.i32_wrap_i64).call(site.func(hashLookup));
     f.op(Op.else);
     return 2;

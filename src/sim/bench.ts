@@ -83,6 +83,77 @@ export async function benchCase(c: Case, options: BenchOptions = {}): Promise<Be
   return { ns_per_run: nsPerRun, runs, engine, outcome: last, object };
 }
 
+/** Options of {@link benchApiRun}. */
+export interface ApiRunBenchOptions {
+  /** Time of each measurement, ms; default 300. */
+  targetMs?: number;
+  /** Pairs of measurements (API, then batch), whose ratios give the median; default 3. */
+  rounds?: number;
+  /** The frame's length: the case's packet is cut or padded with zeros to it; default 64. */
+  packetLen?: number;
+}
+
+/** What {@link benchApiRun} measured (medians over the rounds). */
+export interface ApiRunBenchResult {
+  /** The frame's length, bytes. */
+  packet_len: number;
+  /** One `program.run(packet)` from the API on an object loaded with defaults, its result made (`checksums`, computed when read, not read), ns. */
+  api_ns_per_run: number;
+  /** One run inside the engine's batch loop (Program.repeat on an object without key recording), ns. */
+  batch_ns_per_run: number;
+  /** Median of the rounds' api/batch ratios. */
+  ratio: number;
+  /** The last API run's action. */
+  action: string;
+}
+
+/**
+ * Measures what a single run from the API costs next to a run inside the engine's own loop, on
+ * the wasm engine, for the case's program on a frame of `packetLen` bytes: calls of
+ * `program.run(packet, { ctx })` on an object loaded with the defaults (the uninitialised-key
+ * check on), against {@link Program.repeat} of the same frame on
+ * an object without key recording. Each round times both back to back after a warm-up; the
+ * ratio is the median of the rounds' ratios, as the machine's speed moves between rounds.
+ */
+export async function benchApiRun(c: Case, options: ApiRunBenchOptions = {}): Promise<ApiRunBenchResult> {
+  const targetNs = (options.targetMs ?? 300) * 1e6;
+  const rounds = options.rounds ?? 3;
+  const packet = new Uint8Array(options.packetLen ?? 64);
+  packet.set(c.packet.subarray(0, packet.length));
+  const ctx = c.ctx ?? {};
+  const runOptions = { ctx, ...(c.tunnel && { tunnel: c.tunnel }) };
+  const spec = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig);
+  const api = objectForCase(c, spec, { engine: 'wasm' }).program(c.program);
+  const batch = objectForCase(c, spec, { engine: 'wasm', keyWarnings: false }).program(c.program);
+  let action = '';
+  const apiLoop = (runs: number): number => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < runs; i++) {
+      action = api.run(packet, runOptions).action;
+    }
+    return Number(process.hrtime.bigint() - start) / runs;
+  };
+  // Warm-up, and the number of runs that fill the target time.
+  let apiNs = apiLoop(20_000);
+  let batchNs = batch.repeat(packet, { ...runOptions, runs: 200_000 }).nsPerRun;
+  const apiNsList: number[] = [];
+  const batchNsList: number[] = [];
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    apiNs = apiLoop(Math.max(1000, Math.round(targetNs / apiNs)));
+    batchNs = batch.repeat(packet, { ...runOptions, runs: Math.min(0x7fff_ffff, Math.max(1000, Math.round(targetNs / batchNs))) }).nsPerRun;
+    apiNsList.push(apiNs);
+    batchNsList.push(batchNs);
+    ratios.push(apiNs / batchNs);
+  }
+  return { packet_len: packet.length, api_ns_per_run: median(apiNsList), batch_ns_per_run: median(batchNsList), ratio: median(ratios), action };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
 /**
  * A synthetic XDP program of about `insns` instructions for compile-time measurements, shaped
  * like clang output for a packet parser: after zeroing 32 stack slots, blocks of 16 that check

@@ -10,12 +10,14 @@ import { checkBytes, checkInt, checkObject } from '../internal/args.js';
 import type { ProgTypeName, Warning } from '../internal/contract.js';
 import { ArgumentError, CaseError, VmFault } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
-import { checkChecksums, type ChecksumResult } from '../packet/checksum.js';
+import type { ChecksumResult } from '../packet/checksum.js';
 import { actionName, BPF_PROG_TYPE } from '../uapi/index.js';
 import type { Executable, RunEnv, SkbHeaders } from '../vm/env.js';
-import { LAYOUT } from '../vm/layout.js';
+import type { VmMemory } from '../vm/memory.js';
+import { CTRL, FRAME_SIZE, LAYOUT, STACK_END } from '../vm/layout.js';
 import { TraceRecorder, type ExecTrace } from '../vm/trace.js';
 import { checkClock, resolveProgType, type BpfObject, type RunEvent } from './object.js';
+import { RunOutput } from './run-output.js';
 import { defaultStackFill, uninitKeyWarnings, type MapKeyUse } from './uninit.js';
 
 /** Context fields a run starts from: those BPF_PROG_TEST_RUN takes in ctx_in (`ingress_ifindex`, `mark`, `cb`). */
@@ -102,6 +104,11 @@ export class Program {
   readonly attachType: number | undefined;
   private readonly progType: number;
   private readonly refusal: CaseError | undefined;
+  /**
+   * Call frames a run may reach, which get the stack fill: frame 0 alone when no program of the
+   * object has a BPF-to-BPF function or callback (a tail call runs in its caller's frame), else all.
+   */
+  private readonly stackFrames: number;
 
   /** RunEnv.skbHeaders of this program's skb runs: the headers of the skb in the object's memory. */
   private readonly skbHeaders = (): SkbHeaders => skbHeadersOf(this.obj.mem);
@@ -113,6 +120,7 @@ export class Program {
     private readonly index: number,
   ) {
     this.name = spec.name;
+    this.stackFrames = obj.spec.programs.every((p) => p.functions.length <= 1) ? 1 : LAYOUT.STACK_SIZE / FRAME_SIZE;
     try {
       this.progType = resolveProgType(spec, obj.options.type);
     } catch (err) {
@@ -137,17 +145,20 @@ export class Program {
    * with `trace`, the fault's `execTrace` holds the instructions that ran up to it.
    */
   run(packet: Uint8Array, options: RunOptions = {}): ProgramRun {
-    const pending = this.begin(packet, options, options.trace === true);
-    const recorder = options.trace === true ? new TraceRecorder() : undefined;
+    const traced = options.trace === true;
+    const pending = this.begin(packet, options, traced);
+    const recorder = traced ? new TraceRecorder() : undefined;
     const obj = this.obj;
-    const keys: MapKeyUse[] = [];
-    obj.keyLog = obj.options.keyWarnings === false ? undefined : keys;
+    const keys: MapKeyUse[] | undefined = obj.options.keyWarnings === false ? undefined : [];
+    obj.keyLog = keys;
+    if (keys !== undefined) watchKeys(obj.mem, pending.fill);
     obj.traceSink = recorder?.hook;
     try {
       const r0 = obj.withFaultSource(this.spec, () => pending.executable.run(pending.env, LAYOUT.CTX));
       const out = this.finish(pending, r0);
       if (recorder) out.execTrace = recorder.result();
-      out.warnings = uninitKeyWarnings(keys, pending.fill, LAYOUT.STACK, this.spec, (i) => obj.spec.maps[i]?.name ?? `#${i}`);
+      // Keys reach the log only from helper calls and from inline lookups of keys with fill bytes left.
+      if (keys !== undefined && keys.length > 0) out.warnings = uninitKeyWarnings(keys, pending.fill, LAYOUT.STACK, this.spec, (i) => obj.spec.maps[i]?.name ?? `#${i}`);
       return out;
     } catch (err) {
       // A traced run that faults keeps what it ran up to the fault.
@@ -156,6 +167,7 @@ export class Program {
     } finally {
       obj.keyLog = undefined;
       obj.traceSink = undefined;
+      if (keys !== undefined) obj.mem.view.setUint32(LAYOUT.CTRL + CTRL.KEY_FILL, 0, true);
     }
   }
 
@@ -220,7 +232,8 @@ export class Program {
     else setupSkb(obj.mem, bytes, ctx, obj.kernel, !socket);
     if (tunnel) setRxTunnel(obj.mem, tunnel);
     const fill = stackFillOf(options.stackFill);
-    obj.mem.u8.set(fill, LAYOUT.STACK);
+    const frames = this.stackFrames;
+    obj.mem.u8.set(frames === 1 ? fill.subarray(LAYOUT.STACK_SIZE - FRAME_SIZE) : fill, STACK_END - frames * FRAME_SIZE);
     const env: RunEnv = {
       mem: obj.mem,
       maps: obj.maps,
@@ -239,7 +252,7 @@ export class Program {
     return { xdp, socket, ctx, env, executable, fill };
   }
 
-  private finish(run: PendingRun, r0: bigint): ProgramRun {
+  private finish(run: PendingRun, r0: bigint): RunOutput {
     const mem = this.obj.mem;
     const kernel = this.obj.kernel;
     // r0 as a double is exact below 2^53, and then its low 32 bits are `>>> 0`: no BigInt arithmetic per run.
@@ -258,7 +271,7 @@ export class Program {
       destination = outcome.destination;
       clones.push(...outcome.copies);
     }
-    return {
+    return new RunOutput({
       retval,
       r0,
       action: actionName(this.progType, retval, this.attachType),
@@ -271,8 +284,7 @@ export class Program {
       events,
       trace: kernel.trace.slice(),
       warnings: [],
-      checksums: checkChecksums(packet),
-    };
+    });
   }
 }
 
@@ -295,6 +307,23 @@ function stackFillOf(fill: unknown): Uint8Array {
   const out = new Uint8Array(LAYOUT.STACK_SIZE);
   for (let i = 0; i < out.length; i += bytes.length) out.set(bytes.subarray(0, Math.min(bytes.length, out.length - i)), i);
   return out;
+}
+
+/** Copies of stack fills in each memory, for the engine's uninitialised-key test (CTRL.KEY_FILL). */
+const fillCopies = new WeakMap<VmMemory, { addr: number; fill: Uint8Array | undefined }>();
+
+/** Points CTRL.KEY_FILL at a copy of `fill` in `mem`, written when the fill differs from the last one. */
+function watchKeys(mem: VmMemory, fill: Uint8Array): void {
+  let copy = fillCopies.get(mem);
+  if (copy === undefined) {
+    copy = { addr: mem.allocRaw(LAYOUT.STACK_SIZE, 'stack fill copy'), fill: undefined };
+    fillCopies.set(mem, copy);
+  }
+  if (copy.fill !== fill) {
+    mem.u8.set(fill, copy.addr);
+    copy.fill = fill;
+  }
+  mem.view.setUint32(LAYOUT.CTRL + CTRL.KEY_FILL, copy.addr, true);
 }
 
 /** A run set up and not yet finished. */

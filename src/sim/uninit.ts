@@ -1,7 +1,7 @@
 import type { Warning } from '../internal/contract.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { helperId } from '../uapi/index.js';
-import type { HelperDef, HelperRegistry } from '../vm/env.js';
+import type { HelperDef, HelperRegistry, RunEnv } from '../vm/env.js';
 import { mapIndexOf } from '../vm/layout.js';
 import { sourceOf } from './source.js';
 
@@ -16,37 +16,54 @@ export interface MapKeyUse {
 const KEYED_HELPERS = new Set(['map_lookup_elem', 'map_update_elem', 'map_delete_elem'].map((n) => helperId(n)!));
 
 /**
- * A registry that records every key passed to bpf_map_lookup_elem/update/delete into the list
- * `log()` returns (nothing while it returns undefined) before calling the real helper. The
- * BigInt-free fast forms and inline lookups are dropped so every call is seen.
+ * A registry that records the keys passed to bpf_map_lookup_elem/update/delete into the list
+ * `log()` returns (nothing while it returns undefined) before the real helper runs: every key of
+ * a call of the helper (its reference or fast form), and through {@link HelperRegistry.noteMapKey}
+ * the keys an engine's inline lookup read itself that still hold stack fill bytes (the only
+ * keys {@link uninitKeyWarnings} can warn about). Inline forms, fast forms and constants stay.
  */
 export function recordingMapKeys(base: HelperRegistry, log: () => MapKeyUse[] | undefined): HelperRegistry {
   const wrapped = new Map<number, HelperDef | undefined>();
+  const record = (env: RunEnv, mapHandle: number, keyAddr: number): void => {
+    const uses = log();
+    if (uses === undefined) return;
+    const map = mapIndexOf(mapHandle);
+    const keySize = map >= 0 ? (env.maps[map]?.spec.keySize ?? 0) : 0;
+    if (keySize > 0 && keyAddr + keySize <= env.mem.u8.length) uses.push({ pc: env.pc, map, addr: keyAddr, key: env.mem.u8.slice(keyAddr, keyAddr + keySize) });
+  };
   return {
     get(id: number): HelperDef | undefined {
       if (!KEYED_HELPERS.has(id)) return base.get(id);
       if (!wrapped.has(id)) {
         const def = base.get(id);
-        wrapped.set(
-          id,
-          def && {
-            id: def.id,
-            name: def.name,
-            fn: (env, r1, r2, r3, r4, r5) => {
-              const uses = log();
-              const map = mapIndexOf(r1);
-              const keySize = env.maps[map]?.spec.keySize ?? 0;
-              const addr = Number(r2);
-              if (uses && map >= 0 && keySize > 0 && addr + keySize <= env.mem.u8.length) uses.push({ pc: env.pc, map, addr, key: env.mem.u8.slice(addr, addr + keySize) });
-              return def.fn(env, r1, r2, r3, r4, r5);
-            },
+        if (def === undefined) {
+          wrapped.set(id, undefined);
+          return undefined;
+        }
+        const fast = def.fast;
+        const recorded: HelperDef = {
+          id: def.id,
+          name: def.name,
+          fn: (env, r1, r2, r3, r4, r5) => {
+            if (r1 < 0x1_0000_0000n && r2 < 0x1_0000_0000n) record(env, Number(r1), Number(r2));
+            return def.fn(env, r1, r2, r3, r4, r5);
           },
-        );
+        };
+        if (fast !== undefined) {
+          recorded.fast = (env, r1, r2, r3, r4, r5) => {
+            record(env, r1, r2);
+            return fast(env, r1, r2, r3, r4, r5);
+          };
+        }
+        if (def.inline !== undefined) recorded.inline = def.inline;
+        wrapped.set(id, recorded);
       }
       return wrapped.get(id);
     },
+    shape: base.shape?.bind(base),
     kfunc: base.kfunc?.bind(base),
     kfuncMissing: base.kfuncMissing?.bind(base),
+    noteMapKey: record,
   };
 }
 

@@ -101,6 +101,13 @@ export interface HelperRegistry {
   kfunc?(btfId: number): HelperDef | undefined;
   /** Why a call of kfunc `btfId` cannot run, naming the kfunc (for the fault of a call {@link kfunc} does not answer). */
   kfuncMissing?(btfId: number): string;
+  /**
+   * Told of a map key an engine read itself, without calling the map helper (an inline lookup),
+   * whose bytes on the stack still equal those the run's stack started with (CTRL.KEY_FILL): the
+   * map handle (r1) and the key's address (r2) at `env.pc`. Optional; it must not change state
+   * the program can see.
+   */
+  noteMapKey?(env: RunEnv, mapHandle: number, keyAddr: number): void;
 }
 
 /** A prepared (interpreted or compiled) program an engine can run. */

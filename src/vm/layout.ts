@@ -49,6 +49,13 @@ export const CTRL = {
   /** u32: the CPU of the current run (RunEnv.cpu), for the WebAssembly engine's inline per-CPU array lookups. */
   WASM_CPU: 0x10,
   /**
+   * u32: the address of a copy of the bytes the run's stack started with (LAYOUT.STACK_SIZE of
+   * them, allocated outside every region), or 0. While it is set, an inline form that reads a map
+   * key from the stack reports (InlineSite.noteKey) a key with a byte that still equals the copy's
+   * byte at the same offset, for the caller's uninitialised-key warning; 0 skips that test.
+   */
+  KEY_FILL: 0x14,
+  /**
    * INLINE_STATE_SIZE bytes the inline forms of helpers (src/helpers/inline) and the kernel state
    * they share with the helpers' implementations use as they define (a redirect target, the
    * address of tables in VM memory); the VM neither reads nor writes them.

@@ -1,5 +1,6 @@
 import { CTRL, LAYOUT } from '../layout.js';
 import { FuncBody, I32, Op } from './encoder.js';
+import type { InlineFunction } from './inline-api.js';
 
 /**
  * The engine's own function that the lowered bounds checks call instead of crossing into
@@ -67,3 +68,34 @@ export function slabCheck(hitStart: number, hitSize: number): FuncBody {
   f.i32(0);
   return f;
 }
+
+/**
+ * `stillFill(fill, addr, len)`: 1 when one of the `len` bytes at `addr` lies on the stack and
+ * still equals the byte at the same offset of `fill`, the copy of what the run's stack started
+ * with (layout.ts CTRL.KEY_FILL); 0 otherwise, and for any range not wholly on the stack.
+ */
+function stillFillBody(): FuncBody {
+  const f = new FuncBody(3);
+  const [FILL, ADDR, LEN] = [0, 1, 2];
+  const off = f.local(I32);
+  const end = f.local(I32);
+  f.get(ADDR).i32(LAYOUT.STACK).op(Op.i32_sub).tee(off).i32(LAYOUT.STACK_SIZE).op(Op.i32_ge_u);
+  f.get(off).get(LEN).op(Op.i32_add).tee(end).i32(LAYOUT.STACK_SIZE).op(Op.i32_gt_u).op(Op.i32_or).if();
+  f.i32(0).op(Op.return);
+  f.end();
+  f.block();
+  f.loop();
+  f.get(off).get(end).op(Op.i32_ge_u).brIf(1);
+  f.get(off).mem(Op.i32_load8_u, LAYOUT.STACK).get(FILL).get(off).op(Op.i32_add).mem(Op.i32_load8_u).op(Op.i32_eq).if();
+  f.i32(1).op(Op.return);
+  f.end();
+  f.get(off).i32(1).op(Op.i32_add).set(off);
+  f.br(0);
+  f.end();
+  f.end();
+  f.i32(0);
+  return f;
+}
+
+/** `still_fill(fill, addr, len)`, see stillFillBody. */
+export const stillFill: InlineFunction = { name: 'still_fill', params: [I32, I32, I32], results: [I32], body: stillFillBody };

@@ -59,6 +59,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   const kfunc = m.importFunc('env', 'kfunc', [I32, I32, I32, I64, I64, I64, I64, I64], [I64]);
   const budgetOut = m.importFunc('env', 'budgetOut', [I32, I32, I32, ...Array<number>(11).fill(I64)], []);
   const ldAbs = m.importFunc('env', 'ldAbs', [I32, I32, I32, I32], [F64]);
+  const mapKey = m.importFunc('env', 'mapKey', [I32, I32, I32], []);
   const helperIndex = new Map<number, number>();
   const fastIndex = new Map<number, number>();
   for (const id of helperIds) {
@@ -123,6 +124,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
     kfunc,
     budgetOut,
     ldAbs,
+    mapKey,
     budget,
     tailR0,
     bigR0,

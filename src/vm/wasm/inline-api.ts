@@ -67,6 +67,14 @@ export interface InlineSite {
    * read there cannot fault; 0 when that is not known (the helper then checks them itself).
    */
   readable(addr: number, len: number): void;
+  /**
+   * Emits the report of a map key the form reads itself, as the map helper's caller would see
+   * it (HelperRegistry.noteMapKey): while the control block's CTRL.KEY_FILL is set and one of the
+   * `len` (i64 local, below 2^16) bytes at register `keyReg` (below 2^32) lies on the stack and
+   * still holds the run's stack fill, the engine is told of map `mapReg` and that key. Leaves
+   * the stack and every local as they were.
+   */
+  noteKey(mapReg: number, keyReg: number, len: number): void;
 }
 
 /**

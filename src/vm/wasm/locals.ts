@@ -107,6 +107,8 @@ export interface LowerImports {
   budgetOut: number;
   /** (pc i32, size i32, offset i32, r6 i32) → f64: a legacy packet load's value, or -1 (src/vm/ld-abs.ts). */
   ldAbs: number;
+  /** (pc i32, mapHandle i32, keyAddr i32) → (): a key an inline form read still holds stack fill bytes (HelperRegistry.noteMapKey). */
+  mapKey: number;
   /** Mutable i32 global: instructions left. */
   budget: number;
   /** Mutable i64 global: r0 of the tail-called program, read after a taken tail call. */

@@ -5,6 +5,7 @@ import { F64, FuncBody, I32, I64, Op } from './encoder.js';
 import { L_BUDGET, L_D, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T, L_T32, L_T32B, P_FP, packetLimit, regLocal, stackLow, type LowerImports } from './locals.js';
 import { lowerAlu } from './lower-alu.js';
 import { checkedAddress, lowerMemory, mapValueSites } from './lower-mem.js';
+import { stillFill } from './builtins.js';
 import { BPF_FUNC_tail_call } from '../../uapi/helper-names.js';
 import type { InlineForm, InlineSite } from './inline-api.js';
 
@@ -455,6 +456,13 @@ function inlineSite(f: FuncBody, imports: LowerImports, pc: number, form: Inline
     func: (fn) => imports.inlineFunc(fn),
     checkedRead: (reg, off, size) => checkedAddress(f, imports, reg, off, size, false, pc, false, true),
     readable: (addr, len) => rangeOk(f, imports, addr, len),
+    noteKey(mapReg: number, keyReg: number, len: number) {
+      f.i32(LAYOUT.CTRL).mem(Op.i32_load, CTRL.KEY_FILL).if();
+      f.i32(LAYOUT.CTRL).mem(Op.i32_load, CTRL.KEY_FILL).get(regLocal(keyReg)).op(Op.i32_wrap_i64).get(len).op(Op.i32_wrap_i64).call(imports.inlineFunc(stillFill)).if();
+      f.i32(pc).get(regLocal(mapReg)).op(Op.i32_wrap_i64).get(regLocal(keyReg)).op(Op.i32_wrap_i64).call(imports.mapKey);
+      f.end();
+      f.end();
+    },
   };
 }
 

@@ -86,6 +86,10 @@ export class WasmExecutable implements Executable {
         this.env.pc = pc;
         return skbLoad(this.env, r6 >>> 0, offset, size as 1 | 2 | 4);
       },
+      mapKey: (pc: number, mapHandle: number, keyAddr: number): void => {
+        this.env.pc = pc;
+        this.registry.noteMapKey?.(this.env, mapHandle >>> 0, keyAddr >>> 0);
+      },
     };
     compiled.helperIds.forEach((id, i) => {
       imports[`h${id}`] = this.helperImport(id, i);
