@@ -4,7 +4,9 @@
  * BPF_PROG_TEST_RUN's `repeat` does; the kernel's from runOnKernel with `repeat`, which reports
  * the kernel's own mean duration per run (net/bpf/test_run.c, bpf_test_timer). Then the
  * load-and-compile time of each example object (load, median of a few) and the compile
- * time of a synthetic 4,000-instruction program on the WebAssembly engine.
+ * time of a synthetic 4,000-instruction program on the WebAssembly engine, with its verification
+ * time (scripts/bench-verifier.ts) for the load+verify+compile total. And what one `prog.run` from
+ * the API costs next to one run inside the engine's batch loop (benchApiRun), on a 64-byte frame.
  *
  *   npx tsx scripts/bench.ts [--json] [--ms N]     (--ms: time per VM measurement, default 1000)
  *
@@ -17,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
 import { createHelperRegistry, SimKernel } from '../src/helpers/index.js';
 import { kernelAvailable, runOnKernel } from '../src/kernel/index.js';
-import { benchCase, syntheticProgram } from '../src/sim/bench.js';
+import { benchApiRun, benchCase, syntheticProgram, type ApiRunBenchResult } from '../src/sim/bench.js';
+import { benchVerifier, formatVerifierBench, type VerifierBenchResult } from './bench-verifier.js';
 import { readCase, type Case } from '../src/sim/case.js';
 import { load } from '../src/sim/object.js';
 import { actionName, BPF_PROG_TYPE } from '../src/uapi/index.js';
@@ -128,6 +131,9 @@ async function main(): Promise<void> {
     });
   }
 
+  log('measuring prog.run from the API against the batch loop...');
+  const apiRun = await benchApiRun(await readCase(join(ROOT, 'fixtures', 'cases', API_RUN_CASE)), { targetMs: Math.max(100, targetMs / 3) });
+
   log('measuring load and compile times...');
   const loads: Record<string, Record<string, number>> = {};
   for (const obj of OBJECTS) {
@@ -155,12 +161,20 @@ async function main(): Promise<void> {
     compileTimes.push(performance.now() - t0);
   }
 
+  log('measuring verification times...');
+  const verifier = benchVerifier({ runs: 5, tests: false, kernel: !kernelReason });
+  const syntheticVerify = verifier.rows.find((r) => r.program === 'synthetic');
+  const compileMs = median(compileTimes);
+
   const result = {
     loadavg: { before: loadBefore.map((x) => +x.toFixed(2)), after: loadavg().map((x) => +x.toFixed(2)) },
     kernel: kernelReason ? `unavailable: ${kernelReason}` : `BPF_PROG_TEST_RUN, repeat ${KERNEL_REPEAT}`,
     programs: rows,
     load_and_compile_ms: loads,
-    synthetic_compile_ms: { insns, median: median(compileTimes), first: compileTimes[0]! },
+    synthetic_compile_ms: { insns, median: compileMs, first: compileTimes[0]! },
+    api_run: { case: API_RUN_CASE, ...apiRun },
+    synthetic_load_verify_compile_ms: { verify: syntheticVerify?.ms ?? null, compile: compileMs, total: syntheticVerify ? syntheticVerify.ms + compileMs : null, target: 100 },
+    verifier,
     elapsed_s: +((performance.now() - started) / 1000).toFixed(1),
   };
   if (json) {
@@ -170,7 +184,20 @@ async function main(): Promise<void> {
   print(result, rows, loads);
 }
 
-function print(result: { loadavg: { before: number[]; after: number[] }; kernel: string; synthetic_compile_ms: { insns: number; median: number; first: number }; elapsed_s: number }, rows: Row[], loads: Record<string, Record<string, number>>): void {
+/** The case whose program the API-run measurement runs (on a 64-byte frame). */
+const API_RUN_CASE = 'xdp_blacklist_v4_denied.json';
+
+interface Printed {
+  loadavg: { before: number[]; after: number[] };
+  kernel: string;
+  synthetic_compile_ms: { insns: number; median: number; first: number };
+  api_run: ApiRunBenchResult & { case: string };
+  synthetic_load_verify_compile_ms: { verify: number | null; compile: number; total: number | null; target: number };
+  verifier: VerifierBenchResult;
+  elapsed_s: number;
+}
+
+function print(result: Printed, rows: Row[], loads: Record<string, Record<string, number>>): void {
   const ns = (x: number | null) => (x === null ? '-' : x.toFixed(1));
   const ratio = (x: number | null) => (x === null ? '-' : `${x.toFixed(2)}x`);
   const table = new Table({
@@ -193,9 +220,23 @@ function print(result: { loadavg: { before: number[]; after: number[] }; kernel:
   lines.push(
     loadTable.toString(),
     `synthetic ${result.synthetic_compile_ms.insns}-instruction program, wasm compile: ${result.synthetic_compile_ms.median.toFixed(1)} ms median of 7 (first ${result.synthetic_compile_ms.first.toFixed(1)} ms)`,
+    formatLoadVerifyCompile(result.synthetic_load_verify_compile_ms, result.synthetic_compile_ms.insns),
+    formatApiRun(result.api_run),
+    formatVerifierBench(result.verifier),
     `load average ${result.loadavg.before.join(' ')} before, ${result.loadavg.after.join(' ')} after; ${result.elapsed_s} s`,
   );
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** The load+verify+compile line of the synthetic program, against its target. */
+function formatLoadVerifyCompile(t: Printed['synthetic_load_verify_compile_ms'], insns: number): string {
+  if (t.total === null) return `synthetic ${insns}-instruction program: no verification figure`;
+  return `synthetic ${insns}-instruction program, load+verify+compile: ${t.total.toFixed(1)} ms (verify ${t.verify!.toFixed(1)} + compile ${t.compile.toFixed(1)}): ${t.total < t.target ? 'under' : 'OVER'} the ${t.target} ms target`;
+}
+
+/** The API-run line: prog.run next to a batch run, with the ratio against the 3x target. */
+function formatApiRun(a: Printed['api_run']): string {
+  return `prog.run from the API (${a.case}, ${a.packet_len}-byte frame, result made): ${a.api_ns_per_run.toFixed(1)} ns; in the engine's batch loop: ${a.batch_ns_per_run.toFixed(1)} ns; ratio ${a.ratio.toFixed(2)}x (target 3x, median of rounds)`;
 }
 
 await main();
