@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
@@ -37,6 +38,15 @@ export function register(program: Command): void {
     .action(action(async (casePath: string, flags: ReplayFlags) => replayCommand(casePath, flags)));
 }
 
+/** A file's size, 0 when it cannot be read (the replay reports why). */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** A positive integer option, else a one-line CaseError. */
 function positive(name: string, text: string | undefined, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -57,9 +67,11 @@ async function replayCommand(casePath: string, flags: ReplayFlags): Promise<numb
   }
   if (pcaps.filter((p) => p === '-').length > 1) throw new CaseError('cli/bad-option', '--pcap: standard input (-) can be read once');
   const c = withBtfFlag(await readCase(casePath, true), flags.btf);
-  const bar = flags.json || flags.progress === false || flags.out === '-' || !process.stderr.isTTY ? undefined : new cliProgress.SingleBar({ format: 'replay {bar} {value} packets {duration_formatted}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
-  bar?.start(0, 0);
-  const onProgress = bar ? (n: number) => bar.update(n, {}) : undefined;
+  const bar = flags.json || flags.progress === false || flags.out === '-' || !process.stderr.isTTY ? undefined : new cliProgress.SingleBar({ format: 'replay {bar} {percentage}% {packets} packets {duration_formatted}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+  // The bar follows the bytes read out of the files' total; from stdin it counts packets alone.
+  const totalBytes = pcaps.includes('-') ? 0 : pcaps.reduce((sum, p) => sum + sizeOf(p), 0);
+  bar?.start(totalBytes, 0, { packets: 0 });
+  const onProgress = bar ? (packets: number, bytes: number) => bar.update(totalBytes ? Math.min(bytes, totalBytes) : 0, { packets }) : undefined;
   const onPacket = flags.perPacket ? (v: PacketVerdict) => printJson({ capture: v.capture, packet: v.index, action: v.action, retval: v.retval, cpu: v.cpu, egress: v.egress }) : undefined;
   let stats: CaptureStats & { captures: CaptureStats[]; elapsedNs: number; packetsPerSecond: number };
   try {

@@ -52,6 +52,7 @@ export async function* readPcapBatches(src: ByteSource): AsyncGenerator<PacketBa
       index++;
     }
     if (batch.length > 0) {
+      batch.offset = src.offset;
       yield batch;
       continue;
     }

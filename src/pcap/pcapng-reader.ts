@@ -75,6 +75,7 @@ export async function* readPcapngBatches(src: ByteSource): AsyncGenerator<Packet
     const batch = newBatch();
     while (batch.length < BATCH_PACKETS && readBlock(src, st, batch));
     if (batch.length > 0) {
+      batch.offset = src.offset;
       yield batch;
       continue;
     }

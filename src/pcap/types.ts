@@ -40,6 +40,8 @@ export const MAX_BLOCK_LEN = 256 * 1024 * 1024;
 export interface PacketBatch {
   /** Packets in the batch. */
   length: number;
+  /** Bytes of the capture consumed once the batch is read, from the start of the file. */
+  offset: number;
   /** The captured bytes: views into the reader's buffers, which it never writes again. */
   data: Uint8Array[];
   /** Capture time: whole seconds since the Unix epoch (0 for pcapng simple packet blocks). */
@@ -58,7 +60,7 @@ export interface PacketBatch {
 
 /** An empty batch to fill. */
 export function newBatch(): PacketBatch {
-  return { length: 0, data: [], seconds: [], nanos: [], interfaceIndex: [], originalLength: [], linkType: [], comment: [] };
+  return { length: 0, offset: 0, data: [], seconds: [], nanos: [], interfaceIndex: [], originalLength: [], linkType: [], comment: [] };
 }
 
 /** Packets a reader puts in one batch at most (fewer when its buffer runs dry first). */

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { checkInt } from '../internal/args.js';
 import { CaseError, PcapError } from '../internal/errors.js';
@@ -28,6 +29,8 @@ export async function replayInWorkers(c: Case, captures: string[], options: Pick
   const workerOptions = { engine: options.engine, verify: options.verify, cpus: options.cpus };
   let next = 0;
   let done = 0;
+  let bytesDone = 0;
+  const sizes = captures.map((p) => fileSize(p));
   const runOne = (i: number): Promise<void> =>
     new Promise((resolve, reject) => {
       const worker = fromSource
@@ -38,7 +41,7 @@ export async function replayInWorkers(c: Case, captures: string[], options: Pick
         if (m.ok) {
           results[i] = { ...m.stats, source: captures[i]! };
           done += m.stats.packets;
-          options.onProgress?.(done);
+          options.onProgress?.(done, bytesDone += sizes[i]!);
           resolve();
         } else reject(rebuild(m.error, captures[i]!));
       });
@@ -66,6 +69,15 @@ function rebuild(e: { name?: string; code?: string; message: string }, capture: 
   const message = e.message.startsWith(`${capture}: `) ? e.message : `${capture}: ${e.message}`;
   if (e.code === undefined) return new Error(message);
   return e.name === 'PcapError' ? new PcapError(e.code, message) : new CaseError(e.code, message);
+}
+
+/** A capture's size in bytes, 0 when it cannot be read (its worker reports why). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** tsx's loader API, for workers of a run from source. */

@@ -75,6 +75,7 @@ export class Replay {
     const counters = new Counters();
     this.perCapture.push({ source, counters });
     const batches = readCaptureBatches(capture);
+    let lastOffset = 0;
     try {
       for (;;) {
         let next: IteratorResult<PacketBatch>;
@@ -86,13 +87,18 @@ export class Replay {
         if (next.done) break;
         this.batch(next.value, counters, index);
         if (this.writer) await this.writer.drain();
-        this.options.onProgress?.(this.packetsRun);
+        this.options.onProgress?.(this.packetsRun, this.bytesBefore + next.value.offset);
+        lastOffset = next.value.offset;
       }
     } catch (err) {
       await batches.return(undefined);
       throw err;
     }
+    this.bytesBefore += lastOffset;
   }
+
+  /** Bytes of the captures replayed before the current one. */
+  private bytesBefore = 0;
 
   private batch(b: PacketBatch, counters: Counters, captureIndex: number): void {
     const cpus = this.options.cpus;

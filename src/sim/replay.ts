@@ -32,8 +32,8 @@ export interface ReplayOptions {
    * default CPUs, as a single run does.
    */
   cpus?: number;
-  /** Called after each batch of packets with the packets run so far (all captures); default none. */
-  onProgress?: (packets: number) => void;
+  /** Called after each batch of packets with the packets run so far and the bytes of capture read so far (all captures); default none. */
+  onProgress?: (packets: number, bytes: number) => void;
   /** Called after each packet with what happened to it (an object per packet: only when asked). Default none. */
   onPacket?: (verdict: PacketVerdict) => void;
 }
