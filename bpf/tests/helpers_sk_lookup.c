@@ -196,3 +196,44 @@ int tc_sk_lookup_args(struct __sk_buff *skb)
 }
 
 char _license[] SEC("license") = "GPL";
+
+/* bpf_tcp_gen_syncookie and bpf_tcp_check_syncookie on the listener of the packet's destination,
+ * with the segment's flags and lengths varied: each result's low byte (a negative errno) in turn,
+ * in `cookies`; returns 2 when no listener was found. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __s64);
+} cookies SEC(".maps");
+
+static __always_inline void put(__u32 k, __s64 v)
+{
+	bpf_map_update_elem(&cookies, &k, &v, BPF_ANY);
+}
+
+SEC("tc")
+int tc_syncookie(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct bpf_sock_tuple t = {};
+	__u32 len = 0;
+
+	if (packet_tuple(data, data_end, &t, &len) != IPPROTO_TCP || len != sizeof(t.ipv4))
+		return 3;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct tcphdr *th = (void *)(ip + 1);
+	if ((void *)(th + 1) > data_end)
+		return 3;
+	struct bpf_sock *sk = bpf_skc_lookup_tcp(skb, &t, len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 2;
+	put(0, bpf_tcp_gen_syncookie(sk, ip, sizeof(*ip), th, sizeof(*th)));
+	put(1, bpf_tcp_check_syncookie(sk, ip, sizeof(*ip), th, sizeof(*th)));
+	put(2, bpf_tcp_gen_syncookie(sk, ip, sizeof(*ip) - 1, th, sizeof(*th)));
+	put(3, bpf_tcp_gen_syncookie(sk, ip, sizeof(*ip), th, sizeof(*th) - 1));
+	put(4, bpf_tcp_check_syncookie(sk, ip, sizeof(*ip) - 1, th, sizeof(*th)));
+	put(5, bpf_tcp_check_syncookie(sk, ip, sizeof(*ip), th, sizeof(*th) - 1));
+	bpf_sk_release(sk);
+	return 1;
+}

@@ -241,7 +241,13 @@ export class SimSockets {
 
   /** True when `addr` is the start of a socket {@link structAddr} handed out in `mem`. */
   isStruct(mem: VmMemory, addr: number): boolean {
+    return this.at(mem, addr) !== undefined;
+  }
+
+  /** The socket whose `struct bpf_sock` starts at `addr` in `mem`, or undefined. */
+  at(mem: VmMemory, addr: number): SimSocket | undefined {
     const slab = this.slabs.get(mem);
-    return slab !== undefined && addr >= slab.base && addr < slab.base + slab.stride * slab.count && (addr - slab.base) % slab.stride === 0;
+    if (slab === undefined || addr < slab.base || addr >= slab.base + slab.stride * slab.count || (addr - slab.base) % slab.stride !== 0) return undefined;
+    return this.list[(addr - slab.base) / slab.stride];
   }
 }

@@ -21,6 +21,7 @@ import { skbGetTunnelKey, skbGetTunnelOpt, skbSetTunnelKey, skbSetTunnelOpt } fr
 import { csumDiff, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInvalid, skbLoadBytes, skbPullData, skbStoreBytes } from './skb-helpers.js';
 import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
 import { skcLookupTcp, skLookupTcp, skLookupUdp, skRelease } from './sk-lookup.js';
+import { tcpCheckSyncookie, tcpGenSyncookie } from './syncookie-helpers.js';
 import { timeHelpers, timeHelpersFast } from './time-helpers.js';
 import { mapPeekElem, mapPopElem, mapPushElem } from './queue-helpers.js';
 import { dynptrData, dynptrFromMem, dynptrRead, dynptrWrite, ringbufDiscardDynptr, ringbufReserveDynptr, ringbufSubmitDynptr } from './dynptr.js';
@@ -159,6 +160,8 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   sk_lookup_udp: { fn: (k) => skLookupUdp(k) },
   skc_lookup_tcp: { fn: (k) => skcLookupTcp(k) },
   sk_release: { fn: (k) => skRelease(k) },
+  tcp_gen_syncookie: { fn: (k) => tcpGenSyncookie(k) },
+  tcp_check_syncookie: { fn: (k) => tcpCheckSyncookie(k) },
 };
 for (const name of Object.keys(timeHelpersFast(undefined as unknown as SimKernel))) {
   const impl = IMPLEMENTATIONS[name]!;

@@ -99,6 +99,32 @@ describe.each(backends)('socket lookups on $name', ({ name, run }) => {
   });
 });
 
+const segment = (flags: string, sport = 40000) => toHex(buildPacket({ ipv4: { src: '10.0.0.1', dst: '10.0.0.2' }, tcp: { sport, dport: 80, flags } }));
+const EINVAL = -22;
+const ENOENT = -2;
+
+describe.each(backends)('syncookie helpers on $name', ({ run }) => {
+  /** The six results tc_syncookie stored, in order. */
+  const results = async (packet: string, sockets: SocketSpec[]) => {
+    const r = await run(caseOf('tc_syncookie', packet, sockets));
+    expect(r.retval).toBe(1);
+    return r.maps.cookies!.slice(0, 6).map((e) => Number(new DataView(e.value!.buffer, e.value!.byteOffset).getBigInt64(0, true)));
+  };
+
+  it('make no cookie for a SYN while the listener queue is not full, and refuse short headers', async () => {
+    // gen, check, gen with a short IP header, gen with a short TCP header, the same for check.
+    expect(await results(segment('S'), [LISTENER])).toEqual([ENOENT, ENOENT, EINVAL, EINVAL, ENOENT, EINVAL]);
+  });
+
+  it('refuse an ACK for gen and find no cookie for it', async () => {
+    expect(await results(segment('A'), [LISTENER])).toEqual([EINVAL, ENOENT, EINVAL, EINVAL, EINVAL, EINVAL]);
+  });
+
+  it('refuse a socket that is no listener', async () => {
+    expect(await results(segment('S'), [CONNECTION])).toEqual([EINVAL, EINVAL, EINVAL, EINVAL, EINVAL, EINVAL]);
+  });
+});
+
 describe('socket lookup reference tracking', () => {
   it('refuses a program that never releases a socket it looked up', async () => {
     await expect(load(LEAK)).rejects.toMatchObject({ code: 'verifier/rejected', message: expect.stringContaining('reference leak') });
