@@ -406,17 +406,22 @@ export class BpfObject {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof VmFault && err.source === undefined) {
-        const at = err.program === undefined ? started : (this.spec.programs.find((p) => p.name === err.program) ?? started);
-        const core = err.code === 'vm/unknown-helper' ? at.coreFailures?.find((f) => f.pc === err.pc) : undefined;
-        const fault = core ? new VmFault('vm/core-relo-failed', `insn ${err.pc}: reached an instruction whose CO-RE relocation did not resolve (${core.message})`, err.pc) : err;
-        fault.source = sourceOf(at, err.pc);
-        if (core) fault.program = err.program;
-        if (fault.source !== undefined) fault.message = `${fault.message} (${fault.source})`;
-        throw fault;
-      }
-      throw err;
+      throw this.withSource(started, err);
     }
+  }
+
+  /** `err` as {@link withFaultSource} throws it: a VmFault with its C line, anything else as it is. */
+  withSource(started: ProgramSpec, err: unknown): unknown {
+    if (err instanceof VmFault && err.source === undefined) {
+      const at = err.program === undefined ? started : (this.spec.programs.find((p) => p.name === err.program) ?? started);
+      const core = err.code === 'vm/unknown-helper' ? at.coreFailures?.find((f) => f.pc === err.pc) : undefined;
+      const fault = core ? new VmFault('vm/core-relo-failed', `insn ${err.pc}: reached an instruction whose CO-RE relocation did not resolve (${core.message})`, err.pc) : err;
+      fault.source = sourceOf(at, err.pc);
+      if (core) fault.program = err.program;
+      if (fault.source !== undefined) fault.message = `${fault.message} (${fault.source})`;
+      return fault;
+    }
+    return err;
   }
 }
 

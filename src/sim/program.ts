@@ -109,6 +109,8 @@ export class Program {
    * object has a BPF-to-BPF function or callback (a tail call runs in its caller's frame), else all.
    */
   private readonly stackFrames: number;
+  /** The RunEnv of the last run, reused while the executables and registry are the same. */
+  private lastEnv: RunEnv | undefined;
 
   /** RunEnv.skbHeaders of this program's skb runs: the headers of the skb in the object's memory. */
   private readonly skbHeaders = (): SkbHeaders => skbHeadersOf(this.obj.mem);
@@ -154,7 +156,12 @@ export class Program {
     if (keys !== undefined) watchKeys(obj.mem, pending.fill);
     obj.traceSink = recorder?.hook;
     try {
-      const r0 = obj.withFaultSource(this.spec, () => pending.executable.run(pending.env, LAYOUT.CTX));
+      let r0: bigint;
+      try {
+        r0 = pending.executable.run(pending.env, LAYOUT.CTX);
+      } catch (err) {
+        throw obj.withSource(this.spec, err);
+      }
       const out = this.finish(pending, r0);
       if (recorder) out.execTrace = recorder.result();
       // Keys reach the log only from helper calls and from inline lookups of keys with fill bytes left.
@@ -234,10 +241,21 @@ export class Program {
     const fill = stackFillOf(options.stackFill);
     const frames = this.stackFrames;
     obj.mem.u8.set(frames === 1 ? fill.subarray(LAYOUT.STACK_SIZE - FRAME_SIZE) : fill, STACK_END - frames * FRAME_SIZE);
-    const env: RunEnv = {
+    const helpers = obj.registryFor(this.progType);
+    let env = this.lastEnv;
+    if (env !== undefined && env.programs === executables && env.helpers === helpers && env.mem === obj.mem) {
+      // The last run's env, reset: one object fewer per run.
+      env.cpu = cpu;
+      env.pc = 0;
+      env.budget = obj.budget;
+      env.tailCalls = 0;
+      env.callback = undefined;
+      return { xdp, socket, ctx, env, executable, fill };
+    }
+    env = this.lastEnv = {
       mem: obj.mem,
       maps: obj.maps,
-      helpers: obj.registryFor(this.progType),
+      helpers,
       progType: this.progType,
       cpu,
       pc: 0,
