@@ -1,6 +1,7 @@
 import { CORE_POISON_HELPER_ID } from '../btf/core.js';
 import { HelperError } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
+import { sourceOf } from '../loader/source-line.js';
 import { BPF_PROG_TYPE, progTypeName } from '../uapi/bpf.js';
 import { MAX_HELPER_ID, helperName } from '../uapi/helper-names.js';
 import type { HelperDef, HelperRegistry } from '../vm/env.js';
@@ -54,7 +55,8 @@ export function checkHelpers(program: ProgramSpec, progType: number = program.ty
     const id = insn.imm;
     // A CO-RE relocation that did not resolve (src/loader/core-relos.ts): the kernel refuses it only if reachable, and so does the run.
     if (id === CORE_POISON_HELPER_ID) continue;
-    const where = `program '${program.name}': insn ${pc}`;
+    const source = sourceOf(program, pc);
+    const where = `program '${program.name}': insn ${pc}${source ? ` (${source})` : ''}`;
     if (id <= 0 || id > MAX_HELPER_ID) throw new HelperError('helper/unknown', `${where}: unknown helper id ${id} (this kernel knows 1 to ${MAX_HELPER_ID})`);
     if (!helperAllowed(id, progType)) throw new HelperError('helper/not-allowed', `${where}: ${helperName(id)} (#${id}) is not allowed in ${progTypeName(progType)} programs`);
     if (!helperImplemented(id)) throw new HelperError('helper/unimplemented', `${where}: ${helperName(id)} (#${id}) is allowed in ${progTypeName(progType)} programs but bpfsim does not simulate it yet`);

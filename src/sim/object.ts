@@ -22,7 +22,7 @@ import { Machine } from './machine.js';
 import { BpfMap } from './map-handle.js';
 import { Program } from './program.js';
 import { applyRodata, type RodataValues } from './rodata.js';
-import { sourceOf } from './source.js';
+import { sourceOf } from '../loader/source-line.js';
 import { recordingMapKeys, type MapKeyUse } from './uninit.js';
 import { isNetworkingType, verifyAtLoad } from './verify-load.js';
 

@@ -3,7 +3,7 @@ import type { ProgramSpec } from '../loader/spec.js';
 import { helperId } from '../uapi/index.js';
 import type { HelperDef, HelperRegistry, RunEnv } from '../vm/env.js';
 import { mapIndexOf } from '../vm/layout.js';
-import { sourceOf } from './source.js';
+import { sourceOf } from '../loader/source-line.js';
 
 /** One key a program handed to a map helper: where, which map, the key's address and bytes. */
 export interface MapKeyUse {

@@ -125,6 +125,22 @@ describe.each(backends)('syncookie helpers on $name', ({ run }) => {
   });
 });
 
+describe('helpers left unsimulated next to the socket helpers', () => {
+  it('fail naming the helper and its C line when the program runs', async () => {
+    const obj = await load(testObject('helpers_raw_syncookie'));
+    const err = (() => {
+      try {
+        obj.program('xdp_raw_syncookie').run(Buffer.from(tcp4(1), 'hex'));
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toMatchObject({ code: 'helper/unimplemented' });
+    expect(err?.message).toContain('bpf_tcp_raw_gen_syncookie_ipv4');
+    expect(err?.message).toMatch(/helpers_raw_syncookie\.c:\d+/);
+  });
+});
+
 describe('socket lookup reference tracking', () => {
   it('refuses a program that never releases a socket it looked up', async () => {
     await expect(load(LEAK)).rejects.toMatchObject({ code: 'verifier/rejected', message: expect.stringContaining('reference leak') });
