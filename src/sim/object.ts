@@ -77,7 +77,8 @@ export interface LoadOptions {
   machine?: Machine;
   /**
    * Record the keys programs hand to the map helpers, for the `uninit-map-key` warning of every
-   * run; default true. False lets the wasm engine inline map lookups (benchmarks).
+   * run; default true. The wasm engine's inline lookups stay on either way and report only keys
+   * that still hold stack fill bytes; false skips even that test (benchmarks, replay).
    */
   keyWarnings?: boolean;
   /**
