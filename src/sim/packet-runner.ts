@@ -6,7 +6,7 @@ import { skbHeadersOf } from '../helpers/skb-state.js';
 import { ArgumentError } from '../internal/errors.js';
 import { BPF_PROG_TYPE } from '../uapi/index.js';
 import type { Executable, RunEnv } from '../vm/env.js';
-import { LAYOUT } from '../vm/layout.js';
+import { FRAME_SIZE, LAYOUT, STACK_END } from '../vm/layout.js';
 import { resolveProgType, type BpfObject } from './object.js';
 import type { CtxInput, Program } from './program.js';
 import { defaultStackFill } from './uninit.js';
@@ -27,6 +27,9 @@ export class PacketRunner {
   private readonly socket: boolean;
   private readonly executable: Executable;
   private readonly env: RunEnv;
+  /** The stack fill a run starts with, and where it goes: frame 0 alone when no program of the object calls a subprogram (as Program.run). */
+  private readonly fill: Uint8Array;
+  private readonly fillAt: number;
 
   constructor(
     private readonly obj: BpfObject,
@@ -43,6 +46,9 @@ export class PacketRunner {
     const executable = executables[index];
     if (executable === undefined) throw new ArgumentError('arg/range', `program '${program.name}' has no executable`, 'program');
     this.executable = executable;
+    const frames = obj.spec.programs.every((p) => p.functions.length <= 1) ? 1 : LAYOUT.STACK_SIZE / FRAME_SIZE;
+    this.fill = STACK_FILL.subarray(LAYOUT.STACK_SIZE - frames * FRAME_SIZE);
+    this.fillAt = STACK_END - frames * FRAME_SIZE;
     const mem = obj.mem;
     this.env = {
       mem,
@@ -69,7 +75,7 @@ export class PacketRunner {
     kernel.beginRun();
     if (this.xdp) setupXdp(mem, packet, this.ctx, kernel);
     else setupSkb(mem, packet, this.ctx, kernel, !this.socket);
-    mem.u8.set(STACK_FILL, LAYOUT.STACK);
+    mem.u8.set(this.fill, this.fillAt);
     env.cpu = cpu;
     env.pc = 0;
     env.budget = obj.budget;
