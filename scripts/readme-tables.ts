@@ -27,7 +27,7 @@ export function simulatedSection(): string {
   const lines = [
     BEGIN,
     '',
-    `Helpers (✓: bpfsim simulates it for the program type; –: the kernel refuses it there). A program calling a helper the kernel allows but bpfsim does not simulate yet fails to load with \`helper/unimplemented\`; the kernel allows ${TYPES.map((t) => `${HELPERS.filter((h) => helperAllowed(h.id, t.type)).length} for ${t.label}`).join(', ')}.`,
+    `Helpers (✓: bpfsim simulates it for the program type; –: the kernel refuses it there). A program calling a helper the kernel allows but bpfsim does not simulate yet loads, and fails with \`vm/helper-unsupported\` naming the helper and its C line when the call runs (an object with such a call on a path its cases never take still runs them); the kernel allows ${TYPES.map((t) => `${HELPERS.filter((h) => helperAllowed(h.id, t.type)).length} for ${t.label}`).join(', ')}.`,
     '',
     `| helper | ${TYPES.map((t) => t.label).join(' | ')} |`,
     `| --- | ${TYPES.map(() => ':---:').join(' | ')} |`,

@@ -1,5 +1,5 @@
 import { CORE_POISON_HELPER_ID } from '../btf/core.js';
-import { HelperError } from '../internal/errors.js';
+import { HelperError, VmFault } from '../internal/errors.js';
 import type { ProgramSpec } from '../loader/spec.js';
 import { sourceOf } from '../loader/source-line.js';
 import { BPF_PROG_TYPE, progTypeName } from '../uapi/bpf.js';
@@ -11,13 +11,21 @@ import { HELPERS, helperAllowed, helperImplemented, helperShape } from './table.
 
 /**
  * The helpers a program of `progType` can call, bound to `kernel`: every helper the kernel
- * allows for the type and bpfsim implements, by id. Tail calls are the engine's.
+ * allows for the type, by id; one bpfsim does not simulate faults `vm/helper-unsupported` when a
+ * run calls it, naming it (its C line comes with the fault), as an unsimulated kfunc does. Tail
+ * calls are the engine's.
  */
 export function createHelperRegistry(progType: number, kernel: SimKernel): HelperRegistry {
   const defs = new Map<number, HelperDef>();
   const xdp = progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
   for (const { id, impl } of HELPERS) {
-    if (!impl || !helperAllowed(id, progType)) continue;
+    if (!helperAllowed(id, progType)) continue;
+    if (!helperImplemented(id)) {
+      defs.set(id, { id, name: helperName(id), fn: (env) => unsimulated(env.pc, id, progType) });
+      continue;
+    }
+    // bpf_tail_call: the engines carry it out.
+    if (!impl) continue;
     const fn = impl.fn(kernel, xdp);
     const def: HelperDef = { id, name: helperName(id), fn, fast: impl.fast?.(kernel, xdp, fn) };
     // The engine may generate the helper's inline form (HelperImpl.inline) instead of calling it.
@@ -29,6 +37,10 @@ export function createHelperRegistry(progType: number, kernel: SimKernel): Helpe
   const kfuncs = new Map<number, HelperDef>();
   for (const k of KFUNCS) if (k.fn && k.progTypes.includes(progType)) kfuncs.set(k.btfId, { id: k.btfId, name: k.name, fn: k.fn });
   return { get: (id) => defs.get(id), shape: helperShape, kfunc: (btfId) => kfuncs.get(btfId), kfuncMissing: (btfId) => kfuncMissing(btfId, progType) };
+}
+
+function unsimulated(pc: number, id: number, progType: number): never {
+  throw new VmFault('vm/helper-unsupported', `insn ${pc}: ${helperName(id)} (#${id}) is allowed in ${progTypeName(progType)} programs but bpfsim does not simulate it yet`, pc);
 }
 
 /** Why kfunc `btfId` cannot run in a `progType` program: not the kernel's, not allowed there, or not simulated. */
@@ -44,8 +56,8 @@ function kfuncMissing(btfId: number, progType: number): string {
 /**
  * Checks every helper call (opcode 0x85, src 0) of `program` as the verifier would at load:
  * HelperError `helper/unknown` for an id the kernel does not know, `helper/not-allowed` for one
- * the program type may not call, `helper/unimplemented` for one the kernel allows but bpfsim
- * does not simulate yet. `progType` defaults to the program's own.
+ * the program type may not call. One the kernel allows but bpfsim does not simulate loads, and
+ * faults only when a run reaches it. `progType` defaults to the program's own.
  */
 export function checkHelpers(program: ProgramSpec, progType: number = program.type): void {
   const insns = program.insns;
@@ -59,6 +71,5 @@ export function checkHelpers(program: ProgramSpec, progType: number = program.ty
     const where = `program '${program.name}': insn ${pc}${source ? ` (${source})` : ''}`;
     if (id <= 0 || id > MAX_HELPER_ID) throw new HelperError('helper/unknown', `${where}: unknown helper id ${id} (this kernel knows 1 to ${MAX_HELPER_ID})`);
     if (!helperAllowed(id, progType)) throw new HelperError('helper/not-allowed', `${where}: ${helperName(id)} (#${id}) is not allowed in ${progTypeName(progType)} programs`);
-    if (!helperImplemented(id)) throw new HelperError('helper/unimplemented', `${where}: ${helperName(id)} (#${id}) is allowed in ${progTypeName(progType)} programs but bpfsim does not simulate it yet`);
   }
 }

@@ -1,6 +1,6 @@
 import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { checkInt, checkObject, checkOneOf, describe } from '../internal/args.js';
-import { ArgumentError, CaseError, HelperError, LoadError, SimError, VmFault } from '../internal/errors.js';
+import { ArgumentError, CaseError, LoadError, SimError, VmFault } from '../internal/errors.js';
 import type { Btf } from '../btf/btf.js';
 import type { KconfigValue } from '../loader/externs.js';
 import { loadObject } from '../loader/load-object.js';
@@ -135,7 +135,7 @@ export class BpfObject {
   private readonly eventMaps: number[];
   private readonly frozen = new Set<number>();
   private executables: (Executable | undefined)[] = [];
-  /** Programs whose helpers bpfsim does not simulate, by index: an error only when one of them runs. */
+  /** Programs of a type bpfsim does not run, by index: an error only when one of them runs. */
   private unsupported = new Map<number, SimError>();
   private tracedExecutables: (Executable | undefined)[] | undefined;
   /** Where the interpreter of traced runs reports each instruction, during such a run. */
@@ -316,8 +316,8 @@ export class BpfObject {
   /**
    * Checks and prepares every program of the object on the engine: programs of a networking type
    * keep their own, the others (a section libbpf types by `type` in the case) take `progType`.
-   * Done once per program type; a tail call reaches the programs prepared here. A program
-   * calling a helper bpfsim does not simulate is left out, and is an error only when it runs.
+   * Done once per program type; a tail call reaches the programs prepared here. A program of a
+   * type bpfsim does not run is left out, and is an error only when it runs.
    */
   prepare(progType: number, traced = false): (Executable | undefined)[] {
     if (traced) {
@@ -345,15 +345,7 @@ export class BpfObject {
         return undefined;
       }
       const type = isNetworkingType(program.type) ? program.type : progType;
-      try {
-        checkHelpers(program, type);
-      } catch (err) {
-        if (err instanceof HelperError && err.code === 'helper/unimplemented') {
-          this.unsupported.set(index, err);
-          return undefined;
-        }
-        throw err;
-      }
+      checkHelpers(program, type);
       const machine = { mem: this.mem, maps: this.maps, helpers: this.registryFor(type) };
       return trace && engine instanceof Interpreter ? engine.prepare(program, machine, { trace }) : engine.prepare(program, machine);
     });

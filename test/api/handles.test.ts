@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HelperError, MapError } from '../../src/internal/errors.js';
+import { HelperError, MapError, VmFault } from '../../src/internal/errors.js';
 import { buildPacket } from '../../src/packet/index.js';
 import { parseCase } from '../../src/sim/case.js';
 import { DEFAULT_CPUS, load } from '../../src/sim/object.js';
@@ -90,13 +90,14 @@ describe.each(engines)('api handles on $name', ({ name }) => {
     const obj = await load(OBJECT, { engine });
     expect(obj.program('api_good').run(PACKET).action).not.toBe('');
     const direct = thrown(() => obj.program('api_unsimulated').run(PACKET));
-    expect(direct).toBeInstanceOf(HelperError);
-    expect((direct as HelperError).code).toBe('helper/unimplemented');
-    // Reached by a tail call: an error once the prog array holds it, not before.
+    expect(direct).toBeInstanceOf(VmFault);
+    expect(direct).toMatchObject({ code: 'vm/helper-unsupported', source: expect.stringMatching(/^api_typed\.c:\d+$/) });
+    expect((direct as VmFault).message).toMatch(/bpf_get_route_realm \(#24\) is allowed in SCHED_CLS programs but bpfsim does not simulate it yet \(api_typed\.c:\d+\)/);
+    // Reached by a tail call: a fault once the prog array holds it, not before.
     expect(obj.program('api_jump').run(PACKET).action).toBe('TC_ACT_SHOT');
     obj.map('jump').set(0, obj.program('api_unsimulated'));
     expect(obj.map('jump').get(0)).toBe('api_unsimulated');
-    expect((thrown(() => obj.program('api_jump').run(PACKET)) as HelperError).code).toBe('helper/unimplemented');
+    expect(thrown(() => obj.program('api_jump').run(PACKET))).toMatchObject({ code: 'vm/helper-unsupported', program: 'api_unsimulated' });
   });
 });
 

@@ -135,7 +135,7 @@ describe('helpers left unsimulated next to the socket helpers', () => {
         return e as Error;
       }
     })();
-    expect(err).toMatchObject({ code: 'helper/unimplemented' });
+    expect(err).toMatchObject({ code: 'vm/helper-unsupported' });
     expect(err?.message).toContain('bpf_tcp_raw_gen_syncookie_ipv4');
     expect(err?.message).toMatch(/helpers_raw_syncookie\.c:\d+/);
   });
