@@ -1,4 +1,5 @@
 import { checkChecksums } from '../packet/checksum.js';
+import { foldChecksum, sumWords } from '../packet/internet-checksum.js';
 
 /** A checksum verdict in {@link checksumVerdicts}' two bits: none could be checked, all right, one wrong. */
 export const CHECKSUM_NONE = 0;
@@ -7,17 +8,14 @@ export const CHECKSUM_BAD = 2;
 
 const code = (v: 'ok' | 'bad' | null): number => (v === 'ok' ? CHECKSUM_OK : v === 'bad' ? CHECKSUM_BAD : CHECKSUM_NONE);
 
-/** The 16-bit one's complement sum of `frame[from..to)` added to `sum`, not folded (RFC 1071). */
-function sumWords(frame: Uint8Array, from: number, to: number, sum: number): number {
-  let i = from;
-  for (; i + 1 < to; i += 2) sum += (frame[i]! << 8) | frame[i + 1]!;
-  if (i < to) sum += frame[i]! << 8;
-  return sum;
+/** The unfolded one's complement sum of `frame[from..to)` added to `sum` (RFC 1071). */
+function sumRange(frame: Uint8Array, from: number, to: number, sum: number): number {
+  return sumWords(frame.subarray(from, to), sum);
 }
 
-function fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return sum;
+/** Whether a range summed with its checksum field folds to all ones: the checksum is right. */
+function verdict(sum: number): number {
+  return foldChecksum(sum) === 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
 }
 
 /**
@@ -39,8 +37,8 @@ export function checksumVerdicts(frame: Uint8Array): number {
       const fragment = ((frame[20]! << 8) | frame[21]!) & 0x3fff;
       const proto = frame[23]!;
       if (fragment === 0 && end <= len && total >= 20) {
-        const ip = fold(sumWords(frame, 14, 34, 0)) === 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
-        const pseudo = sumWords(frame, 26, 34, 0) + proto;
+        const ip = verdict(sumRange(frame, 14, 34, 0));
+        const pseudo = sumRange(frame, 26, 34, 0) + proto;
         const l4 = transport(frame, 34, end, proto, pseudo, true);
         if (l4 >= 0) return ip | (l4 << 2);
       }
@@ -48,7 +46,7 @@ export function checksumVerdicts(frame: Uint8Array): number {
       const end = 54 + ((frame[18]! << 8) | frame[19]!);
       const proto = frame[20]!;
       if (end <= len) {
-        const pseudo = sumWords(frame, 22, 54, 0) + proto;
+        const pseudo = sumRange(frame, 22, 54, 0) + proto;
         const l4 = transport(frame, 54, end, proto, pseudo, false);
         if (l4 >= 0) return l4 << 2;
       }
@@ -64,7 +62,7 @@ function transport(frame: Uint8Array, at: number, end: number, proto: number, ps
     if (at + 20 > end) return -1;
     // TCP options are parsed by checkChecksums, and a malformed one stops it: only option-less headers here.
     if (frame[at + 12]! >> 4 !== 5) return -1;
-    return fold(sumWords(frame, at, end, pseudo + (end - at))) === 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
+    return verdict(sumRange(frame, at, end, pseudo + (end - at)));
   }
   if (proto === 17) {
     if (at + 8 > end) return -1;
@@ -74,7 +72,7 @@ function transport(frame: Uint8Array, at: number, end: number, proto: number, ps
     const udpLen = (frame[at + 4]! << 8) | frame[at + 5]!;
     if (udpLen < 8 || at + udpLen > end) return -1;
     if (frame[at + 6] === 0 && frame[at + 7] === 0) return v4 ? CHECKSUM_OK : CHECKSUM_BAD;
-    return fold(sumWords(frame, at, at + udpLen, pseudo + udpLen)) === 0xffff ? CHECKSUM_OK : CHECKSUM_BAD;
+    return verdict(sumRange(frame, at, at + udpLen, pseudo + udpLen));
   }
   return -1;
 }

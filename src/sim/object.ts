@@ -16,6 +16,7 @@ import { Interpreter } from '../vm/interpreter.js';
 import type { TraceHook } from '../vm/trace.js';
 import type { Engine, Executable, HelperRegistry, VmMap } from '../vm/env.js';
 import type { VmMemory } from '../vm/memory.js';
+import { FRAME_SIZE, LAYOUT, STACK_END } from '../vm/layout.js';
 import { EventStream, type StreamedEvent } from './event-stream.js';
 import { decodeRecord, eventTypeId } from './events.js';
 import { Machine } from './machine.js';
@@ -297,6 +298,22 @@ export class BpfObject {
     this.mapHandles.set(name, handle);
     return handle;
   }
+
+  /**
+   * Writes a run's stack fill (LAYOUT.STACK_SIZE bytes, as the stack ends) into the call frames a
+   * run can reach: frame 0 alone when no program of the object has a BPF-to-BPF function or
+   * callback (a tail call runs in its caller's frame), else every frame.
+   */
+  writeStackFill(fill: Uint8Array): void {
+    if (this.lastFill?.whole !== fill) {
+      const frames = this.spec.programs.every((p) => p.functions.length <= 1) ? 1 : LAYOUT.STACK_SIZE / FRAME_SIZE;
+      this.lastFill = { whole: fill, reached: fill.subarray(LAYOUT.STACK_SIZE - frames * FRAME_SIZE), at: STACK_END - frames * FRAME_SIZE };
+    }
+    this.mem.u8.set(this.lastFill.reached, this.lastFill.at);
+  }
+
+  /** The last fill {@link writeStackFill} wrote, and its part for the frames a run reaches. */
+  private lastFill: { whole: Uint8Array; reached: Uint8Array; at: number } | undefined;
 
   /** The helper registry programs of `progType` run with (wrapped as the options say). */
   registryFor(progType: number): HelperRegistry {

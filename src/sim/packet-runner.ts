@@ -2,13 +2,12 @@ import { readSocketPacket } from '../helpers/context-skb.js';
 import { setupXdp } from '../helpers/context-xdp.js';
 import { setupSkb } from '../helpers/index.js';
 import type { RedirectTarget } from '../helpers/kernel-state.js';
-import { skbHeadersOf } from '../helpers/skb-state.js';
 import { ArgumentError } from '../internal/errors.js';
 import { BPF_PROG_TYPE } from '../uapi/index.js';
 import type { Executable, RunEnv } from '../vm/env.js';
-import { FRAME_SIZE, LAYOUT, STACK_END } from '../vm/layout.js';
+import { LAYOUT } from '../vm/layout.js';
 import { resolveProgType, type BpfObject } from './object.js';
-import type { CtxInput, Program } from './program.js';
+import { newRunEnv, resetRunEnv, retvalOf, type CtxInput, type Program } from './program.js';
 import { defaultStackFill } from './uninit.js';
 
 const STACK_FILL = defaultStackFill(LAYOUT.STACK_SIZE);
@@ -27,9 +26,6 @@ export class PacketRunner {
   private readonly socket: boolean;
   private readonly executable: Executable;
   private readonly env: RunEnv;
-  /** The stack fill a run starts with, and where it goes: frame 0 alone when no program of the object calls a subprogram (as Program.run). */
-  private readonly fill: Uint8Array;
-  private readonly fillAt: number;
 
   constructor(
     private readonly obj: BpfObject,
@@ -46,23 +42,7 @@ export class PacketRunner {
     const executable = executables[index];
     if (executable === undefined) throw new ArgumentError('arg/range', `program '${program.name}' has no executable`, 'program');
     this.executable = executable;
-    const frames = obj.spec.programs.every((p) => p.functions.length <= 1) ? 1 : LAYOUT.STACK_SIZE / FRAME_SIZE;
-    this.fill = STACK_FILL.subarray(LAYOUT.STACK_SIZE - frames * FRAME_SIZE);
-    this.fillAt = STACK_END - frames * FRAME_SIZE;
-    const mem = obj.mem;
-    this.env = {
-      mem,
-      maps: obj.maps,
-      helpers: obj.registryFor(this.progType),
-      progType: this.progType,
-      cpu: 0,
-      pc: 0,
-      budget: obj.budget,
-      programs: executables,
-      tailCalls: 0,
-      callback: undefined,
-      skbHeaders: this.xdp ? undefined : () => skbHeadersOf(mem),
-    };
+    this.env = newRunEnv(obj, this.progType, executables, 0);
   }
 
   /** Runs the program on `packet` on simulated CPU `cpu`; r0 as the kernel reports it (unsigned 32-bit). A fault throws its VmFault with the C line. */
@@ -75,24 +55,17 @@ export class PacketRunner {
     kernel.beginRun();
     if (this.xdp) setupXdp(mem, packet, this.ctx, kernel);
     else setupSkb(mem, packet, this.ctx, kernel, !this.socket);
-    mem.u8.set(this.fill, this.fillAt);
-    env.cpu = cpu;
-    env.pc = 0;
-    env.budget = obj.budget;
-    env.tailCalls = 0;
-    env.callback = undefined;
+    obj.writeStackFill(STACK_FILL);
+    resetRunEnv(env, cpu, obj.budget);
     let r0: bigint;
     try {
       r0 = this.executable.run(env, LAYOUT.CTX);
     } catch (err) {
-      return obj.withFaultSource(this.program.spec, () => {
-        throw err;
-      });
+      throw obj.withSource(this.program.spec, err);
     }
     // Records for ring buffers and perf event arrays are read, as a reader would, so they never pile up.
     obj.drainEvents();
-    const low = Number(r0);
-    return Number.isSafeInteger(low) ? low >>> 0 : Number(r0 & 0xffff_ffffn);
+    return retvalOf(r0);
   }
 
   /** The packet the last run left, from data to data_end: a view into VM memory, valid until the next run (socket filters: a copy with the 14 zero bytes data_out has in front). */

@@ -104,16 +104,9 @@ export class Program {
   readonly attachType: number | undefined;
   private readonly progType: number;
   private readonly refusal: CaseError | undefined;
-  /**
-   * Call frames a run may reach, which get the stack fill: frame 0 alone when no program of the
-   * object has a BPF-to-BPF function or callback (a tail call runs in its caller's frame), else all.
-   */
-  private readonly stackFrames: number;
   /** The RunEnv of the last run, reused while the executables and registry are the same. */
   private lastEnv: RunEnv | undefined;
 
-  /** RunEnv.skbHeaders of this program's skb runs: the headers of the skb in the object's memory. */
-  private readonly skbHeaders = (): SkbHeaders => skbHeadersOf(this.obj.mem);
 
   constructor(
     private readonly obj: BpfObject,
@@ -122,7 +115,6 @@ export class Program {
     private readonly index: number,
   ) {
     this.name = spec.name;
-    this.stackFrames = obj.spec.programs.every((p) => p.functions.length <= 1) ? 1 : LAYOUT.STACK_SIZE / FRAME_SIZE;
     try {
       this.progType = resolveProgType(spec, obj.options.type);
     } catch (err) {
@@ -239,43 +231,19 @@ export class Program {
     else setupSkb(obj.mem, bytes, ctx, obj.kernel, !socket);
     if (tunnel) setRxTunnel(obj.mem, tunnel);
     const fill = stackFillOf(options.stackFill);
-    const frames = this.stackFrames;
-    obj.mem.u8.set(frames === 1 ? fill.subarray(LAYOUT.STACK_SIZE - FRAME_SIZE) : fill, STACK_END - frames * FRAME_SIZE);
+    obj.writeStackFill(fill);
     const helpers = obj.registryFor(this.progType);
     let env = this.lastEnv;
-    if (env !== undefined && env.programs === executables && env.helpers === helpers && env.mem === obj.mem) {
-      // The last run's env, reset: one object fewer per run.
-      env.cpu = cpu;
-      env.pc = 0;
-      env.budget = obj.budget;
-      env.tailCalls = 0;
-      env.callback = undefined;
-      return { xdp, socket, ctx, env, executable, fill };
-    }
-    env = this.lastEnv = {
-      mem: obj.mem,
-      maps: obj.maps,
-      helpers,
-      progType: this.progType,
-      cpu,
-      pc: 0,
-      budget: obj.budget,
-      programs: executables,
-      tailCalls: 0,
-      // Present from the start, so the engine setting it during the run does not change the object's shape.
-      callback: undefined,
-      // LD_ABS/LD_IND find the MAC and network headers where the skb helpers left them.
-      skbHeaders: xdp ? undefined : this.skbHeaders,
-    };
+    // The last run's env, reset, while it serves the same executables: one object fewer per run.
+    if (env !== undefined && env.programs === executables && env.helpers === helpers && env.mem === obj.mem) resetRunEnv(env, cpu, obj.budget);
+    else env = this.lastEnv = newRunEnv(obj, this.progType, executables, cpu);
     return { xdp, socket, ctx, env, executable, fill };
   }
 
   private finish(run: PendingRun, r0: bigint): RunOutput {
     const mem = this.obj.mem;
     const kernel = this.obj.kernel;
-    // r0 as a double is exact below 2^53, and then its low 32 bits are `>>> 0`: no BigInt arithmetic per run.
-    const exact = Number(r0);
-    const retval = Number.isSafeInteger(exact) ? exact >>> 0 : Number(r0 & 0xffff_ffffn);
+    const retval = retvalOf(r0);
     const redirect = kernel.takeRedirect();
     // A socket filter's data_out has the 14-byte Ethernet header in front, zeroed, as the kernel's; an XDP frame's fragments follow its linear part.
     const packet = run.socket ? readSocketPacket(mem) : run.xdp ? readXdpPacket(mem) : mem.u8.slice(mem.pktData, mem.pktEnd);
@@ -325,6 +293,41 @@ function stackFillOf(fill: unknown): Uint8Array {
   const out = new Uint8Array(LAYOUT.STACK_SIZE);
   for (let i = 0; i < out.length; i += bytes.length) out.set(bytes.subarray(0, Math.min(bytes.length, out.length - i)), i);
   return out;
+}
+
+/** r0's low 32 bits, as BPF_PROG_TEST_RUN reports retval: through a double when r0 is exact in one, so no BigInt arithmetic per run. */
+export function retvalOf(r0: bigint): number {
+  const exact = Number(r0);
+  return Number.isSafeInteger(exact) ? exact >>> 0 : Number(r0 & 0xffff_ffffn);
+}
+
+/** A RunEnv for runs of a `progType` program of `obj` over `executables` (a tail call's targets), starting on `cpu`. */
+export function newRunEnv(obj: BpfObject, progType: number, executables: RunEnv['programs'], cpu: number): RunEnv {
+  const mem = obj.mem;
+  return {
+    mem,
+    maps: obj.maps,
+    helpers: obj.registryFor(progType),
+    progType,
+    cpu,
+    pc: 0,
+    budget: obj.budget,
+    programs: executables,
+    tailCalls: 0,
+    // Present from the start, so the engine setting it during the run does not change the object's shape.
+    callback: undefined,
+    // LD_ABS/LD_IND find the MAC and network headers where the skb helpers left them.
+    skbHeaders: progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP ? undefined : () => skbHeadersOf(mem),
+  };
+}
+
+/** `env` ready for another run on `cpu` with `budget` instructions: what a run changes, reset. */
+export function resetRunEnv(env: RunEnv, cpu: number, budget: number): void {
+  env.cpu = cpu;
+  env.pc = 0;
+  env.budget = budget;
+  env.tailCalls = 0;
+  env.callback = undefined;
 }
 
 /** Copies of stack fills in each memory, for the engine's uninitialised-key test (CTRL.KEY_FILL). */
