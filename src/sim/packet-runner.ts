@@ -1,5 +1,6 @@
 import { readSocketPacket } from '../helpers/context-skb.js';
-import { setupXdp } from '../helpers/context-xdp.js';
+import { readXdpPacket, setupXdp } from '../helpers/context-xdp.js';
+import { xdpFragsOf } from '../helpers/xdp-frags.js';
 import { setupSkb } from '../helpers/index.js';
 import type { RedirectTarget } from '../helpers/kernel-state.js';
 import { ArgumentError } from '../internal/errors.js';
@@ -68,10 +69,16 @@ export class PacketRunner {
     return retvalOf(r0);
   }
 
-  /** The packet the last run left, from data to data_end: a view into VM memory, valid until the next run (socket filters: a copy with the 14 zero bytes data_out has in front). */
+  /**
+   * The packet the last run left, from data to data_end: a view into VM memory, valid until the
+   * next run (socket filters: a copy with the 14 zero bytes data_out has in front; an XDP frame
+   * with fragments: a copy, its linear part then its fragments).
+   */
   packet(): Uint8Array {
     const mem = this.obj.mem;
-    return this.socket ? readSocketPacket(mem) : mem.u8.subarray(mem.pktData, mem.pktEnd);
+    if (this.socket) return readSocketPacket(mem);
+    if (this.xdp && xdpFragsOf(mem) !== undefined) return readXdpPacket(mem);
+    return mem.u8.subarray(mem.pktData, mem.pktEnd);
   }
 
   /** Where bpf_redirect or bpf_redirect_map sent the last run's packet, or null; read once per run. */

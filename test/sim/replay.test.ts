@@ -169,6 +169,18 @@ describe('sim', () => {
       expect(leftovers()).toEqual([]);
     });
 
+    it('writes a frame larger than the linear XDP buffer whole, fragments included', async () => {
+      const notVip = await readCase(join(ROOT, 'fixtures/cases/xdp_lb_not_vip.json'));
+      const big = buildPacket({ ipv4: { src: '10.9.0.1', dst: '10.9.0.2' }, udp: { sport: 5000, dport: 5001 }, payload: 6000 });
+      const input = await writePcapng(`frags-${engine}.pcapng`, [{ data: big }]);
+      const out = join(dir, `frags-${engine}-out.pcapng`);
+      const stats = await replayCapture(notVip, input, { engine, out });
+      expect(stats.actions).toEqual({ XDP_PASS: 1 });
+      const written = await readCaptureAll(out);
+      expect(written.map((p) => p.data.length)).toEqual([big.length]);
+      expect(toHex(written[0]!.data)).toBe(toHex(big));
+    });
+
     it('refuses a frame the kernel would refuse, naming it', async () => {
       const input = await writePcapng(`runt-${engine}.pcapng`, [...records(STATEFUL_PACKETS.slice(0, 1)), { data: new Uint8Array(10) }]);
       const err = await replayCapture(stateful, input, { engine }).catch((e: unknown) => e);
