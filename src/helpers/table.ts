@@ -22,6 +22,7 @@ import { csumDiff, csumUpdate, l3CsumReplace, l4CsumReplace, setHash, setHashInv
 import { getSocketUid, skbLoadBytesRelative } from './socket-helpers.js';
 import { skcLookupTcp, skLookupTcp, skLookupUdp, skRelease } from './sk-lookup.js';
 import { tcpCheckSyncookie, tcpGenSyncookie } from './syncookie-helpers.js';
+import { tcpRawCheckSyncookie, tcpRawGenSyncookie } from './syncookie-raw.js';
 import { timeHelpers, timeHelpersFast } from './time-helpers.js';
 import { mapPeekElem, mapPopElem, mapPushElem } from './queue-helpers.js';
 import { dynptrData, dynptrFromMem, dynptrRead, dynptrWrite, ringbufDiscardDynptr, ringbufReserveDynptr, ringbufSubmitDynptr } from './dynptr.js';
@@ -162,6 +163,10 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   sk_release: { fn: (k) => skRelease(k) },
   tcp_gen_syncookie: { fn: (k) => tcpGenSyncookie(k) },
   tcp_check_syncookie: { fn: (k) => tcpCheckSyncookie(k) },
+  tcp_raw_gen_syncookie_ipv4: { fn: (k) => tcpRawGenSyncookie(k, false) },
+  tcp_raw_gen_syncookie_ipv6: { fn: (k) => tcpRawGenSyncookie(k, true) },
+  tcp_raw_check_syncookie_ipv4: { fn: (k) => tcpRawCheckSyncookie(k, false) },
+  tcp_raw_check_syncookie_ipv6: { fn: (k) => tcpRawCheckSyncookie(k, true) },
 };
 for (const name of Object.keys(timeHelpersFast(undefined as unknown as SimKernel))) {
   const impl = IMPLEMENTATIONS[name]!;
