@@ -24,11 +24,16 @@ export function register(program: Command): void {
 async function parityCommand(paths: string[], flags: ParityFlags): Promise<number> {
   // A bad --btf is the command's error, not each case's.
   if (flags.btf !== undefined) btfFlagPath(flags.btf);
-  const report: { case: string; agree: boolean; differences?: string[]; error?: string }[] = [];
+  const report: { case: string; agree: boolean; differences?: string[]; refused?: { vm: string | null; kernel: string | null }; error?: string }[] = [];
   for (const path of paths) {
     try {
-      const { differences } = await parityOfCase(withBtfFlag(await readCase(path), flags.btf), flags.engine);
-      report.push({ case: path, agree: differences.length === 0, differences: differences.map((d) => d.message) });
+      const { differences, refused } = await parityOfCase(withBtfFlag(await readCase(path), flags.btf), flags.engine);
+      report.push({
+        case: path,
+        agree: differences.length === 0,
+        differences: differences.map((d) => d.message),
+        ...(refused ? { refused: { vm: refused.vm?.errno ?? null, kernel: refused.kernel?.errno ?? null } } : {}),
+      });
     } catch (err) {
       // Errors reading the case already start with its path; the others get it here.
       const line = errorLine(err).replace(/^bpfsim: /, '');
@@ -40,7 +45,7 @@ async function parityCommand(paths: string[], flags: ParityFlags): Promise<numbe
   } else {
     for (const r of report) {
       if (r.error) process.stdout.write(`${pc.red('error')} ${r.case}: ${r.error}\n`);
-      else if (r.agree) process.stdout.write(`${pc.green('agree')} ${r.case}\n`);
+      else if (r.agree) process.stdout.write(`${pc.green('agree')} ${r.case}${r.refused ? ` (both refuse it with ${r.refused.vm})` : ''}\n`);
       else {
         process.stdout.write(`${pc.yellow('differ')} ${r.case}\n`);
         for (const d of r.differences!) process.stdout.write(`  ${d}\n`);

@@ -111,7 +111,7 @@ export function readSocketPacket(mem: VmMemory): Uint8Array {
 const given = new WeakMap<VmMemory, Record<string, unknown>>();
 
 function refuse(field: string, why: string, errno = 'EINVAL'): CaseError {
-  return new CaseError('case/bad-ctx', `ctx: ${field}: ${why} (the kernel refuses it with ${errno})`);
+  return new CaseError('case/bad-ctx', `ctx: ${field}: ${why} (the kernel refuses it with ${errno})`, { errno });
 }
 
 /** A u32 ctx_in value, 0 when absent; takes the value, not the name's lookup, so each read site stays monomorphic. */
@@ -158,7 +158,7 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
   const size = packet.length;
   const run = l2 ? 'TC' : 'socket filter';
   if (size < SKB_FRAME.MIN_LEN || size > SKB_FRAME.MAX_LEN) {
-    throw new CaseError('case/bad-packet', `packet: expected ${SKB_FRAME.MIN_LEN} to ${SKB_FRAME.MAX_LEN} bytes for a ${run} run, got ${size} (the kernel refuses it with EINVAL)`);
+    throw new CaseError('case/bad-packet', `packet: expected ${SKB_FRAME.MIN_LEN} to ${SKB_FRAME.MAX_LEN} bytes for a ${run} run, got ${size} (the kernel refuses it with EINVAL)`, { errno: 'EINVAL' });
   }
   const ctx = ctxIn;
   const names = Object.keys(ctx);
@@ -181,7 +181,7 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
   const proto = ethProtocol(packet);
   const l3 = proto === 0x0800 || proto === 0x86dd ? MIN_L3_LEN.get(proto) : undefined;
   if (l3 && size < 14 + l3.len) {
-    throw new CaseError('case/bad-packet', `packet: expected at least ${14 + l3.len} bytes for a ${run} run of an ${l3.name} frame (Ethernet and ${l3.name} headers), got ${size} (the kernel refuses it with EINVAL)`);
+    throw new CaseError('case/bad-packet', `packet: expected at least ${14 + l3.len} bytes for a ${run} run of an ${l3.name} frame (Ethernet and ${l3.name} headers), got ${size} (the kernel refuses it with EINVAL)`, { errno: 'EINVAL' });
   }
   // A null cb reads as none, as `ctx.cb ?? [0, 0, 0, 0, 0]` did.
   const cbIn = ctx.cb ?? undefined;

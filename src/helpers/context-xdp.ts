@@ -60,7 +60,7 @@ const given = new WeakMap<VmMemory, XdpCtxIn>();
 export const xdpCtxRule: CtxAccessRule = (off, size, write) => !write && size === 4 && off % 4 === 0 && off < XDP_MD.egress_ifindex.off;
 
 function refuse(field: string, why: string, errno = 'EINVAL'): CaseError {
-  return new CaseError('case/bad-ctx', `ctx: ${field}: ${why} (the kernel refuses it with ${errno})`);
+  return new CaseError('case/bad-ctx', `ctx: ${field}: ${why} (the kernel refuses it with ${errno})`, { errno });
 }
 
 /** A u32 ctx_in value, 0 when absent; takes the value, not the name's lookup, so each read site stays monomorphic. */
@@ -92,13 +92,13 @@ export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Re
   if (metaLen % 4 !== 0 || metaLen > XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE) {
     throw refuse('data', `metadata length must be a multiple of 4 and at most ${XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE}, got ${metaLen}`);
   }
-  if (size < XDP_FRAME.MIN_LEN) throw new CaseError('case/bad-packet', `packet: expected at least ${XDP_FRAME.MIN_LEN} bytes, got ${size} (the kernel refuses it with EINVAL)`);
+  if (size < XDP_FRAME.MIN_LEN) throw new CaseError('case/bad-packet', `packet: expected at least ${XDP_FRAME.MIN_LEN} bytes, got ${size} (the kernel refuses it with EINVAL)`, { errno: 'EINVAL' });
   // The linear buffer holds what fits the page (metadata included); test_run moves the rest to page-sized fragments.
   const maxData = XDP_FRAME.FRAME_SIZE - (XDP_FRAME.HEADROOM - metaLen) - XDP_FRAME.TAILROOM;
   const linearLen = Math.min(size, maxData);
   if (Math.ceil((size - linearLen) / FRAG_PAGE_SIZE) > MAX_SKB_FRAGS) {
     const most = maxData + MAX_SKB_FRAGS * FRAG_PAGE_SIZE;
-    throw new CaseError('case/packet-too-big', `packet: ${size} bytes need more than MAX_SKB_FRAGS (${MAX_SKB_FRAGS}) fragments after the ${maxData}-byte linear XDP buffer; at most ${most} bytes (the kernel refuses it with ENOMEM)`);
+    throw new CaseError('case/packet-too-big', `packet: ${size} bytes need more than MAX_SKB_FRAGS (${MAX_SKB_FRAGS}) fragments after the ${maxData}-byte linear XDP buffer; at most ${most} bytes (the kernel refuses it with ENOMEM)`, { errno: 'ENOMEM' });
   }
   const egress = num(ctx.egress_ifindex, 'egress_ifindex');
   if (egress !== 0) throw refuse('egress_ifindex', 'must be 0');

@@ -7,11 +7,19 @@
 export class SimError extends Error {
   /** Stable machine-readable code, `<module>/<what>`. */
   readonly code: string;
+  /**
+   * The errno the kernel returns for what failed (`EINVAL`, `ENODEV`): for a case
+   * BPF_PROG_TEST_RUN refuses (CaseError, KernelError `kernel/test-run`), whether the kernel
+   * backend got it or the VM refused the case as the kernel would; for a map operation bpf(2)
+   * refuses (MapError).
+   */
+  readonly errno?: string;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: string, message: string, options?: { cause?: unknown; errno?: string }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+    if (options?.errno !== undefined) this.errno = options.errno;
   }
 
   /** A copy of this error whose message is prefixed with `context: `, keeping class, code and fields. */
@@ -81,7 +89,7 @@ export class PcapError extends SimError {}
  * `EPERM`) and `code` is `map/` and that name in lower case (`map/eexist`).
  */
 export class MapError extends SimError {
-  constructor(code: string, message: string, readonly errno?: string) {
+  constructor(code: string, message: string, override readonly errno?: string) {
     super(code, message);
   }
 }

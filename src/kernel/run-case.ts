@@ -219,7 +219,7 @@ function testRun(lib: Libbpf, prog: Ptr, progType: number, req: KernelCase, kind
   const opts = encodeTestRunOpts({ dataIn: packet, dataOut, ctxIn, ctxOut, repeat }, lib.address);
   const runRc = lib.bpf_prog_test_run_opts(lib.bpf_program__fd(prog), opts);
   if (runRc < 0) {
-    throw new KernelError('kernel/test-run', `test run of '${req.program}': BPF_PROG_TEST_RUN failed (${errnoName(runRc)})`);
+    throw new KernelError('kernel/test-run', `test run of '${req.program}': BPF_PROG_TEST_RUN failed (${errnoName(runRc)})`, { errno: errnoName(runRc) });
   }
   const out = decodeTestRunOpts(opts);
   const data = dataOut.subarray(0, out.dataSizeOut);

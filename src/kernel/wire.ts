@@ -127,6 +127,8 @@ export interface WireError {
   code: string;
   message: string;
   log?: string;
+  /** SimError.errno, when the error has one. */
+  errno?: string;
 }
 
 /** The child's one line of output. */
@@ -135,7 +137,7 @@ export type WireAnswer = { result: WireResult } | { error: WireError };
 /** Serializes any thrown value; anything but a SimError becomes `kernel/internal` with its message only. */
 export function encodeWireError(err: unknown): WireError {
   if (err instanceof VerifierError) return { class: 'VerifierError', code: err.code, message: err.message, log: err.log };
-  if (err instanceof SimError) return { class: err.name, code: err.code, message: err.message };
+  if (err instanceof SimError) return { class: err.name, code: err.code, message: err.message, ...(err.errno === undefined ? {} : { errno: err.errno }) };
   const message = err instanceof Error ? err.message : String(err);
   return { class: 'KernelError', code: 'kernel/internal', message: `kernel backend: ${message.split('\n')[0]}` };
 }
@@ -143,9 +145,10 @@ export function encodeWireError(err: unknown): WireError {
 /** The typed error a child reported: VerifierError, CaseError, LoadError or KernelError (every other class). */
 export function decodeWireError(e: WireError): SimError {
   if (e.class === 'VerifierError') return new VerifierError(e.message, e.log ?? '');
-  if (e.class === 'CaseError') return new CaseError(e.code, e.message);
-  if (e.class === 'LoadError') return new LoadError(e.code, e.message);
-  return new KernelError(e.code, e.message);
+  const options = e.errno === undefined ? undefined : { errno: e.errno };
+  if (e.class === 'CaseError') return new CaseError(e.code, e.message, options);
+  if (e.class === 'LoadError') return new LoadError(e.code, e.message, options);
+  return new KernelError(e.code, e.message, options);
 }
 
 /** A request for the kernel's verdicts on the programs of one or more objects (see verifyInProcess). */

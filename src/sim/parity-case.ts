@@ -1,3 +1,4 @@
+import { CaseError, KernelError } from '../internal/errors.js';
 import type { Case } from './case.js';
 import { possibleCpus } from '../kernel/index.js';
 import { BpfObject } from './object.js';
@@ -13,11 +14,25 @@ export interface LoadVerdict {
   error: string | null;
 }
 
-/** The outcome of one case on both backends; a run is null when that backend's verifier rejected the program. */
+/**
+ * A backend's refusal of a case as BPF_PROG_TEST_RUN refuses it (a ctx_in field or packet length
+ * the kernel does not accept): the errno (`EINVAL`) and the one-line message.
+ */
+export interface RunRefusal {
+  errno: string;
+  message: string;
+}
+
+/**
+ * The outcome of one case on both backends; a run is null when that backend's verifier rejected
+ * the program or it refused the case. `refused` is there when either refused the case: both
+ * refusing it with the same errno is agreement.
+ */
 export interface CaseParity {
   load: { vm: LoadVerdict; kernel: LoadVerdict };
   vm: CaseResult | null;
   kernel: CaseResult | null;
+  refused?: { vm: RunRefusal | null; kernel: RunRefusal | null };
   differences: ParityDifference[];
 }
 
@@ -36,11 +51,40 @@ function describeLoad(v: LoadVerdict): string {
 export async function parityOfCase(c: Case, engine: 'wasm' | 'interp' = 'wasm'): Promise<CaseParity> {
   const spec = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig);
   const [vmLoad] = await loadVerdict(async () => objectForCase(c, spec, { verifyOnly: true }));
-  const [kernelLoad, kernel] = await loadVerdict(() => runCaseOnKernel(c));
-  const vm = vmLoad.accepted && kernelLoad.accepted ? await runCaseOnVm(c, { engine, spec, cpus: possibleCpus() }) : null;
+  const [kernelLoad, kernelRun] = await loadVerdict(() => runOrRefusal(() => runCaseOnKernel(c)));
+  const vmRun = vmLoad.accepted && kernelLoad.accepted ? await runOrRefusal(() => runCaseOnVm(c, { engine, spec, cpus: possibleCpus() })) : null;
   const load = { vm: vmLoad, kernel: kernelLoad };
+  if (!vmRun || !kernelRun) return { load, vm: null, kernel: null, differences: diffLoads(vmLoad, kernelLoad) };
+  const vm = 'result' in vmRun ? vmRun.result : null;
+  const kernel = 'result' in kernelRun ? kernelRun.result : null;
   if (vm && kernel) return { load, vm, kernel, differences: diffResults(vm, kernel, { btf: spec.btf, mapSpecs: spec.maps, ignore: c.parityIgnore }) };
-  return { load, vm, kernel, differences: diffLoads(vmLoad, kernelLoad) };
+  const refused = { vm: 'refused' in vmRun ? vmRun.refused : null, kernel: 'refused' in kernelRun ? kernelRun.refused : null };
+  return { load, vm, kernel, refused, differences: diffRefusals(refused.vm, refused.kernel, vm ?? kernel) };
+}
+
+/** A run's result, or the backend's refusal of the case (a CaseError or KernelError with an errno); any other error is thrown. */
+async function runOrRefusal(run: () => Promise<CaseResult>): Promise<{ result: CaseResult } | { refused: RunRefusal }> {
+  try {
+    return { result: await run() };
+  } catch (err) {
+    if ((err instanceof CaseError || err instanceof KernelError) && err.errno !== undefined) return { refused: { errno: err.errno, message: err.message } };
+    throw err;
+  }
+}
+
+function describeRun(refusal: RunRefusal | null, ran: CaseResult | null): string {
+  return refusal ? `refuses the case with ${refusal.errno} (${refusal.message})` : `runs it (retval ${ran?.retval})`;
+}
+
+/**
+ * The difference between two runs of which at least one was refused (kind `refused`, `a` the
+ * VM's), or none when both refused it with the same errno; `ran` is the run that was not refused.
+ */
+export function diffRefusals(vm: RunRefusal | null, kernel: RunRefusal | null, ran: CaseResult | null): ParityDifference[] {
+  if (vm && kernel && vm.errno === kernel.errno) return [];
+  const a = vm ? vm.errno : 'runs';
+  const b = kernel ? kernel.errno : 'runs';
+  return [{ kind: 'refused', a, b, message: `run: vm ${describeRun(vm, ran)}; kernel ${describeRun(kernel, ran)}` }];
 }
 
 /** Whether `load` loaded the program (with what it gave), or the verifier's message when a verifier (ours or the kernel's) refused it. */

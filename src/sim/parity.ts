@@ -62,7 +62,7 @@ export interface DiffOptions {
 /** One difference between run `a` and run `b`. */
 export interface ParityDifference {
   /** What differs. */
-  kind: 'load' | 'retval' | 'packet' | 'ctx' | 'map' | 'event';
+  kind: 'load' | 'refused' | 'retval' | 'packet' | 'ctx' | 'map' | 'event';
   /** The map's name, for `map`. */
   map?: string;
   /** The entry's key as printed (hex), for `map`. */
