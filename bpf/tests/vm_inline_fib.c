@@ -1,5 +1,6 @@
 // VM test program for the WebAssembly engine's inline bpf_fib_lookup: every field of the struct,
-// the flags, the length and where the struct lives come from the packet, so random packets reach
+// the flags, the length and where the struct lives (the stack or a map value: the kernel refuses a
+// packet pointer, bpf_fib_lookup's prototype has no pkt_access) come from the packet, so random packets reach
 // each route kind, the MTU check, missing neighbours, the output-device filter and every case the
 // inline form hands to the helper (IPv6, unknown families and flags, TBID, SRC, a short plen).
 // test/vm/wasm-inline.test.ts runs it on both engines over a FIB and compares what it leaves.
@@ -18,6 +19,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct result);
 } fibout SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_fib_lookup);
+} fibin SEC(".maps");
 
 static __always_inline void fill(struct bpf_fib_lookup *f, __u8 *p)
 {
@@ -45,8 +53,11 @@ static __always_inline void run(void *ctx, __u8 *p, __u8 *end)
 		flags = p[8] & 0x7f;
 	int plen = (p[18] & 7) == 7 ? 32 : 64;
 	struct bpf_fib_lookup *f = &fib;
-	if ((p[18] & 0x30) == 0)
-		f = (void *)p;
+	if ((p[18] & 0x30) == 0) {
+		f = bpf_map_lookup_elem(&fibin, &zero);
+		if (!f)
+			return;
+	}
 	fill(f, p);
 	__s64 rc = bpf_fib_lookup(ctx, f, plen, flags);
 	struct result *r = bpf_map_lookup_elem(&fibout, &zero);

@@ -89,6 +89,11 @@ export interface HelperProto {
   args: readonly ArgType[];
   /** `gpl_only`: refused (`cannot call GPL-restricted function from non-GPL compatible program`) without a GPL-compatible license. */
   gplOnly: boolean;
+  /**
+   * `pkt_access`: a packet pointer (pkt, pkt_meta) may be passed as an argument; without it the
+   * verifier refuses one with `helper access to the packet is not allowed` (check_func_arg).
+   */
+  pktAccess: boolean;
   /** `might_sleep`: only for sleepable programs. */
   mightSleep?: boolean;
 }

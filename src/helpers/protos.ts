@@ -5,20 +5,26 @@ import { arg, ret, type ArgType, type HelperProto, type RetType } from './proto.
  * 6.18 kernel, by the kernel's own symbol name, as net/core/filter.c, kernel/bpf/helpers.c,
  * kernel/bpf/ringbuf.c, kernel/bpf/bpf_iter.c, the local-storage files and
  * kernel/trace/bpf_trace.c define them: `gpl_only`, the return type and each argument type
- * (`argN_size` and `argN_btf_id`/`ret_btf_id` where the kernel gives one). Which of them a
- * program type gets for a helper id (its get_func_proto) is in func-protos.ts.
+ * (`argN_size` and `argN_btf_id`/`ret_btf_id` where the kernel gives one), and `pkt_access`
+ * (the rows wrapped in pktAccess; test/verifier/pkt-access.test.ts checks them against this
+ * kernel's answers to a packet pointer passed to each helper). Which of them a program type gets for a helper id (its get_func_proto) is in func-protos.ts.
  */
 function proto(gplOnly: boolean, r: string | RetType, ...args: (string | ArgType)[]): HelperProto {
-  return { gplOnly, ret: typeof r === 'string' ? ret(r) : r, args: args.map((a) => (typeof a === 'string' ? arg(a) : a)) };
+  return { gplOnly, pktAccess: false, ret: typeof r === 'string' ? ret(r) : r, args: args.map((a) => (typeof a === 'string' ? arg(a) : a)) };
+}
+
+/** A prototype that sets `.pkt_access = true`: packet pointers may be its arguments. */
+function pktAccess(p: HelperProto): HelperProto {
+  return { ...p, pktAccess: true };
 }
 
 export const PROTOS = {
   bpf_cgrp_storage_delete_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', arg('ARG_PTR_TO_BTF_ID_OR_NULL', { btfStruct: 'cgroup' })),
   bpf_cgrp_storage_get_proto: proto(false, 'RET_PTR_TO_MAP_VALUE_OR_NULL', 'ARG_CONST_MAP_PTR', arg('ARG_PTR_TO_BTF_ID_OR_NULL', { btfStruct: 'cgroup' }), 'ARG_PTR_TO_MAP_VALUE_OR_NULL', 'ARG_ANYTHING'),
   bpf_clone_redirect_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_ANYTHING'),
-  bpf_copy_from_user_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING'),
-  bpf_copy_from_user_task_proto: proto(true, 'RET_INTEGER', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', arg('ARG_PTR_TO_BTF_ID', { btfStruct: 'task_struct' }), 'ARG_ANYTHING'),
-  bpf_csum_diff_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING'),
+  bpf_copy_from_user_proto: { ...proto(false, 'RET_INTEGER', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING'), mightSleep: true },
+  bpf_copy_from_user_task_proto: { ...proto(true, 'RET_INTEGER', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', arg('ARG_PTR_TO_BTF_ID', { btfStruct: 'task_struct' }), 'ARG_ANYTHING'), mightSleep: true },
+  bpf_csum_diff_proto: pktAccess(proto(false, 'RET_INTEGER', 'ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING')),
   bpf_csum_level_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING'),
   bpf_csum_update_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING'),
   bpf_current_task_under_cgroup_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_ANYTHING'),
@@ -64,13 +70,13 @@ export const PROTOS = {
   bpf_loop_proto: proto(false, 'RET_INTEGER', 'ARG_ANYTHING', 'ARG_PTR_TO_FUNC', 'ARG_PTR_TO_STACK_OR_NULL', 'ARG_ANYTHING'),
   bpf_lwt_in_push_encap_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE'),
   bpf_lwt_xmit_push_encap_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE'),
-  bpf_map_delete_elem_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY'),
-  bpf_map_lookup_elem_proto: proto(false, 'RET_PTR_TO_MAP_VALUE_OR_NULL', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY'),
-  bpf_map_lookup_percpu_elem_proto: proto(false, 'RET_PTR_TO_MAP_VALUE_OR_NULL', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY', 'ARG_ANYTHING'),
+  bpf_map_delete_elem_proto: pktAccess(proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY')),
+  bpf_map_lookup_elem_proto: pktAccess(proto(false, 'RET_PTR_TO_MAP_VALUE_OR_NULL', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY')),
+  bpf_map_lookup_percpu_elem_proto: pktAccess(proto(false, 'RET_PTR_TO_MAP_VALUE_OR_NULL', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY', 'ARG_ANYTHING')),
   bpf_map_peek_elem_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE'),
   bpf_map_pop_elem_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE'),
-  bpf_map_push_elem_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_VALUE', 'ARG_ANYTHING'),
-  bpf_map_update_elem_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY', 'ARG_PTR_TO_MAP_VALUE', 'ARG_ANYTHING'),
+  bpf_map_push_elem_proto: pktAccess(proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_VALUE', 'ARG_ANYTHING')),
+  bpf_map_update_elem_proto: pktAccess(proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY', 'ARG_PTR_TO_MAP_VALUE', 'ARG_ANYTHING')),
   bpf_msg_apply_bytes_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING'),
   bpf_msg_cork_bytes_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING'),
   bpf_msg_pop_data_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_ANYTHING', 'ARG_ANYTHING'),
@@ -103,8 +109,8 @@ export const PROTOS = {
   bpf_sk_cgroup_id_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_BTF_ID_SOCK_COMMON'),
   bpf_sk_fullsock_proto: proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_SOCK_COMMON'),
   bpf_sk_getsockopt_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_BTF_ID_SOCK_COMMON', 'ARG_ANYTHING', 'ARG_ANYTHING', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE'),
-  bpf_sk_lookup_tcp_proto: proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'),
-  bpf_sk_lookup_udp_proto: proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'),
+  bpf_sk_lookup_tcp_proto: pktAccess(proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING')),
+  bpf_sk_lookup_udp_proto: pktAccess(proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING')),
   bpf_sk_release_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE'),
   bpf_sk_setsockopt_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_BTF_ID_SOCK_COMMON', 'ARG_ANYTHING', 'ARG_ANYTHING', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE'),
   bpf_sk_storage_delete_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_PTR_TO_BTF_ID_SOCK_COMMON'),
@@ -134,7 +140,7 @@ export const PROTOS = {
   bpf_skb_under_cgroup_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_CONST_MAP_PTR', 'ARG_ANYTHING'),
   bpf_skb_vlan_pop_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX'),
   bpf_skb_vlan_push_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_ANYTHING'),
-  bpf_skc_lookup_tcp_proto: proto(false, 'RET_PTR_TO_SOCK_COMMON_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'),
+  bpf_skc_lookup_tcp_proto: pktAccess(proto(false, 'RET_PTR_TO_SOCK_COMMON_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING')),
   bpf_skc_to_mptcp_sock_proto: proto(false, ret('RET_PTR_TO_BTF_ID_OR_NULL', { btfStruct: 'mptcp_sock' }), 'ARG_PTR_TO_SOCK_COMMON'),
   bpf_skc_to_tcp6_sock_proto: proto(false, ret('RET_PTR_TO_BTF_ID_OR_NULL', { btfStruct: 'tcp6_sock' }), 'ARG_PTR_TO_BTF_ID_SOCK_COMMON'),
   bpf_skc_to_tcp_request_sock_proto: proto(false, ret('RET_PTR_TO_BTF_ID_OR_NULL', { btfStruct: 'tcp_request_sock' }), 'ARG_PTR_TO_BTF_ID_SOCK_COMMON'),
@@ -153,15 +159,15 @@ export const PROTOS = {
   bpf_task_pt_regs_proto: proto(true, ret('RET_PTR_TO_BTF_ID', { btfStruct: 'pt_regs' }), arg('ARG_PTR_TO_BTF_ID', { btfStruct: 'task_struct' })),
   bpf_task_storage_delete_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', arg('ARG_PTR_TO_BTF_ID_OR_NULL', { btfStruct: 'task_struct' })),
   bpf_task_storage_get_proto: proto(false, 'RET_PTR_TO_MAP_VALUE_OR_NULL', 'ARG_CONST_MAP_PTR', arg('ARG_PTR_TO_BTF_ID_OR_NULL', { btfStruct: 'task_struct' }), 'ARG_PTR_TO_MAP_VALUE_OR_NULL', 'ARG_ANYTHING'),
-  bpf_tc_sk_lookup_tcp_proto: proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'),
-  bpf_tc_sk_lookup_udp_proto: proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'),
-  bpf_tc_skc_lookup_tcp_proto: proto(false, 'RET_PTR_TO_SOCK_COMMON_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'),
-  bpf_tcp_check_syncookie_proto: proto(true, 'RET_INTEGER', 'ARG_PTR_TO_BTF_ID_SOCK_COMMON', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE'),
-  bpf_tcp_gen_syncookie_proto: proto(true, 'RET_INTEGER', 'ARG_PTR_TO_BTF_ID_SOCK_COMMON', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE'),
-  bpf_tcp_raw_check_syncookie_ipv4_proto: proto(true, 'RET_INTEGER', arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 20 }), arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 20 })),
-  bpf_tcp_raw_check_syncookie_ipv6_proto: proto(true, 'RET_INTEGER', arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 40 }), arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 20 })),
-  bpf_tcp_raw_gen_syncookie_ipv4_proto: proto(true, 'RET_INTEGER', arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 20 }), 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO'),
-  bpf_tcp_raw_gen_syncookie_ipv6_proto: proto(true, 'RET_INTEGER', arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 40 }), 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO'),
+  bpf_tc_sk_lookup_tcp_proto: pktAccess(proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING')),
+  bpf_tc_sk_lookup_udp_proto: pktAccess(proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING')),
+  bpf_tc_skc_lookup_tcp_proto: pktAccess(proto(false, 'RET_PTR_TO_SOCK_COMMON_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING')),
+  bpf_tcp_check_syncookie_proto: pktAccess(proto(true, 'RET_INTEGER', 'ARG_PTR_TO_BTF_ID_SOCK_COMMON', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE')),
+  bpf_tcp_gen_syncookie_proto: pktAccess(proto(true, 'RET_INTEGER', 'ARG_PTR_TO_BTF_ID_SOCK_COMMON', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE')),
+  bpf_tcp_raw_check_syncookie_ipv4_proto: pktAccess(proto(true, 'RET_INTEGER', arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 20 }), arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 20 }))),
+  bpf_tcp_raw_check_syncookie_ipv6_proto: pktAccess(proto(true, 'RET_INTEGER', arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 40 }), arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 20 }))),
+  bpf_tcp_raw_gen_syncookie_ipv4_proto: pktAccess(proto(true, 'RET_INTEGER', arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 20 }), 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO')),
+  bpf_tcp_raw_gen_syncookie_ipv6_proto: pktAccess(proto(true, 'RET_INTEGER', arg('ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY', { size: 40 }), 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO')),
   bpf_tcp_sock_proto: proto(false, 'RET_PTR_TO_TCP_SOCK_OR_NULL', 'ARG_PTR_TO_SOCK_COMMON'),
   bpf_this_cpu_ptr_proto: proto(false, 'RET_PTR_TO_MEM_OR_BTF_ID | MEM_RDONLY', 'ARG_PTR_TO_PERCPU_BTF_ID'),
   bpf_timer_cancel_proto: proto(true, 'RET_INTEGER', 'ARG_PTR_TO_TIMER'),
@@ -181,9 +187,9 @@ export const PROTOS = {
   bpf_xdp_load_bytes_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE'),
   bpf_xdp_redirect_map_proto: proto(false, 'RET_INTEGER', 'ARG_CONST_MAP_PTR', 'ARG_ANYTHING', 'ARG_ANYTHING'),
   bpf_xdp_redirect_proto: proto(false, 'RET_INTEGER', 'ARG_ANYTHING', 'ARG_ANYTHING'),
-  bpf_xdp_sk_lookup_tcp_proto: proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'),
-  bpf_xdp_sk_lookup_udp_proto: proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'),
-  bpf_xdp_skc_lookup_tcp_proto: proto(false, 'RET_PTR_TO_SOCK_COMMON_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING'),
+  bpf_xdp_sk_lookup_tcp_proto: pktAccess(proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING')),
+  bpf_xdp_sk_lookup_udp_proto: pktAccess(proto(false, 'RET_PTR_TO_SOCKET_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING')),
+  bpf_xdp_skc_lookup_tcp_proto: pktAccess(proto(false, 'RET_PTR_TO_SOCK_COMMON_OR_NULL', 'ARG_PTR_TO_CTX', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING', 'ARG_ANYTHING')),
   bpf_xdp_store_bytes_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_PTR_TO_MEM | MEM_RDONLY', 'ARG_CONST_SIZE'),
   sk_skb_adjust_room_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_ANYTHING', 'ARG_ANYTHING'),
   sk_skb_change_head_proto: proto(false, 'RET_INTEGER', 'ARG_PTR_TO_CTX', 'ARG_ANYTHING', 'ARG_ANYTHING'),

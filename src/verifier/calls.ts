@@ -5,6 +5,7 @@ import { BPF_MAP_TYPE } from '../uapi/bpf.js';
 import { MAX_HELPER_ID, helperName } from '../uapi/helper-names.js';
 import { checkRegRead } from './alu.js';
 import type { Verifier } from './env.js';
+import { mayAccessPacket } from './context.js';
 import { checkHelperMem, checkPtrOffReg } from './memory.js';
 import { copyReg, isNull, isPointer, markKnownZero, markNotInit, markUnknown, regBoundsSync, regTypeStr, type Reg, type RegType } from './reg.js';
 import { STACK_SPILL, STACK_ZERO, isSpilledReg, updateRegs } from './state.js';
@@ -79,6 +80,8 @@ interface CallMeta {
   dynptr?: DynptrInfo;
   /** The release argument is a dynptr (unmark_stack_slots_dynptr). */
   releaseDynptr?: boolean;
+  /** The prototype's `pkt_access`: packet pointers may be arguments. */
+  pktAccess: boolean;
 }
 
 /** get_constant_map_key: a key held on the stack as zeros or as a spilled constant of exactly key_size bytes. */
@@ -147,6 +150,7 @@ function checkFuncArg(v: Verifier, argNo: number, a: ArgType, meta: CallMeta): v
   const regno = argNo + 1;
   const reg = checkRegRead(v, regno);
   if (a.base === 'ARG_ANYTHING' || a.base === 'ARG_DONTCARE') return;
+  if ((reg.type === 'pkt' || reg.type === 'pkt_meta') && !mayAccessPacket(v.progType, false, meta)) v.fail('helper access to the packet is not allowed');
   const maybeNullArg = hasFlag(a, 'PTR_MAYBE_NULL');
   if (!(isNull(reg) && maybeNullArg)) {
     checkRegType(v, regno, reg, a);
@@ -276,7 +280,7 @@ export function checkHelperCall(v: Verifier, insn: Insn, gpl: boolean): HelperCa
   if (!proto) v.fail(`program of this type cannot use helper bpf_${name}#${id}`);
   if (!gpl && proto.gplOnly) v.fail('cannot call GPL-restricted function from non-GPL compatible program');
   if (proto.mightSleep) v.fail('helper call might sleep in a non-sleepable prog');
-  const meta: CallMeta = { map: -1, refObjId: 0, releaseRegno: 0, memSize: 0, subprog: -1, memRegno: -1, memWrite: false, rawMode: false, constKey: -1n };
+  const meta: CallMeta = { map: -1, refObjId: 0, releaseRegno: 0, memSize: 0, subprog: -1, memRegno: -1, memWrite: false, rawMode: false, constKey: -1n, pktAccess: proto.pktAccess };
   proto.args.forEach((a, k) => checkFuncArg(v, k, a, meta));
   if (meta.map >= 0) v.callMaps.set(v.insnIdx, meta.map);
   if (name === 'tail_call' && v.regs()[3]!.type === 'scalar' && tnumIsConst(v.regs()[3]!.var)) markPrecise(v, [3]);

@@ -61,15 +61,17 @@ export function ctxAccess(progType: number, off: number, size: number, write: bo
   }
 }
 
-/** may_access_direct_pkt_data: which program types may read or write the packet directly. */
-export function mayAccessPacket(progType: number, write: boolean): boolean {
+/**
+ * may_access_direct_pkt_data: whether a program of `progType` may read (or write) the packet
+ * directly, or, given the prototype of the helper being called, pass it a packet pointer (the
+ * helper's `pkt_access`).
+ */
+export function mayAccessPacket(progType: number, write: boolean, helper?: { pktAccess: boolean }): boolean {
   switch (progType) {
     case BPF_PROG_TYPE.BPF_PROG_TYPE_XDP:
     case BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS:
     case BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT:
-      return true;
-    case BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER:
-      return !write && false;
+      return helper ? helper.pktAccess : true;
     default:
       return false;
   }

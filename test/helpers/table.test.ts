@@ -56,6 +56,7 @@ describe('helper table', () => {
   it('spells prototypes as the kernel does', () => {
     expect(protoFor(id('map_lookup_elem'), XDP)).toEqual({
       gplOnly: false,
+      pktAccess: true,
       ret: { base: 'RET_PTR_TO_MAP_VALUE', flags: ['PTR_MAYBE_NULL'] },
       args: [{ base: 'ARG_CONST_MAP_PTR', flags: [] }, { base: 'ARG_PTR_TO_MAP_KEY', flags: [] }],
     });
@@ -64,6 +65,7 @@ describe('helper table', () => {
     expect(gplOnly(id('trace_printk'), XDP)).toBe(true);
     expect(gplOnly(id('fib_lookup'), TC)).toBe(true);
     expect(gplOnly(id('redirect'), TC)).toBe(false);
+    expect(protoFor(id('fib_lookup'), XDP)!.pktAccess).toBe(false);
   });
 
   it('marks the helpers of bpf_helper_changes_pkt_data, and those that may call back into the program', () => {
