@@ -24,10 +24,15 @@ export function foldChecksum(sum: number): number {
  * zero byte), added to `initial`. Fold it with {@link foldChecksum}.
  */
 export function sumWords(bytes: Uint8Array, initial = 0): number {
+  return sumWordsIn(bytes, 0, bytes.length, initial);
+}
+
+/** {@link sumWords} of `bytes[from..to)`, without a view of the range. */
+export function sumWordsIn(bytes: Uint8Array, from: number, to: number, initial = 0): number {
   let sum = initial;
-  const even = bytes.length & ~1;
-  for (let i = 0; i < even; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (even < bytes.length) sum += bytes[even]! << 8;
+  const even = from + ((to - from) & ~1);
+  for (let i = from; i < even; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
+  if (even < to) sum += bytes[even]! << 8;
   // Fold now and then so the sum stays an exact integer for any packet size.
   return sum > 0x7fffffff ? foldChecksum(sum) : sum;
 }
