@@ -32,7 +32,7 @@ export async function* readPcapBatches(src: ByteSource): AsyncGenerator<PacketBa
   const fracNs = nanos ? 1 : 1000;
   let index = 0;
   for (;;) {
-    const batch = newBatch();
+    const batch = newBatch(src.buf);
     // Parse every whole record that is buffered, then refill once.
     while (batch.length < BATCH_PACKETS && src.ensure(16)) {
       const at = src.pos;
@@ -46,9 +46,9 @@ export async function* readPcapBatches(src: ByteSource): AsyncGenerator<PacketBa
       batch.originalLength[i] = v.getUint32(at + 12, le);
       batch.interfaceIndex[i] = 0;
       batch.linkType[i] = linkType;
-      batch.comment[i] = undefined;
-      src.skip(16);
-      batch.data[i] = src.take(inclLen);
+      batch.dataOff[i] = at + 16;
+      batch.dataLen[i] = inclLen;
+      src.skip(16 + inclLen);
       index++;
     }
     if (batch.length > 0) {

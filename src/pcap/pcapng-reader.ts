@@ -72,8 +72,8 @@ interface ReadState {
 export async function* readPcapngBatches(src: ByteSource): AsyncGenerator<PacketBatch> {
   const st: ReadState = { le: true, ifaces: [], index: 0 };
   for (;;) {
-    const batch = newBatch();
-    while (batch.length < BATCH_PACKETS && readBlock(src, st, batch));
+    const batch = newBatch(src.buf);
+    while (batch.length < BATCH_PACKETS && (readEnhancedPackets(src, st, batch), batch.length < BATCH_PACKETS) && readBlock(src, st, batch));
     if (batch.length > 0) {
       batch.offset = src.offset;
       yield batch;
@@ -123,6 +123,49 @@ function noInterface(where: string, st: ReadState, id: number): never {
   throw new PcapError('pcap/bad-block', `${where}: expected an interface below ${st.ifaces.length}, got ${id}`);
 }
 
+/**
+ * Reads the enhanced packet blocks at `src.pos` of the common shape into `batch` while they are
+ * wholly buffered and it has room, as {@link readBlock} would: no options, a known interface
+ * whose timestamps convert with numbers (see {@link setTimestamp}), lengths that add up. It
+ * stops, leaving the block to readBlock, at any other block or any block it would refuse.
+ */
+function readEnhancedPackets(src: ByteSource, st: ReadState, batch: PacketBatch): void {
+  if (st.index === 0) return;
+  const v = src.view;
+  const le = st.le;
+  const ifaces = st.ifaces;
+  const end = src.end;
+  const { dataOff, dataLen, seconds, nanos, interfaceIndex, originalLength, linkType } = batch;
+  let at = src.pos;
+  let i = batch.length;
+  let blocks = 0;
+  while (i < BATCH_PACKETS && at + 32 <= end) {
+    if (v.getUint32(at, le) !== PCAPNG_EPB) break;
+    const totalLen = v.getUint32(at + 4, le);
+    const capLen = v.getUint32(at + 20, le);
+    // Exactly the header, the padded data and the trailer: no options.
+    if (totalLen !== 32 + ((capLen + 3) & ~3) || at + totalLen > end || v.getUint32(at + totalLen - 4, le) !== totalLen) break;
+    const id = v.getUint32(at + 8, le);
+    const f = ifaces[id];
+    if (f === undefined || f.nsPerUnit === 0) break;
+    const sec = secondsOf(v.getUint32(at + 12, le), v.getUint32(at + 16, le), f.unitsPerSecNum) + f.tsOffsetNum;
+    if (!(sec >= 0 && sec < MAX_SECONDS)) break;
+    seconds[i] = sec;
+    nanos[i] = unitsLeft * f.nsPerUnit;
+    dataOff[i] = at + 28;
+    dataLen[i] = capLen;
+    interfaceIndex[i] = id;
+    originalLength[i] = v.getUint32(at + 24, le);
+    linkType[i] = f.linkType;
+    i++;
+    blocks++;
+    at += totalLen;
+  }
+  batch.length = i;
+  src.skip(at - src.pos);
+  st.index += blocks;
+}
+
 /** Reads the block at `src.pos` when it is wholly buffered, adding a packet to `batch` if it is one; false when more bytes are needed. */
 function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean {
   const at = src.pos;
@@ -155,24 +198,22 @@ function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean 
     const i = batch.length;
     setTimestamp(batch, i, f, v.getUint32(body + 4, le), v.getUint32(body + 8, le), st, src);
     batch.length++;
-    batch.data[i] = src.buf.subarray(body + 20, body + 20 + capLen);
+    batch.dataOff[i] = body + 20;
+    batch.dataLen[i] = capLen;
     batch.interfaceIndex[i] = id;
     batch.originalLength[i] = v.getUint32(body + 16, le);
     batch.linkType[i] = f.linkType;
-    batch.comment[i] = comments ? comments.map(utf8).join('\n') : undefined;
+    if (comments) batch.comment[i] = comments.map(utf8).join('\n');
   } else if (type === PCAPNG_SPB) {
     if (bodyLen < 4) throw shortBody(blockName(st, src), 'simple packet', 4, bodyLen);
     const f = st.ifaces[0] ?? noInterface(blockName(st, src), st, 0);
     const origLen = v.getUint32(body, le);
     const capLen = Math.min(origLen, f.snaplen || origLen, bodyLen - 4);
     const i = batch.length++;
-    batch.data[i] = src.buf.subarray(body + 4, body + 4 + capLen);
-    batch.seconds[i] = 0;
-    batch.nanos[i] = 0;
-    batch.interfaceIndex[i] = 0;
+    batch.dataOff[i] = body + 4;
+    batch.dataLen[i] = capLen;
     batch.originalLength[i] = origLen;
     batch.linkType[i] = f.linkType;
-    batch.comment[i] = undefined;
   } else if (type === PCAPNG_IDB) {
     if (bodyLen < 8) throw shortBody(blockName(st, src), 'interface description', 8, bodyLen);
     const option = (code: number) => optionValues(v, body + 8, bodyEnd, at, le, st, src, code)?.[0];
@@ -197,25 +238,43 @@ function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean 
   return true;
 }
 
+/** The units past the whole seconds of the last {@link secondsOf}, 0 to unitsPerSec - 1. */
+let unitsLeft = 0;
+
+/** floor(x / d) and x - that * d for 0 <= x < 2^53, d a positive integer: the division rounds, so the quotient is put back in range. */
+function divide(x: number, d: number): number {
+  let q = Math.floor(x / d);
+  const r = x - q * d;
+  if (r < 0) q -= 1;
+  else if (r >= d) q += 1;
+  unitsLeft = x - q * d;
+  return q;
+}
+
+/**
+ * The whole seconds in a 64-bit count of `hi`:`lo` units of which `unitsPerSec` make a second
+ * (at most 10^9), with numbers only: the count is divided 16 bits at a time so that every
+ * intermediate stays below 2^53; the units left over go to {@link unitsLeft}. Exact while the
+ * seconds stay below 2^53 (always, for the timestamps this reader accepts).
+ */
+function secondsOf(hi: number, lo: number, unitsPerSec: number): number {
+  const high = divide(hi * 0x10000 + (lo >>> 16), unitsPerSec);
+  const low = divide(unitsLeft * 0x10000 + (lo & 0xffff), unitsPerSec);
+  return high * 0x10000 + low;
+}
+
 /**
  * Entry `i` of the batch's seconds and nanos from a timestamp of `hi`:`lo` units of `f`, with
- * numbers when they are exact (units below 2^53, a decimal resolution), else with BigInt. A time
+ * numbers for a decimal resolution and an if_tsoffset below 2^40 s, else with BigInt. A time
  * before 1970 or past 2^64 ns (if_tsoffset is signed and unbounded) cannot be written back out:
  * `pcap/bad-timestamp`.
  */
 function setTimestamp(batch: PacketBatch, i: number, f: Iface, hi: number, lo: number, st: ReadState, src: ByteSource): void {
-  if (f.nsPerUnit !== 0 && hi < 0x200000) {
-    const units = hi * 0x1_0000_0000 + lo;
-    const ups = f.unitsPerSecNum;
-    let sec = Math.floor(units / ups);
-    let rem = units - sec * ups;
-    // The division rounds: put the remainder back in range.
-    if (rem < 0) (sec -= 1), (rem += ups);
-    else if (rem >= ups) (sec += 1), (rem -= ups);
-    sec += f.tsOffsetNum;
+  if (f.nsPerUnit !== 0) {
+    const sec = secondsOf(hi, lo, f.unitsPerSecNum) + f.tsOffsetNum;
     if (sec >= 0 && sec < MAX_SECONDS) {
       batch.seconds[i] = sec;
-      batch.nanos[i] = rem * f.nsPerUnit;
+      batch.nanos[i] = unitsLeft * f.nsPerUnit;
       return;
     }
   }

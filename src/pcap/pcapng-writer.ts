@@ -153,14 +153,20 @@ export class PcapngWriter {
    * file; {@link drain} writes them. The time is `seconds` since 1970 and `nanos` within it.
    */
   appendPacket(data: Uint8Array, interfaceIndex: number, seconds: number, nanos: number, comment?: string): void {
+    this.appendPacketIn(data, 0, data.length, interfaceIndex, seconds, nanos, comment);
+  }
+
+  /** {@link appendPacket} of the `len` bytes at `off` of `bytes`, copied straight into the buffer. */
+  appendPacketIn(bytes: Uint8Array, off: number, len: number, interfaceIndex: number, seconds: number, nanos: number, comment?: string): void {
     const tsresol = this.tsresol[interfaceIndex];
     if (tsresol !== 9) {
       if (tsresol === undefined) throw new RangeError(`interfaceIndex: expected an added interface below ${this.tsresol.length}, got ${interfaceIndex}`);
+      const data = bytes.slice(off, off + len);
       this.appendBlock(encodeEnhancedPacket({ data, interfaceIndex, timestampNs: BigInt(seconds) * 1_000_000_000n + BigInt(nanos), ...(comment !== undefined && { comment }) }, tsresol, this.le));
       return;
     }
     const opt = comment === undefined ? undefined : this.commentOption(comment);
-    const dataLen = (data.length + 3) & ~3;
+    const dataLen = (len + 3) & ~3;
     const total = 32 + dataLen + (opt ? opt.length : 0);
     if (this.used + total > this.block.length) this.newBlock(total);
     const at = this.used;
@@ -179,9 +185,9 @@ export class PcapngWriter {
     v.setUint32(at + 8, interfaceIndex, le);
     v.setUint32(at + 12, aNsHi + carry, le);
     v.setUint32(at + 16, lo, le);
-    v.setUint32(at + 20, data.length, le);
-    v.setUint32(at + 24, data.length, le);
-    this.block.set(data, at + 28);
+    v.setUint32(at + 20, len, le);
+    v.setUint32(at + 24, len, le);
+    this.block.set(off === 0 && len === bytes.length ? bytes : bytes.subarray(off, off + len), at + 28);
     // Padding bytes are zero: the buffer starts zeroed and each byte is written once.
     if (opt) this.block.set(opt, at + 28 + dataLen);
     v.setUint32(at + total - 4, total, le);

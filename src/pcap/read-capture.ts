@@ -2,11 +2,11 @@ import { PcapError } from '../internal/errors.js';
 import { ByteSource, type CaptureSource } from './byte-source.js';
 import { pcapMagic, readPcapBatches } from './pcap-reader.js';
 import { PCAPNG_SHB, readPcapngBatches } from './pcapng-reader.js';
-import type { CapturePacket, PacketBatch } from './types.js';
+import { batchPacket, type CapturePacket, type PacketBatch } from './types.js';
 
 /**
- * Reads the packets of a pcap or pcapng capture in batches (parallel arrays, packet bytes as views
- * into 1 MiB read buffers: no object or copy per packet), telling the format from the first 4
+ * Reads the packets of a pcap or pcapng capture in batches (parallel typed arrays, packet bytes as
+ * offsets into 1 MiB read buffers: no object or copy per packet), telling the format from the first 4
  * bytes: pcap magic in either byte order with microsecond or nanosecond timestamps
  * (pcap-savefile(5)), or a pcapng section header (draft-ietf-opsawg-pcapng). The source is a file
  * path, the file's bytes, or a stream of chunks such as `process.stdin`. Failures are PcapError:
@@ -38,7 +38,7 @@ export async function* readCapture(source: CaptureSource): AsyncGenerator<Captur
     for (let i = 0; i < b.length; i++) {
       const comment = b.comment[i];
       yield {
-        data: b.data[i]!.slice(),
+        data: batchPacket(b, i).slice(),
         timestampNs: BigInt(b.seconds[i]!) * 1_000_000_000n + BigInt(b.nanos[i]!),
         interfaceIndex: b.interfaceIndex[i]!,
         originalLength: b.originalLength[i]!,

@@ -35,33 +35,57 @@ export const MAX_BLOCK_LEN = 256 * 1024 * 1024;
 
 /**
  * Packets read from a capture in one go, as parallel arrays: entry i of each is packet i of the
- * batch. Made by readCaptureBatches, for loops that want no object per packet.
+ * batch. Packet i's bytes are `bytes[dataOff[i] .. dataOff[i] + dataLen[i])` (see
+ * {@link batchPacket}), all in the one buffer the reader parsed the batch from, which it never
+ * writes again. Made by readCaptureBatches, for loops that want no object per packet.
  */
 export interface PacketBatch {
   /** Packets in the batch. */
   length: number;
   /** Bytes of the capture consumed once the batch is read, from the start of the file. */
   offset: number;
-  /** The captured bytes: views into the reader's buffers, which it never writes again. */
-  data: Uint8Array[];
+  /** The buffer holding every packet of the batch. */
+  bytes: Uint8Array;
+  /** Where each packet's captured bytes start in {@link bytes}. */
+  dataOff: Int32Array;
+  /** Each packet's captured length in bytes. */
+  dataLen: Int32Array;
   /** Capture time: whole seconds since the Unix epoch (0 for pcapng simple packet blocks). */
-  seconds: number[];
+  seconds: Float64Array;
   /** Capture time: nanoseconds within the second, 0 to 999,999,999. */
-  nanos: number[];
+  nanos: Int32Array;
   /** The interface: its IDB's index in its pcapng section; 0 for pcap. */
-  interfaceIndex: number[];
+  interfaceIndex: Uint32Array;
   /** Length on the wire in bytes. */
-  originalLength: number[];
+  originalLength: Float64Array;
   /** LINKTYPE_* of the packet's interface. */
-  linkType: number[];
+  linkType: Uint32Array;
   /** The packet's comment (pcapng `opt_comment`, several joined with a newline), or undefined. */
   comment: (string | undefined)[];
 }
 
-/** An empty batch to fill. */
-export function newBatch(): PacketBatch {
-  return { length: 0, offset: 0, data: [], seconds: [], nanos: [], interfaceIndex: [], originalLength: [], linkType: [], comment: [] };
-}
-
 /** Packets a reader puts in one batch at most (fewer when its buffer runs dry first). */
 export const BATCH_PACKETS = 4096;
+
+/** An empty batch to fill, over the reader's buffer `bytes`. */
+export function newBatch(bytes: Uint8Array): PacketBatch {
+  return {
+    length: 0,
+    offset: 0,
+    bytes,
+    dataOff: new Int32Array(BATCH_PACKETS),
+    dataLen: new Int32Array(BATCH_PACKETS),
+    seconds: new Float64Array(BATCH_PACKETS),
+    nanos: new Int32Array(BATCH_PACKETS),
+    interfaceIndex: new Uint32Array(BATCH_PACKETS),
+    originalLength: new Float64Array(BATCH_PACKETS),
+    linkType: new Uint32Array(BATCH_PACKETS),
+    comment: [],
+  };
+}
+
+/** Packet `i` of a batch as a view of the reader's buffer (no copy). */
+export function batchPacket(b: PacketBatch, i: number): Uint8Array {
+  const off = b.dataOff[i]!;
+  return b.bytes.subarray(off, off + b.dataLen[i]!);
+}

@@ -136,6 +136,29 @@ describe('pcap', () => {
       expect(p!.timestampNs).toBe(11_000_000_000n);
     });
 
+    it('converts timestamps of every decimal resolution exactly over the 64-bit range, blocks with and without options alike', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: 9 }), fc.array(fc.tuple(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.boolean()), { minLength: 1, maxLength: 6 }), async (tsresol, stamps) => {
+          const blocks = stamps.map(([units, comment]) => {
+            const epb = encodeEnhancedPacket({ data: Uint8Array.of(7), ...(comment && { comment: 'c' }) }, 9, true);
+            const v = new DataView(epb.buffer, epb.byteOffset);
+            v.setUint32(12, Number(units >> 32n), true);
+            v.setUint32(16, Number(units & 0xffffffffn), true);
+            return epb;
+          });
+          const bytes = cat(encodeSectionHeader(), encodeInterface({ tsresol }), ...blocks);
+          const ns = stamps.map(([units]) => units * 10n ** BigInt(9 - tsresol));
+          const bad = ns.findIndex((t) => t >= 1n << 64n);
+          if (bad >= 0) {
+            expect(await codeOf(readCaptureAll(bytes))).toBe('pcap/bad-timestamp');
+            return;
+          }
+          expect((await readCaptureAll(bytes)).map((p) => p.timestampNs)).toEqual(ns);
+        }),
+        { numRuns: 500 },
+      );
+    });
+
     const good = cat(encodeSectionHeader(), encodeInterface({}), encodeEnhancedPacket({ data: new Uint8Array(8) }));
     const setU32 = (b: Uint8Array, off: number, v: number): Uint8Array => {
       const c = b.slice();
