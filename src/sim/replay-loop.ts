@@ -2,7 +2,7 @@ import { PcapError, SimError } from '../internal/errors.js';
 import { LINKTYPE_ETHERNET, readCaptureBatches, type CaptureSource, type PacketBatch, type PcapngWriter } from '../pcap/index.js';
 import { actionName, BPF_F_INGRESS, BPF_PROG_TYPE, TC_ACT, XDP_ACTION } from '../uapi/index.js';
 import type { Case } from './case.js';
-import { checksumVerdicts, CHECKSUM_BAD, CHECKSUM_OK } from './checksum-verdicts.js';
+import { checksumVerdictsIn, CHECKSUM_BAD, CHECKSUM_OK } from './checksum-verdicts.js';
 import { cpuOfHash, flowHash } from './flow-hash.js';
 import { resolveProgType, type BpfObject } from './object.js';
 import { PacketRunner } from './packet-runner.js';
@@ -12,23 +12,60 @@ import { describeEgress, egressOf, type CaptureStats, type ChecksumCounts, type 
 /** An egress with its counters and its interface in the output file. */
 interface EgressSlot {
   egress: Egress;
+  /** The egress interface's number among those of the replay, for counting by number. */
+  egressId: number;
   /** The interface in the output, added when the first packet leaves through it. */
   iface: number;
+  /** The packet comments with ` cpu N` (ReplayOptions.cpus), by CPU, made once. */
+  cpuComments: string[];
 }
+
+/** Counts by small non-negative numbers, remembering the order in which each first counted (a Map's insertion order). */
+class Tally {
+  readonly counts: number[] = [];
+  readonly order: number[] = [];
+
+  add(key: number, n: number): void {
+    const before = this.counts[key];
+    if (before === undefined) this.order.push(key);
+    this.counts[key] = (before ?? 0) + n;
+  }
+}
+
+/** Retvals counted in a {@link Tally}; others (a verdict is any u32) in a Map. */
+const SMALL_RETVALS = 64;
 
 /** Counters of one capture, by number until the end. */
 class Counters {
   packets = 0;
-  readonly byRetval = new Map<number, number>();
-  readonly byEgress = new Map<string, number>();
+  /** Packets by retval below SMALL_RETVALS, and by any retval in `otherRetvals`; `retvalOrder` is the order of first sight of both. */
+  readonly smallRetvals: number[] = new Array<number>(SMALL_RETVALS).fill(0);
+  readonly otherRetvals = new Map<number, number>();
+  readonly retvalOrder: number[] = [];
+  readonly byEgress = new Tally();
   readonly byCpu: number[] = [];
   /** ip ok, bad, none; l4 ok, bad, none. */
   readonly sums = [0, 0, 0, 0, 0, 0];
 
+  countRetval(retval: number, n = 1): void {
+    if (retval < SMALL_RETVALS) {
+      if (this.smallRetvals[retval] === 0) this.retvalOrder.push(retval);
+      this.smallRetvals[retval]! += n;
+      return;
+    }
+    const before = this.otherRetvals.get(retval);
+    if (before === undefined) this.retvalOrder.push(retval);
+    this.otherRetvals.set(retval, (before ?? 0) + n);
+  }
+
+  retvalCount(retval: number): number {
+    return retval < SMALL_RETVALS ? this.smallRetvals[retval]! : this.otherRetvals.get(retval)!;
+  }
+
   add(other: Counters): void {
     this.packets += other.packets;
-    for (const [k, n] of other.byRetval) this.byRetval.set(k, (this.byRetval.get(k) ?? 0) + n);
-    for (const [k, n] of other.byEgress) this.byEgress.set(k, (this.byEgress.get(k) ?? 0) + n);
+    for (const retval of other.retvalOrder) this.countRetval(retval, other.retvalCount(retval));
+    for (const id of other.byEgress.order) this.byEgress.add(id, other.byEgress.counts[id]!);
     other.byCpu.forEach((n, cpu) => (this.byCpu[cpu] = (this.byCpu[cpu] ?? 0) + n));
     for (let i = 0; i < 6; i++) this.sums[i]! += other.sums[i]!;
   }
@@ -46,8 +83,9 @@ export class Replay {
   private readonly runner: PacketRunner | undefined;
   private readonly progType: number;
   private readonly actionNames = new Map<number, string>();
-  /** Egress of a verdict without a redirect target, by retval (null: dropped). */
+  /** Egress of a verdict without a redirect target, by retval (null: dropped); below SMALL_RETVALS in `plainSmall`. */
   private readonly plainEgress = new Map<number, EgressSlot | null>();
+  private readonly plainSmall: (EgressSlot | null | undefined)[] = new Array<EgressSlot | null | undefined>(SMALL_RETVALS).fill(undefined);
   /** Egress of a redirect, by `retval/ifindex/ingress`. */
   private readonly redirectEgress = new Map<string, EgressSlot | null>();
   private readonly slots = new Map<string, EgressSlot>();
@@ -103,54 +141,72 @@ export class Replay {
   private batch(b: PacketBatch, counters: Counters, captureIndex: number): void {
     const cpus = this.options.cpus;
     const onPacket = this.options.onPacket;
+    const runner = this.runner;
+    const { bytes, dataOff, dataLen, seconds, nanos, linkType } = b;
     for (let i = 0; i < b.length; i++) {
       const n = counters.packets;
-      const data = b.data[i]!;
-      if (b.linkType[i] !== LINKTYPE_ETHERNET) {
-        throw new PcapError('pcap/link-type', `packet ${n} (frame ${n + 1}): link type ${b.linkType[i]} is not Ethernet (1): XDP and TC programs see Ethernet frames`);
+      if (linkType[i] !== LINKTYPE_ETHERNET) {
+        throw new PcapError('pcap/link-type', `packet ${n} (frame ${n + 1}): link type ${linkType[i]} is not Ethernet (1): XDP and TC programs see Ethernet frames`);
       }
-      this.moveClock(b.seconds[i]!, b.nanos[i]!);
-      const cpu = cpus === undefined ? 0 : cpuOfHash(flowHash(data), cpus);
+      const sec = seconds[i]!;
+      const ns = nanos[i]!;
+      this.moveClock(sec, ns);
+      const off = dataOff[i]!;
+      const len = dataLen[i]!;
+      const cpu = cpus === undefined ? 0 : cpuOfHash(flowHash(bytes.subarray(off, off + len)), cpus);
       let retval: number;
+      let slot: EgressSlot | null;
       try {
-        retval = this.runOne(data, cpu);
+        if (runner) {
+          retval = runner.runAt(bytes, off, len, cpu);
+          // A verdict other than a redirect leaves the same way every time.
+          const plain = retval < SMALL_RETVALS ? this.plainSmall[retval] : this.plainEgress.get(retval);
+          slot = plain !== undefined ? plain : this.egressSlot(retval, isRedirect(this.progType, retval) ? runner.takeRedirect() : null);
+        } else {
+          retval = this.runProgram(bytes.subarray(off, off + len), cpu);
+          slot = this.slot;
+        }
       } catch (err) {
         if (err instanceof SimError) throw err.withContext(`packet ${n} (frame ${n + 1})`);
         throw err;
       }
-      const slot = this.slot;
       counters.packets++;
       this.packetsRun++;
-      counters.byRetval.set(retval, (counters.byRetval.get(retval) ?? 0) + 1);
+      counters.countRetval(retval);
       if (cpus !== undefined) counters.byCpu[cpu] = (counters.byCpu[cpu] ?? 0) + 1;
       // bpf_clone_redirect sends its copy during the run, before the verdict's packet leaves.
-      const clones = this.runner ? this.runner.clones() : this.lastClones;
-      for (let k = 0; k < clones.length; k++) this.leave(clones[k]!.packet, this.cloneSlot(clones[k]!), counters, b, i, cpu);
-      if (slot) this.leave(this.out ?? this.runner!.packet(), slot, counters, b, i, cpu);
+      const clones = runner ? runner.clones() : this.lastClones;
+      for (let k = 0; k < clones.length; k++) {
+        const copy = clones[k]!.packet;
+        this.leave(copy, 0, copy.length, this.cloneSlot(clones[k]!), counters, sec, ns, cpu);
+      }
+      if (slot) {
+        if (!runner) this.leave(this.out!, 0, this.out!.length, slot, counters, sec, ns, cpu);
+        else if (runner.outputInPlace()) {
+          const mem = this.object.mem;
+          this.leave(mem.u8, mem.pktData, mem.pktEnd - mem.pktData, slot, counters, sec, ns, cpu);
+        } else {
+          const out = runner.packet();
+          this.leave(out, 0, out.length, slot, counters, sec, ns, cpu);
+        }
+      }
       if (onPacket) onPacket({ capture: captureIndex, index: n, retval, action: this.actionName(retval), cpu, egress: slot ? slot.egress.iface : null });
     }
   }
 
   private lastClones: readonly { ifindex: number; flags: number; packet: Uint8Array }[] = [];
 
-  /** Where the last packet run leaves (null: dropped), and its output packet when it ran through Program.run. */
+  /** Where the last packet run through Program.run leaves (null: dropped), and its output packet. */
   private slot: EgressSlot | null = null;
   private out: Uint8Array | undefined;
 
-  /** Runs one packet: its retval; {@link slot} and {@link out} say where it leaves. */
-  private runOne(data: Uint8Array, cpu: number): number {
-    if (!this.runner) {
-      const r = this.program.run(data, { cpu, ctx: this.c.ctx ?? {}, ...(this.c.tunnel && { tunnel: this.c.tunnel }) });
-      this.lastClones = this.object.kernel.clones;
-      this.slot = this.egressSlot(r.retval, r.redirect);
-      this.out = r.packet;
-      return r.retval;
-    }
-    const retval = this.runner.run(data, cpu);
-    // A verdict other than a redirect leaves the same way every time.
-    const plain = this.plainEgress.get(retval);
-    this.slot = plain !== undefined ? plain : this.egressSlot(retval, isRedirect(this.progType, retval) ? this.runner.takeRedirect() : null);
-    return retval;
+  /** Runs one packet through Program.run (cases with tunnel metadata): its retval; {@link slot} and {@link out} say where it leaves. */
+  private runProgram(data: Uint8Array, cpu: number): number {
+    const r = this.program.run(data, { cpu, ctx: this.c.ctx ?? {}, ...(this.c.tunnel && { tunnel: this.c.tunnel }) });
+    this.lastClones = this.object.kernel.clones;
+    this.slot = this.egressSlot(r.retval, r.redirect);
+    this.out = r.packet;
+    return r.retval;
   }
 
   /** The simulated clock at the packet's capture time, relative to the first packet's; it never goes back. */
@@ -173,8 +229,12 @@ export class Replay {
 
   private egressSlot(retval: number, redirect: { ifindex: number; flags: number } | null): EgressSlot | null {
     if (!isRedirect(this.progType, retval)) {
-      let slot = this.plainEgress.get(retval);
-      if (slot === undefined) this.plainEgress.set(retval, (slot = this.slotOf(egressOf(this.progType, { retval, action: this.actionName(retval), redirect: null }, this.exists))));
+      let slot = retval < SMALL_RETVALS ? this.plainSmall[retval] : this.plainEgress.get(retval);
+      if (slot === undefined) {
+        slot = this.slotOf(egressOf(this.progType, { retval, action: this.actionName(retval), redirect: null }, this.exists));
+        if (retval < SMALL_RETVALS) this.plainSmall[retval] = slot;
+        else this.plainEgress.set(retval, slot);
+      }
       return slot;
     }
     const key = redirect ? `${retval}/${redirect.ifindex}/${redirect.flags & BPF_F_INGRESS}` : `${retval}`;
@@ -196,17 +256,28 @@ export class Replay {
     if (!egress) return null;
     const key = `${egress.iface}\n${egress.comment}`;
     let slot = this.slots.get(key);
-    if (!slot) this.slots.set(key, (slot = { egress, iface: -1 }));
+    if (!slot) {
+      let egressId = this.egressIds.get(egress.iface);
+      if (egressId === undefined) {
+        egressId = this.egressNames.length;
+        this.egressIds.set(egress.iface, egressId);
+        this.egressNames.push(egress.iface);
+      }
+      this.slots.set(key, (slot = { egress, egressId, iface: -1, cpuComments: [] }));
+    }
     return slot;
   }
 
+  /** The egress interfaces seen, by {@link EgressSlot.egressId}. */
+  private readonly egressNames: string[] = [];
+  private readonly egressIds = new Map<string, number>();
+
   private readonly interfaces = new Map<string, number>();
 
-  /** Counts a packet leaving through `slot` and writes it. */
-  private leave(packet: Uint8Array, slot: EgressSlot, counters: Counters, b: PacketBatch, i: number, cpu: number): void {
-    const iface = slot.egress.iface;
-    counters.byEgress.set(iface, (counters.byEgress.get(iface) ?? 0) + 1);
-    const verdicts = checksumVerdicts(packet);
+  /** Counts the packet of `len` bytes at `off` of `bytes` leaving through `slot`, and writes it. */
+  private leave(bytes: Uint8Array, off: number, len: number, slot: EgressSlot, counters: Counters, seconds: number, nanos: number, cpu: number): void {
+    counters.byEgress.add(slot.egressId, 1);
+    const verdicts = checksumVerdictsIn(bytes, off, len);
     const ip = verdicts & 3;
     const l4 = verdicts >> 2;
     counters.sums[ip === CHECKSUM_OK ? 0 : ip === CHECKSUM_BAD ? 1 : 2]!++;
@@ -214,12 +285,13 @@ export class Replay {
     const writer = this.writer;
     if (!writer) return;
     if (slot.iface < 0) {
+      const iface = slot.egress.iface;
       let id = this.interfaces.get(iface);
       if (id === undefined) this.interfaces.set(iface, (id = writer.addInterface({ name: iface, description: describeEgress(iface, this.object, this.c.ctx?.ingress_ifindex) })));
       slot.iface = id;
     }
-    const comment = this.options.cpus === undefined ? slot.egress.comment : `${slot.egress.comment} cpu ${cpu}`;
-    writer.appendPacket(packet, slot.iface, b.seconds[i]!, b.nanos[i]!, comment);
+    const comment = this.options.cpus === undefined ? slot.egress.comment : (slot.cpuComments[cpu] ??= `${slot.egress.comment} cpu ${cpu}`);
+    writer.appendPacketIn(bytes, off, len, slot.iface, seconds, nanos, comment);
   }
 
   /** The totals and each capture's counts, after the last capture. */
@@ -235,8 +307,10 @@ export class Replay {
 
   private view(source: string, k: Counters): CaptureStats {
     const actions: Record<string, number> = {};
-    for (const [retval, n] of k.byRetval) actions[this.actionName(retval)] = (actions[this.actionName(retval)] ?? 0) + n;
-    const stats: CaptureStats = { source, packets: k.packets, actions, egress: Object.fromEntries(k.byEgress), checksums: { ip: counts(k.sums, 0), l4: counts(k.sums, 3) } };
+    for (const retval of k.retvalOrder) actions[this.actionName(retval)] = (actions[this.actionName(retval)] ?? 0) + k.retvalCount(retval);
+    const egress: Record<string, number> = {};
+    for (const id of k.byEgress.order) egress[this.egressNames[id]!] = k.byEgress.counts[id]!;
+    const stats: CaptureStats = { source, packets: k.packets, actions, egress, checksums: { ip: counts(k.sums, 0), l4: counts(k.sums, 3) } };
     if (this.options.cpus !== undefined) {
       stats.cpus = {};
       for (let cpu = 0; cpu < this.options.cpus; cpu++) stats.cpus[String(cpu)] = k.byCpu[cpu] ?? 0;

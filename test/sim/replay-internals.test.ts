@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildPacket } from '../../src/packet/index.js';
 import { checkChecksums } from '../../src/packet/checksum.js';
-import { checksumVerdicts, CHECKSUM_BAD, CHECKSUM_NONE, CHECKSUM_OK } from '../../src/sim/checksum-verdicts.js';
+import { checksumVerdicts, checksumVerdictsIn, CHECKSUM_BAD, CHECKSUM_NONE, CHECKSUM_OK } from '../../src/sim/checksum-verdicts.js';
 import { cpuOfHash, flowHash } from '../../src/sim/flow-hash.js';
 import { arbIpv4Packet, arbIpv6Packet } from '../../src/testing/arbitraries.js';
 
@@ -27,6 +27,18 @@ describe('sim', () => {
           expect(checksumVerdicts(frame)).toBe(reference(frame));
         }),
         { numRuns: 10000 },
+      );
+    });
+
+    it('gives the same verdicts on a frame inside a larger buffer, reading nothing around it', () => {
+      fc.assert(
+        fc.property(fc.oneof(arbIpv4Packet(), arbIpv6Packet(), arbMutated), fc.nat(40), fc.nat(40), (frame, before, after) => {
+          // Bytes around the frame that would turn any verdict that read them.
+          const buf = new Uint8Array(before + frame.length + after).fill(0xa5);
+          buf.set(frame, before);
+          expect(checksumVerdictsIn(buf, before, frame.length)).toBe(reference(frame));
+        }),
+        { numRuns: 5000 },
       );
     });
 
