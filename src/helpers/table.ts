@@ -233,7 +233,13 @@ export function helperImplemented(id: number): boolean {
 export function mayMovePacket(id: number): boolean {
   const entry = helperById(id);
   if (!entry) return true;
-  if (entry.changesPacketData) return true;
+  return entry.changesPacketData || mayCallBack(id);
+}
+
+/** True when helper `id` may call back into the program: an ARG_PTR_TO_FUNC argument for some program type (true when unknown). */
+export function mayCallBack(id: number): boolean {
+  const entry = helperById(id);
+  if (!entry) return true;
   return [...FUNC_PROTOS.values()].some((protos) => {
     const symbol = protos[entry.name];
     return symbol !== undefined && PROTOS[symbol as keyof typeof PROTOS].args.some((a) => a.base === 'ARG_PTR_TO_FUNC');
@@ -261,6 +267,7 @@ export function helperShape(id: number): HelperShape {
     shape = {
       argCount: helperArgCount(id),
       movesPacket: mayMovePacket(id),
+      callsBack: mayCallBack(id),
       inline: impl?.inline,
       constantDuringRun: impl?.constantDuringRun ?? false,
       returnsMapValue: returnsMapValue(id),

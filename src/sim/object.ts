@@ -25,7 +25,7 @@ import { Program } from './program.js';
 import { applyRodata, type RodataValues } from './rodata.js';
 import { sourceOf } from '../loader/source-line.js';
 import { recordingMapKeys, type MapKeyUse } from './uninit.js';
-import { isNetworkingType, verifyAtLoad } from './verify-load.js';
+import { isNetworkingType, verifyAtLoad, type ProvenFacts } from './verify-load.js';
 
 /** The number of CPUs an object has when `cpus` is not given: fixed, so per-CPU results are the same on every machine. */
 export const DEFAULT_CPUS = 4;
@@ -135,6 +135,8 @@ export class BpfObject {
   /** Indices of the maps that hold records for user space (ring buffers, perf event arrays). */
   private readonly eventMaps: number[];
   private readonly frozen = new Set<number>();
+  /** What the verifier proved of each program at load, by name (none with `verify: false`): the engine drops the checks it covers. */
+  private proven = new Map<string, ProvenFacts>();
   private executables: (Executable | undefined)[] = [];
   /** Programs of a type bpfsim does not run, by index: an error only when one of them runs. */
   private unsupported = new Map<number, SimError>();
@@ -219,7 +221,7 @@ export class BpfObject {
       if (value) frozen.set(i, value);
     }
     const type = this.options.type;
-    verifyAtLoad(this.spec, type === undefined ? undefined : PROG_TYPE_BY_NAME[type], frozen);
+    this.proven = verifyAtLoad(this.spec, type === undefined ? undefined : PROG_TYPE_BY_NAME[type], frozen);
   }
 
   /** What loaded but may not behave as the object meant (a pinning value libbpf does not know), one line each. */
@@ -364,7 +366,10 @@ export class BpfObject {
       const type = isNetworkingType(program.type) ? program.type : progType;
       checkHelpers(program, type);
       const machine = { mem: this.mem, maps: this.maps, helpers: this.registryFor(type) };
-      return trace && engine instanceof Interpreter ? engine.prepare(program, machine, { trace }) : engine.prepare(program, machine);
+      if (trace && engine instanceof Interpreter) return engine.prepare(program, machine, { trace });
+      // Facts hold for runs of the type the program was verified as.
+      const proven = this.proven.get(program.name);
+      return engine.prepare(program, machine, proven?.progType === type ? { proven: proven.facts } : {});
     });
   }
 

@@ -1,12 +1,18 @@
 import { LoadError, LoadRejected, SimError, VerifierError } from '../internal/errors.js';
 import { verdictFromLog } from '../kernel/index.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/spec.js';
-import type { ProgramResult } from '../verifier/index.js';
+import type { ProgramResult, VerifierFacts } from '../verifier/index.js';
 import { BPF_PROG_TYPE } from '../uapi/index.js';
 import { verifyProgramSpec } from '../verifier/verify.js';
 
-/** What the verifier says about one program, as a load keeps it. */
-type Verdict = Pick<ProgramResult, 'accepted' | 'error' | 'insn' | 'source' | 'path'>;
+/** What the verifier says about one program, as a load keeps it: the verdict, and what it proved for the engines. */
+type Verdict = Pick<ProgramResult, 'accepted' | 'error' | 'insn' | 'source' | 'path' | 'facts'>;
+
+/** What the verifier proved of an accepted program, and the program type it was verified as (facts hold for runs of that type). */
+export interface ProvenFacts {
+  progType: number;
+  facts: VerifierFacts;
+}
 
 /**
  * Verdicts already reached, per spec and per what else decides them (each program's type, the
@@ -26,12 +32,14 @@ export function isNetworkingType(t: number): boolean {
  * an untyped program without it is not loaded, as the kernel backend skips it), with `.rodata` as the `frozen` bytes
  * (index in `spec.maps` → the section's value after `rodata` and the case's entries). The first
  * program the verifier refuses throws LoadRejected with the kernel's message and the C line.
+ * Returns the facts of each verified program, by name.
  */
-export function verifyAtLoad(spec: ObjectSpec, untypedAs: number | undefined, frozen: ReadonlyMap<number, Uint8Array>): void {
+export function verifyAtLoad(spec: ObjectSpec, untypedAs: number | undefined, frozen: ReadonlyMap<number, Uint8Array>): Map<string, ProvenFacts> {
   let cache = verdictCache.get(spec);
   if (!cache) verdictCache.set(spec, (cache = new Map()));
   const frozenKey = [...frozen].map(([i, bytes]) => `${i}:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`).join(',');
   let loaded: ObjectSpec | undefined;
+  const proven = new Map<string, ProvenFacts>();
   for (const prog of spec.programs) {
     // Programs of other types (kprobe, cgroup) next to these are outside what the verifier models.
     const progType = prog.type === BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC ? untypedAs : prog.type;
@@ -41,11 +49,13 @@ export function verifyAtLoad(spec: ObjectSpec, untypedAs: number | undefined, fr
     if (!verdict) {
       loaded ??= withFrozenData(spec, frozen);
       const result = verifyOrError(loaded, prog, progType);
-      verdict = { accepted: result.accepted, error: result.error, insn: result.insn, source: result.source, path: result.path };
+      verdict = { accepted: result.accepted, error: result.error, insn: result.insn, source: result.source, path: result.path, facts: result.facts };
       cache.set(key, verdict);
     }
     if (!verdict.accepted) throw rejection(prog, verdict);
+    proven.set(prog.name, { progType, facts: verdict.facts });
   }
+  return proven;
 }
 
 /** Verifies one program; a verifier exception on input it does not expect (a bug) becomes a LoadError naming the program, never a crash. */

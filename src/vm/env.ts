@@ -81,6 +81,8 @@ export interface HelperShape {
   readonly argCount: number;
   /** The call may leave other packet bounds behind (it changes packet data or calls back into the program). */
   readonly movesPacket: boolean;
+  /** The helper may call back into the program (bpf_loop and the like), spending instructions of the run's budget. */
+  readonly callsBack: boolean;
   /** The code an engine may generate in place of the call, used while {@link HelperDef.inline} allows it. */
   readonly inline?: InlineForm;
   /** The helper may have a {@link HelperDef.constant}. */
@@ -89,8 +91,8 @@ export interface HelperShape {
   readonly returnsMapValue: boolean;
 }
 
-/** What an engine assumes about a helper its registry does not describe: all five arguments, the packet may move. */
-export const UNKNOWN_HELPER_SHAPE: HelperShape = { argCount: 5, movesPacket: true, constantDuringRun: false, returnsMapValue: false };
+/** What an engine assumes about a helper its registry does not describe: all five arguments, the packet may move, it may call back. */
+export const UNKNOWN_HELPER_SHAPE: HelperShape = { argCount: 5, movesPacket: true, callsBack: true, constantDuringRun: false, returnsMapValue: false };
 
 /** Helpers by id, for one program type; built by src/helpers and passed to the VM. */
 export interface HelperRegistry {
@@ -129,8 +131,38 @@ export interface Executable {
 /** An execution engine: `interp` (reference) or `wasm` (default, fast). */
 export interface Engine {
   readonly name: 'interp' | 'wasm';
-  /** Validates and prepares `program` to run against maps and helpers of `machine`. */
-  prepare(program: ProgramSpec, machine: MachineShape): Executable;
+  /**
+   * Validates and prepares `program` to run against maps and helpers of `machine`. `options.proven`
+   * is what the verifier proved of the program (an engine may drop the checks it makes redundant);
+   * without it every access is checked.
+   */
+  prepare(program: ProgramSpec, machine: MachineShape, options?: PrepareOptions): Executable;
+}
+
+/** Options of {@link Engine.prepare}. */
+export interface PrepareOptions {
+  /** What the verifier proved of the program's memory accesses, by instruction; default none. */
+  proven?: ProvenAccesses;
+}
+
+/**
+ * Where each load and store of a program lands, as the verifier proved it on every path that
+ * reaches it (src/verifier/facts.ts AccessFact, handed in by the loader: `vm` never imports the
+ * verifier). `accesses[pc]` is null where nothing was proven the same way on every path.
+ */
+export interface ProvenAccesses {
+  readonly accesses: readonly (ProvenAccess | null)[];
+}
+
+/** One proven access (src/verifier/facts.ts AccessFact). */
+export interface ProvenAccess {
+  /** `stack`, `packet`, `packet_meta`, `map_value`, `map_key`, `ctx` or `mem`: the region every path's access lies in. */
+  readonly region: string;
+  /** Bytes accessed. */
+  readonly size: number;
+  /** Lowest and highest offset of the first byte from the region's start over every path (`ctx`: the field's offset). */
+  readonly offMin: number;
+  readonly offMax: number;
 }
 
 /** What an engine needs to know when preparing a program. */

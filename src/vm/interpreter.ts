@@ -1,7 +1,7 @@
 import { withContext } from '../internal/errors.js';
 import { validateInsns } from '../isa/validate.js';
 import type { ProgramSpec } from '../loader/spec.js';
-import type { CallbackFn, Engine, Executable, MachineShape, RunEnv } from './env.js';
+import type { CallbackFn, Engine, Executable, MachineShape, PrepareOptions, RunEnv } from './env.js';
 import { execute, makeCallback } from './interp/exec.js';
 import { decodeProgram } from './interp/decode.js';
 import { BPF_MAX_LOOPS, DECODED, type Decoded, RunState, toBig } from './interp/state.js';
@@ -9,8 +9,8 @@ import { FRAME_SIZE, STACK_END } from './layout.js';
 import { checkRunArg, inTailCalledProgram } from './protocol.js';
 import type { TraceHook } from './trace.js';
 
-/** Options of {@link Interpreter.prepare}. */
-export interface InterpOptions {
+/** Options of {@link Interpreter.prepare} (the interpreter, the reference, checks every access whatever was proven). */
+export interface InterpOptions extends PrepareOptions {
   /** Called after every executed instruction; see {@link TraceHook}. Default: none. */
   trace?: TraceHook;
 }

@@ -5,9 +5,9 @@ import { slabCheck } from './builtins.js';
 import type { InlineFunction } from './inline-api.js';
 import { F64, FuncBody, I32, I64, ModuleBuilder, Op } from './encoder.js';
 import type { LowerImports } from './locals.js';
-import { lowerFunction, type LowerProgram } from './lower.js';
+import { budgetBound, lowerFunction, type LowerProgram } from './lower.js';
 import { BPF_FUNC_tail_call } from '../../uapi/helper-names.js';
-import type { HelperShape } from '../env.js';
+import type { HelperShape, ProvenAccesses } from '../env.js';
 
 /** A program translated to one WebAssembly module, ready to instantiate against a machine. */
 export interface CompiledProgram {
@@ -32,14 +32,15 @@ export interface CompiledProgram {
  * with `budget` in the budget global, and returns the last r0. Memory, helpers
  * and the slow paths are imports (see runtime.ts); `budget` (i32) and `tailR0` (i64) are
  * exported mutable globals. `lddwValue(pc)` gives each lddw's resolved value (map handles and
- * value addresses are machine-specific, so they are constants of this module).
+ * value addresses are machine-specific, so they are constants of this module). `proven` is what
+ * the verifier proved of the program's accesses (see lower-mem.ts), if it was verified.
  */
-export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => bigint, shape: (id: number) => HelperShape): CompiledProgram {
+export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => bigint, shape: (id: number) => HelperShape, proven?: ProvenAccesses): CompiledProgram {
   const insns = spec.insns;
   const entries = functionEntries(insns, spec.functions);
   const blocks = basicBlocks(insns, 0, insns.length, entries);
   const blockAt = new Map<number, BasicBlock>(blocks.map((b) => [b.start, b]));
-  const prog: LowerProgram = { insns, lddwValue, blockAt, lddwTail: lddwTails(insns) };
+  const prog: LowerProgram = { insns, lddwValue, blockAt, lddwTail: lddwTails(insns), proven };
 
   const helperIds: number[] = [];
   let tailCalls = false;
@@ -94,6 +95,9 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
 
   const funcIndex = new Map<number, number>();
   for (const pc of entries) funcIndex.set(pc, m.declare([I64, I64, I64, I64, I64, I32], [I64]));
+  // A function whose instructions per call are bounded (lower.ts budgetBound) also gets a copy
+  // that checks the budget at every segment, which it calls when the budget does not cover the bound.
+  const exactIndex = new Map<number, number>();
   const runIndex = m.declare([I32, I32, I32, I32], [I64]);
   const repeatIndex = m.declare([I32, I32, I32, I32], [I64]);
   const slabOk = m.declare([I64, I32, I32], [I32]);
@@ -152,8 +156,13 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
     funcAt: (pc) => funcIndex.get(pc)!,
   };
   for (const pc of entries) {
+    if (budgetBound(prog, imports, pc) !== undefined) exactIndex.set(pc, m.declare([I64, I64, I64, I64, I64, I32], [I64]));
+  }
+  for (const pc of entries) {
     const idx = funcIndex.get(pc)!;
-    m.define(idx, lowerFunction(prog, imports, pc));
+    const exact = exactIndex.get(pc);
+    m.define(idx, lowerFunction(prog, imports, pc, exact));
+    if (exact !== undefined) m.define(exact, lowerFunction(prog, imports, pc));
     m.exportFunc(`f${pc}`, idx);
   }
   m.define(runIndex, runWrapper(funcIndex.get(0)!));

@@ -2,7 +2,7 @@ import type { Insn } from '../../isa/insn.js';
 import { CTRL, FRAME_SIZE, LAYOUT } from '../layout.js';
 import { FuncBody, Op } from './encoder.js';
 import { L_ADDR, L_D, L_PLO, L_SLIM, L_SLO, L_T, L_T32, P_FP, packetLimit, regLocal, stackLow, type LowerImports } from './locals.js';
-import type { HelperShape } from '../env.js';
+import type { HelperShape, ProvenAccesses } from '../env.js';
 
 const SIZE: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
 const LOAD_U: Record<number, number> = { 1: Op.i64_load8_u, 2: Op.i64_load16_u, 4: Op.i64_load32_u, 8: Op.i64_load };
@@ -96,27 +96,86 @@ export function ctxBit(size: number, write: boolean): number {
   return 1 << ((write ? 4 : 0) + Math.log2(size));
 }
 
-/** Lowers a load, store or atomic (RFC 9669 §5) with its bounds check. */
-export function lowerMemory(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, _depth: (d: number) => void, mapValue = false): void {
+/**
+ * How the access at `pc` is checked, from what the verifier proved of it (design.md: the
+ * verifier's facts reach the engine as compile options):
+ * - `proven`: no check. On every path the verifier proved the access inside the live stack (any
+ *   frame: the stack check allows this frame and its callers'), the packet ([data_meta,
+ *   data_end), which the packet check allows) or a map value or global data (within value_size,
+ *   written only where the map is writable), so the check would pass.
+ * - `ctx`: the context field at `off`, constant on every path: only the rule table's bit for it
+ *   is tested, as the context check would; the slow path decides otherwise.
+ * - `checked`: everything else (nothing proven, or not the same way on every path; a ringbuf
+ *   record or map key): the full check.
+ */
+export type AccessCheck = { kind: 'proven' } | { kind: 'ctx'; off: number } | { kind: 'checked' };
+
+const CHECKED: AccessCheck = { kind: 'checked' };
+const PROVEN: AccessCheck = { kind: 'proven' };
+const UNCHECKED_REGIONS = new Set(['stack', 'packet', 'packet_meta', 'map_value']);
+
+/** The {@link AccessCheck} of the load, store or atomic `insn` at `pc`. */
+export function accessCheck(proven: ProvenAccesses | undefined, insn: Insn, pc: number): AccessCheck {
+  const fact = proven?.accesses[pc];
+  if (!fact || fact.size !== SIZE[insn.opcode & 0x18]) return CHECKED;
+  if (UNCHECKED_REGIONS.has(fact.region)) return PROVEN;
+  if (fact.region === 'ctx' && fact.offMin === fact.offMax && fact.offMin >= 0 && fact.offMin < 256) return { kind: 'ctx', off: fact.offMin };
+  return CHECKED;
+}
+
+/**
+ * Pushes the i32 address of `size` bytes at `base + off` as `check` allows: unchecked when proven
+ * (a non-negative `off` goes into the load's or store's offset immediate, returned; the verifier
+ * proved that `base + off` does not wrap), else as {@link address} does.
+ */
+function checkedOrProven(f: FuncBody, imports: LowerImports, check: AccessCheck, base: number, off: number, size: number, write: boolean, pc: number, mapValue: boolean): number {
+  if (check.kind === 'checked') {
+    address(f, imports, base, off, size, write, pc, mapValue);
+    return 0;
+  }
+  if (check.kind === 'ctx') {
+    f.get(regLocal(base)).i64(off).op(Op.i64_add).set(L_ADDR);
+    f.block();
+    f.i32(0).mem(Op.i32_load8_u, LAYOUT.CTRL + CTRL.WASM_CTX_RULES + check.off).i32(ctxBit(size, write)).op(Op.i32_and).brIf(0);
+    f.get(L_ADDR).op(Op.i32_wrap_i64);
+    f.get(L_ADDR).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
+    f.i32(size).i32(write ? 1 : 0).i32(pc);
+    stackLow(f);
+    f.call(imports.memCheck);
+    f.end();
+    f.get(L_ADDR).op(Op.i32_wrap_i64);
+    return 0;
+  }
+  f.get(regLocal(base)).op(Op.i32_wrap_i64);
+  if (off >= 0) return off;
+  f.i32(off).op(Op.i32_add);
+  return 0;
+}
+
+/**
+ * Lowers a load, store or atomic (RFC 9669 §5) with its bounds check, or without it where
+ * `check` (from {@link accessCheck}) says the verifier proved the access in bounds.
+ */
+export function lowerMemory(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, _depth: (d: number) => void, mapValue = false, check: AccessCheck = CHECKED): void {
   const cls = insn.opcode & 7;
   const size = SIZE[insn.opcode & 0x18]!;
   const mode = insn.opcode & 0xe0;
   if (cls === 1) {
-    address(f, imports, insn.src, insn.off, size, false, pc, mapValue);
-    f.mem(mode === 0x80 ? LOAD_S[size]! : LOAD_U[size]!).set(regLocal(insn.dst));
+    const at = checkedOrProven(f, imports, check, insn.src, insn.off, size, false, pc, mapValue);
+    f.mem(mode === 0x80 ? LOAD_S[size]! : LOAD_U[size]!, at).set(regLocal(insn.dst));
     return;
   }
   if (cls === 2) {
-    address(f, imports, insn.dst, insn.off, size, true, pc, mapValue);
-    f.i64(insn.imm).mem(STORE[size]!);
+    const at = checkedOrProven(f, imports, check, insn.dst, insn.off, size, true, pc, mapValue);
+    f.i64(insn.imm).mem(STORE[size]!, at);
     return;
   }
   if (mode === 0x60) {
-    address(f, imports, insn.dst, insn.off, size, true, pc, mapValue);
-    f.get(regLocal(insn.src)).mem(STORE[size]!);
+    const at = checkedOrProven(f, imports, check, insn.dst, insn.off, size, true, pc, mapValue);
+    f.get(regLocal(insn.src)).mem(STORE[size]!, at);
     return;
   }
-  lowerAtomic(f, imports, insn, pc, size, mapValue);
+  lowerAtomic(f, imports, insn, pc, size, mapValue, check);
 }
 
 const ATOMIC_OP: Record<number, number> = { 0x00: Op.i64_add, 0x40: Op.i64_or, 0x50: Op.i64_and, 0xa0: Op.i64_xor };
@@ -125,12 +184,13 @@ const ATOMIC_OP: Record<number, number> = { 0x00: Op.i64_add, 0x40: Op.i64_or, 0
  * Atomic read-modify-write (RFC 9669 §5.3). A run is single-threaded, so a plain load, operation
  * and store is atomic. The 32-bit forms load zero-extended and store the low half.
  */
-function lowerAtomic(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, size: number, mapValue: boolean): void {
+function lowerAtomic(f: FuncBody, imports: LowerImports, insn: Insn, pc: number, size: number, mapValue: boolean, check: AccessCheck): void {
   const load = LOAD_U[size]!;
   const store = STORE[size]!;
   const src = regLocal(insn.src);
   const imm = insn.imm;
-  address(f, imports, insn.dst, insn.off, size, true, pc, mapValue);
+  const at = checkedOrProven(f, imports, check, insn.dst, insn.off, size, true, pc, mapValue);
+  if (at !== 0) f.i32(at).op(Op.i32_add);
   f.set(L_T32);
   const bin = ATOMIC_OP[imm & 0xfe];
   if (bin !== undefined && imm !== 0xe1 && imm !== 0xf1) {

@@ -4,10 +4,11 @@ import { hasTarget, jumpTarget, plan, type BasicBlock, type Plan } from './cfg.j
 import { F64, FuncBody, I32, I64, Op } from './encoder.js';
 import { L_BUDGET, L_D, L_F, L_PLEN, L_PLO, L_R0, L_R10, L_SLIM, L_SLO, L_STATE, L_T, L_T32, L_T32B, P_FP, packetLimit, regLocal, stackLow, type LowerImports } from './locals.js';
 import { lowerAlu } from './lower-alu.js';
-import { checkedAddress, lowerMemory, mapValueSites } from './lower-mem.js';
+import { accessCheck, checkedAddress, lowerMemory, mapValueSites } from './lower-mem.js';
 import { stillFill } from './builtins.js';
 import { BPF_FUNC_tail_call } from '../../uapi/helper-names.js';
 import type { InlineForm, InlineSite } from './inline-api.js';
+import type { ProvenAccesses } from '../env.js';
 
 /** Fault kinds the generated code reports through the `fault` import; runtime.ts turns them into VmFaults. */
 export const FaultKind = {
@@ -25,6 +26,8 @@ export interface LowerProgram {
   blockAt: ReadonlyMap<number, BasicBlock>;
   /** 1 at the second slot of each lddw. */
   lddwTail: Uint8Array;
+  /** What the verifier proved of the program's loads and stores (lower-mem.ts accessCheck), when it was verified. */
+  proven?: ProvenAccesses;
 }
 
 /** The basic blocks reachable from `entry` by jumps and fall-through, in program order. */
@@ -78,25 +81,18 @@ type Dest = { depth: number; back: boolean; index: number };
  * checked on entry; when it cannot be paid for in full, none of it runs here and the `budgetOut`
  * import runs the part the budget pays for on the interpreter's steps and faults on the first
  * instruction that could not run, exactly as the interpreter does.
+ *
+ * With `exact` (the function index of this function lowered without it), the function must have a
+ * {@link budgetBound}: when the budget covers the bound on entry, no segment can fail its check,
+ * so the segments are charged without one; otherwise the call goes to the `exact` copy.
  */
-export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: number): FuncBody {
+export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: number, exact?: number): FuncBody {
   const insns = prog.insns;
   const mapSites = mapValueSites(insns, imports.shape);
-  const blocks = functionBlocks(prog, entry);
-  const index = new Map<number, number>();
-  blocks.forEach((bb, i) => index.set(bb.start, i));
-  const edges: [number, number][] = [];
-  blocks.forEach((bb, i) => {
-    if (prog.lddwTail[bb.start]) return;
-    const last = lastPc(insns, bb);
-    const insn = insns[last]!;
-    if (hasTarget(insn)) edges.push([i, index.get(jumpTarget(insn, last))!]);
-    if (!endsFlow(insn)) {
-      const next = index.get(fallPc(insns, bb));
-      if (next !== undefined && next !== i + 1) edges.push([i, next]);
-    }
-  });
-  const layout: Plan = plan(blocks.length, edges);
+  const { blocks, index, layout } = arrange(prog, functionBlocks(prog, entry));
+  const bound = exact === undefined ? undefined : budgetBound(prog, imports, entry);
+  if (exact !== undefined && bound === undefined) throw new RangeError(`wasm lowering: the function at ${entry} has no budget bound`);
+  const checkBudget = bound === undefined;
   const f = new FuncBody(6);
   for (let i = 0; i < 6; i++) f.local(I64); // r0, r6..r9, r10
   f.local(I64); // addr
@@ -119,6 +115,12 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
   f.i64(STACK_END).op(Op.i64_sub).set(L_SLIM);
   f.i64(0).get(L_SLIM).op(Op.i64_sub).set(L_SLIM);
   f.gget(imports.budget).set(L_BUDGET);
+  if (bound !== undefined) {
+    f.get(L_BUDGET).i32(bound).op(Op.i32_lt_s).if();
+    for (let p = 0; p <= P_FP; p++) f.get(p);
+    f.call(exact!).op(Op.return);
+    f.end();
+  }
   reloadPacket(f);
 
   const n = blocks.length;
@@ -186,9 +188,13 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
       const insn = insns[pc]!;
       if (segment) {
         const count = segmentLength(insns, pc, bb.end);
-        f.get(L_BUDGET).i32(count).op(Op.i32_sub).tee(L_BUDGET).i32(0).op(Op.i32_lt_s).if();
-        budgetOut(f, imports, pc, count);
-        f.end();
+        if (checkBudget) {
+          f.get(L_BUDGET).i32(count).op(Op.i32_sub).tee(L_BUDGET).i32(0).op(Op.i32_lt_s).if();
+          budgetOut(f, imports, pc, count);
+          f.end();
+        } else {
+          f.get(L_BUDGET).i32(count).op(Op.i32_sub).set(L_BUDGET);
+        }
         segment = false;
       }
       const cls = insn.opcode & 7;
@@ -247,7 +253,7 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
         lowerAlu(f, insn);
         continue;
       }
-      lowerMemory(f, imports, insn, pc, (d) => (extra += d), mapSites.has(pc));
+      lowerMemory(f, imports, insn, pc, (d) => (extra += d), mapSites.has(pc), accessCheck(prog.proven, insn, pc));
     }
     // A block whose successor in program order is not next in this function's layout.
     const lastInsn = insns[lastPc(insns, bb)]!;
@@ -256,9 +262,11 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
       const next = index.get(fall);
       if (next === undefined) {
         // As the interpreter: the pc past the end is charged like an instruction before it faults.
-        f.get(L_BUDGET).i32(1).op(Op.i32_lt_s).if();
-        budgetOut(f, imports, fall, 0);
-        f.end();
+        if (checkBudget) {
+          f.get(L_BUDGET).i32(1).op(Op.i32_lt_s).if();
+          budgetOut(f, imports, fall, 0);
+          f.end();
+        }
         f.i32(FaultKind.FELL_OFF).i32(fall).call(imports.fault).op(Op.unreachable);
       } else if (next !== cur + 1) {
         jump(next);
@@ -275,6 +283,121 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
   }
   f.op(Op.unreachable);
   return f;
+}
+
+/**
+ * The most instructions one call of the function at `entry` can execute (its longest path,
+ * counting the pc past the end where control falls off it, as the interpreter charges it), when
+ * nothing else can spend budget during the call: no back edge, no BPF-to-BPF call, callx or
+ * kfunc, and only helpers that never call back into the program. A tail call may be there: the
+ * budget it hands over is exact, and the function returns right after a taken one. Undefined
+ * for any other function.
+ */
+export function budgetBound(prog: LowerProgram, imports: LowerImports, entry: number): number | undefined {
+  const insns = prog.insns;
+  const { blocks, index, layout } = arrange(prog, functionBlocks(prog, entry));
+  if (layout.kind !== 'structured' || layout.constructs.some((c) => c.kind === 'loop')) return undefined;
+  // No loop constructs: every edge goes forward in `blocks`, so a backward pass sees successors first.
+  const longest = new Array<number>(blocks.length).fill(0);
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const bb = blocks[i]!;
+    let count = 0;
+    for (let pc = bb.start; pc < bb.end; pc++) {
+      const insn = insns[pc]!;
+      count++;
+      if (prog.lddwTail[pc]) break;
+      if ((insn.opcode & 0x07) === 5 || (insn.opcode & 0x07) === 6) {
+        if (insn.opcode === 0x8d || (insn.opcode === 0x85 && insn.src !== 0)) return undefined;
+        if (insn.opcode === 0x85 && insn.imm !== BPF_FUNC_tail_call && imports.shape(insn.imm).callsBack) return undefined;
+      }
+      if (insn.opcode === 0x18) pc++;
+    }
+    let after = 0;
+    if (!prog.lddwTail[bb.start]) {
+      const last = lastPc(insns, bb);
+      const insn = insns[last]!;
+      if (hasTarget(insn)) after = longest[index.get(jumpTarget(insn, last))!]!;
+      if (!endsFlow(insn)) {
+        const next = index.get(fallPc(insns, bb));
+        after = Math.max(after, next === undefined ? 1 : longest[next]!);
+      }
+    }
+    longest[i] = count + after;
+  }
+  return longest[0];
+}
+
+/** The blocks of a function in the order they are emitted, each block's position in it, and the plan of their nesting. */
+interface Arrangement {
+  blocks: BasicBlock[];
+  index: Map<number, number>;
+  layout: Plan;
+}
+
+/**
+ * Orders a function's blocks (`inPcOrder`, entry first) for emission: in program order when that
+ * plans as structured code, else in reverse postorder (a jump back to a shared `return` block
+ * is no loop, and once its predecessors come first it needs no dispatch), else in program order
+ * with the dispatch loop.
+ */
+function arrange(prog: LowerProgram, inPcOrder: BasicBlock[]): Arrangement {
+  const first = arrangeIn(prog, inPcOrder);
+  if (first.layout.kind === 'structured') return first;
+  const rpo = arrangeIn(prog, reversePostorder(prog, inPcOrder));
+  return rpo.layout.kind === 'structured' ? rpo : first;
+}
+
+function arrangeIn(prog: LowerProgram, blocks: BasicBlock[]): Arrangement {
+  const insns = prog.insns;
+  const index = new Map<number, number>();
+  blocks.forEach((bb, i) => index.set(bb.start, i));
+  const edges: [number, number][] = [];
+  blocks.forEach((bb, i) => {
+    if (prog.lddwTail[bb.start]) return;
+    const last = lastPc(insns, bb);
+    const insn = insns[last]!;
+    if (hasTarget(insn)) edges.push([i, index.get(jumpTarget(insn, last))!]);
+    if (!endsFlow(insn)) {
+      const next = index.get(fallPc(insns, bb));
+      if (next !== undefined && next !== i + 1) edges.push([i, next]);
+    }
+  });
+  return { blocks, index, layout: plan(blocks.length, edges) };
+}
+
+/**
+ * The blocks in reverse postorder of a depth-first walk from the entry that takes a block's
+ * jump target before its fall-through, so that the fall-through successor, where it has no
+ * other reason to move, comes right after its block.
+ */
+function reversePostorder(prog: LowerProgram, blocks: BasicBlock[]): BasicBlock[] {
+  const insns = prog.insns;
+  const successors = (bb: BasicBlock): number[] => {
+    if (prog.lddwTail[bb.start]) return [];
+    const last = lastPc(insns, bb);
+    const insn = insns[last]!;
+    const out: number[] = [];
+    if (hasTarget(insn)) out.push(jumpTarget(insn, last));
+    if (!endsFlow(insn)) out.push(fallPc(insns, bb));
+    return out.filter((pc) => prog.blockAt.has(pc));
+  };
+  const post: BasicBlock[] = [];
+  const seen = new Set<number>([blocks[0]!.start]);
+  const stack: { bb: BasicBlock; next: number[] }[] = [{ bb: blocks[0]!, next: successors(blocks[0]!) }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const pc = top.next.shift();
+    if (pc === undefined) {
+      post.push(top.bb);
+      stack.pop();
+      continue;
+    }
+    if (seen.has(pc)) continue;
+    seen.add(pc);
+    const bb = prog.blockAt.get(pc)!;
+    stack.push({ bb, next: successors(bb) });
+  }
+  return post.reverse();
 }
 
 /**
