@@ -1,6 +1,6 @@
 import type { Insn } from '../isa/insn.js';
 import { BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JCOND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JMP, BPF_JMP32, BPF_JNE, BPF_LD, BPF_LDX, BPF_MEMSX, BPF_ST, BPF_STX, BPF_X, SIZE_BYTES } from '../isa/opcodes.js';
-import { BPF_PROG_TYPE, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE } from '../uapi/bpf.js';
+import { BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE } from '../uapi/bpf.js';
 import { checkAlu, checkRegRead, checkRegWrite } from './alu.js';
 import { checkHelperCall, clearPacketPointers } from './calls.js';
 import { checkKfuncCall } from './kfunc.js';
@@ -503,6 +503,10 @@ function markPtrOrNull(v: Verifier, st: VState, regno: number, isNullBranch: boo
     if (r.type === 'map_value' && r.map >= 0 && isMapOfMaps(v, r.map)) {
       r.type = 'map_ptr';
       r.map = innerMapIndex(v, r.map);
+    } else if (r.type === 'map_value' && r.map >= 0) {
+      const t = v.map(r.map).type;
+      if (t === BPF_MAP_TYPE.BPF_MAP_TYPE_XSKMAP) r.type = 'xdp_sock';
+      else if (t === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP || t === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH) r.type = 'sock';
     }
     if (!r.refObjId) r.id = 0;
   });

@@ -63,6 +63,8 @@ export class Verifier {
   readonly callMaps = new Map<number, number>();
   /** The first reached kfunc call left with BTF id 0 (a weak kfunc the kernel lacks), which fixup_kfunc_call refuses after the walk. */
   unresolvedKfuncCall: number | null = null;
+  /** The first load convert_ctx_accesses has no rewrite for (a tcp_sock u64 counter's upper half), refused after the walk. */
+  unconvertibleLoad: number | null = null;
   lastLine = -1;
 
   constructor(

@@ -1,6 +1,7 @@
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from '../uapi/bpf.js';
 import { ctxAccess, mayAccessPacket } from './context.js';
 import { destroyIfDynptrSlot, readsDynptr } from './dynptr.js';
+import { sockAccessConverts, sockAccessValid } from './sock-access.js';
 import type { Verifier } from './env.js';
 import type { AccessFact } from './facts.js';
 import {
@@ -341,6 +342,10 @@ export function checkMemAccess2(v: Verifier, regno: number, offIn: number, size:
     if (!write && valueRegno >= 0) markUnknown(regs[valueRegno]!);
   } else if ((reg.type === 'sock' || reg.type === 'sock_common' || reg.type === 'tcp_sock' || reg.type === 'xdp_sock') && !reg.maybeNull) {
     if (write) v.fail(`R${regno} cannot write into ${regTypeStr(reg)}`);
+    // check_sock_access
+    if (reg.smin < 0n) v.fail(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+    if (!sockAccessValid(reg.type, off, size)) v.fail(`R${regno} invalid ${regTypeStr(reg)} access off=${off} size=${size}`);
+    if (!sockAccessConverts(reg.type, off)) v.unconvertibleLoad = Math.min(v.unconvertibleLoad ?? v.insnIdx, v.insnIdx);
     if (valueRegno >= 0) markUnknown(regs[valueRegno]!);
   } else if (reg.type === 'ptr_' && !reg.maybeNull) {
     if (valueRegno >= 0 && !write) markUnknown(regs[valueRegno]!);

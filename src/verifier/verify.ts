@@ -208,6 +208,10 @@ export function verifyProgramSpec(spec: ObjectSpec, prog: ProgramSpec, opts: Ver
       doCheck(v, { args, subprog: sp.start, isMain: false }, gpl);
     }
     checkStackDepth(v);
+    if (v.unconvertibleLoad !== null) {
+      v.insnIdx = v.unconvertibleLoad;
+      v.fail('verifier bug: error during ctx access conversion (0)');
+    }
     if (v.unresolvedKfuncCall !== null) {
       v.insnIdx = v.unresolvedKfuncCall;
       v.fail('invalid kernel function call not eliminated in verifier pass');
