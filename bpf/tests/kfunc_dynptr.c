@@ -23,7 +23,7 @@ extern bool bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;
 extern bool bpf_dynptr_is_rdonly(const struct bpf_dynptr *p) __ksym;
 extern __u32 bpf_dynptr_size(const struct bpf_dynptr *p) __ksym;
 extern int bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) __ksym;
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+extern int bpf_xdp_pull_data(struct xdp_md *x, __u32 len) __ksym;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -171,8 +171,7 @@ int tc_local_dynptr(struct __sk_buff *skb)
 SEC("xdp")
 int xdp_unsimulated(struct xdp_md *ctx)
 {
-	void *kctx = bpf_cast_to_kern_ctx(ctx);
-	return kctx ? XDP_PASS : XDP_DROP;
+	return bpf_xdp_pull_data(ctx, 0) ? XDP_DROP : XDP_PASS;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -2,6 +2,7 @@ import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { KERNEL_KFUNC_IDS } from '../uapi/kfunc-ids.js';
 import type { HelperFn } from '../vm/env.js';
 import * as D from './dynptr.js';
+import { castToKernCtx, rdonlyCast } from './kern-ctx.js';
 
 /**
  * The kfunc table: the kernel functions XDP, TC and socket filter programs can call on this
@@ -80,8 +81,8 @@ export const KFUNCS: readonly KfuncEntry[] = [
   kfunc('bpf_xdp_metadata_rx_timestamp', 'int', [['const struct xdp_md *', 'ctx'], ['u64 *', 'timestamp']], XDP, TRUSTED),
   kfunc('bpf_xdp_metadata_rx_hash', 'int', [['const struct xdp_md *', 'ctx'], ['u32 *', 'hash'], ['enum xdp_rss_hash_type *', 'rss_type']], XDP, TRUSTED),
   kfunc('bpf_xdp_metadata_rx_vlan_tag', 'int', [['const struct xdp_md *', 'ctx'], ['__be16 *', 'vlan_proto'], ['u16 *', 'vlan_tci']], XDP, TRUSTED),
-  kfunc('bpf_cast_to_kern_ctx', 'void *', [['void *', 'obj']], ALL),
-  kfunc('bpf_rdonly_cast', 'void *', [['const void *', 'obj__ign'], ['u32', 'btf_id__k']], ALL, [], (_env, r1) => r1),
+  kfunc('bpf_cast_to_kern_ctx', 'void *', [['void *', 'obj']], ALL, [], castToKernCtx),
+  kfunc('bpf_rdonly_cast', 'void *', [['const void *', 'obj__ign'], ['u32', 'btf_id__k']], ALL, [], rdonlyCast),
   kfunc('bpf_xdp_pull_data', 'int', [['struct xdp_md *', 'x'], ['u32', 'len']], XDP),
 ];
 

@@ -1,3 +1,4 @@
+import { btfPointeeStruct } from './btf-walk.js';
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from '../uapi/bpf.js';
 import { ctxAccess, mayAccessPacket } from './context.js';
 import { destroyIfDynptrSlot, readsDynptr } from './dynptr.js';
@@ -348,7 +349,18 @@ export function checkMemAccess2(v: Verifier, regno: number, offIn: number, size:
     if (!sockAccessConverts(reg.type, off)) v.unconvertibleLoad = Math.min(v.unconvertibleLoad ?? v.insnIdx, v.insnIdx);
     if (valueRegno >= 0) markUnknown(regs[valueRegno]!);
   } else if (reg.type === 'ptr_' && !reg.maybeNull) {
-    if (valueRegno >= 0 && !write) markUnknown(regs[valueRegno]!);
+    if (valueRegno >= 0 && !write) {
+      // btf_struct_access: a member that points to a struct gives a PTR_TO_BTF_ID of it.
+      const pointee = btfPointeeStruct(reg.btfName, reg.off + off, size);
+      const dst = regs[valueRegno]!;
+      markUnknown(dst);
+      if (pointee) {
+        markKnownZero(dst);
+        dst.type = 'ptr_';
+        dst.btfName = pointee;
+        return;
+      }
+    }
   } else {
     v.fail(`R${regno} invalid mem access '${regTypeStr(reg)}'`);
   }

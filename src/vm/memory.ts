@@ -31,7 +31,21 @@ export function valueStride(valueSize: number): number {
 export type CtxAccessRule = (off: number, size: number, write: boolean) => boolean;
 
 /** What kind of region an access landed in. */
-export type RegionKind = 'ctx' | 'stack' | 'packet' | 'slab';
+export type RegionKind = 'ctx' | 'stack' | 'packet' | 'slab' | 'kernel';
+
+/**
+ * A simulated kernel object the program reads through a BTF pointer (the struct sk_buff or
+ * xdp_buff bpf_cast_to_kern_ctx returns): `size` bytes at `base`, outside every other region.
+ * Its owner (src/helpers) decides each access: it writes the current values of the fields it
+ * simulates and returns null when `size` bytes at `off` lie in them, or the reason they do not.
+ */
+export interface KernelObject {
+  base: number;
+  size: number;
+  /** `struct sk_buff`, for fault messages. */
+  name: string;
+  access(off: number, size: number, write: boolean): string | null;
+}
 
 /**
  * The VM's linear memory: one WebAssembly.Memory holding the control block, the context, the
@@ -53,6 +67,8 @@ export class VmMemory {
   ctxSize = 0;
   /** Lowest address the stack may be touched at in this run (frames in use). */
   stackLow: number = LAYOUT.STACK + LAYOUT.STACK_SIZE;
+  /** Kernel objects the program may read (see KernelObject); checked only after every other region. */
+  readonly kernelObjects: KernelObject[] = [];
 
   constructor(initialPages = 4) {
     this.memory = new WebAssembly.Memory({ initial: Math.max(initialPages, LAYOUT.HEAP / WASM_PAGE + 1), maximum: 65536 });
@@ -204,6 +220,12 @@ export class VmMemory {
         return 'slab';
       }
       throw this.fault('vm/out-of-bounds', `${write ? 'write' : 'read'} of ${size} bytes at 0x${addr.toString(16)} runs past the end of ${slab.name} (offset ${within}, value size ${slab.valueSize})`, pc, addr, size, slab.name);
+    }
+    for (const k of this.kernelObjects) {
+      if (addr < k.base || end > k.base + k.size) continue;
+      const refusal = k.access(addr - k.base, size, write);
+      if (refusal === null) return 'kernel';
+      throw this.fault(write ? 'vm/read-only' : 'vm/kernel-field-unsimulated', `${write ? 'write to' : 'read of'} ${k.name} at offset ${addr - k.base} size ${size}: ${refusal}`, pc, addr, size, k.name);
     }
     const region = this.nearestRegion(addr);
     throw this.fault('vm/out-of-bounds', `invalid ${write ? 'write' : 'read'} of ${size} bytes at 0x${addr.toString(16)}${addr === 0 ? ' (null pointer)' : ''}, nearest region: ${region}`, pc, addr, size, region);

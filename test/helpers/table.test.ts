@@ -90,7 +90,7 @@ describe('helper table', () => {
 });
 
 describe('kfunc table', () => {
-  it('describes the dynptr, conntrack, XDP metadata and cast kfuncs with their BTF prototypes, none implemented yet', () => {
+  it('describes the dynptr, conntrack, XDP metadata and cast kfuncs with their BTF prototypes and those bpfsim simulates', () => {
     expect(kfuncSignature(kfuncByName('bpf_dynptr_from_xdp')!)).toBe('int bpf_dynptr_from_xdp(struct xdp_md *x, u64 flags, struct bpf_dynptr *ptr__uninit)');
     expect(kfuncByName('bpf_xdp_ct_lookup')!.progTypes).toEqual([XDP]);
     expect(kfuncByName('bpf_skb_ct_lookup')!.progTypes).toEqual([TC]);
@@ -106,6 +106,7 @@ describe('kfunc table', () => {
       'bpf_dynptr_is_rdonly',
       'bpf_dynptr_size',
       'bpf_dynptr_clone',
+      'bpf_cast_to_kern_ctx',
       'bpf_rdonly_cast',
     ]);
     for (const k of KFUNCS) expect(k.btfId, k.name).toBeGreaterThan(0);

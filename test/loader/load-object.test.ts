@@ -181,7 +181,7 @@ describe('loader', () => {
   it('resolves a kfunc to its BTF id in the simulated kernel, as libbpf does', () => {
     const spec = loadObjectFile('build/bpf/tests/kfunc_dynptr.o');
     const calls = spec.programs.find((p) => p.name === 'xdp_unsimulated')!.insns.filter((i) => i.opcode === 0x85);
-    expect(calls[0]).toMatchObject({ src: BPF_PSEUDO_KFUNC_CALL, imm: KERNEL_KFUNC_IDS.get('bpf_cast_to_kern_ctx') });
+    expect(calls[0]).toMatchObject({ src: BPF_PSEUDO_KFUNC_CALL, imm: KERNEL_KFUNC_IDS.get('bpf_xdp_pull_data') });
   });
 
   it('refuses a strong kfunc the kernel lacks by name, and leaves a weak one at BTF id 0', () => {
