@@ -42,7 +42,7 @@ export const FIB_LOOKUP = {
 
 /** AF_INET and AF_INET6 (linux/socket.h), the struct's `family`. */
 export const AF_INET = 2;
-const AF_INET6 = 10;
+export const AF_INET6 = 10;
 const R = BPF_FIB_LKUP_RET;
 
 /** What the skb variant needs to know about the packet for its own MTU check (is_skb_forwardable). */

@@ -180,13 +180,16 @@ export class SimNetwork {
     // IPv4 keeps local and main in one trie while no policy rules exist (fib_trie's merged tables).
     if (dst.family === 4) return this.lookup4(Number(dst.value), (tables.includes(RT_TABLE_LOCAL) ? 1 : 0) | (tables.includes(RT_TABLE_MAIN) ? 2 : 0), oif);
     for (const t of tables) {
-      const candidates = this.routes
-        .filter((r) => r.table === t && prefixContains(r.prefix, dst))
-        .sort((a, b) => b.prefix.len - a.prefix.len || a.metric - b.metric);
       // IPv6 only prefers a route through `oif`: the best one wins regardless.
-      if (candidates[0]) return candidates[0];
+      const found = this.ipv6Routes(t).find((r) => prefixContains(r.prefix, dst));
+      if (found) return found;
     }
     return undefined;
+  }
+
+  /** The IPv6 routes of table `table` in the order {@link lookup} searches them (prefix length descending, metric ascending, insertion). */
+  ipv6Routes(table: number): readonly SimRoute[] {
+    return this.routes.filter((r) => r.table === table && r.prefix.family === 6).sort((a, b) => b.prefix.len - a.prefix.len || a.metric - b.metric);
   }
 
   /**
@@ -229,6 +232,11 @@ export class SimNetwork {
   /** The IPv4 neighbours in the order {@link neighbor4} searches them. */
   ipv4Neighbors(): readonly SimNeighbor[] {
     return this.neighbors.filter((n) => n.ip.family === 4);
+  }
+
+  /** The IPv6 neighbours in the order {@link neighbor} searches them. */
+  ipv6Neighbors(): readonly SimNeighbor[] {
+    return this.neighbors.filter((n) => n.ip.family === 6);
   }
 
   /** The permanent neighbour entry for `ip` on `dev`, or undefined. */

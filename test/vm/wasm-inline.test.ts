@@ -63,10 +63,12 @@ describe('vm', () => {
 
     // Routes of every kind: connected, through an IPv4 gateway (with and without a neighbour),
     // through an IPv6 gateway, blackhole, unreachable, prohibit; two MTUs; forwarding on and off.
+    // The same for IPv6 (vm_inline_fib6.c picks its addresses among these prefixes).
     const fib = (forwarding: boolean): InternalOptions['fib'] => ({
       interfaces: [
         { ifindex: 2, name: 'eth1', mac: '02:00:00:00:01:01', addrs: ['10.3.0.1/24', 'fd01::1/64'] },
         { ifindex: 3, name: 'eth2', mac: '02:00:00:00:02:01', addrs: ['10.4.0.1/24'], mtu: 600 },
+        { ifindex: 4, name: 'eth3', mac: '02:00:00:00:03:01', addrs: ['fd06::1/64'], mtu: 1300 },
       ],
       routes: [
         { dst: '10.5.0.0/16', via: 'fd01::fe', dev: 2 },
@@ -76,6 +78,12 @@ describe('vm', () => {
         { dst: '10.9.0.0/16', via: '10.3.0.254', dev: 2 },
         { dst: '10.10.0.0/16', via: '10.4.0.9', dev: 3 },
         { dst: '10.9.0.0/24', dev: 3 },
+        { dst: 'fd02::/64', via: 'fd01::fe', dev: 2 },
+        { dst: 'fd02::/112', dev: 4 },
+        { dst: 'fd03::/64', type: 'blackhole', dev: 0 },
+        { dst: 'fd04::/64', type: 'unreachable', dev: 0 },
+        { dst: 'fd04::/96', type: 'prohibit', dev: 0 },
+        { dst: 'fd05::/64', via: 'fd06::9', dev: 4 },
       ],
       neighbors: [
         { ip: '10.3.0.254', mac: '02:00:00:00:01:fe', dev: 2 },
@@ -83,6 +91,11 @@ describe('vm', () => {
         { ip: '10.4.0.5', mac: '02:00:00:00:02:05', dev: 3 },
         { ip: '10.3.0.6', mac: '02:00:00:00:02:06', dev: 3 },
         { ip: '10.9.0.3', mac: '02:00:00:00:02:07', dev: 3 },
+        { ip: 'fd01::fe', mac: '02:00:00:00:06:fe', dev: 2 },
+        { ip: 'fd01::5', mac: '02:00:00:00:06:05', dev: 2 },
+        { ip: 'fd01::6', mac: '02:00:00:00:06:06', dev: 4 },
+        { ip: 'fd02::3', mac: '02:00:00:00:06:07', dev: 4 },
+        { ip: 'fd06::5', mac: '02:00:00:00:06:08', dev: 4 },
       ],
       forwarding,
     });
@@ -108,6 +121,46 @@ describe('vm', () => {
       );
       // The packets reached more than one answer (forwarded, and some refusal).
       expect(seen.size).toBeGreaterThan(forwarding ? 5 : 2);
+    });
+
+    it.each([
+      { program: 'vm_fib6_xdp', forwarding: true },
+      { program: 'vm_fib6_tc', forwarding: true },
+      { program: 'vm_fib6_xdp', forwarding: false },
+    ])('leaves what the interpreter leaves in $program: bpf_fib_lookup on IPv6 (forwarding $forwarding)', async ({ program, forwarding }) => {
+      // Counts the calls that reach the helper's own code: the inline form must answer most.
+      let helperCalls = 0;
+      const counting = (r: HelperRegistry): HelperRegistry => ({
+        ...r,
+        get(id) {
+          const def = r.get(id);
+          if (!def || def.name !== 'bpf_fib_lookup') return def;
+          const { fn, fast } = def;
+          return {
+            ...def,
+            fn: (...a) => (helperCalls++, fn(...a)),
+            ...(fast && { fast: (...a: Parameters<typeof fast>) => (helperCalls++, fast(...a)) }),
+          };
+        },
+      });
+      const loadFib = (o: InternalOptions) => load(testObject('vm_inline_fib6'), { ...options, fib: fib(forwarding), ...o });
+      const m = { interp: await loadFib({ engine: 'interp' }), wasm: await loadFib({ engine: 'wasm', wrapHelpers: counting }), plain: await loadFib({ engine: 'wasm', wrapHelpers: plainHelpers }) };
+      const seen = new Set<bigint>();
+      let runs = 0;
+      fc.assert(
+        fc.property(fibPacketArb, (packet) => {
+          const want = snapshot(m.interp, program, packet) as { maps: string[][] };
+          expect(snapshot(m.wasm, program, packet)).toEqual(want);
+          expect(snapshot(m.plain, program, packet)).toEqual(want);
+          runs++;
+          const rc = want.maps[0]![0]?.split('=')[1]?.slice(0, 16);
+          if (rc !== undefined) seen.add(Buffer.from(rc, 'hex').readBigInt64LE());
+        }),
+        { numRuns: 600 },
+      );
+      // The packets reached more than one answer (forwarded, every refusal); the helper answered a few (TBID, SRC, IPv4 through an IPv6 gateway...).
+      expect(seen.size).toBeGreaterThan(forwarding ? 7 : 3);
+      expect(helperCalls).toBeLessThan(runs / 2);
     });
 
     it('repeats as single runs do', async () => {

@@ -1,17 +1,21 @@
 import type { VmMemory } from '../../vm/memory.js';
 import { INLINE_STATE } from './state.js';
 import { routeError } from '../fib-lookup.js';
-import type { SimNetwork } from '../sim-network.js';
+import { RT_TABLE_LOCAL, RT_TABLE_MAIN, type SimNetwork } from '../sim-network.js';
+import { ipBytes } from '../net-addr.js';
 
 /**
- * The IPv4 FIB as the WebAssembly engine's inline bpf_fib_lookup reads it (writeFibTables writes it
- * from SimNetwork): a header of u32 fields, then three tables of fixed-size entries. Addresses and
- * masks are stored as their network-order bytes, so that a little-endian i32 load of them compares
- * with one of the struct's `ipv4_dst` bytewise. Routes are in lookup order (SimNetwork.lookup4).
+ * The FIB as the WebAssembly engine's inline bpf_fib_lookup reads it (writeFibTables writes it
+ * from SimNetwork): a header of u32 fields, then five tables of fixed-size entries (interfaces,
+ * IPv4 routes and neighbours, IPv6 routes and neighbours). Addresses and masks are stored as
+ * their network-order bytes, so that little-endian loads of them compare with the struct's
+ * `ipv4_dst` / `ipv6_dst` bytewise. Routes are in lookup order: IPv4 as SimNetwork.lookup4
+ * searches them, IPv6 the local table's (SimNetwork.ipv6Routes) before the main table's, each
+ * with its table's bit, so that the first match among the tables asked for is lookup's answer.
  */
 export const FIB_LAYOUT = {
-  /** Header: u32 forwarding (0 or 1), u32 counts of interfaces, routes, neighbours, u32 table addresses. */
-  HEADER_SIZE: 32,
+  /** Header: u32 forwarding (0 or 1), u32 counts and addresses of the tables. */
+  HEADER_SIZE: 48,
   FORWARDING: 0,
   N_IFACES: 4,
   N_ROUTES: 8,
@@ -19,6 +23,10 @@ export const FIB_LAYOUT = {
   IFACES: 16,
   ROUTES: 20,
   NEIGH: 24,
+  N_ROUTES6: 28,
+  N_NEIGH6: 32,
+  ROUTES6: 36,
+  NEIGH6: 40,
   /** Interface entry: u32 ifindex, u32 mtu, 6 bytes of MAC. */
   IFACE_SIZE: 16,
   IF_INDEX: 0,
@@ -39,7 +47,26 @@ export const FIB_LAYOUT = {
   NB_IP: 0,
   NB_DEV: 4,
   NB_MAC: 8,
+  /** IPv6 route entry: 16 bytes of network, 16 of mask, u32 table bit (1 local, 2 main), kind, code, dev, metric, 1 when it has a gateway, 16 bytes of gateway. */
+  ROUTE6_SIZE: 80,
+  RT6_VALUE: 0,
+  RT6_MASK: 16,
+  RT6_TABLE: 32,
+  RT6_KIND: 36,
+  RT6_CODE: 40,
+  RT6_DEV: 44,
+  RT6_METRIC: 48,
+  RT6_HAS_GW: 52,
+  RT6_GATEWAY: 56,
+  /** IPv6 neighbour entry: 16 bytes of address, u32 dev, 6 bytes of MAC. */
+  NEIGH6_SIZE: 32,
+  NB6_IP: 0,
+  NB6_DEV: 16,
+  NB6_MAC: 20,
 } as const;
+
+/** The table bits of FIB_LAYOUT.RT6_TABLE, and the tables a lookup asks for. */
+export const FIB_TABLE_BIT = { LOCAL: 1, MAIN: 2 } as const;
 
 /**
  * What a FIB_LAYOUT route is to bpf_fib_lookup: a forwarding route; an error route (blackhole,
@@ -55,9 +82,9 @@ export interface FibTables {
 }
 
 /**
- * Writes the IPv4 side of `net` into VM memory as FIB_LAYOUT describes it, for the
- * WebAssembly engine's inline bpf_fib_lookup: the interfaces, the IPv4 routes in SimNetwork.lookup4's
- * order and the IPv4 neighbours in neighbor4's. Reuses `at` when the tables fit there, else
+ * Writes `net` into VM memory as FIB_LAYOUT describes it, for the WebAssembly engine's inline
+ * bpf_fib_lookup: the interfaces, the IPv4 routes in SimNetwork.lookup4's order and the IPv4
+ * neighbours in neighbor4's, the IPv6 routes in lookup's order and the IPv6 neighbours in neighbor's. Reuses `at` when the tables fit there, else
  * allocates (allocRaw: memory the program cannot touch). Returns where they are.
  */
 export function writeFibTables(mem: VmMemory, net: SimNetwork, at?: FibTables): FibTables {
@@ -65,7 +92,18 @@ export function writeFibTables(mem: VmMemory, net: SimNetwork, at?: FibTables): 
   const itfs = [...net.interfaces.values()];
   const routes = net.ipv4Routes();
   const neighbors = net.ipv4Neighbors();
-  const len = L.HEADER_SIZE + itfs.length * L.IFACE_SIZE + routes.length * L.ROUTE_SIZE + neighbors.length * L.NEIGH_SIZE;
+  const routes6 = [
+    ...net.ipv6Routes(RT_TABLE_LOCAL).map((r) => ({ r, bit: FIB_TABLE_BIT.LOCAL })),
+    ...net.ipv6Routes(RT_TABLE_MAIN).map((r) => ({ r, bit: FIB_TABLE_BIT.MAIN })),
+  ];
+  const neighbors6 = net.ipv6Neighbors();
+  const len =
+    L.HEADER_SIZE +
+    itfs.length * L.IFACE_SIZE +
+    routes.length * L.ROUTE_SIZE +
+    neighbors.length * L.NEIGH_SIZE +
+    routes6.length * L.ROUTE6_SIZE +
+    neighbors6.length * L.NEIGH6_SIZE;
   const tables = at !== undefined && at.len >= len ? at : { addr: mem.allocRaw(len, 'the fib tables'), len };
   const base = tables.addr;
   const u8 = mem.u8;
@@ -74,6 +112,8 @@ export function writeFibTables(mem: VmMemory, net: SimNetwork, at?: FibTables): 
   const ifaces = base + L.HEADER_SIZE;
   const rts = ifaces + itfs.length * L.IFACE_SIZE;
   const nbs = rts + routes.length * L.ROUTE_SIZE;
+  const rts6 = nbs + neighbors.length * L.NEIGH_SIZE;
+  const nbs6 = rts6 + routes6.length * L.ROUTE6_SIZE;
   v.setUint32(base + L.FORWARDING, net.forwarding ? 1 : 0, true);
   v.setUint32(base + L.N_IFACES, itfs.length, true);
   v.setUint32(base + L.N_ROUTES, routes.length, true);
@@ -81,6 +121,10 @@ export function writeFibTables(mem: VmMemory, net: SimNetwork, at?: FibTables): 
   v.setUint32(base + L.IFACES, ifaces, true);
   v.setUint32(base + L.ROUTES, rts, true);
   v.setUint32(base + L.NEIGH, nbs, true);
+  v.setUint32(base + L.N_ROUTES6, routes6.length, true);
+  v.setUint32(base + L.N_NEIGH6, neighbors6.length, true);
+  v.setUint32(base + L.ROUTES6, rts6, true);
+  v.setUint32(base + L.NEIGH6, nbs6, true);
   itfs.forEach((itf, i) => {
     const e = ifaces + i * L.IFACE_SIZE;
     v.setUint32(e + L.IF_INDEX, itf.ifindex, true);
@@ -109,6 +153,27 @@ export function writeFibTables(mem: VmMemory, net: SimNetwork, at?: FibTables): 
     v.setUint32(e + L.NB_IP, Number(n.ip.value), false);
     v.setUint32(e + L.NB_DEV, n.dev, true);
     u8.set(n.mac, e + L.NB_MAC);
+  });
+  routes6.forEach(({ r, bit }, i) => {
+    const e = rts6 + i * L.ROUTE6_SIZE;
+    u8.set(ipBytes({ family: 6, value: r.prefix.value }), e + L.RT6_VALUE);
+    u8.set(ipBytes({ family: 6, value: r.prefix.len === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - r.prefix.len)) - 1n) }), e + L.RT6_MASK);
+    v.setUint32(e + L.RT6_TABLE, bit, true);
+    const code = routeError(r);
+    v.setUint32(e + L.RT6_KIND, code !== undefined ? FIB_ROUTE_KIND.ERROR : r.type !== 'unicast' ? FIB_ROUTE_KIND.NOT_FWDED : r.gateway !== undefined && r.gateway.family !== 6 ? FIB_ROUTE_KIND.HELPER : FIB_ROUTE_KIND.UNICAST, true);
+    v.setUint32(e + L.RT6_CODE, code ?? 0, true);
+    v.setUint32(e + L.RT6_DEV, r.dev, true);
+    v.setUint32(e + L.RT6_METRIC, r.metric, true);
+    if (r.gateway?.family === 6) {
+      v.setUint32(e + L.RT6_HAS_GW, 1, true);
+      u8.set(ipBytes(r.gateway), e + L.RT6_GATEWAY);
+    }
+  });
+  neighbors6.forEach((n, i) => {
+    const e = nbs6 + i * L.NEIGH6_SIZE;
+    u8.set(ipBytes(n.ip), e + L.NB6_IP);
+    v.setUint32(e + L.NB6_DEV, n.dev, true);
+    u8.set(n.mac, e + L.NB6_MAC);
   });
   return tables;
 }
