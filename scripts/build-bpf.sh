@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles every bpf/*.c, bpf/tests/*.c and bpf/tests/verifier/*.c (the verifier corpus) into build/bpf/ with clang-19 (-O2 -g -target bpf).
+# Compiles every bpf/*.c, bpf/tests/*.c, bpf/tests/verifier/*.c (the verifier corpus) and bpf/kernel/*.c (the kernel backend's own programs) into build/bpf/ with clang-19 (-O2 -g -target bpf).
 # Only objects older than their source (or any header in bpf/) are rebuilt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,3 +27,4 @@ shopt -s nullglob
 for src in bpf/*.c; do build_one "$src" "build/bpf/$(basename "${src%.c}").o"; done
 for src in bpf/tests/*.c; do build_one "$src" "build/bpf/tests/$(basename "${src%.c}").o"; done
 for src in bpf/tests/verifier/*.c; do build_one "$src" "build/bpf/tests/verifier/$(basename "${src%.c}").o"; done
+for src in bpf/kernel/*.c; do build_one "$src" "build/bpf/kernel/$(basename "${src%.c}").o"; done

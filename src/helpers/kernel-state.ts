@@ -1,9 +1,10 @@
-import type { FibSpec, SocketSpec, Warning } from '../internal/contract.js';
+import type { ConntrackSpec, FibSpec, SocketSpec, Warning } from '../internal/contract.js';
 import type { VmMemory } from '../vm/memory.js';
 import { InlineFibTables } from './inline/fib-tables.js';
 import { clearInlineRedirect, takeInlineRedirect } from './inline/redirect.js';
 import { SimNetwork } from './sim-network.js';
 import { SimSockets } from './sim-sockets.js';
+import { SimConntrack } from './conntrack-table.js';
 
 /** Where a program asked the packet to go: bpf_redirect (an ifindex) or bpf_redirect_map (a devmap slot). */
 export interface RedirectTarget {
@@ -38,6 +39,8 @@ export interface SimKernelOptions {
   fib?: FibSpec;
   /** Sockets of the namespace bpf_sk_lookup_tcp/udp find; default none. */
   sockets?: readonly SocketSpec[];
+  /** Entries of the namespace's conntrack table; default none. */
+  conntrack?: readonly ConntrackSpec[];
 }
 
 /** One jiffy at CONFIG_HZ=250 (this machine's kernel), ns: the granularity of the coarse clock. */
@@ -60,6 +63,8 @@ export class SimKernel {
   private net: SimNetwork;
   /** The sockets bpf_sk_lookup_tcp/udp and bpf_skc_lookup_tcp find. */
   sockets: SimSockets;
+  /** The conntrack table the conntrack kfuncs reach; entries persist across runs. */
+  conntrack: SimConntrack;
   private prng: number;
   /** The FIB tables the inline bpf_fib_lookup reads in the bound memory. */
   private inlineFib: InlineFibTables | undefined;
@@ -83,6 +88,7 @@ export class SimKernel {
     this.prng = (options.seed ?? 1) >>> 0;
     this.net = new SimNetwork(options.fib);
     this.sockets = new SimSockets(options.sockets);
+    this.conntrack = new SimConntrack(options.conntrack, () => this.clockNs);
   }
 
   /** The network state bpf_fib_lookup and redirects see. */

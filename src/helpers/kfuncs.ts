@@ -1,8 +1,10 @@
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { KERNEL_KFUNC_IDS } from '../uapi/kfunc-ids.js';
 import type { HelperFn } from '../vm/env.js';
+import * as C from './conntrack.js';
 import * as D from './dynptr.js';
 import { castToKernCtx, rdonlyCast } from './kern-ctx.js';
+import type { SimKernel } from './kernel-state.js';
 
 /**
  * The kfunc table: the kernel functions XDP, TC and socket filter programs can call on this
@@ -29,6 +31,8 @@ export interface KfuncEntry {
   readonly flags: readonly KfFlag[];
   /** bpfsim's implementation, when it simulates the kfunc: called as helpers are, r1-r5 in, r0 out. */
   readonly fn?: HelperFn;
+  /** bpfsim's implementation when it reads the simulated kernel's state (conntrack): bound to the kernel of each program. */
+  readonly kernelFn?: (kernel: SimKernel) => HelperFn;
   /** Return type as C spells it. */
   readonly ret: string;
   readonly params: readonly KfuncParam[];
@@ -41,13 +45,14 @@ export interface KfuncEntry {
 const T = BPF_PROG_TYPE;
 const XDP = [T.BPF_PROG_TYPE_XDP];
 const TC = [T.BPF_PROG_TYPE_SCHED_CLS, T.BPF_PROG_TYPE_SCHED_ACT];
-const CLS = [T.BPF_PROG_TYPE_SCHED_CLS];
 const XDP_CLS = [T.BPF_PROG_TYPE_XDP, T.BPF_PROG_TYPE_SCHED_CLS];
 const TC_SOCKET = [...TC, T.BPF_PROG_TYPE_SOCKET_FILTER];
 const ALL = [T.BPF_PROG_TYPE_XDP, ...TC, T.BPF_PROG_TYPE_SOCKET_FILTER];
 
-function kfunc(name: string, ret: string, params: KfuncParam[], progTypes: readonly number[], flags: KfFlag[] = [], fn?: HelperFn): KfuncEntry {
-  return { name, btfId: KERNEL_KFUNC_IDS.get(name) ?? 0, ret, params, progTypes, flags, fn, implemented: fn !== undefined };
+function kfunc(name: string, ret: string, params: KfuncParam[], progTypes: readonly number[], flags: KfFlag[] = [], fn?: HelperFn | { kernel: (kernel: SimKernel) => HelperFn }): KfuncEntry {
+  const btfId = KERNEL_KFUNC_IDS.get(name) ?? 0;
+  if (fn !== undefined && typeof fn !== 'function') return { name, btfId, ret, params, progTypes, flags, kernelFn: fn.kernel, implemented: true };
+  return { name, btfId, ret, params, progTypes, flags, fn, implemented: fn !== undefined };
 }
 
 const ACQ_NULL: KfFlag[] = ['KF_ACQUIRE', 'KF_RET_NULL'];
@@ -67,17 +72,17 @@ export const KFUNCS: readonly KfuncEntry[] = [
   kfunc('bpf_dynptr_clone', 'int', [['const struct bpf_dynptr *', 'p'], ['struct bpf_dynptr *', 'clone__uninit']], ALL, [], D.dynptrClone),
   kfunc('bpf_dynptr_copy', 'int', [['struct bpf_dynptr *', 'dst_ptr'], ['u32', 'dst_off'], ['struct bpf_dynptr *', 'src_ptr'], ['u32', 'src_off'], ['u32', 'size']], ALL),
   kfunc('bpf_dynptr_memset', 'int', [['struct bpf_dynptr *', 'p'], ['u32', 'offset'], ['u32', 'size'], ['u8', 'val']], ALL),
-  kfunc('bpf_xdp_ct_alloc', 'struct nf_conn___init *', [['struct xdp_md *', 'xdp_ctx'], ['struct bpf_sock_tuple *', 'bpf_tuple'], ['u32', 'tuple__sz'], ['struct bpf_ct_opts *', 'opts'], ['u32', 'opts__sz']], XDP, ACQ_NULL),
-  kfunc('bpf_xdp_ct_lookup', 'struct nf_conn *', [['struct xdp_md *', 'xdp_ctx'], ['struct bpf_sock_tuple *', 'bpf_tuple'], ['u32', 'tuple__sz'], ['struct bpf_ct_opts *', 'opts'], ['u32', 'opts__sz']], XDP, ACQ_NULL),
-  kfunc('bpf_skb_ct_alloc', 'struct nf_conn___init *', [['struct __sk_buff *', 'skb_ctx'], ['struct bpf_sock_tuple *', 'bpf_tuple'], ['u32', 'tuple__sz'], ['struct bpf_ct_opts *', 'opts'], ['u32', 'opts__sz']], CLS, ACQ_NULL),
-  kfunc('bpf_skb_ct_lookup', 'struct nf_conn *', [['struct __sk_buff *', 'skb_ctx'], ['struct bpf_sock_tuple *', 'bpf_tuple'], ['u32', 'tuple__sz'], ['struct bpf_ct_opts *', 'opts'], ['u32', 'opts__sz']], CLS, ACQ_NULL),
-  kfunc('bpf_ct_insert_entry', 'struct nf_conn *', [['struct nf_conn___init *', 'nfct_i']], XDP_CLS, ['KF_ACQUIRE', 'KF_RET_NULL', 'KF_RELEASE']),
-  kfunc('bpf_ct_release', 'void', [['struct nf_conn *', 'nfct']], XDP_CLS, ['KF_RELEASE']),
-  kfunc('bpf_ct_set_timeout', 'void', [['struct nf_conn___init *', 'nfct'], ['u32', 'timeout']], XDP_CLS, TRUSTED),
-  kfunc('bpf_ct_change_timeout', 'int', [['struct nf_conn *', 'nfct'], ['u32', 'timeout']], XDP_CLS, TRUSTED),
-  kfunc('bpf_ct_set_status', 'int', [['const struct nf_conn___init *', 'nfct'], ['u32', 'status']], XDP_CLS, TRUSTED),
-  kfunc('bpf_ct_change_status', 'int', [['struct nf_conn *', 'nfct'], ['u32', 'status']], XDP_CLS, TRUSTED),
-  kfunc('bpf_ct_set_nat_info', 'int', [['struct nf_conn___init *', 'nfct'], ['union nf_inet_addr *', 'addr'], ['int', 'port'], ['enum nf_nat_manip_type', 'manip']], XDP_CLS, TRUSTED),
+  kfunc('bpf_xdp_ct_alloc', 'struct nf_conn___init *', [['struct xdp_md *', 'xdp_ctx'], ['struct bpf_sock_tuple *', 'bpf_tuple'], ['u32', 'tuple__sz'], ['struct bpf_ct_opts *', 'opts'], ['u32', 'opts__sz']], XDP_CLS, ACQ_NULL, { kernel: C.ctAlloc }),
+  kfunc('bpf_xdp_ct_lookup', 'struct nf_conn *', [['struct xdp_md *', 'xdp_ctx'], ['struct bpf_sock_tuple *', 'bpf_tuple'], ['u32', 'tuple__sz'], ['struct bpf_ct_opts *', 'opts'], ['u32', 'opts__sz']], XDP_CLS, ACQ_NULL, { kernel: C.ctLookup }),
+  kfunc('bpf_skb_ct_alloc', 'struct nf_conn___init *', [['struct __sk_buff *', 'skb_ctx'], ['struct bpf_sock_tuple *', 'bpf_tuple'], ['u32', 'tuple__sz'], ['struct bpf_ct_opts *', 'opts'], ['u32', 'opts__sz']], XDP_CLS, ACQ_NULL, { kernel: C.ctAlloc }),
+  kfunc('bpf_skb_ct_lookup', 'struct nf_conn *', [['struct __sk_buff *', 'skb_ctx'], ['struct bpf_sock_tuple *', 'bpf_tuple'], ['u32', 'tuple__sz'], ['struct bpf_ct_opts *', 'opts'], ['u32', 'opts__sz']], XDP_CLS, ACQ_NULL, { kernel: C.ctLookup }),
+  kfunc('bpf_ct_insert_entry', 'struct nf_conn *', [['struct nf_conn___init *', 'nfct_i']], XDP_CLS, ['KF_ACQUIRE', 'KF_RET_NULL', 'KF_RELEASE'], { kernel: C.ctInsertEntry }),
+  kfunc('bpf_ct_release', 'void', [['struct nf_conn *', 'nfct']], XDP_CLS, ['KF_RELEASE'], { kernel: C.ctRelease }),
+  kfunc('bpf_ct_set_timeout', 'void', [['struct nf_conn___init *', 'nfct'], ['u32', 'timeout']], XDP_CLS, TRUSTED, { kernel: C.ctSetTimeout }),
+  kfunc('bpf_ct_change_timeout', 'int', [['struct nf_conn *', 'nfct'], ['u32', 'timeout']], XDP_CLS, TRUSTED, { kernel: C.ctChangeTimeout }),
+  kfunc('bpf_ct_set_status', 'int', [['const struct nf_conn___init *', 'nfct'], ['u32', 'status']], XDP_CLS, TRUSTED, { kernel: (k) => C.ctChangeStatus(k, 'bpf_ct_set_status', false) }),
+  kfunc('bpf_ct_change_status', 'int', [['struct nf_conn *', 'nfct'], ['u32', 'status']], XDP_CLS, TRUSTED, { kernel: (k) => C.ctChangeStatus(k, 'bpf_ct_change_status', true) }),
+  kfunc('bpf_ct_set_nat_info', 'int', [['struct nf_conn___init *', 'nfct'], ['union nf_inet_addr *', 'addr'], ['int', 'port'], ['enum nf_nat_manip_type', 'manip']], XDP_CLS, TRUSTED, { kernel: C.ctSetNatInfo }),
   kfunc('bpf_xdp_metadata_rx_timestamp', 'int', [['const struct xdp_md *', 'ctx'], ['u64 *', 'timestamp']], XDP, TRUSTED),
   kfunc('bpf_xdp_metadata_rx_hash', 'int', [['const struct xdp_md *', 'ctx'], ['u32 *', 'hash'], ['enum xdp_rss_hash_type *', 'rss_type']], XDP, TRUSTED),
   kfunc('bpf_xdp_metadata_rx_vlan_tag', 'int', [['const struct xdp_md *', 'ctx'], ['__be16 *', 'vlan_proto'], ['u16 *', 'vlan_tci']], XDP, TRUSTED),

@@ -35,7 +35,10 @@ export function createHelperRegistry(progType: number, kernel: SimKernel): Helpe
     defs.set(id, def);
   }
   const kfuncs = new Map<number, HelperDef>();
-  for (const k of KFUNCS) if (k.fn && k.progTypes.includes(progType)) kfuncs.set(k.btfId, { id: k.btfId, name: k.name, fn: k.fn });
+  for (const k of KFUNCS) {
+    const fn = k.fn ?? k.kernelFn?.(kernel);
+    if (fn && k.progTypes.includes(progType)) kfuncs.set(k.btfId, { id: k.btfId, name: k.name, fn });
+  }
   return { get: (id) => defs.get(id), shape: helperShape, kfunc: (btfId) => kfuncs.get(btfId), kfuncMissing: (btfId) => kfuncMissing(btfId, progType) };
 }
 
@@ -49,7 +52,7 @@ function kfuncMissing(btfId: number, progType: number): string {
   const name = kfuncNameById(btfId);
   if (name === undefined) return `no kfunc has btf id ${btfId} in the simulated kernel`;
   const entry = kfuncById(btfId);
-  if (entry?.fn && !entry.progTypes.includes(progType)) return `kfunc ${name} is not allowed in ${progTypeName(progType)} programs`;
+  if (entry?.implemented && !entry.progTypes.includes(progType)) return `kfunc ${name} is not allowed in ${progTypeName(progType)} programs`;
   return `kfunc ${name} is not simulated by bpfsim`;
 }
 

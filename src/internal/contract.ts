@@ -60,6 +60,26 @@ export interface SocketSpec {
   state?: 'listen' | 'established' | 'close';
 }
 
+/**
+ * An entry of the namespace's conntrack table, as the conntrack kfuncs find it: the original
+ * direction's tuple (`src`:`sport` to `dst`:`dport`, IPv4 or IPv6), the reply direction its
+ * inverse. `status`: IPS_* bits a program may set (SEEN_REPLY 0x2, ASSURED 0x4, FIXED_TIMEOUT
+ * 0x400, HELPER 0x2000), CONFIRMED is added on insertion; `mark` (default 0); `timeout` in ms
+ * (default 10000, bpf_xdp_ct_alloc's); `zone` id (default 0, both directions). The kernel backend
+ * inserts each through bpf_xdp_ct_alloc and bpf_ct_insert_entry in its namespace.
+ */
+export interface ConntrackSpec {
+  proto: 'tcp' | 'udp';
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  status?: number;
+  mark?: number;
+  timeout?: number;
+  zone?: number;
+}
+
 /** A case's `type`: XDP, TC (`sched_cls`) or a socket filter, for a program whose section does not tell. */
 export type ProgTypeName = 'xdp' | 'tc' | 'socket';
 
@@ -84,6 +104,8 @@ export interface CaseFile {
   fib?: FibSpec;
   /** Added to the contract: sockets of the namespace for the socket lookup helpers. */
   sockets?: SocketSpec[];
+  /** Added to the contract: entries of the namespace's conntrack table for the conntrack kfuncs. */
+  conntrack?: ConntrackSpec[];
   /**
    * TC only, added to the contract: tunnel metadata the skb arrives with (a collect_md tunnel
    * device's RX info) for bpf_skb_get_tunnel_key/_opt: `id`, `remote` and `local` (one address

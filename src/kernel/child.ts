@@ -2,13 +2,14 @@
  * The kernel backend's child process: started by runOnKernel inside `unshare --mount --net
  * --propagation private` and pinned to CPU 0, it reads one case (JSON, {@link WireRequest}) on
  * stdin (or a request for the verifier's verdicts, {@link WireVerifyRequest}), mounts a private bpffs on /sys/fs/bpf (pinned-by-name maps land there, never on the
- * host's), builds the case's fib and sockets, runs the case and writes one JSON answer on stdout. It never
+ * host's), builds the case's fib, sockets and conntrack entries, runs the case and writes one JSON answer on stdout. It never
  * prints a stack trace: every failure is an `{ error }` answer. Its namespaces die with it.
  */
 import { execFileSync } from 'node:child_process';
 import { KernelError } from '../internal/errors.js';
 import { buildFib } from './netns.js';
 import { buildSockets } from './sockets.js';
+import { buildConntrack } from './conntrack.js';
 import { runCaseInProcess } from './run-case.js';
 import { verifyInProcess } from './verify-in-process.js';
 import { decodeRequest, encodeResult, encodeWireError, type WireAnswer, type WireRequest, type WireVerifyAnswer, type WireVerifyRequest } from './wire.js';
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   if ('verify' in req) return answer({ reports: verifyInProcess(req) });
   buildFib(req.fib);
   await buildSockets(req.sockets, req.fib);
+  buildConntrack(req.conntrack);
   answer({ result: encodeResult(runCaseInProcess(decodeRequest(req))) });
 }
 

@@ -4,7 +4,7 @@
  * CPU 0, and returns what the kernel did. The caller's process never loads a program itself.
  */
 import { KernelError } from '../internal/errors.js';
-import type { FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
+import type { ConntrackSpec, FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
 import { askKernelChild } from './child-process.js';
 import { decodeResult, decodeWireError, encodeRequest, type WireAnswer } from './wire.js';
 
@@ -26,6 +26,8 @@ export interface KernelCase {
   fib?: FibSpec;
   /** Sockets to make in the namespace before the run (src/kernel/sockets.ts). */
   sockets?: SocketSpec[];
+  /** Conntrack entries to insert in the namespace before the run (src/kernel/conntrack.ts). */
+  conntrack?: ConntrackSpec[];
   /** BPF_PROG_TEST_RUN's `repeat`: the same input this many times; default 1. */
   repeat?: number;
   /** Kconfig lines (`CONFIG_HZ=250\nCONFIG_X=y`) over the system's, as libbpf's open opts `kconfig`. */

@@ -7,7 +7,7 @@
  * never prints a stack trace.
  */
 import { CaseError, KernelError, LoadError, SimError, VerifierError } from '../internal/errors.js';
-import type { FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
+import type { ConntrackSpec, FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
 import { fromHex, toHex } from '../internal/hex.js';
 import type { ProgramVerdict } from '../verifier/types.js';
 import type { KernelCase, KernelResult } from './run-on-kernel.js';
@@ -23,6 +23,7 @@ export interface WireRequest {
   maps?: Record<string, { key: string; value?: string; program?: string }[]>;
   fib?: FibSpec;
   sockets?: SocketSpec[];
+  conntrack?: ConntrackSpec[];
   repeat?: number;
   /** Kconfig lines for libbpf's open opts `kconfig`. */
   kconfig?: string;
@@ -53,6 +54,7 @@ export function encodeRequest(c: KernelCase): WireRequest {
   if (c.ctx) req.ctx = c.ctx;
   if (c.fib) req.fib = c.fib;
   if (c.sockets) req.sockets = c.sockets;
+  if (c.conntrack) req.conntrack = c.conntrack;
   if (c.repeat !== undefined) req.repeat = c.repeat;
   if (c.kconfig !== undefined) req.kconfig = c.kconfig;
   if (c.btfPath !== undefined) req.btfPath = c.btfPath;
@@ -76,6 +78,7 @@ export function decodeRequest(req: WireRequest): KernelCase {
   if (req.ctx) c.ctx = req.ctx;
   if (req.fib) c.fib = req.fib;
   if (req.sockets) c.sockets = req.sockets;
+  if (req.conntrack) c.conntrack = req.conntrack;
   if (req.repeat !== undefined) c.repeat = req.repeat;
   if (req.kconfig !== undefined) c.kconfig = req.kconfig;
   if (req.btfPath !== undefined) c.btfPath = req.btfPath;

@@ -1,11 +1,12 @@
 import { dirname, resolve } from 'node:path';
-import type { FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
+import type { ConntrackSpec, FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
 import { CaseError } from '../internal/errors.js';
 import { fromHex } from '../internal/hex.js';
 import { INPUT_LIMITS, readInputFile } from '../internal/input-file.js';
 import { anyJson, arrayOf, bool, check, childPath, either, int, object, oneOf, record, str, withCode } from '../internal/json-check.js';
 import { validateFib } from '../helpers/fib-check.js';
 import { resolveSockets } from '../helpers/sim-sockets.js';
+import { resolveConntrack } from '../helpers/conntrack-table.js';
 import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
 import { NETKIT_ACTION, TC_ACT, TCX_ACTION, XDP_ACTION } from '../uapi/index.js';
 
@@ -35,6 +36,8 @@ export interface Case {
   fib?: FibSpec;
   /** Sockets of the namespace (checked by resolveSockets). */
   sockets?: SocketSpec[];
+  /** Entries of the namespace's conntrack table (checked by resolveConntrack). */
+  conntrack?: ConntrackSpec[];
   /** Tunnel metadata the skb arrives with (TC), options decoded. */
   tunnel?: TunnelInput;
   parityIgnore: string[];
@@ -119,6 +122,24 @@ const caseShape = object({
       ),
     ),
   },
+  conntrack: {
+    shape: withCode(
+      'case/bad-conntrack',
+      arrayOf(
+        object({
+          proto: { shape: oneOf('tcp', 'udp'), required: true },
+          src: { shape: str(), required: true },
+          dst: { shape: str(), required: true },
+          sport: { shape: int(0, 65535), required: true },
+          dport: { shape: int(0, 65535), required: true },
+          status: { shape: int(0, U32_MAX) },
+          mark: { shape: int(0, U32_MAX) },
+          timeout: { shape: int(1, 0x7fff_ffff) },
+          zone: { shape: int(0, 65535) },
+        }),
+      ),
+    ),
+  },
   tunnel: {
     shape: object({
       id: { shape: int(0, U32_MAX), required: true },
@@ -164,7 +185,7 @@ function decodeMaps(maps: Record<string, { key: string; value?: string; program?
  * Checks a parsed case object against the case-file contract (design.md, "Case files") and
  * resolves it: `object` relative to `baseDir`, hex decoded. `packetOptional` allows a case
  * without `packet` (replay). Throws CaseError `case/invalid` (a field's shape: unknown, missing,
- * of the wrong type or out of range, named by its JSON path), `case/bad-hex`, `case/bad-fib` or `case/bad-socket`.
+ * of the wrong type or out of range, named by its JSON path), `case/bad-hex`, `case/bad-fib`, `case/bad-socket` or `case/bad-conntrack`.
  */
 export function parseCase(json: unknown, baseDir: string, path = '<inline>', packetOptional = false): Case {
   const c = check(caseShape, json);
@@ -202,6 +223,11 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
     const sockets = c.sockets.map((s) => ({ ...s })) as SocketSpec[];
     resolveSockets(sockets);
     parsed.sockets = sockets;
+  }
+  if (c.conntrack !== undefined) {
+    const conntrack = c.conntrack.map((e) => ({ ...e })) as ConntrackSpec[];
+    resolveConntrack(conntrack);
+    parsed.conntrack = conntrack;
   }
   if (c.tunnel !== undefined) {
     const { options, ...rest } = c.tunnel;

@@ -27,6 +27,7 @@ export async function runCaseOnKernel(c: Case): Promise<CaseResult> {
     maps: caseMaps,
     fib: c.fib,
     sockets: c.sockets,
+    conntrack: c.conntrack,
     ...(c.kconfig ? { kconfig: kconfigText(c.kconfig) } : {}),
     ...(c.kernelBtfPath ? { btfPath: c.kernelBtfPath } : {}),
   });

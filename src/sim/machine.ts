@@ -1,9 +1,10 @@
 import { checkInt, checkObject, describe } from '../internal/args.js';
 import { ArgumentError, LoadError } from '../internal/errors.js';
-import type { FibSpec, SocketSpec } from '../internal/contract.js';
+import type { ConntrackSpec, FibSpec, SocketSpec } from '../internal/contract.js';
 import { LIBBPF_PIN_BY_NAME } from '../loader/btf-map-def.js';
 import type { MapSpec, ObjectSpec } from '../loader/spec.js';
 import { SimKernel } from '../helpers/index.js';
+import type { ConntrackEntryView } from '../helpers/conntrack-table.js';
 import { BPF_MAP_TYPE, mapTypeName } from '../uapi/index.js';
 import type { VmMap } from '../vm/env.js';
 import { VmMemory } from '../vm/memory.js';
@@ -23,6 +24,8 @@ export interface MachineOptions {
   fib?: FibSpec;
   /** Sockets of the namespace, for bpf_sk_lookup_tcp/udp (SocketSpec); default none. */
   sockets?: readonly SocketSpec[];
+  /** Entries of the namespace's conntrack table, for the conntrack kfuncs (ConntrackSpec); default none. */
+  conntrack?: readonly ConntrackSpec[];
 }
 
 /** A pinned map: the live map and the object whose spec (and BTF) created it. */
@@ -51,9 +54,15 @@ export class Machine {
     if (typeof options.clock === 'number') checkInt(options.clock, 'options.clock', 0);
     else if (options.clock !== undefined && typeof options.clock !== 'bigint') throw new ArgumentError('arg/type', `options.clock: expected ns as a number or bigint, got ${describe(options.clock)}`, 'options.clock');
     const clockNs = options.clock === undefined ? MACHINE_DEFAULTS.clockNs : BigInt(options.clock);
-    this.kernel = new SimKernel({ cpus: this.cpus, cpu: 0, clockNs, seed: options.seed ?? MACHINE_DEFAULTS.seed, fib: options.fib, sockets: options.sockets });
+    this.kernel = new SimKernel({ cpus: this.cpus, cpu: 0, clockNs, seed: options.seed ?? MACHINE_DEFAULTS.seed, fib: options.fib, sockets: options.sockets, conntrack: options.conntrack });
     // An inline bpf_redirect (the wasm engine) lands in this memory's control block, where the kernel reads it.
     this.kernel.bindMemory(this.mem);
+    this.kernel.conntrack.bind(this.mem);
+  }
+
+  /** The conntrack table's entries now: those the options gave and those programs inserted, expired ones left out. */
+  conntrackEntries(): ConntrackEntryView[] {
+    return this.kernel.conntrack.list();
   }
 
   /** The names pinned so far (`/sys/fs/bpf/<name>`), in pin order. */

@@ -9,7 +9,7 @@ import { createMap, isEventSource } from '../maps/index.js';
 import { checkHelpers, createHelperRegistry, gplOnly, SimKernel } from '../helpers/index.js';
 import { gplGuard } from '../vm/protocol.js';
 import { isGplCompatible, PROG_TYPE_BY_NAME } from '../verifier/index.js';
-import type { FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
+import type { ConntrackSpec, FibSpec, ProgTypeName, SocketSpec } from '../internal/contract.js';
 import { BPF_MAP_TYPE, BPF_PROG_TYPE, helperId, progTypeName } from '../uapi/index.js';
 import { getEngine } from '../vm/engines.js';
 import { Interpreter } from '../vm/interpreter.js';
@@ -20,6 +20,7 @@ import { FRAME_SIZE, LAYOUT, STACK_END } from '../vm/layout.js';
 import { EventStream, type StreamedEvent } from './event-stream.js';
 import { decodeRecord, eventTypeId } from './events.js';
 import { Machine } from './machine.js';
+import type { ConntrackEntryView } from '../helpers/conntrack-table.js';
 import { BpfMap } from './map-handle.js';
 import { Program } from './program.js';
 import { applyRodata, type RodataValues } from './rodata.js';
@@ -56,6 +57,12 @@ export interface LoadOptions {
    * '10.0.0.2:40000', state: 'established' }, { proto: 'udp', local: '0.0.0.0:53' }]`; default none.
    */
   sockets?: readonly SocketSpec[];
+  /**
+   * Entries of the namespace's conntrack table the conntrack kfuncs find: `[{ proto: 'tcp', src:
+   * '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 80, status: 0x6, mark: 7, timeout: 30000 }]`
+   * (ConntrackSpec); entries programs insert stay for later runs. Default none.
+   */
+  conntrack?: readonly ConntrackSpec[];
   /** The type of programs whose section name does not tell (`xdp`, `tc`, `socket`); without it such a section is a load error. */
   type?: ProgTypeName;
   /**
@@ -72,7 +79,7 @@ export interface LoadOptions {
   kconfig?: Record<string, KconfigValue>;
   /**
    * The simulated kernel to load into, shared with other objects loaded into it: their maps
-   * pinned by name (LIBBPF_PIN_BY_NAME) are one map. `cpus`, `clock`, `seed`, `fib` and `sockets` are then
+   * pinned by name (LIBBPF_PIN_BY_NAME) are one map. `cpus`, `clock`, `seed`, `fib`, `sockets` and `conntrack` are then
    * the machine's, and may not be given here. Default: a machine of the object's own.
    */
   machine?: Machine;
@@ -156,7 +163,7 @@ export class BpfObject {
     readonly options: InternalOptions = {},
   ) {
     checkLoadOptions(options);
-    const machine = options.machine ?? new Machine({ cpus: options.cpus, clock: options.clock, seed: options.seed, fib: options.fib, sockets: options.sockets });
+    const machine = options.machine ?? new Machine({ cpus: options.cpus, clock: options.clock, seed: options.seed, fib: options.fib, sockets: options.sockets, conntrack: options.conntrack });
     this.mem = machine.mem;
     this.cpus = machine.cpus;
     this.kernel = machine.kernel;
@@ -401,6 +408,11 @@ export class BpfObject {
     }
   }
 
+  /** The conntrack table's entries now (the machine's): those given at load and those programs inserted, expired ones left out. */
+  conntrackEntries(): ConntrackEntryView[] {
+    return this.kernel.conntrack.list();
+  }
+
   /** Reads every record the maps hold for user space, as a ring buffer or perf buffer reader would. */
   drainEvents(): RunEvent[] {
     const events: RunEvent[] = [];
@@ -456,10 +468,11 @@ function checkLoadOptions(options: InternalOptions): void {
   if (options.clock !== undefined) checkClock(options.clock, 'options.clock');
   if (options.rodata !== undefined) checkObject(options.rodata, 'options.rodata', false);
   if (options.fib !== undefined) checkFibShape(options.fib);
+  if (options.conntrack !== undefined && !Array.isArray(options.conntrack)) throw new ArgumentError('arg/type', `options.conntrack: expected an array, got ${describe(options.conntrack)}`, 'options.conntrack');
   if (options.sockets !== undefined && !Array.isArray(options.sockets)) throw new ArgumentError('arg/type', `options.sockets: expected an array, got ${describe(options.sockets)}`, 'options.sockets');
   if (options.machine !== undefined) {
     if (!(options.machine instanceof Machine)) throw new ArgumentError('arg/type', `options.machine: expected a Machine, got ${describe(options.machine)}`, 'options.machine');
-    for (const field of ['cpus', 'clock', 'seed', 'fib', 'sockets'] as const) {
+    for (const field of ['cpus', 'clock', 'seed', 'fib', 'sockets', 'conntrack'] as const) {
       if (options[field] !== undefined) throw new ArgumentError('arg/range', `options.${field}: the machine's applies; set it on the Machine`, `options.${field}`);
     }
   }

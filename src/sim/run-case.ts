@@ -15,7 +15,7 @@ import { commonWarnings, defaultStackFill } from './uninit.js';
 import { LAYOUT } from '../vm/layout.js';
 
 /** Options of {@link runCaseOnVm}. */
-export type VmRunOptions = Omit<InternalOptions, 'fib' | 'sockets' | 'type' | 'rodata' | 'beforeFreeze'> & {
+export type VmRunOptions = Omit<InternalOptions, 'fib' | 'sockets' | 'conntrack' | 'type' | 'rodata' | 'beforeFreeze'> & {
   /** Record the run's instruction trace in the result's `execTrace` (and a fault's); runs on the interpreter. Default false. */
   trace?: boolean;
   /** The object's spec when the caller has read it already (BpfObject.readSpec); default read from the case's object. */
@@ -69,7 +69,7 @@ function writeEntries(obj: BpfObject, maps: Record<string, CaseEntry[]>, rodata:
  */
 export function objectForCase(c: Case, spec: ObjectSpec, options: InternalOptions = {}): BpfObject {
   const maps = caseMapEntries(c, spec);
-  const obj = BpfObject.create(spec, { ...options, fib: c.fib, sockets: c.sockets, type: c.type, beforeFreeze: (o) => writeEntries(o, maps, true) }, c.objectPath);
+  const obj = BpfObject.create(spec, { ...options, fib: c.fib, sockets: c.sockets, conntrack: c.conntrack, type: c.type, beforeFreeze: (o) => writeEntries(o, maps, true) }, c.objectPath);
   writeEntries(obj, maps, false);
   return obj;
 }

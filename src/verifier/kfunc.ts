@@ -21,8 +21,17 @@ import { tnumIsConst } from './tnum.js';
 
 const CTX_TYPES = new Set(['struct xdp_md *', 'const struct xdp_md *', 'struct __sk_buff *', 'const struct __sk_buff *']);
 
+/** Whether `type` (one of CTX_TYPES) is the context of `progType` programs. */
+function isProgCtxType(type: string, progType: number): boolean {
+  const xdp = type.includes('xdp_md');
+  return xdp === (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP);
+}
+
 /** Bytes of the scalar a `T *` parameter points at (btf_resolve_size), for the scalar types kfunc prototypes use. */
 const SCALAR_SIZES: Record<string, number> = { u8: 1, __u8: 1, u16: 2, __u16: 2, __be16: 2, u32: 4, __u32: 4, __be32: 4, int: 4, u64: 8, __u64: 8 };
+
+/** Bytes of the structs and unions of scalars kfunc prototypes take by pointer (KF_ARG_PTR_TO_MEM, __btf_type_is_scalar_struct). */
+const SCALAR_STRUCT_SIZES: Record<string, number> = { 'union nf_inet_addr': 16 };
 
 function isScalarType(t: string): boolean {
   return !t.endsWith('*');
@@ -69,7 +78,10 @@ function checkArgs(v: Verifier, k: KfuncEntry, meta: KfuncMeta): void {
       meta.refObjId = reg.refObjId;
       if (k.flags.includes('KF_RELEASE')) meta.releaseRegno = regno;
     }
-    if (CTX_TYPES.has(type) || (k.name === 'bpf_cast_to_kern_ctx' && i === 0)) {
+    if (CTX_TYPES.has(type) && !isProgCtxType(type, v.progType)) {
+      // btf_is_prog_ctx_type says no: the argument is a PTR_TO_BTF_ID, which a ctx pointer is not (bpf_xdp_ct_lookup in TC).
+      if (reg.type !== 'ptr_' || !reg.refObjId) v.fail(`R${regno} must be referenced or trusted`);
+    } else if (CTX_TYPES.has(type) || (k.name === 'bpf_cast_to_kern_ctx' && i === 0)) {
       if (reg.type !== 'ctx') v.fail(`arg#${i} expected pointer to ctx, but got ${regTypeStr(reg)}`);
     } else if (type.endsWith('struct bpf_dynptr *')) {
       const uninit = name.endsWith('__uninit');
@@ -96,10 +108,13 @@ function checkArgs(v: Verifier, k: KfuncEntry, meta: KfuncMeta): void {
       i++;
     } else {
       const pointee = type.replace(/^const /, '').replace(/ \*$/, '').trim();
-      const bytes = SCALAR_SIZES[pointee] ?? (pointee.startsWith('enum ') ? 4 : undefined);
+      const bytes = SCALAR_SIZES[pointee] ?? SCALAR_STRUCT_SIZES[pointee] ?? (pointee.startsWith('enum ') ? 4 : undefined);
       if (bytes !== undefined) {
         checkHelperMem(v, regno, bytes, true, false, false);
-      } else if (reg.type !== 'ptr_' || `struct ${reg.btfName}` !== pointee) {
+      } else if (reg.type === 'ptr_' && `struct ${reg.btfName}` !== pointee) {
+        // process_kf_arg_ptr_to_btf_id: nf_conn and nf_conn___init are no-cast aliases, matched strictly.
+        v.fail(`kernel function ${k.name} args#${i} expected pointer to STRUCT ${pointee.replace(/^struct /, '')} but R${regno} has a pointer to STRUCT ${reg.btfName}`);
+      } else if (reg.type !== 'ptr_') {
         v.fail(`arg#${i} expected pointer to ${pointee}`);
       }
     }

@@ -349,6 +349,7 @@ export function checkMemAccess2(v: Verifier, regno: number, offIn: number, size:
     if (!sockAccessConverts(reg.type, off)) v.unconvertibleLoad = Math.min(v.unconvertibleLoad ?? v.insnIdx, v.insnIdx);
     if (valueRegno >= 0) markUnknown(regs[valueRegno]!);
   } else if (reg.type === 'ptr_' && !reg.maybeNull) {
+    checkBtfAccess(v, regno, reg, reg.off + off, size, write);
     if (valueRegno >= 0 && !write) {
       // btf_struct_access: a member that points to a struct gives a PTR_TO_BTF_ID of it.
       const pointee = btfPointeeStruct(reg.btfName, reg.off + off, size);
@@ -365,6 +366,32 @@ export function checkMemAccess2(v: Verifier, regno: number, offIn: number, size:
     v.fail(`R${regno} invalid mem access '${regTypeStr(reg)}'`);
   }
   if (!write && valueRegno >= 0) finishNarrowLoad(regs[valueRegno]!, size, signExtend);
+}
+
+/** Sizes of the kernel structs a PTR_TO_BTF_ID may point at whose bounds bpfsim checks (this kernel's BTF). */
+const BTF_STRUCT_SIZES: Record<string, number> = { nf_conn: 248, nf_conn___init: 248 };
+/** offsetof(struct nf_conn, mark) and its end: the one field nf_conntrack_btf_struct_access lets a program write. */
+const NF_CONN_MARK = { off: 168, end: 172 };
+
+/**
+ * check_ptr_to_btf_access for XDP and TC: a read stays inside the struct (btf_struct_access), a
+ * write goes through the program type's btf_struct_access, which only the conntrack hook answers
+ * (net/netfilter/nf_conntrack_bpf.c _nf_conntrack_btf_struct_access): `mark` of nf_conn or
+ * nf_conn___init, nothing else.
+ */
+function checkBtfAccess(v: Verifier, regno: number, reg: Reg, off: number, size: number, write: boolean): void {
+  const end = BTF_STRUCT_SIZES[reg.btfName];
+  if (end === undefined) {
+    if (write) v.fail('only read is supported');
+    return;
+  }
+  if (off < 0) v.fail(`R${regno} is ptr_${reg.btfName} invalid negative access: off=${off}`);
+  if (!write) {
+    if (off + size > end) v.fail(`access beyond struct ${reg.btfName} at off ${off} size ${size}`);
+    return;
+  }
+  if (off !== NF_CONN_MARK.off) v.fail(`no write support to nf_conn at off ${off}`);
+  if (off + size > NF_CONN_MARK.end) v.fail(`write access at off ${off} with size ${size} beyond the member of nf_conn ended at ${NF_CONN_MARK.end}`);
 }
 
 function finishNarrowLoad(r: Reg, size: number, signExtend: boolean): void {

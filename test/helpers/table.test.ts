@@ -92,8 +92,9 @@ describe('helper table', () => {
 describe('kfunc table', () => {
   it('describes the dynptr, conntrack, XDP metadata and cast kfuncs with their BTF prototypes and those bpfsim simulates', () => {
     expect(kfuncSignature(kfuncByName('bpf_dynptr_from_xdp')!)).toBe('int bpf_dynptr_from_xdp(struct xdp_md *x, u64 flags, struct bpf_dynptr *ptr__uninit)');
-    expect(kfuncByName('bpf_xdp_ct_lookup')!.progTypes).toEqual([XDP]);
-    expect(kfuncByName('bpf_skb_ct_lookup')!.progTypes).toEqual([TC]);
+    // nf_conntrack_bpf.c registers one set for XDP and SCHED_CLS: the kernel takes bpf_xdp_ct_lookup in TC too (then refuses its skb ctx argument).
+    expect(kfuncByName('bpf_xdp_ct_lookup')!.progTypes).toEqual([XDP, TC]);
+    expect(kfuncByName('bpf_skb_ct_lookup')!.progTypes).toEqual([XDP, TC]);
     for (const name of ['bpf_cast_to_kern_ctx', 'bpf_rdonly_cast', 'bpf_xdp_metadata_rx_hash', 'bpf_ct_release']) expect(kfuncByName(name)).toBeDefined();
     expect(KFUNCS.filter((k) => k.implemented).map((k) => k.name)).toEqual([
       'bpf_dynptr_from_skb',
@@ -106,6 +107,17 @@ describe('kfunc table', () => {
       'bpf_dynptr_is_rdonly',
       'bpf_dynptr_size',
       'bpf_dynptr_clone',
+      'bpf_xdp_ct_alloc',
+      'bpf_xdp_ct_lookup',
+      'bpf_skb_ct_alloc',
+      'bpf_skb_ct_lookup',
+      'bpf_ct_insert_entry',
+      'bpf_ct_release',
+      'bpf_ct_set_timeout',
+      'bpf_ct_change_timeout',
+      'bpf_ct_set_status',
+      'bpf_ct_change_status',
+      'bpf_ct_set_nat_info',
       'bpf_cast_to_kern_ctx',
       'bpf_rdonly_cast',
     ]);
