@@ -51,10 +51,6 @@ export interface XdpResult {
   ctx: Record<string, number>;
 }
 
-const XDP_FIELDS = new Set(Object.keys(XDP_MD));
-/** Zeroes for the headroom test_run's frame starts with; never written. */
-const ZERO_FRAME = new Uint8Array(XDP_FRAME.HEADROOM);
-const given = new WeakMap<VmMemory, XdpCtxIn>();
 
 /** xdp_is_valid_access for BPF_PROG_TYPE_XDP (not devmap): aligned 4-byte reads of the first five fields. */
 export const xdpCtxRule: CtxAccessRule = (off, size, write) => !write && size === 4 && off % 4 === 0 && off < XDP_MD.egress_ifindex.off;
@@ -71,6 +67,109 @@ function num(v: unknown, name: string): number {
 }
 
 /**
+ * The XDP frame of one VM memory, set up run after run ({@link setupXdp}): what a setup leaves
+ * for reading the run back (the ctx_in values it was given) and what it keeps to write the next
+ * one without allocating (zeroes for the headroom, by length).
+ */
+export class XdpFrame {
+  /** ingress_ifindex and rx_queue_index as the last setup was given them, 0 when absent. */
+  ingress = 0;
+  rxq = 0;
+  /** Whether the last setup was given any ctx_in field (readXdpResult reports the given ones). */
+  ctxGiven = false;
+  /** Whether the last setup put bytes in fragments (a run may only shrink them). */
+  fragmented = false;
+  /** Zeroed arrays by length, for the headroom in front of the metadata; never written. */
+  private readonly zeroes: Uint8Array[] = [];
+
+  constructor(private readonly mem: VmMemory) {}
+
+  /** {@link setupXdp} on this frame's memory. */
+  setup(packet: Uint8Array, ctx: Record<string, unknown>, kernel?: SimKernel): void {
+    const mem = this.mem;
+    let fields = 0;
+    // for-in walks the object without the array Object.keys makes.
+    for (const name in ctx) {
+      if (!Object.hasOwn(XDP_MD, name)) throw new CaseError('case/bad-ctx', `ctx: '${name}' is not a field of struct xdp_md`);
+      fields++;
+    }
+    const size = packet.length;
+    const metaLen = num(ctx.data, 'data');
+    const dataEnd = ctx.data_end === undefined ? size : num(ctx.data_end, 'data_end');
+    const dataMetaIn = num(ctx.data_meta, 'data_meta');
+    if (dataMetaIn !== 0) throw refuse('data_meta', 'must be 0: no user data may come before the metadata');
+    if (dataEnd !== size) throw refuse('data_end', `must equal the packet length ${size}, got ${dataEnd}`);
+    if (metaLen > size) throw refuse('data', `metadata length ${metaLen} is larger than the packet (${size} bytes)`);
+    if (metaLen % 4 !== 0 || metaLen > XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE) {
+      throw refuse('data', `metadata length must be a multiple of 4 and at most ${XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE}, got ${metaLen}`);
+    }
+    if (size < XDP_FRAME.MIN_LEN) throw new CaseError('case/bad-packet', `packet: expected at least ${XDP_FRAME.MIN_LEN} bytes, got ${size} (the kernel refuses it with EINVAL)`, { errno: 'EINVAL' });
+    // The linear buffer holds what fits the page (metadata included); test_run moves the rest to page-sized fragments.
+    const maxData = XDP_FRAME.FRAME_SIZE - (XDP_FRAME.HEADROOM - metaLen) - XDP_FRAME.TAILROOM;
+    const linearLen = size < maxData ? size : maxData;
+    if (Math.ceil((size - linearLen) / FRAG_PAGE_SIZE) > MAX_SKB_FRAGS) {
+      const most = maxData + MAX_SKB_FRAGS * FRAG_PAGE_SIZE;
+      throw new CaseError('case/packet-too-big', `packet: ${size} bytes need more than MAX_SKB_FRAGS (${MAX_SKB_FRAGS}) fragments after the ${maxData}-byte linear XDP buffer; at most ${most} bytes (the kernel refuses it with ENOMEM)`, { errno: 'ENOMEM' });
+    }
+    const egress = num(ctx.egress_ifindex, 'egress_ifindex');
+    if (egress !== 0) throw refuse('egress_ifindex', 'must be 0');
+    const ingress = num(ctx.ingress_ifindex, 'ingress_ifindex');
+    const rxq = num(ctx.rx_queue_index, 'rx_queue_index');
+    if (!ingress && rxq) throw refuse('rx_queue_index', 'needs ingress_ifindex');
+    if (ingress && kernel) {
+      if (!kernel.network.interface(ingress)) throw refuse('ingress_ifindex', `no interface with ifindex ${ingress}`, 'ENODEV');
+      if (rxq >= 1) throw refuse('rx_queue_index', `interface ${ingress} has 1 rx queue, got queue ${rxq}`);
+    }
+
+    const u8 = mem.u8;
+    const dataMeta = XDP_FRAME.HARD_START + XDP_FRAME.HEADROOM - metaLen;
+    // test_run's frame starts zeroed; of what a run leaves, only the headroom can show again
+    // (adjust_head/meta move into it; adjust_tail zeroes what it grows over, as the kernel's).
+    // A copy from zeroes of the right length: no subarray and no call into fill's runtime.
+    const headroom = dataMeta - XDP_FRAME.HARD_START;
+    u8.set((this.zeroes[headroom] ??= new Uint8Array(headroom)), XDP_FRAME.HARD_START);
+    const data = dataMeta + metaLen;
+    const end = dataMeta + linearLen;
+    if (linearLen === size) {
+      u8.set(packet, dataMeta);
+      if (this.fragmented) setXdpFrags(mem, packet.subarray(size), 0);
+      this.fragmented = false;
+    } else {
+      u8.set(packet.subarray(0, linearLen), dataMeta);
+      // Loopback's queue 0 (test_run's default, also ingress_ifindex 1) has a page as frag_size; a device's own queue none.
+      setXdpFrags(mem, packet.subarray(linearLen), ingress > 1 ? 0 : FRAG_PAGE_SIZE);
+      this.fragmented = true;
+    }
+
+    // Every field of xdp_md, in one pass; the bytes past it (ctxSize) are out of the program's reach.
+    const v = mem.view;
+    v.setUint32(LAYOUT.CTX + XDP_MD.data.off, data, true);
+    v.setUint32(LAYOUT.CTX + XDP_MD.data_end.off, end, true);
+    v.setUint32(LAYOUT.CTX + XDP_MD.data_meta.off, dataMeta, true);
+    // Without an ingress interface the frame arrives on loopback's queue 0 (test_run's default rxq).
+    v.setUint32(LAYOUT.CTX + XDP_MD.ingress_ifindex.off, ingress || 1, true);
+    v.setUint32(LAYOUT.CTX + XDP_MD.rx_queue_index.off, rxq, true);
+    v.setUint32(LAYOUT.CTX + XDP_MD.egress_ifindex.off, 0, true);
+    mem.setPacketBounds(dataMeta, data, end);
+    mem.ctxRule = xdpCtxRule;
+    mem.ctxSize = XDP_MD_SIZE;
+    // What readXdpResult reads back of the caller's ctx: the validated values equal what a copy of it would give.
+    this.ingress = ingress;
+    this.rxq = rxq;
+    this.ctxGiven = fields > 0;
+  }
+}
+
+const frames = new WeakMap<VmMemory, XdpFrame>();
+
+/** The {@link XdpFrame} of `mem`, made on first use. */
+export function xdpFrameOf(mem: VmMemory): XdpFrame {
+  let frame = frames.get(mem);
+  if (frame === undefined) frames.set(mem, (frame = new XdpFrame(mem)));
+  return frame;
+}
+
+/**
  * Fills the VM memory for an XDP run as bpf_prog_test_run_xdp does: the frame in a zeroed page
  * at LAYOUT.PACKET with `ctxIn.data` bytes of `packet` as metadata in front of data, xdp_md at
  * LAYOUT.CTX with real addresses (the bytes of LAYOUT.CTX_SIZE past it, beyond `mem.ctxSize`
@@ -79,63 +178,14 @@ function num(v: unknown, name: string): number {
  * interface must exist there and have the queue (veth and loopback have one).
  */
 export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Record<string, unknown> = {}, kernel?: SimKernel): void {
-  const ctx = ctxIn as Record<string, unknown>;
-  const names = Object.keys(ctx);
-  for (let i = 0; i < names.length; i++) if (!XDP_FIELDS.has(names[i]!)) throw new CaseError('case/bad-ctx', `ctx: '${names[i]}' is not a field of struct xdp_md`);
-  const size = packet.length;
-  const metaLen = num(ctx.data, 'data');
-  const dataEnd = ctx.data_end === undefined ? size : num(ctx.data_end, 'data_end');
-  const dataMetaIn = num(ctx.data_meta, 'data_meta');
-  if (dataMetaIn !== 0) throw refuse('data_meta', 'must be 0: no user data may come before the metadata');
-  if (dataEnd !== size) throw refuse('data_end', `must equal the packet length ${size}, got ${dataEnd}`);
-  if (metaLen > size) throw refuse('data', `metadata length ${metaLen} is larger than the packet (${size} bytes)`);
-  if (metaLen % 4 !== 0 || metaLen > XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE) {
-    throw refuse('data', `metadata length must be a multiple of 4 and at most ${XDP_FRAME.HEADROOM - XDP_FRAME.XDP_FRAME_SIZE}, got ${metaLen}`);
-  }
-  if (size < XDP_FRAME.MIN_LEN) throw new CaseError('case/bad-packet', `packet: expected at least ${XDP_FRAME.MIN_LEN} bytes, got ${size} (the kernel refuses it with EINVAL)`, { errno: 'EINVAL' });
-  // The linear buffer holds what fits the page (metadata included); test_run moves the rest to page-sized fragments.
-  const maxData = XDP_FRAME.FRAME_SIZE - (XDP_FRAME.HEADROOM - metaLen) - XDP_FRAME.TAILROOM;
-  const linearLen = Math.min(size, maxData);
-  if (Math.ceil((size - linearLen) / FRAG_PAGE_SIZE) > MAX_SKB_FRAGS) {
-    const most = maxData + MAX_SKB_FRAGS * FRAG_PAGE_SIZE;
-    throw new CaseError('case/packet-too-big', `packet: ${size} bytes need more than MAX_SKB_FRAGS (${MAX_SKB_FRAGS}) fragments after the ${maxData}-byte linear XDP buffer; at most ${most} bytes (the kernel refuses it with ENOMEM)`, { errno: 'ENOMEM' });
-  }
-  const egress = num(ctx.egress_ifindex, 'egress_ifindex');
-  if (egress !== 0) throw refuse('egress_ifindex', 'must be 0');
-  const ingress = num(ctx.ingress_ifindex, 'ingress_ifindex');
-  const rxq = num(ctx.rx_queue_index, 'rx_queue_index');
-  if (!ingress && rxq) throw refuse('rx_queue_index', 'needs ingress_ifindex');
-  if (ingress && kernel) {
-    if (!kernel.network.interface(ingress)) throw refuse('ingress_ifindex', `no interface with ifindex ${ingress}`, 'ENODEV');
-    if (rxq >= 1) throw refuse('rx_queue_index', `interface ${ingress} has 1 rx queue, got queue ${rxq}`);
-  }
+  xdpFrameOf(mem).setup(packet, ctxIn as Record<string, unknown>, kernel);
+}
 
-  const u8 = mem.u8;
-  const dataMeta = XDP_FRAME.HARD_START + XDP_FRAME.HEADROOM - metaLen;
-  // test_run's frame starts zeroed; of what a run leaves, only the headroom can show again
-  // (adjust_head/meta move into it; adjust_tail zeroes what it grows over, as the kernel's).
-  // A copy from a zero page is cheaper than fill's runtime call; same bytes.
-  u8.set(ZERO_FRAME.subarray(0, dataMeta - XDP_FRAME.HARD_START), XDP_FRAME.HARD_START);
-  const data = dataMeta + metaLen;
-  const end = dataMeta + linearLen;
-  u8.set(linearLen === size ? packet : packet.subarray(0, linearLen), dataMeta);
-  // Loopback's queue 0 (test_run's default, also ingress_ifindex 1) has a page as frag_size; a device's own queue none.
-  setXdpFrags(mem, packet.subarray(linearLen), ingress > 1 ? 0 : FRAG_PAGE_SIZE);
-
-  // Every field of xdp_md, in one pass; the bytes past it (ctxSize) are out of the program's reach.
-  const v = mem.view;
-  v.setUint32(LAYOUT.CTX + XDP_MD.data.off, data, true);
-  v.setUint32(LAYOUT.CTX + XDP_MD.data_end.off, end, true);
-  v.setUint32(LAYOUT.CTX + XDP_MD.data_meta.off, dataMeta, true);
-  // Without an ingress interface the frame arrives on loopback's queue 0 (test_run's default rxq).
-  v.setUint32(LAYOUT.CTX + XDP_MD.ingress_ifindex.off, ingress || 1, true);
-  v.setUint32(LAYOUT.CTX + XDP_MD.rx_queue_index.off, rxq, true);
-  v.setUint32(LAYOUT.CTX + XDP_MD.egress_ifindex.off, 0, true);
-  mem.setPacketBounds(dataMeta, data, end);
-  mem.ctxRule = xdpCtxRule;
-  mem.ctxSize = XDP_MD_SIZE;
-  // What readXdpResult reads back of the caller's ctx: the validated values equal what a copy of it would give.
-  given.set(mem, names.length === 0 ? NO_CTX : { data_meta: dataMetaIn, ingress_ifindex: ingress, rx_queue_index: rxq, egress_ifindex: egress });
+/** What readXdpResult takes as the caller's ctx when none is passed: the values the last setup of `mem` was given. */
+function givenCtx(mem: VmMemory): Record<string, unknown> {
+  const frame = frames.get(mem);
+  if (frame === undefined || !frame.ctxGiven) return NO_CTX;
+  return { data_meta: 0, ingress_ifindex: frame.ingress, rx_queue_index: frame.rxq, egress_ifindex: 0 };
 }
 
 const NO_CTX: Readonly<XdpCtxIn> = Object.freeze({});
@@ -161,7 +211,7 @@ export function readXdpResult(mem: VmMemory, ctxIn?: XdpCtxIn | Record<string, u
   const data = mem.pktData;
   const end = mem.pktEnd;
   const u8 = mem.u8;
-  const inCtx = (ctxIn ?? given.get(mem) ?? NO_CTX) as Record<string, unknown>;
+  const inCtx = (ctxIn ?? givenCtx(mem)) as Record<string, unknown>;
   return {
     packet: readXdpPacket(mem),
     meta: u8.slice(start, data),
@@ -197,7 +247,7 @@ export function readXdpPacket(mem: VmMemory): Uint8Array {
  * setupXdp was given). The same values as {@link readXdpResult}'s ctx, without its copies.
  */
 export function readXdpCtxOut(mem: VmMemory, ctxIn?: XdpCtxIn | Record<string, unknown>): Record<string, number> {
-  const inCtx = (ctxIn ?? given.get(mem) ?? NO_CTX) as Record<string, unknown>;
+  const inCtx = (ctxIn ?? givenCtx(mem)) as Record<string, unknown>;
   return {
     data: mem.pktData - mem.pktStart,
     ingress_ifindex: u32Or0(inCtx.ingress_ifindex),

@@ -145,14 +145,18 @@ export class SimKernel {
     return this.redirectMem !== undefined;
   }
 
-  /** Clears the per-run outputs (trace, redirect, clones, warnings) before a run. */
+  /**
+   * Clears the per-run outputs (trace, redirect, clones, warnings) before a run. A list the last
+   * run filled is replaced, never emptied, as a result may hold it; an empty one is kept.
+   */
   beginRun(): void {
     this.runs++;
     this.inlineFib?.sync(this.net);
-    this.trace = [];
-    this.setRedirect(null);
-    this.clones = [];
-    this.warnings = [];
+    if (this.trace.length !== 0) this.trace = [];
+    this.redirectTarget = null;
+    if (this.redirectMem !== undefined) clearInlineRedirect(this.redirectMem);
+    if (this.clones.length !== 0) this.clones = [];
+    if (this.warnings.length !== 0) this.warnings = [];
   }
 
   /** ktime_get_coarse_ns: the clock at the last tick. */

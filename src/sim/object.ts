@@ -413,6 +413,13 @@ export class BpfObject {
     return this.kernel.conntrack.list();
   }
 
+  /** {@link drainEvents}, or undefined when no map of the object holds records for user space or none holds one. */
+  takeEvents(): RunEvent[] | undefined {
+    if (this.eventMaps.length === 0) return undefined;
+    const events = this.drainEvents();
+    return events.length === 0 ? undefined : events;
+  }
+
   /** Reads every record the maps hold for user space, as a ring buffer or perf buffer reader would. */
   drainEvents(): RunEvent[] {
     const events: RunEvent[] = [];

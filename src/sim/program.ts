@@ -1,9 +1,9 @@
 import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
-import { readXdpCtxOut, readXdpPacket } from '../helpers/context-xdp.js';
+import { readXdpPacket, xdpFrameOf, type XdpFrame } from '../helpers/context-xdp.js';
 import { readTunnel, setRxTunnel, skbHeadersOf, type TunnelView } from '../helpers/skb-state.js';
 import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
 import type { RedirectTarget } from '../helpers/kernel-state.js';
-import { setupSkb, setupXdp } from '../helpers/index.js';
+import { setupSkb } from '../helpers/index.js';
 import { redirectOutcome, type RedirectDestination } from '../helpers/redirect-helpers.js';
 import { XDP_MD } from '../uapi/context.js';
 import { checkBytes, checkInt, checkObject } from '../internal/args.js';
@@ -17,7 +17,7 @@ import type { VmMemory } from '../vm/memory.js';
 import { CTRL, FRAME_SIZE, LAYOUT, STACK_END } from '../vm/layout.js';
 import { TraceRecorder, type ExecTrace } from '../vm/trace.js';
 import { checkClock, resolveProgType, type BpfObject, type RunEvent } from './object.js';
-import { RunOutput } from './run-output.js';
+import { PacketStash, RunOutput } from './run-output.js';
 import { defaultStackFill, uninitKeyWarnings, type MapKeyUse } from './uninit.js';
 
 /** Context fields a run starts from: those BPF_PROG_TEST_RUN takes in ctx_in (`ingress_ifindex`, `mark`, `cb`). */
@@ -104,9 +104,21 @@ export class Program {
   readonly attachType: number | undefined;
   private readonly progType: number;
   private readonly refusal: CaseError | undefined;
+  private readonly xdp: boolean;
+  /** A socket filter: the skb starts at the network header and data_out gets 14 zero bytes in front. */
+  private readonly socket: boolean;
   /** The RunEnv of the last run, reused while the executables and registry are the same. */
-  private lastEnv: RunEnv | undefined;
-
+  private runEnv: RunEnv | undefined;
+  /** The ctx_in and stack fill of the run in progress. */
+  private runCtx: CtxInput = {};
+  private runFill: Uint8Array = DEFAULT_FILL;
+  private helpers: RunEnv['helpers'] | undefined;
+  private xdpFrame: XdpFrame | undefined;
+  /** The copy of the stack fill in the memory, for the engine's uninitialised-key test. */
+  private fillCopy: FillCopy | undefined;
+  /** The keys a run handed to map helpers, when recording; emptied at the start of each run. */
+  private readonly keyUses: MapKeyUse[] = [];
+  private readonly actionNames: string[] = [];
 
   constructor(
     private readonly obj: BpfObject,
@@ -124,6 +136,8 @@ export class Program {
       this.refusal = err;
     }
     this.attachType = this.progType === spec.type ? spec.expectedAttachType : undefined;
+    this.xdp = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
+    this.socket = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
   }
 
   /** `xdp`, `tc` or `socket`: the context the program runs with. Throws for a program bpfsim does not run. */
@@ -140,34 +154,39 @@ export class Program {
    */
   run(packet: Uint8Array, options: RunOptions = {}): ProgramRun {
     const traced = options.trace === true;
-    const pending = this.begin(packet, options, traced);
+    const executable = this.begin(packet, options, traced);
+    const env = this.runEnv!;
+    const fill = this.runFill;
     const recorder = traced ? new TraceRecorder() : undefined;
     const obj = this.obj;
-    const keys: MapKeyUse[] | undefined = obj.options.keyWarnings === false ? undefined : [];
-    obj.keyLog = keys;
-    if (keys !== undefined) watchKeys(obj.mem, pending.fill);
-    obj.traceSink = recorder?.hook;
+    const keys = obj.options.keyWarnings === false ? undefined : this.keyUses;
+    if (keys !== undefined) {
+      keys.length = 0;
+      obj.keyLog = keys;
+      this.watchKeys(fill);
+    }
+    if (recorder) obj.traceSink = recorder.hook;
+    // r0 in halves when the engine gives them (no BigInt per run), else as the bigint.
+    let r0: bigint | undefined;
+    let r0Lo = 0;
     try {
-      let r0: bigint;
-      try {
-        r0 = pending.executable.run(pending.env, LAYOUT.CTX);
-      } catch (err) {
-        throw obj.withSource(this.spec, err);
-      }
-      const out = this.finish(pending, r0);
-      if (recorder) out.execTrace = recorder.result();
-      // Keys reach the log only from helper calls and from inline lookups of keys with fill bytes left.
-      if (keys !== undefined && keys.length > 0) out.warnings = uninitKeyWarnings(keys, pending.fill, LAYOUT.STACK, this.spec, (i) => obj.spec.maps[i]?.name ?? `#${i}`);
-      return out;
+      if (executable.runSplit !== undefined) r0Lo = executable.runSplit(env, LAYOUT.CTX);
+      else r0 = executable.run(env, LAYOUT.CTX);
     } catch (err) {
+      const fault = obj.withSource(this.spec, err);
       // A traced run that faults keeps what it ran up to the fault.
-      if (recorder && err instanceof VmFault) err.execTrace = recorder.result();
-      throw err;
+      if (recorder && fault instanceof VmFault) fault.execTrace = recorder.result();
+      throw fault;
     } finally {
       obj.keyLog = undefined;
       obj.traceSink = undefined;
       if (keys !== undefined) obj.mem.view.setUint32(LAYOUT.CTRL + CTRL.KEY_FILL, 0, true);
     }
+    const out = r0 === undefined ? this.finish(undefined, r0Lo, obj.mem.view.getUint32(LAYOUT.CTRL + CTRL.RUN_R0_HI, true)) : this.finish(r0);
+    if (recorder) out.execTrace = recorder.result();
+    // Keys reach the log only from helper calls and from inline lookups of keys with fill bytes left.
+    if (keys !== undefined && keys.length > 0) out.warnings = uninitKeyWarnings(keys, fill, LAYOUT.STACK, this.spec, (i) => obj.spec.maps[i]?.name ?? `#${i}`);
+    return out;
   }
 
   /**
@@ -179,8 +198,8 @@ export class Program {
   repeat(packet: Uint8Array, options: RepeatOptions): { last: ProgramRun; nsPerRun: number } {
     checkObject(options, 'options', false);
     const runs = checkInt(options.runs, 'options.runs', 1);
-    const pending = this.begin(packet, options, false);
-    const { env, executable } = pending;
+    const executable = this.begin(packet, options, false);
+    const env = this.runEnv!;
     const obj = this.obj;
     let r0 = 0n;
     const start = process.hrtime.bigint();
@@ -196,7 +215,7 @@ export class Program {
       }
     }
     const nsPerRun = Number(process.hrtime.bigint() - start) / runs;
-    return { last: this.finish(pending, r0), nsPerRun };
+    return { last: this.finish(r0), nsPerRun };
   }
 
   /** options.tunnel checked and turned into the skb's RX tunnel info; only TC programs take it. */
@@ -208,7 +227,8 @@ export class Program {
     return rxTunnelInfo(given, (message) => new ArgumentError('arg/range', `options.tunnel.${message}`, 'options.tunnel'));
   }
 
-  private begin(packet: unknown, options: RunOptions, traced: boolean): PendingRun {
+  /** Lays out a run (packet, context, stack, a fresh run in the simulated kernel, {@link runEnv}) and returns the executable to run. */
+  private begin(packet: unknown, options: RunOptions, traced: boolean): Executable {
     if (this.refusal) throw this.refusal;
     const bytes = checkBytes(packet, 'packet');
     checkObject(options, 'options');
@@ -221,58 +241,96 @@ export class Program {
     obj.checkRunnable(this.index);
     const executable = executables[this.index];
     if (executable === undefined) throw new ArgumentError('arg/range', `program '${this.name}' has no executable`, 'program');
-    obj.kernel.cpu = cpu;
-    obj.kernel.beginRun();
+    const kernel = obj.kernel;
+    kernel.cpu = cpu;
+    kernel.beginRun();
     // Records left by a run that faulted were never read: a new run's reader starts after them.
-    obj.drainEvents();
-    const xdp = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
-    const socket = this.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
-    if (xdp) setupXdp(obj.mem, bytes, ctx, obj.kernel);
-    else setupSkb(obj.mem, bytes, ctx, obj.kernel, !socket);
+    obj.takeEvents();
+    if (this.xdp) (this.xdpFrame ??= xdpFrameOf(obj.mem)).setup(bytes, ctx, kernel);
+    else setupSkb(obj.mem, bytes, ctx, kernel, !this.socket);
     if (tunnel) setRxTunnel(obj.mem, tunnel);
-    const fill = stackFillOf(options.stackFill);
+    const fill = options.stackFill === undefined ? DEFAULT_FILL : stackFillOf(options.stackFill);
     obj.writeStackFill(fill);
-    const helpers = obj.registryFor(this.progType);
-    let env = this.lastEnv;
+    const helpers = (this.helpers ??= obj.registryFor(this.progType));
+    let env = this.runEnv;
     // The last run's env, reset, while it serves the same executables: one object fewer per run.
     if (env !== undefined && env.programs === executables && env.helpers === helpers && env.mem === obj.mem) resetRunEnv(env, cpu, obj.budget);
-    else env = this.lastEnv = newRunEnv(obj, this.progType, executables, cpu);
-    return { xdp, socket, ctx, env, executable, fill };
+    else env = this.runEnv = newRunEnv(obj, this.progType, executables, cpu);
+    this.runCtx = ctx;
+    this.runFill = fill;
+    return executable;
   }
 
-  private finish(run: PendingRun, r0: bigint): RunOutput {
-    const mem = this.obj.mem;
-    const kernel = this.obj.kernel;
-    const retval = retvalOf(r0);
+  /** The result of the run {@link begin} laid out, which returned `r0` (or, undefined, r0 in unsigned 32-bit halves): what it left, read from the VM and the simulated kernel. */
+  private finish(r0: bigint | undefined, r0Lo = 0, r0Hi = 0): RunOutput {
+    const obj = this.obj;
+    const mem = obj.mem;
+    const kernel = obj.kernel;
+    const out = new RunOutput();
+    let retval: number;
+    if (r0 === undefined) {
+      retval = r0Lo;
+      out.setR0Halves(r0Lo, r0Hi);
+    } else {
+      retval = retvalOf(r0);
+      out.r0 = r0;
+    }
+    out.retval = retval;
+    out.action = this.actionOf(retval);
     const redirect = kernel.takeRedirect();
     // A socket filter's data_out has the 14-byte Ethernet header in front, zeroed, as the kernel's; an XDP frame's fragments follow its linear part.
-    const packet = run.socket ? readSocketPacket(mem) : run.xdp ? readXdpPacket(mem) : mem.u8.slice(mem.pktData, mem.pktEnd);
-    const events = this.obj.drainEvents();
-    this.obj.eventStream.publish(events);
-    const clones = kernel.clones.map(({ ifindex, flags, packet: p }) => ({ ifindex, flags, packet: p }));
-    let destination: RedirectDestination = {};
-    if (redirect?.map !== undefined && run.xdp) {
-      const rx = { ifindex: mem.view.getUint32(LAYOUT.CTX + XDP_MD.ingress_ifindex.off, true), queue: mem.view.getUint32(LAYOUT.CTX + XDP_MD.rx_queue_index.off, true) };
-      const outcome = redirectOutcome(redirect, this.obj.maps, packet, rx);
-      destination = outcome.destination;
-      clones.push(...outcome.copies);
+    if (this.socket) out.setPacketBytes(readSocketPacket(mem));
+    else if (this.xdp && this.xdpFrame!.fragmented) out.setPacketBytes(readXdpPacket(mem));
+    else packetStash.stash(out, mem.u8, mem.pktData, mem.pktEnd);
+    const events = obj.takeEvents();
+    if (events !== undefined) obj.eventStream.publish(events);
+    // The kernel's lists are replaced at the next run, never emptied: the result takes the trace as it is.
+    const sent = kernel.clones;
+    let clones: ProgramRun['clones'] | undefined = sent.length === 0 ? undefined : sent.map(({ ifindex, flags, packet: p }) => ({ ifindex, flags, packet: p }));
+    const trace = kernel.trace.length === 0 ? undefined : kernel.trace;
+    if (redirect === null) {
+      out.redirect = null;
+    } else {
+      let destination: RedirectDestination = {};
+      if (redirect.map !== undefined && this.xdp) {
+        const rx = { ifindex: mem.view.getUint32(LAYOUT.CTX + XDP_MD.ingress_ifindex.off, true), queue: mem.view.getUint32(LAYOUT.CTX + XDP_MD.rx_queue_index.off, true) };
+        const outcome = redirectOutcome(redirect, obj.maps, out.packet, rx);
+        destination = outcome.destination;
+        if (outcome.copies.length > 0) clones = [...(clones ?? []), ...outcome.copies];
+      }
+      out.redirect = { ...redirectView(redirect)!, ...destination };
     }
-    return new RunOutput({
-      retval,
-      r0,
-      action: actionName(this.progType, retval, this.attachType),
-      packet,
-      // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of uapi/context.ts), in their order.
-      ctx: run.xdp ? readXdpCtxOut(mem, run.ctx) : readSkbCtxOut(mem, run.ctx),
-      redirect: redirect ? { ...redirectView(redirect)!, ...destination } : null,
-      tunnel: run.xdp || run.socket ? null : readTunnel(mem),
-      clones,
-      events,
-      trace: kernel.trace.slice(),
-      warnings: [],
-    });
+    out.setLists(clones, events, trace);
+    // Exactly the ctx_in fields of the type (XDP_CTX_IN_FIELDS, SKB_CTX_IN_FIELDS of uapi/context.ts), in their order.
+    if (this.xdp) out.setXdpCtx(mem.pktData - mem.pktStart, this.xdpFrame!.ingress, this.xdpFrame!.rxq);
+    else out.ctx = readSkbCtxOut(mem, this.runCtx);
+    out.tunnel = this.xdp || this.socket ? null : readTunnel(mem);
+    return out;
+  }
+
+  /** The verdict's name for `retval`, remembered for the small ones. */
+  private actionOf(retval: number): string {
+    if (retval < ACTION_CACHE) return (this.actionNames[retval] ??= actionName(this.progType, retval, this.attachType));
+    return actionName(this.progType, retval, this.attachType);
+  }
+
+  /** Points CTRL.KEY_FILL at a copy of `fill` in the memory, written when the fill differs from the last one written there. */
+  private watchKeys(fill: Uint8Array): void {
+    const mem = this.obj.mem;
+    const copy = (this.fillCopy ??= fillCopyOf(mem));
+    if (copy.fill !== fill) {
+      mem.u8.set(fill, copy.addr);
+      copy.fill = fill;
+    }
+    mem.view.setUint32(LAYOUT.CTRL + CTRL.KEY_FILL, copy.addr, true);
   }
 }
+
+/** Verdicts below this have their names remembered per program. */
+const ACTION_CACHE = 16;
+
+/** Output packets of runs, until each result's packet is read. */
+const packetStash = new PacketStash();
 
 /** A redirect target as a run reports it: kind and next hop only for bpf_redirect_neigh/peer. */
 function redirectView(r: RedirectTarget): ProgramRun['redirect'] {
@@ -330,30 +388,20 @@ export function resetRunEnv(env: RunEnv, cpu: number, budget: number): void {
   env.callback = undefined;
 }
 
-/** Copies of stack fills in each memory, for the engine's uninitialised-key test (CTRL.KEY_FILL). */
-const fillCopies = new WeakMap<VmMemory, { addr: number; fill: Uint8Array | undefined }>();
+/** The copy of a stack fill in a memory, for the engine's uninitialised-key test (CTRL.KEY_FILL). */
+interface FillCopy {
+  addr: number;
+  fill: Uint8Array | undefined;
+}
 
-/** Points CTRL.KEY_FILL at a copy of `fill` in `mem`, written when the fill differs from the last one. */
-function watchKeys(mem: VmMemory, fill: Uint8Array): void {
+/** The copy of stack fills in each memory, one shared by every program running there. */
+const fillCopies = new WeakMap<VmMemory, FillCopy>();
+
+function fillCopyOf(mem: VmMemory): FillCopy {
   let copy = fillCopies.get(mem);
   if (copy === undefined) {
     copy = { addr: mem.allocRaw(LAYOUT.STACK_SIZE, 'stack fill copy'), fill: undefined };
     fillCopies.set(mem, copy);
   }
-  if (copy.fill !== fill) {
-    mem.u8.set(fill, copy.addr);
-    copy.fill = fill;
-  }
-  mem.view.setUint32(LAYOUT.CTRL + CTRL.KEY_FILL, copy.addr, true);
-}
-
-/** A run set up and not yet finished. */
-interface PendingRun {
-  xdp: boolean;
-  /** A socket filter: the skb starts at the network header and data_out gets 14 zero bytes in front. */
-  socket: boolean;
-  ctx: CtxInput;
-  env: RunEnv;
-  executable: Executable;
-  fill: Uint8Array;
+  return copy;
 }

@@ -126,6 +126,12 @@ export interface Executable {
    * it, in one call. Returns the last run's r0; `env.budget` is what the last run left.
    */
   runMany?(env: RunEnv, ctxAddr: number, runs: number, budget: number): bigint;
+  /**
+   * Optional form of {@link run} with r2 = 0 and no BigInt, for a `ctxAddr` below 2^32: returns
+   * r0's low 32 bits as an unsigned number and leaves its high 32 bits at CTRL.RUN_R0_HI of
+   * `env.mem`'s control block; otherwise as {@link run}.
+   */
+  runSplit?(env: RunEnv, ctxAddr: number): number;
 }
 
 /** An execution engine: `interp` (reference) or `wasm` (default, fast). */

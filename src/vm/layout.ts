@@ -55,6 +55,10 @@ export const CTRL = {
    * byte at the same offset, for the caller's uninitialised-key warning; 0 skips that test.
    */
   KEY_FILL: 0x14,
+  /** u32: r0's high 32 bits after a run through the WebAssembly engine's `enter` export (its low half is the export's result). */
+  RUN_R0_HI: 0x18,
+  /** i32: the budget left after a run through the WebAssembly engine's `enter` export. */
+  RUN_BUDGET: 0x1c,
   /**
    * INLINE_STATE_SIZE bytes the inline forms of helpers (src/helpers/inline) and the kernel state
    * they share with the helpers' implementations use as they define (a redirect target, the

@@ -1,5 +1,5 @@
 import type { ProgramSpec } from '../../loader/spec.js';
-import { LAYOUT, STACK_END, WASM_PAGE } from '../layout.js';
+import { CTRL, LAYOUT, STACK_END, WASM_PAGE } from '../layout.js';
 import { basicBlocks, functionEntries, lddwTails, type BasicBlock } from './cfg.js';
 import { slabCheck } from './builtins.js';
 import type { InlineFunction } from './inline-api.js';
@@ -100,6 +100,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   const exactIndex = new Map<number, number>();
   const runIndex = m.declare([I32, I32, I32, I32], [I64]);
   const repeatIndex = m.declare([I32, I32, I32, I32], [I64]);
+  const enterIndex = m.declare([I32, I32], [I32]);
   const slabOk = m.declare([I64, I32, I32], [I32]);
   // Each inlined helper's bits in the `inl` global: one per variant of its form, while 32 last.
   const inlineShifts = new Map<number, number>();
@@ -169,6 +170,8 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   m.exportFunc('run', runIndex);
   m.define(repeatIndex, repeatWrapper(funcIndex.get(0)!, budget, tailCalls ? tailFresh : -1));
   m.exportFunc('repeat', repeatIndex);
+  m.define(enterIndex, enterWrapper(funcIndex.get(0)!, budget));
+  m.exportFunc('enter', enterIndex);
   m.define(slabOk, slabCheck(hitStart, hitSize));
   // A body may ask for further functions (a checksum calls its partial sum): define until none is new.
   const defined = new Set<InlineFunction>();
@@ -215,5 +218,22 @@ function runWrapper(main: number): FuncBody {
   half(0, 1);
   half(2, 3);
   f.i64(0).i64(0).i64(0).i32(STACK_END).call(main);
+  return f;
+}
+
+/**
+ * `enter(r1, budget)`: one run with no BigInt and no global crossing the boundary, for runs from
+ * the API (WasmExecutable.runEntry): the program in frame 0 with r1 zero-extended from 32 bits,
+ * r2–r5 zero and `budget` in the budget global; r0's high half and the budget left go to the
+ * control block (CTRL.RUN_R0_HI, CTRL.RUN_BUDGET) and r0's low half is the result.
+ */
+function enterWrapper(main: number, budget: number): FuncBody {
+  const f = new FuncBody(2);
+  const r0 = f.local(I64);
+  f.get(1).gset(budget);
+  f.get(0).op(Op.i64_extend_i32_u).i64(0).i64(0).i64(0).i64(0).i32(STACK_END).call(main).set(r0);
+  f.i32(0).get(r0).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64).mem(Op.i32_store, LAYOUT.CTRL + CTRL.RUN_R0_HI);
+  f.i32(0).gget(budget).mem(Op.i32_store, LAYOUT.CTRL + CTRL.RUN_BUDGET);
+  f.get(r0).op(Op.i32_wrap_i64);
   return f;
 }

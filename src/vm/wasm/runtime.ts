@@ -27,6 +27,7 @@ const MAX_SLICE = 0x7fff_ffff;
 /** Exports of an instantiated program module (see compiler.ts). */
 interface ProgramExports {
   run(r1lo: number, r1hi: number, r2lo: number, r2hi: number): bigint;
+  enter(r1: number, budget: number): number;
   repeat(r1lo: number, r1hi: number, runs: number, budget: number): bigint;
   budget: { value: number };
   tailR0: { value: bigint };
@@ -161,6 +162,48 @@ export class WasmExecutable implements Executable {
       mem.stackLow = STACK_END - FRAME_SIZE;
     }
   }
+
+  /**
+   * {@link run} with r2 = 0 through the module's `enter` export: r0's low half comes back as an
+   * unsigned number, its high half at CTRL.RUN_R0_HI; the budget goes in as an argument and comes
+   * back through the control block, so no BigInt is made and no global is read or written from
+   * here on the way.
+   */
+  runSplit(env: RunEnv, ctxAddr: number): number {
+    if (!(ctxAddr > 0 && ctxAddr <= 0xffff_ffff)) {
+      const r0 = this.run(env, ctxAddr);
+      env.mem.view.setUint32(LAYOUT.CTRL + CTRL.RUN_R0_HI, Number(r0 >> 32n), true);
+      return Number(r0 & 0xffff_ffffn);
+    }
+    const mem = env.mem;
+    this.enter(env);
+    let tables = this.tables;
+    if (tables === undefined || tables.mem !== mem) tables = this.tables = syncedTablesOf(mem);
+    syncCtxRules(mem, tables);
+    syncMapSlots(mem, env.maps, env.cpu, tables);
+    const budget = env.budget;
+    this.budgetTotal = budget;
+    const prevCallback = env.callback;
+    env.callback = this.callback;
+    mem.stackLow = STACK_END - FRAME_SIZE;
+    const slice = Math.min(Math.max(budget, 0), MAX_SLICE);
+    try {
+      const lo = this.exports.enter(ctxAddr, slice) >>> 0;
+      env.budget = Math.max(0, budget - (slice - mem.view.getInt32(LAYOUT.CTRL + CTRL.RUN_BUDGET, true)));
+      return lo;
+    } catch (err) {
+      const g = this.exports.budget;
+      const thrown = spentAll(err, g);
+      env.budget = Math.max(0, budget - (slice - g.value));
+      throw thrown;
+    } finally {
+      env.callback = prevCallback;
+      mem.stackLow = STACK_END - FRAME_SIZE;
+    }
+  }
+
+  /** What this executable's memory holds of the context rules and map slots ({@link runSplit}'s shortcut to them). */
+  private tables: SyncedTables | undefined;
 
   /**
    * Runs the program `runs` times with r1 = `ctxAddr`, as BPF_PROG_TEST_RUN's repeat does and as
@@ -413,34 +456,45 @@ export class WasmExecutable implements Executable {
   };
 }
 
-const slotTables = new WeakMap<VmMemory, readonly VmMap[]>();
+/** What a memory's control block holds: the context rule and size its WASM_CTX_RULES table was written for, the maps of its map slots. */
+interface SyncedTables {
+  readonly mem: VmMemory;
+  rule: VmMemory['ctxRule'] | undefined;
+  size: number;
+  maps: readonly VmMap[] | undefined;
+}
+
+const syncedTables = new WeakMap<VmMemory, SyncedTables>();
+
+function syncedTablesOf(mem: VmMemory): SyncedTables {
+  let tables = syncedTables.get(mem);
+  if (tables === undefined) syncedTables.set(mem, (tables = { mem, rule: undefined, size: -1, maps: undefined }));
+  return tables;
+}
 
 /**
  * Writes the run's CPU and, when `maps` are not the ones they were written for, the control
  * block's map slots (layout.ts CTRL.MAP_SLOTS: VmMap.inlineSlot of each map, zeros for the
  * others) that the generated code's inline lookups read.
  */
-function syncMapSlots(mem: VmMemory, maps: readonly VmMap[], cpu: number): void {
+function syncMapSlots(mem: VmMemory, maps: readonly VmMap[], cpu: number, tables = syncedTablesOf(mem)): void {
   const v = mem.view;
   v.setUint32(LAYOUT.CTRL + CTRL.WASM_CPU, cpu, true);
-  if (slotTables.get(mem) === maps) return;
+  if (tables.maps === maps) return;
   for (let i = 0; i < MAP_SLOTS_MAX; i++) {
     const words = i < maps.length ? maps[i]!.inlineSlot?.() : undefined;
     const at = LAYOUT.CTRL + CTRL.MAP_SLOTS + i * MAP_SLOT_SIZE;
     for (let w = 0; w < MAP_SLOT_SIZE / 4; w++) v.setUint32(at + 4 * w, words?.[w] ?? 0, true);
   }
-  slotTables.set(mem, maps);
+  tables.maps = maps;
 }
-
-const ctxTables = new WeakMap<VmMemory, { rule: VmMemory['ctxRule']; size: number }>();
 
 /**
  * Writes VmMemory.ctxRule into the control block's WASM_CTX_RULES table that the generated code's
  * inline context check reads, when the rule or the context size changed since the last run.
  */
-function syncCtxRules(mem: VmMemory): void {
-  const last = ctxTables.get(mem);
-  if (last && last.rule === mem.ctxRule && last.size === mem.ctxSize) return;
+function syncCtxRules(mem: VmMemory, tables = syncedTablesOf(mem)): void {
+  if (tables.rule === mem.ctxRule && tables.size === mem.ctxSize) return;
   const size = Math.min(mem.ctxSize, 256);
   const table = new Uint8Array(256);
   for (let off = 0; off < size; off++) {
@@ -452,7 +506,8 @@ function syncCtxRules(mem: VmMemory): void {
   }
   mem.u8.set(table, LAYOUT.CTRL + CTRL.WASM_CTX_RULES);
   mem.view.setUint32(LAYOUT.CTRL + CTRL.WASM_CTX_SIZE, size, true);
-  ctxTables.set(mem, { rule: mem.ctxRule, size: mem.ctxSize });
+  tables.rule = mem.ctxRule;
+  tables.size = mem.ctxSize;
 }
 
 /** A budget fault leaves nothing of the budget, even when it came from a tail-called program's module. */
