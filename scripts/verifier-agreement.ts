@@ -1,5 +1,7 @@
 /**
- * Runs every program of the verifier corpus (or of the objects under the directories given)
+ * Runs every program of the verifier corpus and of the extra test objects corpus.ts names
+ * (AGREEMENT_EXTRA_OBJECTS: the kernel's refusal as libbpf rewrites it for a CO-RE relocation that
+ * did not resolve), or of the objects under the directories given,
  * through the real kernel and through bpfsim's verifier in one run, and prints how often they
  * agree, per rule (the object's file name up to its first dot): programs, verdict agreement, and
  * message agreement (same verdict and, for a rejection, the same message as the kernel's log ends
@@ -15,7 +17,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { verifyObjectsOnKernel } from '../src/kernel/index.js';
 import type { ProgramVerdict } from '../src/verifier/types.js';
-import { buildCorpus, KNOWN_DISAGREEMENTS_PATH, ROOT, verdictText, type KnownDisagreement } from '../test/verifier/corpus.js';
+import { AGREEMENT_EXTRA_OBJECTS, buildCorpus, KNOWN_DISAGREEMENTS_PATH, ROOT, verdictText, type KnownDisagreement } from '../test/verifier/corpus.js';
 import { ourReports } from '../test/verifier/ours.js';
 
 interface Row {
@@ -52,7 +54,7 @@ if (writeKnown && dirs.length > 0) {
   console.error('--write-known is for the corpus only');
   process.exit(2);
 }
-const objects = dirs.length > 0 ? dirs.flatMap((d) => objectsUnder(resolve(d))) : buildCorpus();
+const objects = dirs.length > 0 ? dirs.flatMap((d) => objectsUnder(resolve(d))) : [...buildCorpus(), ...AGREEMENT_EXTRA_OBJECTS.map((o) => join(ROOT, o))];
 if (objects.length === 0) {
   console.error(`no .o files under ${dirs.join(', ')}`);
   process.exit(2);

@@ -128,6 +128,36 @@ export class CoreResolver {
     return new BtfError('btf/core-relo', `CO-RE relocation ${coreKindName(relo.kind)} of '${name}' access '${relo.accessStr}': ${why}`, relo.typeId);
   }
 
+  /**
+   * The relocation's access path in the program's own BTF, as libbpf's bpf_core_format_spec
+   * prints it in "failed to resolve CO-RE relocation <spec>":
+   * `<byte_off> [8] struct xdp_md___new.ifindex (0:1 @ offset 4)`.
+   */
+  formatSpec(relo: CoreRelo): string {
+    const spec = this.parseSpec(relo);
+    const root = this.local.typeById(spec.rootTypeId);
+    let text = `<${coreKindName(relo.kind)}> [${spec.rootTypeId}] ${root.kind} ${root.name || '<anon>'}`;
+    if (isTypeKind(relo.kind)) return text;
+    if (isEnumKind(relo.kind)) {
+      const t = this.local.typeById(this.local.resolve(spec.rootTypeId));
+      if (t.kind === 'enum') {
+        const e = t.values[spec.raw[0]!]!;
+        return `${text}::${e.name} = ${t.signed ? e.value | 0 : e.value >>> 0}`;
+      }
+      if (t.kind === 'enum64') {
+        const e = t.values[spec.raw[0]!]!;
+        return `${text}::${e.name} = ${t.signed ? BigInt.asIntN(64, e.value) : BigInt.asUintN(64, e.value)}`;
+      }
+      return text;
+    }
+    spec.accessors.forEach((a, i) => {
+      if (a.name) text += `.${a.name}`;
+      else if (i > 0 || a.idx > 0) text += `[${a.idx}]`;
+    });
+    const at = spec.bitOffset % 8 ? `${Math.floor(spec.bitOffset / 8)}.${spec.bitOffset % 8}` : `${spec.bitOffset / 8}`;
+    return `${text} (${spec.raw.join(':')} @ offset ${at})`;
+  }
+
   /** bpf_core_parse_spec. */
   private parseSpec(relo: CoreRelo): Spec {
     const btf = this.local;

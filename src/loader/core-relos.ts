@@ -21,6 +21,12 @@ const SIZE_BITS = new Map([
 ]);
 const SIZE_BYTES = new Map([...SIZE_BITS].map(([bytes, bits]) => [bits, bytes]));
 
+/** A relocation that poisoned its instruction: why, and its access path as libbpf prints it (CoreResolver.formatSpec). */
+export interface CoreFailure {
+  message: string;
+  spec: string;
+}
+
 /**
  * The `CO-RE` phase for one executable section: every relocation .BTF.ext records for it is
  * resolved against the target kernel's BTF and patched into `insns` as libbpf's
@@ -28,8 +34,8 @@ const SIZE_BYTES = new Map([...SIZE_BITS].map(([bytes, bits]) => [bits, bytes]))
  * A relocation that does not resolve poisons its instruction with a call of helper 0xbad2310,
  * as libbpf does: the run faults there only if it reaches it. Returns why, by instruction index.
  */
-export function applyCoreRelocations(ctx: LoadContext, sectionName: string, insns: Insn[], where: (pc: number) => string): Map<number, string> {
-  const poisoned = new Map<number, string>();
+export function applyCoreRelocations(ctx: LoadContext, sectionName: string, insns: Insn[], where: (pc: number) => string): Map<number, CoreFailure> {
+  const poisoned = new Map<number, CoreFailure>();
   const relos = ctx.btfExt?.coreRelos.get(sectionName);
   if (!relos || relos.length === 0 || !ctx.btf) return poisoned;
   const target = ctx.kernelBtf?.();
@@ -47,7 +53,7 @@ export function applyCoreRelocations(ctx: LoadContext, sectionName: string, insn
       throw err;
     }
     const why = patch(insns, pc, res, relo);
-    if (why !== undefined) poisoned.set(pc, `${at}: ${why}`);
+    if (why !== undefined) poisoned.set(pc, { message: `${at}: ${why}`, spec: ctx.coreResolver!.formatSpec(relo) });
   });
   return poisoned;
 }

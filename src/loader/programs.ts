@@ -5,7 +5,7 @@ import { decodeInsns } from '../isa/codec.js';
 import type { Insn } from '../isa/insn.js';
 import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from '../uapi/bpf.js';
 import { mapKey, type FunctionSym, type LoadContext } from './context.js';
-import { applyCoreRelocations } from './core-relos.js';
+import { applyCoreRelocations, type CoreFailure } from './core-relos.js';
 import { declTagsOf } from './maps.js';
 import { findSectionDef, progFlagsOf } from './section-defs.js';
 import type { ProgramSpec, SourceLine } from './spec.js';
@@ -26,7 +26,7 @@ interface SectionCode {
   /** Call and function-pointer targets by instruction index. */
   targets: Map<number, Target>;
   /** Instructions poisoned by CO-RE relocations that do not resolve, with why. */
-  poisoned: Map<number, string>;
+  poisoned: Map<number, CoreFailure>;
 }
 
 /**
@@ -206,13 +206,13 @@ function linkProgram(ctx: LoadContext, entry: FunctionSym, code: Map<number, Sec
   const placed = new Map<FunctionSym, number>();
   const functions: { name: string; pc: number }[] = [];
   const lines: SourceLine[] = [];
-  const coreFailures: { pc: number; message: string }[] = [];
+  const coreFailures: { pc: number; message: string; spec: string }[] = [];
   const place = (fn: FunctionSym): number => {
     const start = insns.length;
     const sec = code.get(fn.section.index)!;
     for (let i = fn.start; i < fn.end; i++) {
-      const why = sec.poisoned.get(i);
-      if (why !== undefined) coreFailures.push({ pc: insns.length, message: why });
+      const failure = sec.poisoned.get(i);
+      if (failure !== undefined) coreFailures.push({ pc: insns.length, ...failure });
       insns.push({ ...sec.insns[i]! });
       origin.push({ sec: fn.section.index, idx: i });
     }

@@ -55,9 +55,10 @@ export interface ProgramSpec {
   declTags?: string[];
   /**
    * Instructions a CO-RE relocation poisoned because it does not resolve on the target kernel
-   * (libbpf's call of helper 0xbad2310): a run that reaches one faults with this message.
+   * (libbpf's call of helper 0xbad2310): a run that reaches one faults with this message; `spec`
+   * is the relocation's access path as libbpf prints it when the kernel refuses the call.
    */
-  coreFailures?: { pc: number; message: string }[];
+  coreFailures?: { pc: number; message: string; spec: string }[];
 }
 
 export interface MapSpec {

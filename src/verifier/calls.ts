@@ -1,4 +1,5 @@
 import { changesPacketData, protoFor } from '../helpers/table.js';
+import { CORE_POISON_HELPER_ID } from '../btf/core.js';
 import { hasFlag, type ArgType, type HelperProto } from '../helpers/proto.js';
 import type { Insn } from '../isa/insn.js';
 import { BPF_MAP_TYPE } from '../uapi/bpf.js';
@@ -274,7 +275,13 @@ export interface HelperCallResult {
 /** check_helper_call. */
 export function checkHelperCall(v: Verifier, insn: Insn, gpl: boolean): HelperCallResult {
   const id = insn.imm;
-  if (id < 0 || id > MAX_HELPER_ID) v.fail(`invalid func unknown#${id}`);
+  if (id < 0 || id > MAX_HELPER_ID) {
+    // libbpf rewrites the kernel's refusal of an instruction a CO-RE relocation poisoned (fixup_log_failed_core_relo).
+    const core = id === CORE_POISON_HELPER_ID ? v.prog.coreFailures?.find((f) => f.pc === v.insnIdx) : undefined;
+    if (!core) v.fail(`invalid func unknown#${id}`);
+    if (v.log.at(-1) === `${v.insnIdx}: (85) call unknown#${id}`) v.log[v.log.length - 1] = `${v.insnIdx}: <invalid CO-RE relocation>`;
+    v.fail(`failed to resolve CO-RE relocation ${core.spec}`);
+  }
   const name = helperName(id).replace(/^bpf_/, '');
   const proto: HelperProto | undefined = protoFor(id, v.progType);
   if (!proto) v.fail(`program of this type cannot use helper bpf_${name}#${id}`);

@@ -1,6 +1,6 @@
 import type { Insn } from '../isa/insn.js';
 import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from '../uapi/bpf.js';
-import { helperName } from '../uapi/helper-names.js';
+import { MAX_HELPER_ID, helperName } from '../uapi/helper-names.js';
 
 /** One instruction as the kernel's verifier log prints it (kernel/bpf/disasm.c, print_bpf_insn). */
 
@@ -65,7 +65,8 @@ export function kernelInsnText(insns: Insn[], pc: number): string {
   if (op === 0x8) {
     if (i.src === BPF_PSEUDO_CALL) return `${code} call pc${signed(i.imm)}`;
     if (i.src === BPF_PSEUDO_KFUNC_CALL) return `${code} call kernel-function`;
-    return `${code} call ${helperName(i.imm)}#${i.imm}`;
+    // __func_get_name: ids past __BPF_FUNC_MAX_ID print as unknown.
+    return `${code} call ${i.imm === 0 ? 'bpf_unspec' : i.imm > 0 && i.imm <= MAX_HELPER_ID ? helperName(i.imm) : 'unknown'}#${i.imm}`;
   }
   if (op === 0x9) return `${code} exit`;
   if (op === 0x0) return cls === 6 ? `${code} gotol pc${signed(i.imm)}` : `${code} goto pc${signed(i.off)}`;

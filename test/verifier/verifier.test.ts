@@ -45,6 +45,16 @@ describe('the project programs', () => {
     expect(first.path[first.path.length - 1]!.insn).toBe(first.insn);
   });
 
+  it.each([
+    ['core_poisoned.o', 'failed to resolve CO-RE relocation <byte_off> [8] struct xdp_md___imagined.teleport_ifindex (0:1 @ offset 4)'],
+    ['loader_core.o', 'failed to resolve CO-RE relocation <byte_off> [19] struct skb_view.mark (0:2 @ offset 8)'],
+  ])('refuses tests/%s where a CO-RE relocation did not resolve as libbpf reports the kernel refusal: "%s"', (file, message) => {
+    const spec = loadObjectFile(obj(`tests/${file}`));
+    const r = verifyProgram(spec, spec.programs[0]!, { logLevel: 1 });
+    expect([r.accepted, r.error]).toEqual([false, message]);
+    expect(r.log).toContain(`${r.insn}: <invalid CO-RE relocation>`);
+  });
+
   it('refuses a GPL-only helper only without a GPL-compatible license', () => {
     const spec = loadObjectFile(obj('tests/bad_gpl.o'));
     expect(verifyObject(spec).programs[0]!.error).toBe('cannot call GPL-restricted function from non-GPL compatible program');
