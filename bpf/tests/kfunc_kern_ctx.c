@@ -79,6 +79,9 @@ int xdp_kern_ctx(struct xdp_md *ctx)
 	put(6, kctx->rxq->frag_size);
 	/* The same frame the context shows. */
 	put(7, (__u64)kctx->data_end - (__u64)kctx->data == ctx->data_end - ctx->data);
+	/* A pointer member read through bpf_rdonly_cast's pointer is a pointer too. */
+	struct xdp_buff *ro = bpf_rdonly_cast(kctx, bpf_core_type_id_kernel(struct xdp_buff));
+	put(8, ro->rxq->frag_size);
 	return XDP_PASS;
 }
 

@@ -34,3 +34,14 @@ function walk(btf: Btf, typeId: number, off: number, depth: number): string | un
   }
   return undefined;
 }
+
+/**
+ * The name of the struct with id `btfId` in the simulated kernel's BTF (what a CO-RE
+ * `bpf_core_type_id_kernel` resolves to), or '' when it is no struct there.
+ */
+export function kernelStructName(btfId: number): string {
+  const btf = defaultKernelBtf();
+  if (!Number.isInteger(btfId) || btfId <= 0 || btfId >= btf.types.length) return '';
+  const t = btf.resolved(btfId);
+  return t.kind === 'struct' ? t.name : '';
+}

@@ -2,6 +2,7 @@ import { kfuncById, kfuncNameById, type KfuncEntry } from '../helpers/kfuncs.js'
 import type { Insn } from '../isa/insn.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { checkRegRead } from './alu.js';
+import { kernelStructName } from './btf-walk.js';
 import { releaseReference } from './calls.js';
 import { processDynptrArg, type DynptrInfo, type DynptrType } from './dynptr.js';
 import { Reject, type Verifier } from './env.js';
@@ -162,6 +163,10 @@ export function checkKfuncCall(v: Verifier, insn: Insn): void {
   } else if (name === 'bpf_cast_to_kern_ctx') {
     r0.type = 'ptr_';
     r0.btfName = v.progType === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP ? 'xdp_buff' : 'sk_buff';
+  } else if (name === 'bpf_rdonly_cast') {
+    // An untrusted read-only pointer to the kernel type `btf_id__k` names.
+    r0.type = 'ptr_';
+    r0.btfName = kernelStructName(Number(meta.constant ?? 0n));
   } else {
     r0.type = 'ptr_';
     r0.btfName = k.ret.replace(/^(const )?struct /, '').replace(/ \*$/, '');

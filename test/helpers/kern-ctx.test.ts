@@ -29,7 +29,7 @@ describe.each(backends)('the kernel context through bpf_cast_to_kern_ctx on $nam
   it('reads struct xdp_buff and its xdp_rxq_info', async () => {
     const s = await seen(run, caseOf('xdp_kern_ctx', { ctx: { data: 8 } }));
     // data_end - data, metadata, headroom, frame_sz (a page), flags, queue, loopback's frag_size, same frame.
-    expect(s.slice(0, 8)).toEqual([46n, 8n, 256n, 4096n, 0n, 0n, 4096n, 1n]);
+    expect(s.slice(0, 9)).toEqual([46n, 8n, 256n, 4096n, 0n, 0n, 4096n, 1n, 4096n]);
   });
 
   it('reads struct sk_buff, with what the program wrote through __sk_buff, and reads through bpf_rdonly_cast', async () => {
