@@ -315,10 +315,16 @@ export class BpfObject {
    */
   writeStackFill(fill: Uint8Array): void {
     if (this.lastFill?.whole !== fill) {
-      const frames = this.spec.programs.every((p) => p.functions.length <= 1) ? 1 : LAYOUT.STACK_SIZE / FRAME_SIZE;
-      this.lastFill = { whole: fill, reached: fill.subarray(LAYOUT.STACK_SIZE - frames * FRAME_SIZE), at: STACK_END - frames * FRAME_SIZE };
+      const { at, len } = this.stackFillRange();
+      this.lastFill = { whole: fill, reached: fill.subarray(LAYOUT.STACK_SIZE - len), at };
     }
     this.mem.u8.set(this.lastFill.reached, this.lastFill.at);
+  }
+
+  /** Where {@link writeStackFill} writes: the first address of the frames a run can reach, and their length in bytes. */
+  stackFillRange(): { at: number; len: number } {
+    const frames = this.spec.programs.every((p) => p.functions.length <= 1) ? 1 : LAYOUT.STACK_SIZE / FRAME_SIZE;
+    return { at: STACK_END - frames * FRAME_SIZE, len: frames * FRAME_SIZE };
   }
 
   /** The last fill {@link writeStackFill} wrote, and its part for the frames a run reaches. */
