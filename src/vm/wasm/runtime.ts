@@ -243,6 +243,38 @@ export class WasmExecutable implements Executable {
   }
 
   /**
+   * For a driver that calls the module's `repeat` export from WebAssembly itself, one run at a
+   * time (src/vm/wasm/batch.ts): enters `env` as {@link runMany} does before its loop, with
+   * `budget` as the total that budget faults name, and returns the export, which the driver's
+   * module imports. {@link endDriven} restores what runMany restores after its loop.
+   */
+  beginDriven(env: RunEnv, budget: number): WebAssembly.ImportValue {
+    const mem = env.mem;
+    this.enter(env);
+    syncCtxRules(mem);
+    syncMapSlots(mem, env.maps, env.cpu);
+    this.budgetTotal = budget;
+    this.drivenCallback = env.callback;
+    env.callback = this.callback;
+    env.tailCalls = 0;
+    mem.stackLow = STACK_END - FRAME_SIZE;
+    return this.exports.repeat as unknown as WebAssembly.ImportValue;
+  }
+
+  /** Ends what {@link beginDriven} began; `env.budget` is set to what the last run left. */
+  endDriven(env: RunEnv): void {
+    if (this.exports.tailFresh.value !== 0) {
+      this.exports.tailFresh.value = 0;
+      env.tailCalls = 0;
+    }
+    env.budget = Math.max(0, this.exports.budget.value);
+    env.callback = this.drivenCallback;
+    env.mem.stackLow = STACK_END - FRAME_SIZE;
+  }
+
+  private drivenCallback: CallbackFn | undefined;
+
+  /**
    * Runs this program's entry in an existing frame (a tail call from another program of the
    * machine, whose run started with a budget of `budgetTotal`).
    */
