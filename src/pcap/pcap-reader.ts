@@ -1,6 +1,6 @@
 import { PcapError } from '../internal/errors.js';
 import type { ByteSource } from './byte-source.js';
-import { BATCH_PACKETS, MAX_BLOCK_LEN, newBatch, type PacketBatch } from './types.js';
+import { BATCH_PACKETS, MAX_BLOCK_LEN, newBatch, resetBatch, type PacketBatch } from './types.js';
 
 /** Classic pcap magic numbers as read little-endian (pcap-savefile(5)): microsecond and nanosecond timestamps. */
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
@@ -31,8 +31,10 @@ export async function* readPcapBatches(src: ByteSource): AsyncGenerator<PacketBa
   const limit = Math.min(MAX_BLOCK_LEN, Math.max(snaplen, 262144));
   const fracNs = nanos ? 1 : 1000;
   let index = 0;
+  // One batch, filled again each time: the consumer reads it before asking for the next.
+  let reused: PacketBatch | undefined;
   for (;;) {
-    const batch = newBatch(src.buf);
+    const batch = reused === undefined ? (reused = newBatch(src.buf)) : resetBatch(reused, src.buf);
     // Parse every whole record that is buffered, then refill once.
     while (batch.length < BATCH_PACKETS && src.ensure(16)) {
       const at = src.pos;

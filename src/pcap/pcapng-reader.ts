@@ -1,6 +1,6 @@
 import { PcapError } from '../internal/errors.js';
 import type { ByteSource } from './byte-source.js';
-import { BATCH_PACKETS, MAX_BLOCK_LEN, newBatch, type PacketBatch } from './types.js';
+import { BATCH_PACKETS, MAX_BLOCK_LEN, newBatch, resetBatch, type PacketBatch } from './types.js';
 
 /** pcapng block types (draft-ietf-opsawg-pcapng §4, §11.1). */
 export const PCAPNG_SHB = 0x0a0d0d0a;
@@ -22,6 +22,10 @@ interface Iface {
   unitsPerSecNum: number;
   nsPerUnit: number;
   tsOffsetNum: number;
+  /** The last whole second a timestamp fell in (seconds before if_tsoffset) and its start in units as hi:lo, for the packets after it in the same second. */
+  lastSec: number;
+  lastSecHi: number;
+  lastSecLo: number;
 }
 
 /** The values of option `code` in the options from `off` to `end` of the buffer (draft-ietf-opsawg-pcapng §3.5); a length past the block is `pcap/bad-block`. */
@@ -71,8 +75,10 @@ interface ReadState {
  */
 export async function* readPcapngBatches(src: ByteSource): AsyncGenerator<PacketBatch> {
   const st: ReadState = { le: true, ifaces: [], index: 0 };
+  // One batch, filled again each time: the consumer reads it before asking for the next.
+  let reused: PacketBatch | undefined;
   for (;;) {
-    const batch = newBatch(src.buf);
+    const batch = reused === undefined ? (reused = newBatch(src.buf)) : resetBatch(reused, src.buf);
     while (batch.length < BATCH_PACKETS && (readEnhancedPackets(src, st, batch), batch.length < BATCH_PACKETS) && readBlock(src, st, batch));
     if (batch.length > 0) {
       batch.offset = src.offset;
@@ -148,10 +154,22 @@ function readEnhancedPackets(src: ByteSource, st: ReadState, batch: PacketBatch)
     const id = v.getUint32(at + 8, le);
     const f = ifaces[id];
     if (f === undefined || f.nsPerUnit === 0) break;
-    const sec = secondsOf(v.getUint32(at + 12, le), v.getUint32(at + 16, le), f.unitsPerSecNum) + f.tsOffsetNum;
+    const hi = v.getUint32(at + 12, le);
+    const lo = v.getUint32(at + 16, le);
+    const ups = f.unitsPerSecNum;
+    // Within the second of the packet before: no division.
+    let units = (hi - f.lastSecHi) * 0x1_0000_0000 + (lo - f.lastSecLo);
+    if (!(units >= 0 && units < ups)) {
+      f.lastSec = secondsOf(hi, lo, ups);
+      units = unitsLeft;
+      // The second's start, hi:lo minus the units past it (fewer than 2^32: one borrow at most).
+      f.lastSecHi = lo >= units ? hi : hi - 1;
+      f.lastSecLo = lo >= units ? lo - units : lo - units + 0x1_0000_0000;
+    }
+    const sec = f.lastSec + f.tsOffsetNum;
     if (!(sec >= 0 && sec < MAX_SECONDS)) break;
     seconds[i] = sec;
-    nanos[i] = unitsLeft * f.nsPerUnit;
+    nanos[i] = units * f.nsPerUnit;
     dataOff[i] = at + 28;
     dataLen[i] = capLen;
     interfaceIndex[i] = id;
@@ -231,6 +249,9 @@ function readBlock(src: ByteSource, st: ReadState, batch: PacketBatch): boolean 
       unitsPerSecNum: Number(ups),
       nsPerUnit: decimal && smallOffset ? Number(1_000_000_000n / ups) : 0,
       tsOffsetNum: Number(tsOffset),
+      lastSec: 0,
+      lastSecHi: -2,
+      lastSecLo: 0,
     });
   }
   src.skip(totalLen);

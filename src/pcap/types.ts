@@ -37,7 +37,8 @@ export const MAX_BLOCK_LEN = 256 * 1024 * 1024;
  * Packets read from a capture in one go, as parallel arrays: entry i of each is packet i of the
  * batch. Packet i's bytes are `bytes[dataOff[i] .. dataOff[i] + dataLen[i])` (see
  * {@link batchPacket}), all in the one buffer the reader parsed the batch from, which it never
- * writes again. Made by readCaptureBatches, for loops that want no object per packet.
+ * writes again. Made by readCaptureBatches, for loops that want no object per packet; the reader
+ * fills the same arrays again for the next batch, so a batch is read before the next is asked for.
  */
 export interface PacketBatch {
   /** Packets in the batch. */
@@ -82,6 +83,18 @@ export function newBatch(bytes: Uint8Array): PacketBatch {
     linkType: new Uint32Array(BATCH_PACKETS),
     comment: [],
   };
+}
+
+/** `batch` emptied for the next packets, parsed from `bytes`; its arrays are reused. */
+export function resetBatch(batch: PacketBatch, bytes: Uint8Array): PacketBatch {
+  batch.length = 0;
+  batch.offset = 0;
+  batch.bytes = bytes;
+  batch.comment.length = 0;
+  batch.seconds.fill(0);
+  batch.nanos.fill(0);
+  batch.interfaceIndex.fill(0);
+  return batch;
 }
 
 /** Packet `i` of a batch as a view of the reader's buffer (no copy). */

@@ -138,26 +138,41 @@ describe('pcap', () => {
 
     it('converts timestamps of every decimal resolution exactly over the 64-bit range, blocks with and without options alike', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 0, max: 9 }), fc.array(fc.tuple(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.boolean()), { minLength: 1, maxLength: 6 }), async (tsresol, stamps) => {
-          const blocks = stamps.map(([units, comment]) => {
-            const epb = encodeEnhancedPacket({ data: Uint8Array.of(7), ...(comment && { comment: 'c' }) }, 9, true);
-            const v = new DataView(epb.buffer, epb.byteOffset);
-            v.setUint32(12, Number(units >> 32n), true);
-            v.setUint32(16, Number(units & 0xffffffffn), true);
-            return epb;
-          });
-          const bytes = cat(encodeSectionHeader(), encodeInterface({ tsresol }), ...blocks);
-          const ns = stamps.map(([units]) => units * 10n ** BigInt(9 - tsresol));
-          const bad = ns.findIndex((t) => t >= 1n << 64n);
-          if (bad >= 0) {
-            expect(await codeOf(readCaptureAll(bytes))).toBe('pcap/bad-timestamp');
-            return;
-          }
-          expect((await readCaptureAll(bytes)).map((p) => p.timestampNs)).toEqual(ns);
+        fc.asyncProperty(fc.integer({ min: 0, max: 9 }), fc.array(fc.tuple(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.boolean()), { minLength: 1, maxLength: 6 }), (tsresol, stamps) => checkStamps(tsresol, stamps)),
+        { numRuns: 500 },
+      );
+    });
+
+    it('converts timestamps exactly across second boundaries, packets close together', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: 9 }), fc.bigInt({ min: 0n, max: 1n << 62n }), fc.array(fc.tuple(fc.bigInt({ min: 0n, max: 3_000_000_000n }), fc.boolean()), { minLength: 1, maxLength: 20 }), async (tsresol, base, steps) => {
+          const ups = 10n ** BigInt(tsresol);
+          let units = base;
+          // Steps below a second's units, some exactly to the next second.
+          const stamps = steps.map(([step, comment]): [bigint, boolean] => [(units += step % 3n === 0n ? ups - (units % ups) : step % (2n * ups)), comment]);
+          return checkStamps(tsresol, stamps);
         }),
         { numRuns: 500 },
       );
     });
+
+    /** A capture with an interface of 10^-tsresol s units and one packet per raw timestamp (with a comment when asked) reads back as the exact nanoseconds, or pcap/bad-timestamp past 2^64 ns. */
+    async function checkStamps(tsresol: number, stamps: [bigint, boolean][]): Promise<void> {
+      const blocks = stamps.map(([units, comment]) => {
+        const epb = encodeEnhancedPacket({ data: Uint8Array.of(7), ...(comment && { comment: 'c' }) }, 9, true);
+        const v = new DataView(epb.buffer, epb.byteOffset);
+        v.setUint32(12, Number(units >> 32n), true);
+        v.setUint32(16, Number(units & 0xffffffffn), true);
+        return epb;
+      });
+      const bytes = cat(encodeSectionHeader(), encodeInterface({ tsresol }), ...blocks);
+      const ns = stamps.map(([units]) => units * 10n ** BigInt(9 - tsresol));
+      if (ns.some((t) => t >= 1n << 64n)) {
+        expect(await codeOf(readCaptureAll(bytes))).toBe('pcap/bad-timestamp');
+        return;
+      }
+      expect((await readCaptureAll(bytes)).map((p) => p.timestampNs)).toEqual(ns);
+    }
 
     const good = cat(encodeSectionHeader(), encodeInterface({}), encodeEnhancedPacket({ data: new Uint8Array(8) }));
     const setU32 = (b: Uint8Array, off: number, v: number): Uint8Array => {
