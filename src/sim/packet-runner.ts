@@ -9,9 +9,11 @@ import type { Executable, RunEnv } from '../vm/env.js';
 import { LAYOUT } from '../vm/layout.js';
 import { resolveProgType, type BpfObject } from './object.js';
 import { newRunEnv, resetRunEnv, retvalOf, type CtxInput, type Program } from './program.js';
+import { ReplayBatch, type LinearXdpFrame } from './replay-batch.js';
 import { defaultStackFill } from './uninit.js';
 
-const STACK_FILL = defaultStackFill(LAYOUT.STACK_SIZE);
+/** The stack each run starts with, as Program.run's default. */
+export const STACK_FILL = defaultStackFill(LAYOUT.STACK_SIZE);
 /** Zeroes for the XDP headroom, never written. */
 const ZERO_HEADROOM = new Uint8Array(XDP_FRAME.HEADROOM);
 
@@ -133,6 +135,21 @@ export class PacketRunner {
     v.setUint32(LAYOUT.CTX + XDP_MD.data_end.off, end, true);
     v.setUint32(LAYOUT.CTX + XDP_MD.data_meta.off, dataMeta, true);
     mem.setPacketBounds(dataMeta, data, end);
+  }
+
+  /** The batch path for this program (see ReplayBatch), made on first ask; undefined for a program that has none. */
+  batchPath(): ReplayBatch | undefined {
+    if (this.batch === undefined) this.batch = this.xdpReusable ? (ReplayBatch.create(this.obj, this.executable, this.env) ?? null) : null;
+    return this.batch ?? undefined;
+  }
+
+  private batch: ReplayBatch | null | undefined;
+
+  /** The linear XDP frame the next packets can reuse, for the batch path; undefined until a linear frame was set up in full. */
+  linearFrame(): LinearXdpFrame | undefined {
+    const frame = this.xdpFrame;
+    if (frame === undefined) return undefined;
+    return { dataMeta: frame.dataMeta, metaLen: frame.metaLen, maxLinear: frame.maxLinear, hardStart: XDP_FRAME.HARD_START, minLen: Math.max(XDP_FRAME.MIN_LEN, frame.metaLen) };
   }
 
   /** Whether the packet the last run left is the VM memory from data to data_end (else see {@link packet}). */

@@ -5,7 +5,7 @@ import type { Case } from './case.js';
 import { checksumVerdictsIn, CHECKSUM_BAD, CHECKSUM_OK } from './checksum-verdicts.js';
 import { cpuOfHash, flowHash } from './flow-hash.js';
 import { resolveProgType, type BpfObject } from './object.js';
-import { PacketRunner } from './packet-runner.js';
+import { PacketRunner, STACK_FILL } from './packet-runner.js';
 import type { Program } from './program.js';
 import { describeEgress, egressOf, type CaptureStats, type ChecksumCounts, type Egress, type ReplayOptions, type ReplayStats } from './replay.js';
 
@@ -143,7 +143,21 @@ export class Replay {
     const onPacket = this.options.onPacket;
     const runner = this.runner;
     const { bytes, dataOff, dataLen, seconds, nanos, linkType } = b;
+    // Without CPU steering, runs of a batch-safe XDP program go through the batch path once a frame was laid out in full.
+    const batchPath = cpus === undefined ? runner?.batchPath() : undefined;
     for (let i = 0; i < b.length; i++) {
+      if (batchPath !== undefined) {
+        const frame = runner!.linearFrame();
+        const ran = frame === undefined ? 0 : batchPath.run(b, i, frame, STACK_FILL, this.leaveMask(), this.stopMask());
+        if (ran > 0) this.countBatch(b, i, ran, batchPath.results, counters, captureIndex);
+        if (batchPath.fault !== undefined) {
+          const n = counters.packets;
+          const err = batchPath.fault;
+          throw err instanceof SimError ? err.withContext(`packet ${n} (frame ${n + 1})`) : err;
+        }
+        i += ran;
+        if (i >= b.length) break;
+      }
       const n = counters.packets;
       if (linkType[i] !== LINKTYPE_ETHERNET) {
         throw new PcapError('pcap/link-type', `packet ${n} (frame ${n + 1}): link type ${linkType[i]} is not Ethernet (1): XDP and TC programs see Ethernet frames`);
@@ -192,6 +206,61 @@ export class Replay {
       }
       if (onPacket) onPacket({ capture: captureIndex, index: n, retval, action: this.actionName(retval), cpu, egress: slot ? slot.egress.iface : null });
     }
+  }
+
+  /**
+   * Counts and writes the `ran` packets from `from` that the batch path ran: verdicts and output
+   * packets from its results, the clock moved once to where the last of them would have left it
+   * (no run of a batch reads it).
+   */
+  private countBatch(b: PacketBatch, from: number, ran: number, results: Uint32Array, counters: Counters, captureIndex: number): void {
+    const onPacket = this.options.onPacket;
+    const runner = this.runner!;
+    const u8 = this.object.mem.u8;
+    const { seconds, nanos } = b;
+    let latest = from;
+    for (let k = 0; k < ran; k++) {
+      const i = from + k;
+      const n = counters.packets;
+      const sec = seconds[i]!;
+      const ns = nanos[i]!;
+      if (sec > seconds[latest]! || (sec === seconds[latest]! && ns > nanos[latest]!)) latest = i;
+      const retval = results[3 * k]!;
+      const plain = retval < SMALL_RETVALS ? this.plainSmall[retval] : this.plainEgress.get(retval);
+      // Only the last packet of a batch can be a redirect (stopMask): its target is still to take.
+      const slot = plain !== undefined ? plain : this.egressSlot(retval, isRedirect(this.progType, retval) ? runner.takeRedirect() : null);
+      counters.packets++;
+      this.packetsRun++;
+      counters.countRetval(retval);
+      if (slot) this.leave(u8, results[3 * k + 1]!, results[3 * k + 2]!, slot, counters, sec, ns, 0);
+      if (onPacket) onPacket({ capture: captureIndex, index: n, retval, action: this.actionName(retval), cpu: 0, egress: slot ? slot.egress.iface : null });
+    }
+    this.moveClock(seconds[latest]!, nanos[latest]!);
+  }
+
+  /** Verdicts below 32 whose output packet the batch path copies out: those that may leave. */
+  private leaveMask(): number {
+    if (this.masks === undefined) this.masks = this.verdictMasks();
+    return this.masks.leave;
+  }
+
+  /** Verdicts below 32 after which a batch ends: redirects, whose target the loop takes. */
+  private stopMask(): number {
+    if (this.masks === undefined) this.masks = this.verdictMasks();
+    return this.masks.stop;
+  }
+
+  private masks: { leave: number; stop: number } | undefined;
+
+  private verdictMasks(): { leave: number; stop: number } {
+    let leave = 0;
+    let stop = 0;
+    for (let retval = 0; retval < 32; retval++) {
+      const redirect = isRedirect(this.progType, retval);
+      if (redirect) stop |= 1 << retval;
+      if (redirect || this.egressSlot(retval, null) !== null) leave |= 1 << retval;
+    }
+    return { leave, stop };
   }
 
   private lastClones: readonly { ifindex: number; flags: number; packet: Uint8Array }[] = [];
