@@ -1,4 +1,4 @@
-/* Replay test program: grows the frame 4 bytes into the headroom, answers XDP_TX when those
+/* Replay test programs. replay_headroom grows the frame 4 bytes into the headroom, answers XDP_TX when those
  * bytes were zero (as every new frame's headroom is) and XDP_DROP when a run before left
  * something there, and writes 0xab over them, so a replay that reuses the frame's layout must
  * zero the headroom again for each packet. */
@@ -20,6 +20,16 @@ int replay_headroom(struct xdp_md *ctx)
 	data[2] = 0xab;
 	data[3] = 0xab;
 	return dirty ? XDP_DROP : XDP_TX;
+}
+
+/* Grows every frame by 2,000 bytes at its tail (zeroed, as the kernel does) and sends it back
+ * out, so that a replay's output is larger than its input. */
+SEC("xdp")
+int replay_grow(struct xdp_md *ctx)
+{
+	if (bpf_xdp_adjust_tail(ctx, 2000))
+		return XDP_ABORTED;
+	return XDP_TX;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -27,8 +27,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const T0 = 1_700_000_000_000_000_000n;
 
-/** Frames of every shape the examples tell apart, some with bad checksums, one past the linear XDP buffer (fragments) when `big`. */
-function frames(own: Uint8Array, big: boolean): Uint8Array[] {
+/**
+ * Frames of every shape the examples tell apart, some with bad checksums, one past the linear XDP
+ * buffer (fragments) when `big`; with `many`, thousands of full-size frames after them, more than
+ * one batch's staging and output areas hold.
+ */
+function frames(own: Uint8Array, big: boolean, many = 0): Uint8Array[] {
   const list: Uint8Array[] = [own];
   for (let i = 0; i < 24; i++) {
     const src = i % 4 === 0 ? '10.0.0.66' : `10.0.${i}.7`;
@@ -44,6 +48,7 @@ function frames(own: Uint8Array, big: boolean): Uint8Array[] {
     if (i % 8 === 3) list.push(own);
     if (big && i % 10 === 9) list.push(buildPacket({ ipv4: { src: '10.9.0.1', dst: '10.9.0.2' }, udp: { sport: 5000, dport: 5001 }, payload: 5000 }));
   }
+  for (let i = 0; i < many; i++) list.push(buildPacket({ ipv4: { src: i % 7 === 0 ? '10.0.0.66' : `10.1.${i >> 8}.${i & 255}`, dst: '10.0.0.100' }, udp: { sport: 1024 + (i % 60000), dport: 53 }, payload: 1400 + (i % 50) }));
   return list;
 }
 
@@ -142,8 +147,10 @@ const fixture = (name: string) => readCase(join(ROOT, 'fixtures/cases', `${name}
 const inline = (c: object) => parseCase(c, '/', 'inline', true);
 
 /** The cases: drops and passes, redirects, XDP_TX, TC with the clock and decapsulation, socket filters, clones, the headroom, a fault. */
-const CASES: { name: string; load: () => Promise<Case>; big: boolean; verify?: boolean }[] = [
+const CASES: { name: string; load: () => Promise<Case>; big: boolean; many?: number; verify?: boolean }[] = [
   { name: 'xdp_blacklist (drops, passes, fragments)', load: () => fixture('xdp_blacklist_v4_denied'), big: true },
+  { name: 'xdp_blacklist (3,000 full-size frames: batches split by their staging and output areas)', load: () => fixture('xdp_blacklist_v4_denied'), big: false, many: 3000 },
+  { name: 'xdp_flow_log (the clock, a ring buffer)', load: async () => inline({ object: join(ROOT, 'build/bpf/xdp_flow_log.o'), program: 'xdp_flow_log' }), big: true },
   { name: 'xdp_lb (redirects)', load: () => fixture('xdp_lb_redirect'), big: true },
   { name: 'xdp_lb (XDP_TX)', load: () => fixture('xdp_lb_tx'), big: false },
   { name: 'tc_stateful (clock, flow table)', load: async () => inline({ object: join(ROOT, 'build/bpf/tc_stateful.o'), program: 'tc_stateful', maps: { open_ports: [{ key: '16000000', value: '01' }] } }), big: false },
@@ -155,15 +162,16 @@ const CASES: { name: string; load: () => Promise<Case>; big: boolean; verify?: b
     load: async () => inline({ object: testObject('sim_clone'), program: 'mirror', fib: { interfaces: [{ ifindex: 2, name: 'eth1', mac: '02:00:00:00:01:01', addrs: ['10.1.0.1/24'] }] } }),
     big: false,
   },
+  { name: 'frames grown at the tail (more output than input: batches split by the output area)', load: async () => inline({ object: testObject('replay_headroom'), program: 'replay_grow' }), big: false, many: 3000 },
   { name: 'headroom written by a run (zeroed for the next)', load: async () => inline({ object: testObject('replay_headroom'), program: 'replay_headroom' }), big: true },
   { name: 'a fault on a later packet (verify off)', load: async () => inline({ object: testObject('bad_oob'), program: 'bad_oob' }), big: false, verify: false },
 ];
 
 describe('sim', () => {
   describe.each(ENGINE_NAMES)('replay against Program.run on %s', (engine) => {
-    it.each(CASES)('gives what Program.run gives packet by packet: $name', async ({ name, load, big, verify }) => {
+    it.each(CASES)('gives what Program.run gives packet by packet: $name', async ({ name, load, big, many, verify }) => {
       const c = await load();
-      const data = frames(c.packet !== undefined && c.packet.length > 0 ? c.packet : buildPacket({ ipv4: { src: '10.1.0.5', dst: '10.2.0.9' }, tcp: { sport: 33000, dport: 22, flags: 'S' } }), big);
+      const data = frames(c.packet !== undefined && c.packet.length > 0 ? c.packet : buildPacket({ ipv4: { src: '10.1.0.5', dst: '10.2.0.9' }, tcp: { sport: 33000, dport: 22, flags: 'S' } }), big, many);
       if (verify === false) {
         // bad_oob reads data[200]: inside the long frames, past the end of the short ones.
         const long = new Uint8Array(240);
@@ -200,7 +208,7 @@ describe('sim', () => {
       expect(dumpMaps(stats.object)).toEqual(want.maps);
       // Each example reaches more than one outcome on these frames, or the comparison says little.
       if (name.startsWith('xdp_blacklist')) expect(Object.keys(stats.actions).sort()).toEqual(['XDP_DROP', 'XDP_PASS']);
-      if (name.startsWith('headroom')) expect(stats.actions).toEqual({ XDP_TX: data.length });
+      if (name.startsWith('headroom') || name.startsWith('frames grown')) expect(stats.actions).toEqual({ XDP_TX: data.length });
       if (name.startsWith('bpf_clone')) expect(stats.egress['redirect:2']).toBe(data.length);
     });
   });
