@@ -89,14 +89,18 @@ function streamFeed(iterable: AsyncIterable<Uint8Array>): Feed {
  * A reader of a capture's bytes for parsers that work synchronously over what is buffered: the
  * bytes from `pos` to `end` of `buf` are there to read (by index, `view`, or `take`), and
  * {@link ByteSource.refill} reads more, at least {@link CHUNK_BYTES} at a time, only when the
- * parser runs out. A refill moves the unread bytes to a fresh buffer, so views taken earlier
- * keep their bytes. `offset` is the number of bytes consumed since the start, for error messages.
+ * parser runs out. A refill moves the unread bytes to the other of two buffers it alternates
+ * between (a fresh one when a record needs more room), so views taken before a refill keep
+ * their bytes until the refill after it. `offset` is the number of bytes consumed since the
+ * start, for error messages.
  */
 export class ByteSource {
   buf: Uint8Array = new Uint8Array(0);
   view: DataView = new DataView(this.buf.buffer);
   pos = 0;
   end = 0;
+  /** The buffer before the current one, refilled next. */
+  private spare: Uint8Array | undefined;
   /** Bytes consumed before `buf[0]`. */
   private base = 0;
   private eof = false;
@@ -151,7 +155,11 @@ export class ByteSource {
     // move what is left to a fresh buffer (views into the old one keep their bytes).
     if (this.buf.length - this.pos < n || this.end === this.buf.length) {
       const left = this.end - this.pos;
-      const next = new Uint8Array(Math.max(CHUNK_BYTES, n));
+      const size = Math.max(CHUNK_BYTES, n);
+      // The spare buffer last held bytes before the previous refill: nobody reads them now.
+      const spare = this.spare;
+      const next = spare !== undefined && spare.length >= size ? spare : new Uint8Array(size);
+      this.spare = this.buf.length >= CHUNK_BYTES ? this.buf : undefined;
       next.set(this.buf.subarray(this.pos, this.end));
       this.base += this.pos;
       this.setBuffer(next, left);
