@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/internal/hex.js';
 import { buildPacket } from '../../src/packet/index.js';
+import { load } from '../../src/index.js';
 import { parseCase } from '../../src/sim/case.js';
+import { ENGINE_NAMES } from '../../src/vm/engines.js';
 import { testObject } from '../kernel/require-kernel.js';
 import { availableBackends } from '../support/backends.js';
 
@@ -51,5 +53,41 @@ describe.each(backends)('raw syncookie helpers on $name', ({ run }) => {
     expect(r.top).toBe(0);
     expect(r.checks).toEqual([0, EACCES, EACCES]);
     expect(r.badLengths).toEqual([EINVAL, EINVAL]);
+  });
+});
+
+const ack = (cookie: number, v6 = false) => {
+  const ip = v6 ? { ipv6: { src: 'fd00::1', dst: 'fd00::2' } } : { ipv4: { src: '10.0.0.1', dst: '10.0.0.2' } };
+  return buildPacket({ ...ip, tcp: { sport: 40000, dport: 80, flags: 'A', seq: 0x12345679, ack: (cookie + 1) >>> 0 } });
+};
+
+describe.each(backends)('raw syncookie check alone on $name', ({ run }) => {
+  it('refuses an ACK whose cookie no gen made', async () => {
+    for (const v6 of [false, true]) {
+      const r = await run(parseCase({ object: OBJECT, program: 'xdp_raw_gen_or_check', packet: toHex(ack(0x5eed, v6)) }, '/'));
+      const check = r.maps.results!.find((e) => e.key[0] === 1)!;
+      expect(Number(new DataView(check.value!.buffer, check.value!.byteOffset).getBigInt64(0, true))).toBe(EACCES);
+    }
+  });
+});
+
+describe.each(ENGINE_NAMES)('raw syncookies over time on %s', (engine) => {
+  it('accepts a cookie in the minute it was made and the next, and refuses it two minutes on', async () => {
+    for (const v6 of [false, true]) {
+      const obj = await load(OBJECT, { engine });
+      const prog = obj.program('xdp_raw_gen_or_check');
+      const results = obj.map('results');
+      prog.run(Buffer.from(syn(v6, [mssOption(1460)]), 'hex'));
+      const gen = BigInt(results.get(0) as number | bigint);
+      const cookie = Number(gen & 0xffffffffn);
+      const checkAfter = (seconds: number) => {
+        obj.kernel.clockNs = 1_000_000_000n + BigInt(seconds) * 1_000_000_000n;
+        prog.run(ack(cookie, v6));
+        return Number(BigInt.asIntN(64, BigInt(results.get(1) as number | bigint)));
+      };
+      expect(checkAfter(0)).toBe(0);
+      expect(checkAfter(60)).toBe(0);
+      expect(checkAfter(120)).toBe(EACCES);
+    }
   });
 });
