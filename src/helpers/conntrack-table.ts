@@ -106,12 +106,9 @@ function zoneIdFor(zone: CtZone, dir: number): number {
   return zone.dir & (1 << dir) ? zone.id : 0;
 }
 
-function sameTuple(a: CtTuple, b: CtTuple): boolean {
-  return a.sport === b.sport && a.dport === b.dport && bytesEqual(a.src, b.src) && bytesEqual(a.dst, b.dst);
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+/** A tuple of `proto` as a hash key: equal tuples (nf_ct_tuple_equal) have equal keys. */
+function tupleKey(family: 4 | 6, proto: number, t: CtTuple): string {
+  return `${family}/${proto}/${t.src.join('.')}/${t.dst.join('.')}/${t.sport}/${t.dport}`;
 }
 
 /** The tuple of the other direction: addresses and ports swapped (nf_ct_invert_tuple). */
@@ -165,6 +162,9 @@ const SLAB_ENTRIES = 64;
  */
 export class SimConntrack {
   private entries: CtEntry[] = [];
+  private readonly byAddr = new Map<number, CtEntry>();
+  /** Inserted entries by the key of each of their tuples ({@link tupleKey}): what nf_conntrack_hash holds. */
+  private readonly hash = new Map<string, { entry: CtEntry; dir: number }[]>();
   private mem: VmMemory | undefined;
   private slabs: Slab[] = [];
   private free: number[] = [];
@@ -182,22 +182,11 @@ export class SimConntrack {
     return Number((INITIAL_JIFFIES + this.clock() / JIFFY_NS) & 0xffff_ffffn);
   }
 
-  /** Binds the table to `mem` (the machine's), creating the case's entries there on first use. */
+  /** Binds the table to `mem` (the machine's), creating the case's entries there; a second memory is a RangeError. */
   bind(mem: VmMemory): void {
     if (this.mem === mem) return;
-    if (this.mem !== undefined) {
-      // Another memory (a fresh machine's): carry the structs over.
-      const old = this.mem;
-      const moved = this.entries.map((e) => ({ e, bytes: old.u8.slice(e.addr, e.addr + NF_CONN.size) }));
-      this.mem = mem;
-      this.slabs = [];
-      this.free = [];
-      for (const { e, bytes } of moved) {
-        e.addr = this.slot();
-        mem.u8.set(bytes, e.addr);
-      }
-      return;
-    }
+    // A machine's kernel serves one memory (Machine binds it at creation): entries live there.
+    if (this.mem !== undefined) throw new RangeError('conntrack: the table is bound to another VM memory');
     this.mem = mem;
     for (const seed of this.seeds) {
       const zone = { id: seed.spec.zone ?? 0, dir: NF_CT_DEFAULT_ZONE_DIR };
@@ -234,6 +223,7 @@ export class SimConntrack {
     this.writeTuples(e);
     this.setTimeout(e, timeout);
     this.entries.push(e);
+    this.byAddr.set(e.addr, e);
     return e;
   }
 
@@ -295,31 +285,25 @@ export class SimConntrack {
 
   /** nf_conntrack_find_get: the inserted, unexpired entry one of whose tuples is `tuple` in `zone`, with that direction; an expired one met is removed. */
   find(family: 4 | 6, proto: number, tuple: CtTuple, zone: CtZone): { entry: CtEntry; dir: number } | undefined {
-    for (const e of [...this.entries]) {
-      if (!e.inserted || e.family !== family || e.proto !== proto) continue;
-      for (const dir of [0, 1]) {
-        if (!sameTuple(e.tuples[dir]!, tuple) || zoneIdFor(e.zone, dir) !== zoneIdFor(zone, dir)) continue;
-        if (this.expired(e)) {
-          this.remove(e);
-          break;
-        }
-        return { entry: e, dir };
+    for (const hit of [...(this.hash.get(tupleKey(family, proto, tuple)) ?? [])]) {
+      if (zoneIdFor(hit.entry.zone, hit.dir) !== zoneIdFor(zone, hit.dir)) continue;
+      if (this.expired(hit.entry)) {
+        this.remove(hit.entry);
+        continue;
       }
+      return hit;
     }
     return undefined;
   }
 
-  /** nf_conntrack_hash_check_insert: 0, or -EEXIST (17) when either tuple is taken (the entry is then freed). */
+  /** nf_conntrack_hash_check_insert: 0, or -EEXIST (17) when either tuple is taken in its zone (the entry is then freed). */
   insert(e: CtEntry): number {
-    for (const other of this.entries) {
-      if (!other.inserted || other.family !== e.family || other.proto !== e.proto) continue;
-      for (const dir of [0, 1]) {
-        for (const odir of [0, 1]) {
-          if (sameTuple(other.tuples[odir]!, e.tuples[dir]!) && zoneIdFor(other.zone, odir) === zoneIdFor(e.zone, dir)) {
-            this.remove(e);
-            return -17;
-          }
-        }
+    const keys = e.tuples.map((t) => tupleKey(e.family, e.proto, t));
+    for (const [dir, key] of keys.entries()) {
+      const taken = (this.hash.get(key) ?? []).some((hit) => zoneIdFor(hit.entry.zone, hit.dir) === zoneIdFor(e.zone, dir));
+      if (taken) {
+        this.remove(e);
+        return -17;
       }
     }
     const v = this.view;
@@ -328,6 +312,11 @@ export class SimConntrack {
     v.setUint32(e.addr + NF_CONN.use, 2, true);
     this.orStatus(e, IPS.CONFIRMED);
     e.inserted = true;
+    keys.forEach((key, dir) => {
+      const list = this.hash.get(key);
+      if (list) list.push({ entry: e, dir });
+      else this.hash.set(key, [{ entry: e, dir }]);
+    });
     return 0;
   }
 
@@ -336,12 +325,20 @@ export class SimConntrack {
     const i = this.entries.indexOf(e);
     if (i < 0) return;
     this.entries.splice(i, 1);
+    this.byAddr.delete(e.addr);
     this.free.push(e.addr);
+    if (!e.inserted) return;
+    for (const t of e.tuples) {
+      const key = tupleKey(e.family, e.proto, t);
+      const rest = (this.hash.get(key) ?? []).filter((hit) => hit.entry !== e);
+      if (rest.length) this.hash.set(key, rest);
+      else this.hash.delete(key);
+    }
   }
 
   /** The entry whose `struct nf_conn` starts at `addr`, or undefined. */
   at(addr: number): CtEntry | undefined {
-    return this.entries.find((e) => e.addr === addr);
+    return this.byAddr.get(addr);
   }
 
   /** The inserted entries, as the API shows them (expired ones left out). */

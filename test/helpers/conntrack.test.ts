@@ -146,6 +146,9 @@ describe.runIf(kernel)('conntrack parity with the kernel', () => {
   const cases = [
     ['lookup hit', caseOf('ct_lookup_xdp_md', tcp4(), [SERVER, V6])],
     ['lookup miss', caseOf('ct_lookup___sk_buff', tcp4(40001), [SERVER])],
+    ['IPv6 lookup', caseOf('ct_lookup___sk_buff', udp6(), [V6])],
+    ['lookup in a zone', caseOf('ct_lookup_xdp_md', tcp4(), [{ ...SERVER, zone: 5 }], { zone_id: 5 })],
+    ['NAT on insert', caseOf('ct_insert_xdp_md', tcp4(), [], { nat_manip: 1, nat_addr: 0x0100000a, nat_port: 8080 })],
     ['opts error', caseOf('ct_lookup_xdp_md', tcp4(), [SERVER], { reserved_byte: 1 })],
     ['alloc + insert', caseOf('ct_insert___sk_buff', tcp4(), [], { new_timeout: 1000, new_status: 0x2, new_mark: 8 })],
     ['insert of a taken tuple', caseOf('ct_insert_xdp_md', tcp4(), [CLIENT])],
