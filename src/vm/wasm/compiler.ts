@@ -5,7 +5,7 @@ import { slabCheck } from './builtins.js';
 import type { InlineFunction } from './inline-api.js';
 import { F64, FuncBody, I32, I64, ModuleBuilder, Op } from './encoder.js';
 import type { LowerImports } from './locals.js';
-import { budgetBound, lowerFunction, type LowerProgram } from './lower.js';
+import { lowerFunction, type LowerProgram } from './lower.js';
 import { BPF_FUNC_tail_call } from '../../uapi/helper-names.js';
 import type { HelperShape, ProvenAccesses } from '../env.js';
 
@@ -61,6 +61,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
   const budgetOut = m.importFunc('env', 'budgetOut', [I32, I32, I32, ...Array<number>(11).fill(I64)], []);
   const ldAbs = m.importFunc('env', 'ldAbs', [I32, I32, I32, I32], [F64]);
   const mapKey = m.importFunc('env', 'mapKey', [I32, I32, I32], []);
+  const interpret = m.importFunc('env', 'interpret', [I32, I32, I64, I64, I64, I64, I64], [I64]);
   const helperIndex = new Map<number, number>();
   const fastIndex = new Map<number, number>();
   for (const id of helperIds) {
@@ -95,9 +96,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
 
   const funcIndex = new Map<number, number>();
   for (const pc of entries) funcIndex.set(pc, m.declare([I64, I64, I64, I64, I64, I32], [I64]));
-  // A function whose instructions per call are bounded (lower.ts budgetBound) also gets a copy
-  // that checks the budget at every segment, which it calls when the budget does not cover the bound.
-  const exactIndex = new Map<number, number>();
+
   const runIndex = m.declare([I32, I32, I32, I32], [I64]);
   const repeatIndex = m.declare([I32, I32, I32, I32], [I64]);
   const enterIndex = m.declare([I32, I32], [I32]);
@@ -130,6 +129,7 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
     budgetOut,
     ldAbs,
     mapKey,
+    interpret,
     budget,
     tailR0,
     bigR0,
@@ -157,13 +157,8 @@ export function compileProgram(spec: ProgramSpec, lddwValue: (pc: number) => big
     funcAt: (pc) => funcIndex.get(pc)!,
   };
   for (const pc of entries) {
-    if (budgetBound(prog, imports, pc) !== undefined) exactIndex.set(pc, m.declare([I64, I64, I64, I64, I64, I32], [I64]));
-  }
-  for (const pc of entries) {
     const idx = funcIndex.get(pc)!;
-    const exact = exactIndex.get(pc);
-    m.define(idx, lowerFunction(prog, imports, pc, exact));
-    if (exact !== undefined) m.define(exact, lowerFunction(prog, imports, pc));
+    m.define(idx, lowerFunction(prog, imports, pc));
     m.exportFunc(`f${pc}`, idx);
   }
   m.define(runIndex, runWrapper(funcIndex.get(0)!));

@@ -109,6 +109,8 @@ export interface LowerImports {
   ldAbs: number;
   /** (pc i32, mapHandle i32, keyAddr i32) → (): a key an inline form read still holds stack fill bytes (HelperRegistry.noteMapKey). */
   mapKey: number;
+  /** (entry i32, fp i32, r1..r5 i64) → i64: the function at `entry` run on the interpreter's steps, its r0 (lower.ts budgetBound). */
+  interpret: number;
   /** Mutable i32 global: instructions left. */
   budget: number;
   /** Mutable i64 global: r0 of the tail-called program, read after a taken tail call. */

@@ -82,16 +82,15 @@ type Dest = { depth: number; back: boolean; index: number };
  * import runs the part the budget pays for on the interpreter's steps and faults on the first
  * instruction that could not run, exactly as the interpreter does.
  *
- * With `exact` (the function index of this function lowered without it), the function must have a
- * {@link budgetBound}: when the budget covers the bound on entry, no segment can fail its check,
- * so the segments are charged without one; otherwise the call goes to the `exact` copy.
+ * A function with a {@link budgetBound} checks the budget once, on entry: when it covers the
+ * bound, no segment can fail its check, so the segments are only charged; otherwise the call is
+ * run by the `interpret` import, on the interpreter's steps, which fault where the budget runs out.
  */
-export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: number, exact?: number): FuncBody {
+export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: number): FuncBody {
   const insns = prog.insns;
   const mapSites = mapValueSites(insns, imports.shape);
   const { blocks, index, layout } = arrange(prog, functionBlocks(prog, entry));
-  const bound = exact === undefined ? undefined : budgetBound(prog, imports, entry);
-  if (exact !== undefined && bound === undefined) throw new RangeError(`wasm lowering: the function at ${entry} has no budget bound`);
+  const bound = budgetBound(prog, imports, entry);
   const checkBudget = bound === undefined;
   const f = new FuncBody(6);
   for (let i = 0; i < 6; i++) f.local(I64); // r0, r6..r9, r10
@@ -117,8 +116,9 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
   f.gget(imports.budget).set(L_BUDGET);
   if (bound !== undefined) {
     f.get(L_BUDGET).i32(bound).op(Op.i32_lt_s).if();
-    for (let p = 0; p <= P_FP; p++) f.get(p);
-    f.call(exact!).op(Op.return);
+    f.i32(entry).get(P_FP);
+    for (let p = 0; p < P_FP; p++) f.get(p);
+    f.call(imports.interpret).op(Op.return);
     f.end();
   }
   reloadPacket(f);
@@ -288,10 +288,9 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
 /**
  * The most instructions one call of the function at `entry` can execute (its longest path,
  * counting the pc past the end where control falls off it, as the interpreter charges it), when
- * nothing else can spend budget during the call: no back edge, no BPF-to-BPF call, callx or
- * kfunc, and only helpers that never call back into the program. A tail call may be there: the
- * budget it hands over is exact, and the function returns right after a taken one. Undefined
- * for any other function.
+ * nothing else can spend budget during the call: no back edge, no BPF-to-BPF call, callx, kfunc,
+ * tail call or may_goto, and only helpers that never call back into the program. Undefined for
+ * any other function.
  */
 export function budgetBound(prog: LowerProgram, imports: LowerImports, entry: number): number | undefined {
   const insns = prog.insns;
@@ -307,8 +306,9 @@ export function budgetBound(prog: LowerProgram, imports: LowerImports, entry: nu
       count++;
       if (prog.lddwTail[pc]) break;
       if ((insn.opcode & 0x07) === 5 || (insn.opcode & 0x07) === 6) {
-        if (insn.opcode === 0x8d || (insn.opcode === 0x85 && insn.src !== 0)) return undefined;
-        if (insn.opcode === 0x85 && insn.imm !== BPF_FUNC_tail_call && imports.shape(insn.imm).callsBack) return undefined;
+        // callx, BPF-to-BPF calls and kfuncs, and may_goto (its count lives in the interpreter).
+        if (insn.opcode === 0x8d || (insn.opcode === 0x85 && insn.src !== 0) || (insn.opcode & 0xf0) === 0xe0) return undefined;
+        if (insn.opcode === 0x85 && (insn.imm === BPF_FUNC_tail_call || imports.shape(insn.imm).callsBack)) return undefined;
       }
       if (insn.opcode === 0x18) pc++;
     }

@@ -1,7 +1,8 @@
 import { VmFault } from '../../internal/errors.js';
 import type { ProgramSpec } from '../../loader/spec.js';
 import type { CallbackFn, Executable, HelperDef, HelperRegistry, MachineShape, RunEnv, VmMap } from '../env.js';
-import { type Decoded, RunState } from '../interp/state.js';
+import { type Decoded, RunState, toBig } from '../interp/state.js';
+import { execute } from '../interp/exec.js';
 import { CTRL, FRAME_SIZE, LAYOUT, MAP_SLOT_SIZE, MAP_SLOTS_MAX, STACK_END, funcPcOf } from '../layout.js';
 import { skbLoad } from '../ld-abs.js';
 import type { VmMemory } from '../memory.js';
@@ -91,6 +92,7 @@ export class WasmExecutable implements Executable {
         this.env.pc = pc;
         this.registry.noteMapKey?.(this.env, mapHandle >>> 0, keyAddr >>> 0);
       },
+      interpret: this.interpret,
     };
     compiled.helperIds.forEach((id, i) => {
       imports[`h${id}`] = this.helperImport(id, i);
@@ -437,6 +439,42 @@ export class WasmExecutable implements Executable {
     let at = pc;
     for (let i = 0; i < left; i++) at = this.decoded.steps[at]!(at, st);
     throw budgetFault(at, this.budgetTotal);
+  };
+
+  /**
+   * Runs the BPF function at `entry` on the interpreter's steps of this program, entered as the
+   * generated function is (r1–r5 as given, r0 and r6–r9 zero, r10 = `fp`), until it returns, and
+   * returns its r0: what a function with a budget bound does when the budget left does not cover
+   * it (lower.ts budgetBound), so that a budget fault names the instruction the interpreter
+   * names. Such a function makes no call that enters the program again.
+   */
+  private readonly interpret = (entry: number, fp: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint => {
+    const env = this.env;
+    const g = this.exports.budget;
+    const st = (this.stepState ??= new RunState(undefined));
+    st.env = env;
+    st.mem = env.mem;
+    st.cur = this.decoded;
+    st.depth = 0;
+    st.budgetTotal = this.budgetTotal;
+    st.syncViews();
+    const sl = (fp >>> 0) - FRAME_SIZE;
+    st.setStackLow(sl);
+    const { lo, hi } = this.decoded;
+    const args = [0n, r1, r2, r3, r4, r5, 0n, 0n, 0n, 0n, BigInt(fp >>> 0)];
+    for (let r = 0; r <= 10; r++) {
+      const v = BigInt.asUintN(64, args[r]!);
+      lo[r] = Number(v & 0xffffffffn);
+      hi[r] = Number(v >> 32n);
+    }
+    env.budget = g.value;
+    try {
+      const P = execute(st, 0, entry);
+      return toBig(P.lo[0]!, P.hi[0]!);
+    } finally {
+      g.value = env.budget;
+      env.mem.stackLow = sl;
+    }
   };
 
   /**
