@@ -1,9 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { load, Machine } from '../../src/index.js';
 import type { RunResult } from '../../src/internal/contract.js';
 import { buildPacket } from '../../src/packet/index.js';
 import { readCase } from '../../src/sim/case.js';
+import { replayCapture } from '../../src/sim/replay.js';
+import { PcapWriter } from '../../src/pcap/index.js';
 import { ENGINE_NAMES } from '../../src/vm/engines.js';
 import { availableBackends } from '../support/backends.js';
 import { ROOT } from '../kernel/require-kernel.js';
@@ -73,5 +77,14 @@ describe.each(ENGINE_NAMES)('xdp_ct_firewall sessions on vm/%s', (engine) => {
     machine.kernel.clockNs += 300_001_000_000n;
     expect(fw.run(reply).retval).toBe(XDP_DROP);
     expect(machine.conntrackEntries()).toEqual([]);
+  });
+
+  it('replays a capture with the table carried from packet to packet', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bpfsim-ct-')), 'fw.pcap');
+    const w = await PcapWriter.open(path);
+    for (const [i, p] of [reply, outbound, reply, probe, outbound].entries()) await w.writePacket({ data: p, timestampNs: 1_700_000_000_000_000_000n + BigInt(i) * 1_000_000n });
+    await w.close();
+    const stats = await replayCapture(await caseFile('opens_outbound'), path, { engine });
+    expect(stats.actions).toEqual({ XDP_DROP: 2, XDP_PASS: 3 });
   });
 });
