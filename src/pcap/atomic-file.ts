@@ -97,6 +97,11 @@ export class AtomicFile {
     this.pendingBytes += bytes.length;
   }
 
+  /** Bytes queued and not yet written: 0 once every array pushed so far is written (the caller may reuse them then). */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
   /** Writes what is queued once it reaches the flush size (1 MiB); for callers that {@link push} in bulk. */
   async drain(): Promise<void> {
     if (this.pendingBytes >= FLUSH_BYTES) await this.flush();

@@ -187,9 +187,11 @@ export class PcapngWriter {
     v.setUint32(at + 16, lo, le);
     v.setUint32(at + 20, len, le);
     v.setUint32(at + 24, len, le);
-    this.block.set(off === 0 && len === bytes.length ? bytes : bytes.subarray(off, off + len), at + 28);
-    // Padding bytes are zero: the buffer starts zeroed and each byte is written once.
-    if (opt) this.block.set(opt, at + 28 + dataLen);
+    const block = this.block;
+    block.set(off === 0 && len === bytes.length ? bytes : bytes.subarray(off, off + len), at + 28);
+    // Padding bytes are zero (the buffer may be a reused one).
+    for (let p = at + 28 + len; p < at + 28 + dataLen; p++) block[p] = 0;
+    if (opt) block.set(opt, at + 28 + dataLen);
     v.setUint32(at + total - 4, total, le);
     this.used += total;
   }
@@ -197,7 +199,16 @@ export class PcapngWriter {
   /** Writes the full buffers {@link appendPacket} queued, once they add up to 1 MiB. */
   async drain(): Promise<void> {
     await this.file.drain();
+    // Once the file has written every buffer, they are free for the next packets.
+    if (this.file.queuedBytes === 0 && this.written.length > 0) {
+      for (const buffer of this.written) if (this.spares.length < 4) this.spares.push(buffer);
+      this.written = [];
+    }
   }
+
+  /** Append buffers queued on the file, and those it has written, to fill again. */
+  private written: Uint8Array<ArrayBuffer>[] = [];
+  private readonly spares: Uint8Array<ArrayBuffer>[] = [];
 
   private block = new Uint8Array(0);
   private blockView = new DataView(this.block.buffer);
@@ -206,8 +217,14 @@ export class PcapngWriter {
 
   /** Queues the filled part of the buffer and starts a new one with room for `atLeast` bytes. */
   private newBlock(atLeast: number): void {
-    if (this.used > 0) this.file.push(this.block.subarray(0, this.used));
-    this.block = new Uint8Array(Math.max(APPEND_BUFFER_BYTES, atLeast));
+    // Nothing appended to the buffer yet, and it has the room: keep it.
+    if (this.used === 0 && this.block.length > 0 && this.block.length >= atLeast) return;
+    if (this.used > 0) {
+      this.file.push(this.block.subarray(0, this.used));
+      if (this.block.length === APPEND_BUFFER_BYTES) this.written.push(this.block);
+    }
+    const spare = atLeast <= APPEND_BUFFER_BYTES ? this.spares.pop() : undefined;
+    this.block = spare ?? new Uint8Array(Math.max(APPEND_BUFFER_BYTES, atLeast));
     this.blockView = new DataView(this.block.buffer);
     this.used = 0;
   }
