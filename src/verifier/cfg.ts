@@ -1,6 +1,7 @@
 import type { Insn } from '../isa/insn.js';
 import { BPF_ALU, BPF_ALU64, BPF_ATOMIC, BPF_CALL, BPF_CMPXCHG, BPF_EXIT, BPF_FETCH, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD, BPF_LDX, BPF_MOV, BPF_ST, BPF_STX, BPF_X } from '../isa/opcodes.js';
 import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC } from '../uapi/bpf.js';
+import { helperId } from '../uapi/helper-names.js';
 
 /**
  * The verifier's first pass over the instructions (check_subprogs, check_cfg): function
@@ -100,7 +101,14 @@ export function subprogOf(subprogs: Subprog[], pc: number): number {
   return 0;
 }
 
-/** check_subprogs' jump checks, then check_cfg's reachability; marks prune points. */
+/** Bits of checkCfg's array: is_prune_point, and is_force_checkpoint (a state is kept there whatever the heuristics say). */
+export const PRUNE_POINT = 1;
+export const FORCE_CHECKPOINT = 2;
+/** is_sync_callback_calling_function: helpers that call a program callback before they return. */
+const SYNC_CALLBACK_HELPERS: ReadonlySet<number> = new Set(['for_each_map_elem', 'find_vma', 'loop', 'user_ringbuf_drain'].map((n) => helperId(n)!));
+const BPF_FUNC_timer_set_callback = helperId('timer_set_callback')!;
+
+/** check_subprogs' jump checks, then check_cfg's reachability; marks prune points (visit_insn). */
 export function checkCfg(insns: Insn[], subprogs: Subprog[]): Uint8Array {
   const n = insns.length;
   const prune = new Uint8Array(n);
@@ -138,7 +146,10 @@ export function checkCfg(insns: Insn[], subprogs: Subprog[]): Uint8Array {
         if (pc + 1 >= n) throw new CfgError(['invalid BPF_LD_IMM insn'], pc);
         seen[pc + 1] = 1;
         stack.push(pc + 2);
-        if (i.src === BPF_PSEUDO_FUNC) stack.push(pc + i.imm + 1);
+        if (i.src === BPF_PSEUDO_FUNC) {
+          if (pc + i.imm + 1 < n) prune[pc + i.imm + 1] |= PRUNE_POINT;
+          stack.push(pc + i.imm + 1);
+        }
         continue;
       }
       if (!isJump(i)) {
@@ -148,19 +159,29 @@ export function checkCfg(insns: Insn[], subprogs: Subprog[]): Uint8Array {
       const op = i.opcode & 0xf0;
       if (op === BPF_EXIT) continue;
       if (op === BPF_CALL) {
-        prune[pc + 1] = 1;
+        // visit_func_call_insn: after every call; a bpf2bpf call and a helper that calls back
+        // into the program (a forced checkpoint, so the callback's iterations converge) at the call too.
+        prune[pc + 1] |= PRUNE_POINT;
+        if (i.src === BPF_PSEUDO_CALL) prune[pc] |= PRUNE_POINT;
+        if (i.src === BPF_PSEUDO_CALL && pc + i.imm + 1 < n) prune[pc + i.imm + 1] |= PRUNE_POINT;
+        if (i.src === 0 && SYNC_CALLBACK_HELPERS.has(i.imm)) prune[pc] |= PRUNE_POINT | FORCE_CHECKPOINT;
+        if (i.src === 0 && i.imm === BPF_FUNC_timer_set_callback) prune[pc] |= PRUNE_POINT;
         stack.push(pc + 1);
         if (i.src === BPF_PSEUDO_CALL) stack.push(pc + i.imm + 1);
         continue;
       }
       const off = i.opcode === (BPF_JMP32 | BPF_JA) ? i.imm : i.off;
       if (op === BPF_JA) {
-        prune[pc + off + 1] = 1;
+        prune[pc + off + 1] |= PRUNE_POINT;
         stack.push(pc + off + 1);
         continue;
       }
-      prune[pc + 1] = 1;
-      prune[pc + off + 1] = 1;
+      // visit_insn: a conditional jump is itself the prune point; may_goto forces a checkpoint there.
+      // push_insn marks the target of every BRANCH edge as well. The kernel also forces a
+      // checkpoint at may_goto; ours is not forced there, since our may_goto state comparison
+      // does not yet prune the second iteration as the kernel's does and the loop would not end.
+      prune[pc] |= PRUNE_POINT;
+      prune[pc + off + 1] |= PRUNE_POINT;
       stack.push(pc + off + 1, pc + 1);
     }
   }

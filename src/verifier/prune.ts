@@ -4,6 +4,7 @@ import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, copyS
 import { U64, tnumIn } from './tnum.js';
 import { S64_MIN, markUnknown } from './reg.js';
 import { propagatePrecision } from './precision.js';
+import { FORCE_CHECKPOINT } from './cfg.js';
 
 /**
  * State pruning (is_state_visited, states_equal, regsafe, stacksafe): a path that reaches an
@@ -181,8 +182,9 @@ export function finishPath(st: VState | null): void {
 export function isStateVisited(v: Verifier, pc: number): boolean {
   const list = v.explored.get(pc) ?? [];
   const cur = v.cur;
-  let addNew = true;
-  if (v.processed - v.prevInsnProcessed < 8 && v.jmpsProcessed - v.prevJmpsProcessed < 2) addNew = false;
+  // A new state is kept after at least 2 jumps and 8 instructions since the last one, or where forced.
+  const force = (v.prune[pc]! & FORCE_CHECKPOINT) !== 0;
+  let addNew = force || (v.jmpsProcessed - v.prevJmpsProcessed >= 2 && v.processed - v.prevInsnProcessed >= 8);
   let looping = 0;
   const mayGoto = v.insns[pc]!.opcode === 0xe5;
   for (let i = list.length - 1; i >= 0; i--) {
@@ -202,7 +204,7 @@ export function isStateVisited(v: Verifier, pc: number): boolean {
         v.verbose(`cur state: ${v.stateText()}`);
         throw new Reject(pc);
       }
-      if (v.jmpsProcessed - v.prevJmpsProcessed < 20 && v.processed - v.prevInsnProcessed < 100) addNew = false;
+      if (!force && v.jmpsProcessed - v.prevJmpsProcessed < 20 && v.processed - v.prevInsnProcessed < 100) addNew = false;
       continue;
     }
     if (statesEqual(v, sl, cur, pc, false)) {
