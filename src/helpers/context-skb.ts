@@ -4,6 +4,7 @@ import { LAYOUT } from '../vm/layout.js';
 import type { CtxAccessRule, VmMemory } from '../vm/memory.js';
 import type { SimKernel } from './kernel-state.js';
 import { resetSkbState } from './skb-state.js';
+import { xdpHeadroomTouched } from './context-xdp.js';
 
 export { setSkbBounds } from './skb-state.js';
 
@@ -206,6 +207,7 @@ export function setupSkb(mem: VmMemory, packet: Uint8Array, ctxIn: Record<string
   const end = frameAt + size;
   u8.fill(0, SKB_FRAME.HEAD, frameAt + ((size + 63) & ~63) + SKB_FRAME.TAILROOM);
   u8.set(packet, frameAt);
+  xdpHeadroomTouched(mem);
 
   const c = LAYOUT.CTX;
   u8.fill(0, c, c + LAYOUT.CTX_SIZE);

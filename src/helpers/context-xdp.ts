@@ -79,6 +79,13 @@ export class XdpFrame {
   ctxGiven = false;
   /** Whether the last setup put bytes in fragments (a run may only shrink them). */
   fragmented = false;
+  /**
+   * The lowest address of the page that may hold a non-zero byte: below it the headroom is known
+   * to be zero. A setup zeroes only from here to its data_meta; the adjust helpers
+   * ({@link setXdpBounds}) move it down when data_meta goes lower, and a TC setup, whose frame
+   * shares the page, resets it ({@link xdpHeadroomTouched}).
+   */
+  dirtyFrom: number = XDP_FRAME.HARD_START;
   /** Zeroed arrays by length, for the headroom in front of the metadata; never written. */
   private readonly zeroes: Uint8Array[] = [];
 
@@ -107,7 +114,8 @@ export class XdpFrame {
     // The linear buffer holds what fits the page (metadata included); test_run moves the rest to page-sized fragments.
     const maxData = XDP_FRAME.FRAME_SIZE - (XDP_FRAME.HEADROOM - metaLen) - XDP_FRAME.TAILROOM;
     const linearLen = size < maxData ? size : maxData;
-    if (Math.ceil((size - linearLen) / FRAG_PAGE_SIZE) > MAX_SKB_FRAGS) {
+    // More than MAX_SKB_FRAGS pages of rest, as ceil(rest / page) > MAX_SKB_FRAGS without the division.
+    if (size - linearLen > MAX_SKB_FRAGS * FRAG_PAGE_SIZE) {
       const most = maxData + MAX_SKB_FRAGS * FRAG_PAGE_SIZE;
       throw new CaseError('case/packet-too-big', `packet: ${size} bytes need more than MAX_SKB_FRAGS (${MAX_SKB_FRAGS}) fragments after the ${maxData}-byte linear XDP buffer; at most ${most} bytes (the kernel refuses it with ENOMEM)`, { errno: 'ENOMEM' });
     }
@@ -126,8 +134,9 @@ export class XdpFrame {
     // test_run's frame starts zeroed; of what a run leaves, only the headroom can show again
     // (adjust_head/meta move into it; adjust_tail zeroes what it grows over, as the kernel's).
     // A copy from zeroes of the right length: no subarray and no call into fill's runtime.
-    const headroom = dataMeta - XDP_FRAME.HARD_START;
-    u8.set((this.zeroes[headroom] ??= new Uint8Array(headroom)), XDP_FRAME.HARD_START);
+    const dirty = dataMeta - this.dirtyFrom;
+    if (dirty > 0) u8.set((this.zeroes[dirty] ??= new Uint8Array(dirty)), this.dirtyFrom);
+    this.dirtyFrom = dataMeta;
     const data = dataMeta + metaLen;
     const end = dataMeta + linearLen;
     if (linearLen === size) {
@@ -181,6 +190,12 @@ export function setupXdp(mem: VmMemory, packet: Uint8Array, ctxIn: XdpCtxIn | Re
   xdpFrameOf(mem).setup(packet, ctxIn as Record<string, unknown>, kernel);
 }
 
+/** Marks the XDP headroom of `mem` as written by something other than an XDP run (a TC frame shares its page): the next XDP setup zeroes all of it. */
+export function xdpHeadroomTouched(mem: VmMemory): void {
+  const frame = frames.get(mem);
+  if (frame !== undefined) frame.dirtyFrom = XDP_FRAME.HARD_START;
+}
+
 /** What readXdpResult takes as the caller's ctx when none is passed: the values the last setup of `mem` was given. */
 function givenCtx(mem: VmMemory): Record<string, unknown> {
   const frame = frames.get(mem);
@@ -195,6 +210,8 @@ const NO_CTX: Readonly<XdpCtxIn> = Object.freeze({});
  * xdp_md, as the adjust helpers do to struct xdp_buff.
  */
 export function setXdpBounds(mem: VmMemory, dataMeta: number, data: number, dataEnd: number): void {
+  const frame = frames.get(mem);
+  if (frame !== undefined && dataMeta < frame.dirtyFrom) frame.dirtyFrom = dataMeta;
   const v = mem.view;
   v.setUint32(LAYOUT.CTX + XDP_MD.data.off, data, true);
   v.setUint32(LAYOUT.CTX + XDP_MD.data_end.off, dataEnd, true);

@@ -205,7 +205,8 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
     maps: c.maps === undefined ? {} : decodeMaps(c.maps),
     parityIgnore: c.parity?.ignore ?? [],
   };
-  if (c.ctx !== undefined) parsed.ctx = c.ctx;
+  // An ordinary object (the checked record has no prototype, which V8 keeps as a dictionary): every run reads its fields.
+  if (c.ctx !== undefined) parsed.ctx = { ...c.ctx };
   if (c.kernel_btf !== undefined) parsed.kernelBtfPath = resolve(baseDir, c.kernel_btf);
   if (c.kconfig !== undefined) parsed.kconfig = c.kconfig;
   if (c.fib !== undefined) {

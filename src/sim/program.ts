@@ -161,7 +161,8 @@ export class Program {
     const obj = this.obj;
     const keys = obj.options.keyWarnings === false ? undefined : this.keyUses;
     if (keys !== undefined) {
-      keys.length = 0;
+      // Setting a length is a call into the runtime: only when the last run left keys.
+      if (keys.length !== 0) keys.length = 0;
       obj.keyLog = keys;
       this.watchKeys(fill);
     }

@@ -17,7 +17,7 @@ const STASH_LARGEST = 16 * 1024;
  * read never makes one. Blocks are not reused; one goes when no result still points into it.
  */
 export class PacketStash {
-  private block = new Uint8Array(STASH_BLOCK);
+  private block = newBlock();
   private used = 0;
   /** The last source range and a view of it, reused while runs end with the same packet bounds. */
   private source: Uint8Array | undefined;
@@ -39,7 +39,7 @@ export class PacketStash {
       this.viewEnd = end;
     }
     if (this.used + len > STASH_BLOCK) {
-      this.block = new Uint8Array(STASH_BLOCK);
+      this.block = newBlock();
       this.used = 0;
     }
     const at = this.used;
@@ -47,6 +47,11 @@ export class PacketStash {
     this.used = at + len;
     out.setPacketStash(this.block, at, len);
   }
+}
+
+/** A block for a {@link PacketStash}, not zeroed: every byte a result reads was copied in first. */
+function newBlock(): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(STASH_BLOCK).buffer, 0, STASH_BLOCK);
 }
 
 const NO_BYTES = new Uint8Array(0);

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { load, type BpfObject } from '../../src/index.js';
+import { load, Machine, type BpfObject } from '../../src/index.js';
 import { buildPacket } from '../../src/packet/index.js';
+import { setupSkb, setupXdp, XDP_FRAME } from '../../src/helpers/index.js';
+import { VmMemory } from '../../src/vm/memory.js';
 import type { ProgramRun, RunOptions } from '../../src/sim/program.js';
 import { ROOT, testObject } from '../kernel/require-kernel.js';
 import { engines } from '../vm/engines.js';
@@ -92,6 +94,35 @@ describe.each(engines)('run results on $name', ({ name }) => {
     expect(second.r0).toBe(2n);
     expect(second.trace).toBe(second.trace);
     expect(second.clones).toEqual([]);
+  });
+
+  it('starts every XDP run with a zeroed headroom after runs that wrote into it, with metadata or without, and TC runs on the same memory', async () => {
+    const machine = new Machine();
+    const xdp = (await load(testObject('replay_headroom'), { engine, machine })).program('replay_headroom');
+    const tc = (await load(testObject('sim_clone'), { engine, machine })).program('mirror');
+    const frame = frames(1)[0]!;
+    // Long enough for its bytes to reach the end of the XDP headroom (the TC frame starts 64 bytes into the page).
+    const tcFrame = buildPacket({ ipv4: {}, udp: {}, payload: new Uint8Array(400).fill(0x55) });
+    const actions: string[] = [];
+    for (const meta of [0, 8, 0, 4, 0, 12, 0]) {
+      // The metadata is zeros: adjust_head moves it down with data, so the 4 bytes it uncovers are its own.
+      const withMeta = new Uint8Array(meta + frame.length);
+      withMeta.set(frame, meta);
+      actions.push(xdp.run(withMeta, { ctx: { data: meta } }).action);
+      actions.push(xdp.run(withMeta, { ctx: { data: meta } }).action);
+      tc.run(tcFrame);
+    }
+    expect(actions).toEqual(actions.map(() => 'XDP_TX'));
+  });
+
+  it('zeroes the whole XDP headroom after a TC frame was laid out in the same page', () => {
+    const mem = new VmMemory();
+    const frame = frames(1)[0]!;
+    setupXdp(mem, frame);
+    setupSkb(mem, buildPacket({ ipv4: {}, udp: {}, payload: new Uint8Array(400).fill(0x55) }));
+    setupXdp(mem, frame, { data: 0 });
+    expect(mem.u8.subarray(XDP_FRAME.HARD_START, XDP_FRAME.HARD_START + XDP_FRAME.HEADROOM).every((b) => b === 0)).toBe(true);
+    expect(mem.u8.subarray(XDP_FRAME.HARD_START + XDP_FRAME.HEADROOM, XDP_FRAME.HARD_START + XDP_FRAME.HEADROOM + frame.length)).toEqual(frame);
   });
 
   it('gives every field in JSON and takes assignments to them', async () => {
