@@ -106,6 +106,8 @@ export class Replay {
     this.runner = c.tunnel ? undefined : new PacketRunner(object, this.program, c.ctx ?? {}, c.type);
     this.progType = resolveProgType(this.program.spec, c.type);
     this.clockStart = object.kernel.clockNs;
+    // The batch path's memory and module are set up with the object, before the packets.
+    if (options.cpus === undefined) this.runner?.batchPath();
   }
 
   /** Replays one capture, the `index`th. */
