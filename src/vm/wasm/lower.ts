@@ -89,8 +89,9 @@ type Dest = { depth: number; back: boolean; index: number };
 export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: number): FuncBody {
   const insns = prog.insns;
   const mapSites = mapValueSites(insns, imports.shape);
-  const { blocks, index, layout } = arrange(prog, functionBlocks(prog, entry));
-  const bound = budgetBound(prog, imports, entry);
+  const arranged = arrange(prog, functionBlocks(prog, entry));
+  const { blocks, index, layout } = arranged;
+  const bound = budgetBound(prog, imports, arranged);
   const checkBudget = bound === undefined;
   const f = new FuncBody(6);
   for (let i = 0; i < 6; i++) f.local(I64); // r0, r6..r9, r10
@@ -286,15 +287,15 @@ export function lowerFunction(prog: LowerProgram, imports: LowerImports, entry: 
 }
 
 /**
- * The most instructions one call of the function at `entry` can execute (its longest path,
+ * The most instructions one call of a function (its blocks as `arranged`) can execute (its longest path,
  * counting the pc past the end where control falls off it, as the interpreter charges it), when
  * nothing else can spend budget during the call: no back edge, no BPF-to-BPF call, callx, kfunc,
  * tail call or may_goto, and only helpers that never call back into the program. Undefined for
  * any other function.
  */
-export function budgetBound(prog: LowerProgram, imports: LowerImports, entry: number): number | undefined {
+function budgetBound(prog: LowerProgram, imports: LowerImports, arranged: Arrangement): number | undefined {
   const insns = prog.insns;
-  const { blocks, index, layout } = arrange(prog, functionBlocks(prog, entry));
+  const { blocks, index, layout } = arranged;
   if (layout.kind !== 'structured' || layout.constructs.some((c) => c.kind === 'loop')) return undefined;
   // No loop constructs: every edge goes forward in `blocks`, so a backward pass sees successors first.
   const longest = new Array<number>(blocks.length).fill(0);
