@@ -296,3 +296,114 @@ function commitDynptr(helper: string, discard: boolean): HelperFn {
 export const ringbufSubmitDynptr = commitDynptr('bpf_ringbuf_submit_dynptr', false);
 /** bpf_ringbuf_discard_dynptr(ptr, flags): drops the sample and nulls the dynptr. */
 export const ringbufDiscardDynptr = commitDynptr('bpf_ringbuf_discard_dynptr', true);
+
+/**
+ * bpf_dynptr_slice(_rdwr) without a buffer, as bpf_dynptr_copy and bpf_dynptr_memset call it: the
+ * address of `len` bytes at `off` when they lie in one piece of memory, else null (a NULL or
+ * out-of-range dynptr, a read-only one for `write`, xdp bytes across a fragment boundary).
+ */
+function directAddress(env: RunEnv, p: Dynptr, off: number, len: number, write: boolean): number | null {
+  if (p.data === 0n || outside(p, off, len) || (write && p.rdonly)) return null;
+  if (p.type === BPF_DYNPTR_TYPE.SKB) return env.mem.pktData + p.offset + off;
+  if (p.type === BPF_DYNPTR_TYPE.XDP) {
+    const at = p.offset + off;
+    const direct = at > 0xffff || len > 0xffff ? -1 : xdpPointer(env.mem, at, len);
+    return direct >= 0 ? direct : null;
+  }
+  const at = memAddr(env, p, off);
+  memAt(env, at, len, write);
+  return Number(at);
+}
+
+/** bpf_xdp_pointer's range check on the offsets __bpf_xdp_load_bytes and __bpf_xdp_store_bytes take: -EFAULT past 0xffff. */
+function xdpFault(p: Dynptr, off: number, len: number): boolean {
+  return p.type === BPF_DYNPTR_TYPE.XDP && (p.offset + off > 0xffff || len > 0xffff);
+}
+
+/** __bpf_dynptr_read with flags 0 into `buf`: 0 or an errno. */
+function readInto(env: RunEnv, p: Dynptr, off: number, buf: Uint8Array): number {
+  if (p.data === 0n) return ERRNO.EINVAL;
+  if (outside(p, off, buf.length)) return ERRNO.E2BIG;
+  if (xdpFault(p, off, buf.length)) return ERRNO.EFAULT;
+  if (p.type === BPF_DYNPTR_TYPE.XDP) xdpCopy(env.mem, p.offset + off, buf, false);
+  else buf.set(env.mem.u8.subarray(...span(env, p, off, buf.length, false)));
+  return 0;
+}
+
+/** __bpf_dynptr_write with flags 0 from `bytes`: 0 or an errno. */
+function writeFrom(env: RunEnv, p: Dynptr, off: number, bytes: Uint8Array): number {
+  if (p.data === 0n || p.rdonly) return ERRNO.EINVAL;
+  if (outside(p, off, bytes.length)) return ERRNO.E2BIG;
+  if (xdpFault(p, off, bytes.length)) return ERRNO.EFAULT;
+  if (p.type === BPF_DYNPTR_TYPE.XDP) xdpCopy(env.mem, p.offset + off, bytes, true);
+  else env.mem.u8.set(bytes, span(env, p, off, bytes.length, true)[0]);
+  return 0;
+}
+
+/** [start, end) in VM memory of `len` bytes at `off` of a linear (skb, local, ringbuf, skb_meta) dynptr, checked as a memory access. */
+function span(env: RunEnv, p: Dynptr, off: number, len: number, write: boolean): [number, number] {
+  const at = p.type === BPF_DYNPTR_TYPE.SKB ? BigInt(env.mem.pktData + p.offset + off) : memAddr(env, p, off);
+  if (p.type !== BPF_DYNPTR_TYPE.SKB) memAt(env, at, len, write);
+  return [Number(at), Number(at) + len];
+}
+
+/** The size of the bounce buffer bpf_dynptr_copy and bpf_dynptr_memset go through when a slice is not direct. */
+const BOUNCE_LEN = 256;
+
+/**
+ * bpf_dynptr_copy(dst_ptr, dst_off, src_ptr, src_off, size) (kernel/bpf/helpers.c): a memmove
+ * when both ranges are direct slices; otherwise a write from the source slice, a read into the
+ * destination slice, or, with neither, -E2BIG for a range outside either dynptr and then
+ * 256-byte chunks read and written, each step's error returned.
+ */
+export const dynptrCopy: HelperFn = (env, r1, r2, r3, r4, r5) => {
+  const dst = dynptrAt(env, r1);
+  const dstOff = u32(r2);
+  const src = dynptrAt(env, r3);
+  const srcOff = u32(r4);
+  const size = u32(r5);
+  const srcAt = directAddress(env, src, srcOff, size, false);
+  const dstAt = directAddress(env, dst, dstOff, size, true);
+  const u8 = env.mem.u8;
+  if (srcAt !== null && dstAt !== null) {
+    u8.copyWithin(dstAt, srcAt, srcAt + size);
+    return 0n;
+  }
+  if (srcAt !== null) return errno(writeFrom(env, dst, dstOff, u8.slice(srcAt, srcAt + size)));
+  if (dstAt !== null) {
+    const buf = new Uint8Array(size);
+    const err = readInto(env, src, srcOff, buf);
+    if (err === 0) u8.set(buf, dstAt);
+    return errno(err);
+  }
+  if (outside(dst, dstOff, size) || outside(src, srcOff, size)) return errno(ERRNO.E2BIG);
+  for (let off = 0; off < size; off += BOUNCE_LEN) {
+    const chunk = new Uint8Array(Math.min(BOUNCE_LEN, size - off));
+    const err = readInto(env, src, srcOff + off, chunk) || writeFrom(env, dst, dstOff + off, chunk);
+    if (err !== 0) return errno(err);
+  }
+  return 0n;
+};
+
+/**
+ * bpf_dynptr_memset(p, offset, size, val) (kernel/bpf/helpers.c): fills a direct slice in place;
+ * otherwise -EINVAL for a read-only dynptr, -E2BIG outside it, then 256-byte chunks written.
+ */
+export const dynptrMemset: HelperFn = (env, r1, r2, r3, r4) => {
+  const p = dynptrAt(env, r1);
+  const off = u32(r2);
+  const size = u32(r3);
+  const val = Number(r4 & 0xffn);
+  const at = directAddress(env, p, off, size, true);
+  if (at !== null) {
+    env.mem.u8.fill(val, at, at + size);
+    return 0n;
+  }
+  if (p.rdonly) return errno(ERRNO.EINVAL);
+  if (outside(p, off, size)) return errno(ERRNO.E2BIG);
+  for (let done = 0; done < size; done += BOUNCE_LEN) {
+    const err = writeFrom(env, p, off + done, new Uint8Array(Math.min(BOUNCE_LEN, size - done)).fill(val));
+    if (err !== 0) return errno(err);
+  }
+  return 0n;
+};

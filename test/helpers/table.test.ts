@@ -107,6 +107,8 @@ describe('kfunc table', () => {
       'bpf_dynptr_is_rdonly',
       'bpf_dynptr_size',
       'bpf_dynptr_clone',
+      'bpf_dynptr_copy',
+      'bpf_dynptr_memset',
       'bpf_xdp_ct_alloc',
       'bpf_xdp_ct_lookup',
       'bpf_skb_ct_alloc',
