@@ -8,6 +8,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadObjectFile } from '../../src/loader/load-object.js';
+import type { ObjectSpec } from '../../src/loader/spec.js';
+import { syntheticProgram } from '../../src/sim/bench.js';
 import { verifyObject, verifyProgram } from '../../src/verifier/index.js';
 import { markUnknown, newReg, regBoundsSync, scalarConst } from '../../src/verifier/reg.js';
 import { adjustScalar, regSetMinMax, scalarBranchTaken } from '../../src/verifier/scalar.js';
@@ -53,6 +55,12 @@ describe('the project programs', () => {
     const r = verifyProgram(spec, spec.programs[0]!, { logLevel: 1 });
     expect([r.accepted, r.error]).toEqual([false, message]);
     expect(r.log).toContain(`${r.insn}: <invalid CO-RE relocation>`);
+  });
+
+  it('processes as many instructions as the kernel on the synthetic 4,000-instruction program (4,486 on 6.18, scripts/bench-verifier.ts)', () => {
+    const prog = syntheticProgram(4000);
+    const r = verifyProgram({ license: 'GPL', programs: [prog], maps: [] } as unknown as ObjectSpec, prog);
+    expect([r.accepted, r.insns_processed]).toEqual([true, 4486]);
   });
 
   it('refuses a GPL-only helper only without a GPL-compatible license', () => {
