@@ -122,14 +122,15 @@ export function resolveConntrack(specs: readonly ConntrackSpec[]): { family: 4 |
     const where = `conntrack[${i}]`;
     if (spec === null || typeof spec !== 'object') throw bad(where, `expected an object, got ${JSON.stringify(spec)}`);
     if (spec.proto !== 'tcp' && spec.proto !== 'udp') throw bad(`${where}.proto`, `expected "tcp" or "udp", got ${JSON.stringify(spec.proto)}`);
-    let src: IpAddr;
-    let dst: IpAddr;
-    try {
-      src = parseIp(spec.src, `${where}.src`);
-      dst = parseIp(spec.dst, `${where}.dst`);
-    } catch (err) {
-      throw bad(where, `src and dst: expected IPv4 or IPv6 addresses, got ${JSON.stringify(spec.src)} and ${JSON.stringify(spec.dst)} (${(err as Error).message})`);
-    }
+    const address = (field: 'src' | 'dst'): IpAddr => {
+      try {
+        return parseIp(spec[field], `${where}.${field}`);
+      } catch {
+        throw bad(`${where}.${field}`, `expected an IPv4 or IPv6 address, got ${JSON.stringify(spec[field]) ?? 'nothing'}`);
+      }
+    };
+    const src = address('src');
+    const dst = address('dst');
     if (src.family !== dst.family) throw bad(`${where}.dst`, `expected an address of the same family as src (${formatIp(src)})`);
     for (const f of ['sport', 'dport'] as const) {
       const p = spec[f];

@@ -203,6 +203,12 @@ describe('conntrack table of a machine', () => {
     expect(['case/bad-conntrack', 'case/invalid']).toContain((err as CaseError).code);
   });
 
+  it('names the field of a bad address in one line', () => {
+    expect(() => parseCase({ object: OBJECT, program: 'ct_lookup_xdp_md', packet: tcp4(), conntrack: [{ ...SERVER, dst: '10.0.0.300' }] }, '/')).toThrow(
+      /^conntrack\[0\]\.dst: expected an IPv4 or IPv6 address, got "10\.0\.0\.300"$/,
+    );
+  });
+
   it('refuses the same flow twice', () => {
     expect(() => new Machine({ conntrack: [SERVER, CLIENT] })).toThrow(CaseError);
   });
