@@ -1,4 +1,4 @@
-import { skbCtxRule } from '../helpers/context-skb.js';
+import { skbCtxRule, skFilterCtxRule } from '../helpers/context-skb.js';
 import { xdpCtxRule } from '../helpers/context-xdp.js';
 import { BPF_PROG_TYPE } from '../uapi/bpf.js';
 import { SK_BUFF, XDP_MD } from '../uapi/context.js';
@@ -34,18 +34,6 @@ function skbAccess(off: number, tc: boolean): CtxAccess {
   return SCALAR;
 }
 
-const within = (off: number, size: number, f: { off: number; size: number }): boolean => off < f.off + f.size && off + size > f.off;
-
-/** sk_filter_is_valid_access over bpf_skb_is_valid_access. */
-function socketFilterValid(off: number, size: number, write: boolean): boolean {
-  for (const f of [SK_BUFF.tc_classid, SK_BUFF.data, SK_BUFF.data_meta, SK_BUFF.data_end, SK_BUFF.tstamp, SK_BUFF.wire_len, SK_BUFF.hwtstamp]) if (within(off, size, f)) return false;
-  if (off >= SK_BUFF.family.off && off < SK_BUFF.local_port.off + 4) return false;
-  if (write) {
-    if (!(off >= SK_BUFF.cb.off && off + size <= SK_BUFF.cb.off + SK_BUFF.cb.size)) return false;
-  }
-  return skbCtxRule(off, size, write) || (write && off % size === 0 && off >= SK_BUFF.cb.off && off + size <= SK_BUFF.cb.off + SK_BUFF.cb.size);
-}
-
 /** What the context access gives, or null when the program type refuses it. */
 export function ctxAccess(progType: number, off: number, size: number, write: boolean): CtxAccess | null {
   switch (progType) {
@@ -55,7 +43,7 @@ export function ctxAccess(progType: number, off: number, size: number, write: bo
     case BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT:
       return skbCtxRule(off, size, write) ? skbAccess(off, true) : null;
     case BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER:
-      return socketFilterValid(off, size, write) ? skbAccess(off, false) : null;
+      return skFilterCtxRule(off, size, write) ? skbAccess(off, false) : null;
     default:
       return null;
   }

@@ -48,5 +48,7 @@ ASM("socket", bad_socket_write_mark, "r2 = 0; *(u32 *)(r1 + 8) = r2; r0 = 0; exi
 ASM("socket", bad_socket_read_data, "r0 = *(u32 *)(r1 + 76); exit;" ::: "memory")
 ASM("socket", ok_socket_read_tc_classid, "r0 = *(u32 *)(r1 + 64); exit;" ::: "memory")
 ASM("socket", bad_socket_write_priority, "r2 = 0; *(u32 *)(r1 + 32) = r2; r0 = 0; exit;" ::: "memory")
+ASM("socket", bad_socket_read_tstamp_type, "r0 = *(u8 *)(r1 + 180); exit;" ::: "memory")
+ASM("socket", ok_socket_narrow_gso_size_load, "r0 = *(u8 *)(r1 + 177); exit;" ::: "memory")
 
 char LICENSE[] SEC("license") = "GPL";
