@@ -5,6 +5,7 @@ import * as C from './conntrack.js';
 import * as D from './dynptr.js';
 import { castToKernCtx, rdonlyCast } from './kern-ctx.js';
 import type { SimKernel } from './kernel-state.js';
+import { rxHash, rxTimestamp, rxVlanTag } from './xdp-rx-metadata.js';
 
 /**
  * The kfunc table: the kernel functions XDP, TC and socket filter programs can call on this
@@ -83,9 +84,9 @@ export const KFUNCS: readonly KfuncEntry[] = [
   kfunc('bpf_ct_set_status', 'int', [['const struct nf_conn___init *', 'nfct'], ['u32', 'status']], XDP_CLS, TRUSTED, { kernel: (k) => C.ctChangeStatus(k, 'bpf_ct_set_status', false) }),
   kfunc('bpf_ct_change_status', 'int', [['struct nf_conn *', 'nfct'], ['u32', 'status']], XDP_CLS, TRUSTED, { kernel: (k) => C.ctChangeStatus(k, 'bpf_ct_change_status', true) }),
   kfunc('bpf_ct_set_nat_info', 'int', [['struct nf_conn___init *', 'nfct'], ['union nf_inet_addr *', 'addr'], ['int', 'port'], ['enum nf_nat_manip_type', 'manip']], XDP_CLS, TRUSTED, { kernel: C.ctSetNatInfo }),
-  kfunc('bpf_xdp_metadata_rx_timestamp', 'int', [['const struct xdp_md *', 'ctx'], ['u64 *', 'timestamp']], XDP, TRUSTED),
-  kfunc('bpf_xdp_metadata_rx_hash', 'int', [['const struct xdp_md *', 'ctx'], ['u32 *', 'hash'], ['enum xdp_rss_hash_type *', 'rss_type']], XDP, TRUSTED),
-  kfunc('bpf_xdp_metadata_rx_vlan_tag', 'int', [['const struct xdp_md *', 'ctx'], ['__be16 *', 'vlan_proto'], ['u16 *', 'vlan_tci']], XDP, TRUSTED),
+  kfunc('bpf_xdp_metadata_rx_timestamp', 'int', [['const struct xdp_md *', 'ctx'], ['u64 *', 'timestamp']], XDP, TRUSTED, rxTimestamp),
+  kfunc('bpf_xdp_metadata_rx_hash', 'int', [['const struct xdp_md *', 'ctx'], ['u32 *', 'hash'], ['enum xdp_rss_hash_type *', 'rss_type']], XDP, TRUSTED, rxHash),
+  kfunc('bpf_xdp_metadata_rx_vlan_tag', 'int', [['const struct xdp_md *', 'ctx'], ['__be16 *', 'vlan_proto'], ['u16 *', 'vlan_tci']], XDP, TRUSTED, rxVlanTag),
   kfunc('bpf_cast_to_kern_ctx', 'void *', [['void *', 'obj']], ALL, [], castToKernCtx),
   kfunc('bpf_rdonly_cast', 'void *', [['const void *', 'obj__ign'], ['u32', 'btf_id__k']], ALL, [], rdonlyCast),
   kfunc('bpf_xdp_pull_data', 'int', [['struct xdp_md *', 'x'], ['u32', 'len']], XDP),

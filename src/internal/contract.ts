@@ -113,6 +113,14 @@ export interface CaseFile {
    * `options` in hex. The kernel backend refuses such a case: BPF_PROG_TEST_RUN cannot attach it.
    */
   tunnel?: { id: number; remote: string; local: string; tos?: number; ttl?: number; label?: number; flags?: string[]; options?: string };
+  /**
+   * XDP, added to the contract: programs loaded bound to a device (BPF_F_XDP_DEV_BOUND_ONLY),
+   * which may call the XDP metadata kfuncs: `true` the case's program, or program names. The
+   * kernel backend refuses such a case with EINVAL, as BPF_PROG_TEST_RUN refuses a device-bound program.
+   */
+  deviceBound?: true | string[];
+  /** XDP, added to the contract: the receive hints the XDP metadata kfuncs answer with; one left out is -ENODATA. */
+  rxMetadata?: { timestamp?: number | string; hash?: number; hashType?: number; vlanProto?: number; vlanTci?: number };
   parity?: { ignore?: string[] };
   /** `load`: the verifier's message (the kernel's log's last line) the load must fail with; the case then expects no run. */
   expect?: { retval?: number; action?: string; packet?: string; load?: string };

@@ -8,6 +8,7 @@ import { validateFib } from '../helpers/fib-check.js';
 import { resolveSockets } from '../helpers/sim-sockets.js';
 import { resolveConntrack } from '../helpers/conntrack-table.js';
 import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
+import { rxHints, type RxMetadata } from '../helpers/xdp-rx-metadata.js';
 import { NETKIT_ACTION, TC_ACT, TCX_ACTION, XDP_ACTION } from '../uapi/index.js';
 
 /** A map entry of a case with its bytes decoded. */
@@ -40,6 +41,13 @@ export interface Case {
   conntrack?: ConntrackSpec[];
   /** Tunnel metadata the skb arrives with (TC), options decoded. */
   tunnel?: TunnelInput;
+  /**
+   * Programs loaded bound to a device (XDP, BPF_F_XDP_DEV_BOUND_ONLY), which may call the XDP
+   * metadata kfuncs: `true` the case's program, or a list of program names of the object.
+   */
+  deviceBound?: true | string[];
+  /** The receive hints the XDP metadata kfuncs answer with (XDP); a hint left out is -ENODATA. */
+  rxMetadata?: RxMetadata;
   parityIgnore: string[];
   /**
    * `retval` unsigned 32-bit; `action` a name such as `XDP_TX` or `TC_ACT_SHOT`; `load` the
@@ -152,6 +160,19 @@ const caseShape = object({
       options: { shape: hexText },
     }),
   },
+  deviceBound: { shape: either<boolean | string[]>('true or an array of program names', bool, arrayOf(str())) },
+  rxMetadata: {
+    shape: withCode(
+      'case/bad-rx-metadata',
+      object({
+        timestamp: { shape: either<number | string>('ns as an integer, or a decimal string past 2^53', int(0, Number.MAX_SAFE_INTEGER), str()) },
+        hash: { shape: int(0, U32_MAX) },
+        hashType: { shape: int(0, U32_MAX) },
+        vlanProto: { shape: int(0, 0xffff) },
+        vlanTci: { shape: int(0, 0xffff) },
+      }),
+    ),
+  },
   parity: { shape: object({ ignore: { shape: arrayOf(str()) } }) },
   expect: {
     shape: object({
@@ -235,6 +256,12 @@ export function parseCase(json: unknown, baseDir: string, path = '<inline>', pac
     const tunnel: TunnelInput = options === undefined ? rest : { ...rest, options: fromHex(options, 'tunnel.options') };
     rxTunnelInfo(tunnel, (message) => new CaseError('case/bad-tunnel', `tunnel.${message}`));
     parsed.tunnel = tunnel;
+  }
+  if (c.deviceBound === true) parsed.deviceBound = true;
+  else if (Array.isArray(c.deviceBound)) parsed.deviceBound = [...c.deviceBound];
+  if (c.rxMetadata !== undefined) {
+    rxHints(c.rxMetadata, (message) => new CaseError('case/bad-rx-metadata', `rxMetadata.${message}`));
+    parsed.rxMetadata = { ...c.rxMetadata };
   }
   if (c.expect !== undefined) {
     parsed.expect = {};

@@ -16,6 +16,8 @@ import { caseMapEntries } from './run-case.js';
  */
 export async function runCaseOnKernel(c: Case): Promise<CaseResult> {
   if (c.tunnel) throw new CaseError('case/kernel-unsupported', `${c.path}: tunnel: BPF_PROG_TEST_RUN cannot attach tunnel metadata to the skb, so this case runs on the VM only`);
+  // Measured on 6.18 (README): a device-bound program loads bound to a veth, but BPF_PROG_TEST_RUN refuses it.
+  if (c.deviceBound === true || (c.deviceBound?.length ?? 0) > 0) throw new CaseError('case/kernel-unsupported', `${c.path}: deviceBound: BPF_PROG_TEST_RUN refuses a device-bound program (the kernel refuses it with EINVAL), so the XDP metadata kfuncs run on the VM only`, { errno: 'EINVAL' });
   // `rodata` variables become the initial value of their section, found through the object's BTF.
   const caseMaps = c.rodata === undefined ? c.maps : caseMapEntries(c, await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig));
   const out = await runOnKernel({

@@ -97,6 +97,12 @@ export interface LoadOptions {
    * GPL-only helpers fault at their call): for testing those checks, not programs.
    */
   verify?: boolean;
+  /**
+   * XDP programs, by function name, loaded bound to a device as libbpf's
+   * bpf_program__set_ifindex with BPF_F_XDP_DEV_BOUND_ONLY makes them: only those may call the XDP
+   * metadata kfuncs (bpf_xdp_metadata_rx_*), whose answers a run's `rxMetadata` gives. Default none.
+   */
+  deviceBound?: readonly string[];
 }
 
 /** A record sent to user space through a ring buffer or perf event array (bpf_ringbuf_*, bpf_perf_event_output). */
@@ -228,7 +234,20 @@ export class BpfObject {
       if (value) frozen.set(i, value);
     }
     const type = this.options.type;
-    this.proven = verifyAtLoad(this.spec, type === undefined ? undefined : PROG_TYPE_BY_NAME[type], frozen);
+    const untypedAs = type === undefined ? undefined : PROG_TYPE_BY_NAME[type];
+    this.proven = verifyAtLoad(this.spec, untypedAs, frozen, this.deviceBoundPrograms(untypedAs));
+  }
+
+  /** options.deviceBound checked against the programs: each names an XDP program (the kernel refuses BPF_F_XDP_DEV_BOUND_ONLY for other types with -EINVAL). */
+  private deviceBoundPrograms(untypedAs: number | undefined): Set<string> {
+    const names = new Set(this.options.deviceBound ?? []);
+    for (const name of names) {
+      const prog = this.spec.programs.find((p) => p.name === name);
+      if (!prog) throw new ArgumentError('arg/range', `options.deviceBound: no program '${name}' in the object`, 'options.deviceBound');
+      const progType = prog.type === BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC ? untypedAs : prog.type;
+      if (progType !== BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) throw new ArgumentError('arg/range', `options.deviceBound: program '${name}' is not an XDP program: only XDP programs bind to a device`, 'options.deviceBound');
+    }
+    return names;
   }
 
   /** What loaded but may not behave as the object meant (a pinning value libbpf does not know), one line each. */
@@ -488,6 +507,9 @@ function checkLoadOptions(options: InternalOptions): void {
     for (const field of ['cpus', 'clock', 'seed', 'fib', 'sockets', 'conntrack'] as const) {
       if (options[field] !== undefined) throw new ArgumentError('arg/range', `options.${field}: the machine's applies; set it on the Machine`, `options.${field}`);
     }
+  }
+  if (options.deviceBound !== undefined && (!Array.isArray(options.deviceBound) || !options.deviceBound.every((n) => typeof n === 'string'))) {
+    throw new ArgumentError('arg/type', `options.deviceBound: expected an array of program names, got ${describe(options.deviceBound)}`, 'options.deviceBound');
   }
   if (options.verify !== undefined && typeof options.verify !== 'boolean') throw new ArgumentError('arg/type', `options.verify: expected a boolean, got ${describe(options.verify)}`, 'options.verify');
 }

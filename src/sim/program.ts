@@ -2,6 +2,7 @@ import { readSkbCtxOut, readSocketPacket } from '../helpers/context-skb.js';
 import { readXdpPacket, xdpFrameOf, type XdpFrame } from '../helpers/context-xdp.js';
 import { readTunnel, setRxTunnel, skbHeadersOf, type TunnelView } from '../helpers/skb-state.js';
 import { rxTunnelInfo, type TunnelInput } from '../helpers/tunnel-input.js';
+import { rxHints, setRxHints, type RxMetadata } from '../helpers/xdp-rx-metadata.js';
 import type { RedirectTarget } from '../helpers/kernel-state.js';
 import { setupSkb } from '../helpers/index.js';
 import { redirectOutcome, type RedirectDestination } from '../helpers/redirect-helpers.js';
@@ -43,6 +44,13 @@ export interface RunOptions {
    * BPF_PROG_TEST_RUN cannot attach it, so such runs have no kernel counterpart.
    */
   tunnel?: TunnelInput;
+  /**
+   * XDP only: the receive hints the packet arrives with, which the XDP metadata kfuncs of a
+   * device-bound program (LoadOptions.deviceBound) read, as veth answers them; a hint left out
+   * is -ENODATA. Default none. BPF_PROG_TEST_RUN refuses device-bound programs, so such runs have
+   * no kernel counterpart.
+   */
+  rxMetadata?: RxMetadata;
   /**
    * Record the run's instruction trace in the result's `execTrace` (C lines, instructions, changed
    * registers; runs on the interpreter), or in the VmFault's `execTrace` when it faults; default
@@ -228,6 +236,12 @@ export class Program {
     return rxTunnelInfo(given, (message) => new ArgumentError('arg/range', `options.tunnel.${message}`, 'options.tunnel'));
   }
 
+  /** options.rxMetadata checked; only XDP programs take it. */
+  private rxMetadataOption(input: unknown): ReturnType<typeof rxHints> {
+    if (!this.xdp) throw new ArgumentError('arg/range', `options.rxMetadata: program '${this.name}' is not an XDP program: only the XDP metadata kfuncs read receive hints`, 'options.rxMetadata');
+    return rxHints(input as RxMetadata, (message) => new ArgumentError('arg/range', `options.rxMetadata: ${message}`, 'options.rxMetadata'));
+  }
+
   /** Lays out a run (packet, context, stack, a fresh run in the simulated kernel, {@link runEnv}) and returns the executable to run. */
   private begin(packet: unknown, options: RunOptions, traced: boolean): Executable {
     if (this.refusal) throw this.refusal;
@@ -238,6 +252,7 @@ export class Program {
     const cpu = options.cpu === undefined ? 0 : checkInt(options.cpu, 'options.cpu', 0, obj.cpus - 1);
     if (options.clock !== undefined) obj.kernel.clockNs = checkClock(options.clock, 'options.clock');
     const tunnel = options.tunnel === undefined ? undefined : this.tunnelOption(options.tunnel);
+    const rx = options.rxMetadata === undefined ? undefined : this.rxMetadataOption(options.rxMetadata);
     const executables = obj.prepare(this.progType, traced);
     obj.checkRunnable(this.index);
     const executable = executables[this.index];
@@ -250,6 +265,7 @@ export class Program {
     if (this.xdp) (this.xdpFrame ??= xdpFrameOf(obj.mem)).setup(bytes, ctx, kernel);
     else setupSkb(obj.mem, bytes, ctx, kernel, !this.socket);
     if (tunnel) setRxTunnel(obj.mem, tunnel);
+    if (this.xdp) setRxHints(obj.mem, rx);
     const fill = options.stackFill === undefined ? DEFAULT_FILL : stackFillOf(options.stackFill);
     obj.writeStackFill(fill);
     const helpers = (this.helpers ??= obj.registryFor(this.progType));

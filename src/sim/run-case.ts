@@ -69,9 +69,17 @@ function writeEntries(obj: BpfObject, maps: Record<string, CaseEntry[]>, rodata:
  */
 export function objectForCase(c: Case, spec: ObjectSpec, options: InternalOptions = {}): BpfObject {
   const maps = caseMapEntries(c, spec);
-  const obj = BpfObject.create(spec, { ...options, fib: c.fib, sockets: c.sockets, conntrack: c.conntrack, type: c.type, beforeFreeze: (o) => writeEntries(o, maps, true) }, c.objectPath);
+  const deviceBound = c.deviceBound === undefined ? {} : { deviceBound: c.deviceBound === true ? [boundProgramName(c, spec)] : c.deviceBound };
+  const obj = BpfObject.create(spec, { ...options, ...deviceBound, fib: c.fib, sockets: c.sockets, conntrack: c.conntrack, type: c.type, beforeFreeze: (o) => writeEntries(o, maps, true) }, c.objectPath);
   writeEntries(obj, maps, false);
   return obj;
+}
+
+/** The function name of the case's program (a case may name it by its section), for LoadOptions.deviceBound. */
+function boundProgramName(c: Case, spec: ObjectSpec): string {
+  if (spec.programs.some((p) => p.name === c.program)) return c.program;
+  const bySection = spec.programs.filter((p) => p.sectionName === c.program);
+  return bySection.length === 1 ? bySection[0]!.name : c.program;
 }
 
 /** The result's `maps`: every map of the object, as the design's JSON lists them (`cpu`: the CPU the run happened on). */
@@ -105,11 +113,11 @@ export async function runCaseOnVm(c: Case, options: VmRunOptions = {}): Promise<
   const { spec: given, eventTypes, trace, ...objectOptions } = options;
   const spec = given ?? (await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig));
   const obj = objectForCase(c, spec, objectOptions);
-  const out = obj.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, trace, ...(c.tunnel && { tunnel: c.tunnel }) });
+  const out = obj.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, trace, ...(c.tunnel && { tunnel: c.tunnel }), ...(c.rxMetadata && { rxMetadata: c.rxMetadata }) });
   let warnings = out.warnings;
   if (warnings.length > 0) {
     const second = objectForCase(c, spec, { ...objectOptions, onInsn: undefined });
-    warnings = commonWarnings(warnings, second.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, stackFill: SECOND_FILL, ...(c.tunnel && { tunnel: c.tunnel }) }).warnings);
+    warnings = commonWarnings(warnings, second.program(c.program).run(c.packet, { ctx: c.ctx ?? {}, stackFill: SECOND_FILL, ...(c.tunnel && { tunnel: c.tunnel }), ...(c.rxMetadata && { rxMetadata: c.rxMetadata }) }).warnings);
   }
   const result: CaseResult = {
     retval: out.retval,

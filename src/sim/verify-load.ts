@@ -32,9 +32,9 @@ export function isNetworkingType(t: number): boolean {
  * an untyped program without it is not loaded, as the kernel backend skips it), with `.rodata` as the `frozen` bytes
  * (index in `spec.maps` → the section's value after `rodata` and the case's entries). The first
  * program the verifier refuses throws LoadRejected with the kernel's message and the C line.
- * Returns the facts of each verified program, by name.
+ * Programs named in `devBound` are verified as device-bound. Returns the facts of each verified program, by name.
  */
-export function verifyAtLoad(spec: ObjectSpec, untypedAs: number | undefined, frozen: ReadonlyMap<number, Uint8Array>): Map<string, ProvenFacts> {
+export function verifyAtLoad(spec: ObjectSpec, untypedAs: number | undefined, frozen: ReadonlyMap<number, Uint8Array>, devBound: ReadonlySet<string> = new Set()): Map<string, ProvenFacts> {
   let cache = verdictCache.get(spec);
   if (!cache) verdictCache.set(spec, (cache = new Map()));
   const frozenKey = [...frozen].map(([i, bytes]) => `${i}:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`).join(',');
@@ -44,11 +44,12 @@ export function verifyAtLoad(spec: ObjectSpec, untypedAs: number | undefined, fr
     // Programs of other types (kprobe, cgroup) next to these are outside what the verifier models.
     const progType = prog.type === BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC ? untypedAs : prog.type;
     if (progType === undefined || !isNetworkingType(progType)) continue;
-    const key = `${prog.name}/${progType}/${frozenKey}`;
+    const bound = devBound.has(prog.name);
+    const key = `${prog.name}/${progType}/${bound ? 'bound/' : ''}${frozenKey}`;
     let verdict = cache.get(key);
     if (!verdict) {
       loaded ??= withFrozenData(spec, frozen);
-      const result = verifyOrError(loaded, prog, progType);
+      const result = verifyOrError(loaded, prog, progType, bound);
       verdict = { accepted: result.accepted, error: result.error, insn: result.insn, source: result.source, path: result.path, facts: result.facts };
       cache.set(key, verdict);
     }
@@ -59,9 +60,9 @@ export function verifyAtLoad(spec: ObjectSpec, untypedAs: number | undefined, fr
 }
 
 /** Verifies one program; a verifier exception on input it does not expect (a bug) becomes a LoadError naming the program, never a crash. */
-function verifyOrError(spec: ObjectSpec, prog: ProgramSpec, progType: number): ProgramResult {
+function verifyOrError(spec: ObjectSpec, prog: ProgramSpec, progType: number, devBound: boolean): ProgramResult {
   try {
-    return verifyProgramSpec(spec, prog, { progType });
+    return verifyProgramSpec(spec, prog, { progType, devBound });
   } catch (err) {
     if (err instanceof SimError) throw err;
     throw new LoadError('verifier/internal-error', `program '${prog.name}': the verifier failed: ${(err as Error)?.message ?? String(err)} (load with verify: false to run it unverified)`);

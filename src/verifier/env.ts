@@ -66,6 +66,8 @@ export class Verifier {
   /** The first load convert_ctx_accesses has no rewrite for (a tcp_sock u64 counter's upper half), refused after the walk. */
   unconvertibleLoad: number | null = null;
   lastLine = -1;
+  /** The program is bound to a device at load (BPF_F_XDP_DEV_BOUND_ONLY with prog_ifindex): the XDP metadata kfuncs are callable. */
+  devBound = false;
 
   constructor(
     readonly spec: ObjectSpec,

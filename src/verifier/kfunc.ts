@@ -135,7 +135,7 @@ export function checkKfuncCall(v: Verifier, insn: Insn): void {
   if (k === undefined) v.fail(`calling kernel function ${name} is not modelled by bpfsim's verifier`);
   if (!k.progTypes.includes(v.progType)) v.fail(`calling kernel function ${name} is not allowed`);
   // add_kfunc_call: the XDP metadata kfuncs are resolved per device, so only a device-bound program may call them.
-  if (name.startsWith('bpf_xdp_metadata_')) v.fail('metadata kfuncs require device-bound program');
+  if (name.startsWith('bpf_xdp_metadata_') && !v.devBound) v.fail('metadata kfuncs require device-bound program');
   const meta: KfuncMeta = { refObjId: 0, releaseRegno: 0 };
   checkArgs(v, k, meta);
   if (k.flags.includes('KF_RELEASE')) {

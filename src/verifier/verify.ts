@@ -17,6 +17,8 @@ export interface VerifyOptions {
   progType?: number;
   /** 0: no log; 1: instructions and branch states; 2: the state before every instruction. */
   logLevel?: 0 | 1 | 2;
+  /** The program is device-bound (libbpf: bpf_program__set_ifindex and BPF_F_XDP_DEV_BOUND_ONLY), so it may call the XDP metadata kfuncs; default false. */
+  devBound?: boolean;
 }
 
 export interface ProgramResult extends ProgramVerdict {
@@ -193,6 +195,7 @@ export function verifyProgramSpec(spec: ObjectSpec, prog: ProgramSpec, opts: Ver
   }
   const live = liveRegisters(insns, (imm) => helperArgCount(imm));
   v = new Verifier(specCopy, prog, progType, insns, subprogs, prune, live, logLevel);
+  v.devBound = opts.devBound ?? false;
   try {
     const ctx = newReg();
     markKnownZero(ctx);

@@ -120,6 +120,9 @@ describe('kfunc table', () => {
       'bpf_ct_set_status',
       'bpf_ct_change_status',
       'bpf_ct_set_nat_info',
+      'bpf_xdp_metadata_rx_timestamp',
+      'bpf_xdp_metadata_rx_hash',
+      'bpf_xdp_metadata_rx_vlan_tag',
       'bpf_cast_to_kern_ctx',
       'bpf_rdonly_cast',
     ]);
