@@ -1,6 +1,7 @@
 /* The XDP metadata kfuncs: each program calls one and stores its return value and what it wrote
  * in `seen` (slot 0 the return value, then the outputs), so a test can check both the answer for a
- * hint the packet carries and -ENODATA for one it lacks. The program must be loaded device-bound. */
+ * hint the packet carries and -ENODATA for one it lacks; the verdict is XDP_DROP when the kfunc
+ * failed. The programs must be loaded device-bound. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -30,7 +31,7 @@ int xdp_rx_timestamp(struct xdp_md *ctx)
 
 	store(0, (__u64)(__s64)err);
 	store(1, timestamp);
-	return XDP_PASS;
+	return err ? XDP_DROP : XDP_PASS;
 }
 
 SEC("xdp")
@@ -42,7 +43,7 @@ int xdp_rx_hash(struct xdp_md *ctx)
 	store(0, (__u64)(__s64)err);
 	store(1, hash);
 	store(2, type);
-	return XDP_PASS;
+	return err ? XDP_DROP : XDP_PASS;
 }
 
 SEC("xdp")
@@ -55,7 +56,7 @@ int xdp_rx_vlan_tag(struct xdp_md *ctx)
 	store(0, (__u64)(__s64)err);
 	store(1, proto);
 	store(2, tci);
-	return XDP_PASS;
+	return err ? XDP_DROP : XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -77,7 +77,7 @@ export async function benchCase(c: Case, options: BenchOptions = {}): Promise<Be
     let spentNs = 0;
     let nsPerRun = 0;
     while (spentNs < warmupNs || (warmRuns < WARMUP_RUNS && spentNs < 5 * warmupNs)) {
-      nsPerRun = first.program(c.program).repeat(c.packet, { ctx, runs: batch, ...(c.tunnel && { tunnel: c.tunnel }) }).nsPerRun;
+      nsPerRun = first.program(c.program).repeat(c.packet, { ctx, runs: batch, ...(c.tunnel && { tunnel: c.tunnel }), ...(c.rxMetadata && { rxMetadata: c.rxMetadata }) }).nsPerRun;
       spentNs += nsPerRun * batch;
       warmRuns += batch;
       // Batches grow while one stays within a quarter of the warm-up time.
@@ -87,7 +87,7 @@ export async function benchCase(c: Case, options: BenchOptions = {}): Promise<Be
   }
   const object = objectForCase(c, spec, objectOptions);
   const cpuBefore = process.cpuUsage();
-  const { last, nsPerRun } = object.program(c.program).repeat(c.packet, { ctx, runs, ...(c.tunnel && { tunnel: c.tunnel }) });
+  const { last, nsPerRun } = object.program(c.program).repeat(c.packet, { ctx, runs, ...(c.tunnel && { tunnel: c.tunnel }), ...(c.rxMetadata && { rxMetadata: c.rxMetadata }) });
   const cpu = process.cpuUsage(cpuBefore);
   return { ns_per_run: nsPerRun, cpu_ns_per_run: ((cpu.user + cpu.system) * 1000) / runs, runs, engine, outcome: last, object };
 }
@@ -130,7 +130,7 @@ export async function benchApiRun(c: Case, options: ApiRunBenchOptions = {}): Pr
   const packet = new Uint8Array(options.packetLen ?? 64);
   packet.set(c.packet.subarray(0, packet.length));
   const ctx = c.ctx ?? {};
-  const runOptions = { ctx, ...(c.tunnel && { tunnel: c.tunnel }) };
+  const runOptions = { ctx, ...(c.tunnel && { tunnel: c.tunnel }), ...(c.rxMetadata && { rxMetadata: c.rxMetadata }) };
   const spec = await BpfObject.readSpec(c.objectPath, c.type, c.kernelBtfPath, c.kconfig);
   const api = objectForCase(c, spec, { engine: 'wasm' }).program(c.program);
   const batch = objectForCase(c, spec, { engine: 'wasm', keyWarnings: false }).program(c.program);

@@ -103,7 +103,8 @@ export class Replay {
     private readonly options: ReplayOptions,
   ) {
     this.program = object.program(c.program);
-    this.runner = c.tunnel ? undefined : new PacketRunner(object, this.program, c.ctx ?? {}, c.type);
+    // Receive hints (rxMetadata) and tunnel metadata are laid out by Program.run only.
+    this.runner = c.tunnel || c.rxMetadata ? undefined : new PacketRunner(object, this.program, c.ctx ?? {}, c.type);
     this.progType = resolveProgType(this.program.spec, c.type);
     this.clockStart = object.kernel.clockNs;
     // The batch path's memory and module are set up with the object, before the packets.
@@ -271,9 +272,9 @@ export class Replay {
   private slot: EgressSlot | null = null;
   private out: Uint8Array | undefined;
 
-  /** Runs one packet through Program.run (cases with tunnel metadata): its retval; {@link slot} and {@link out} say where it leaves. */
+  /** Runs one packet through Program.run (cases with tunnel metadata or receive hints, each packet carrying the case's): its retval; {@link slot} and {@link out} say where it leaves. */
   private runProgram(data: Uint8Array, cpu: number): number {
-    const r = this.program.run(data, { cpu, ctx: this.c.ctx ?? {}, ...(this.c.tunnel && { tunnel: this.c.tunnel }) });
+    const r = this.program.run(data, { cpu, ctx: this.c.ctx ?? {}, ...(this.c.tunnel && { tunnel: this.c.tunnel }), ...(this.c.rxMetadata && { rxMetadata: this.c.rxMetadata }) });
     this.lastClones = this.object.kernel.clones;
     this.slot = this.egressSlot(r.retval, r.redirect);
     this.out = r.packet;

@@ -4,6 +4,7 @@ import { buildPacket } from '../../src/packet/index.js';
 import { runCase } from '../../src/sim/backend.js';
 import { parseCase } from '../../src/sim/case.js';
 import { load } from '../../src/sim/object.js';
+import { replayCapture } from '../../src/sim/replay.js';
 import { parityOfCase } from '../../src/sim/parity-case.js';
 import { ENGINE_NAMES } from '../../src/vm/engines.js';
 import { kernelAvailable } from '../../src/kernel/index.js';
@@ -20,6 +21,24 @@ const KERNEL = await kernelAvailable();
 const ENODATA = BigInt.asUintN(64, -61n);
 const ALL = ['xdp_rx_timestamp', 'xdp_rx_hash', 'xdp_rx_vlan_tag'];
 const caseOf = (program: string, extra: Record<string, unknown> = {}) => parseCase({ object: OBJECT, program, packet: frame, deviceBound: ALL, ...extra }, '/');
+
+/** A classic pcap (LINKTYPE_ETHERNET) of `frames`. */
+function pcapOf(frames: Uint8Array[]): Uint8Array {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(65535, 16);
+  header.writeUInt32LE(1, 20);
+  const records = frames.map((f, i) => {
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(i, 0);
+    rec.writeUInt32LE(f.length, 8);
+    rec.writeUInt32LE(f.length, 12);
+    return Buffer.concat([rec, f]);
+  });
+  return new Uint8Array(Buffer.concat([header, ...records]));
+}
 
 /** The `seen` slots the run stored (array maps list non-zero entries only). */
 function slots(maps: Record<string, { key: Uint8Array; value?: Uint8Array }[]>): bigint[] {
@@ -50,6 +69,19 @@ describe.each(ENGINE_NAMES)('XDP metadata kfuncs on %s', (engine) => {
     { program: 'xdp_rx_vlan_tag', rx: undefined },
   ])('answers -ENODATA from $program for a hint the packet lacks, leaving the outputs', async ({ program, rx }) => {
     expect(await run(caseOf(program, rx ? { rxMetadata: rx } : {}))).toEqual([ENODATA, 0n, 0n, 0n]);
+  });
+
+  it('runs the case through its program with the verdict the kfunc led to', async () => {
+    const ran = await runCase(caseOf('xdp_rx_vlan_tag', { rxMetadata: { vlanTci: 1 } }), { backend: 'vm', engine });
+    const lacked = await runCase(caseOf('xdp_rx_vlan_tag'), { backend: 'vm', engine });
+    expect([ran.action, lacked.action]).toEqual(['XDP_PASS', 'XDP_DROP']);
+  });
+
+  it('gives every packet of a replay the case\'s hints', async () => {
+    const packet = Buffer.from(frame, 'hex');
+    const capture = pcapOf([packet, packet, packet]);
+    expect((await replayCapture(caseOf('xdp_rx_hash', { rxMetadata: { hash: 1 } }), capture, { engine })).actions).toEqual({ XDP_PASS: 3 });
+    expect((await replayCapture(caseOf('xdp_rx_hash'), capture, { engine })).actions).toEqual({ XDP_DROP: 3 });
   });
 
   it('answers each run from its own hints (API)', async () => {
