@@ -11,9 +11,7 @@
  * a map key or value) when every argument before it can be given a valid value (the context, a
  * map, any scalar), else its first argument that is not ARG_ANYTHING.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUNC_PROTOS } from '../../src/helpers/func-protos.js';
 import type { ArgType, HelperProto } from '../../src/helpers/proto.js';
@@ -21,6 +19,7 @@ import { PROTOS, type ProtoSymbol } from '../../src/helpers/protos.js';
 import { BPF_PROG_TYPE } from '../../src/uapi/bpf.js';
 import { helperId } from '../../src/uapi/helper-names.js';
 import { ROOT } from './corpus.js';
+import { compileProbe, nakedProgram } from './probe-object.js';
 
 /** One probe program. */
 export interface PktProbe {
@@ -143,8 +142,7 @@ export function probeSource(probes: readonly PktProbe[]): string {
       'exit;',
     ];
     const operands = maps.map((m) => `[${m}] "i"(&${m})`).join(', ');
-    lines.push(`SEC("${p.type}") __attribute__((naked)) int ${p.program}(void)`);
-    lines.push(`{ asm volatile(${body.map((b) => JSON.stringify(b)).join(' ')} :: ${operands}); }`);
+    lines.push(...nakedProgram(p.type, p.program, body, operands));
   }
   lines.push('', 'char LICENSE[] SEC("license") = "GPL";', '');
   return lines.join('\n');
@@ -152,21 +150,7 @@ export function probeSource(probes: readonly PktProbe[]): string {
 
 /** Writes and compiles the probe programs (again only when the source changed); returns the object's path. */
 export function buildPktProbe(probes: readonly PktProbe[] = pktProbes()): string {
-  const source = probeSource(probes);
-  const dir = join(ROOT, 'build', 'bpf', 'tests', 'verifier-probe');
-  const src = join(dir, 'pkt_access.c');
-  const out = join(dir, 'pkt_access.o');
-  const hashPath = join(dir, 'pkt_access.sha256');
-  const hash = createHash('sha256').update(source).digest('hex');
-  if (existsSync(out) && existsSync(hashPath) && readFileSync(hashPath, 'utf8') === hash) return out;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(src, source);
-  const arch = execFileSync('uname', ['-m']).toString().trim();
-  const tmp = `${out}.${process.pid}.tmp`;
-  execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${arch}-linux-gnu`, '-Wall', '-c', src, '-o', tmp]);
-  renameSync(tmp, out);
-  writeFileSync(hashPath, hash);
-  return out;
+  return compileProbe('pkt_access', probeSource(probes));
 }
 
 /** The recorded kernel verdicts. */

@@ -5,11 +5,10 @@
  * verdicts in test/verifier/skb-ctx-probe.json; skb-ctx.test.ts holds our verifier and the VM's
  * run-time rule (skFilterCtxRule) to them.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './corpus.js';
+import { compileProbe, nakedProgram } from './probe-object.js';
 
 /** One probe program. */
 export interface SkbCtxProbe {
@@ -49,8 +48,7 @@ export function skbCtxProbeSource(probes: readonly SkbCtxProbe[]): string {
     const at = `(r1 ${p.off < 0 ? '-' : '+'} ${Math.abs(p.off)})`;
     const access = p.write ? ['r2 = 0;', `*(${SIZES[p.size]} *)${at} = r2;`] : [`r2 = *(${SIZES[p.size]} *)${at};`];
     const body = [...access, 'r0 = 0;', 'exit;'];
-    lines.push(`SEC("socket") __attribute__((naked)) int ${p.program}(void)`);
-    lines.push(`{ asm volatile(${body.map((b) => JSON.stringify(b)).join(' ')} ::: "memory"); }`);
+    lines.push(...nakedProgram('socket', p.program, body, ': "memory"'));
   }
   lines.push('', 'char LICENSE[] SEC("license") = "GPL";', '');
   return lines.join('\n');
@@ -58,21 +56,7 @@ export function skbCtxProbeSource(probes: readonly SkbCtxProbe[]): string {
 
 /** Writes and compiles the probe programs (again only when the source changed); returns the object's path. */
 export function buildSkbCtxProbe(probes: readonly SkbCtxProbe[] = skbCtxProbes()): string {
-  const source = skbCtxProbeSource(probes);
-  const dir = join(ROOT, 'build', 'bpf', 'tests', 'verifier-probe');
-  const src = join(dir, 'skb_ctx_access.c');
-  const out = join(dir, 'skb_ctx_access.o');
-  const hashPath = join(dir, 'skb_ctx_access.sha256');
-  const hash = createHash('sha256').update(source).digest('hex');
-  if (existsSync(out) && existsSync(hashPath) && readFileSync(hashPath, 'utf8') === hash) return out;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(src, source);
-  const arch = execFileSync('uname', ['-m']).toString().trim();
-  const tmp = `${out}.${process.pid}.tmp`;
-  execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${arch}-linux-gnu`, '-Wall', '-c', src, '-o', tmp]);
-  renameSync(tmp, out);
-  writeFileSync(hashPath, hash);
-  return out;
+  return compileProbe('skb_ctx_access', skbCtxProbeSource(probes));
 }
 
 /** The recorded kernel verdicts. */

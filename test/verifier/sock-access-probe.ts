@@ -6,12 +6,11 @@
  * scripts/verifier-sock-access.ts records the kernel's verdicts in
  * test/verifier/sock-access-probe.json; sock-access.test.ts holds our verifier to them.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helperId } from '../../src/uapi/helper-names.js';
 import { ROOT } from './corpus.js';
+import { compileProbe, nakedProgram } from './probe-object.js';
 
 /** One probe program. */
 export interface SockProbe {
@@ -98,8 +97,7 @@ export function sockProbeSource(probes: readonly SockProbe[]): string {
     const release = p.pointer === 'sock' ? ['r1 = r7;', `call ${helperId('sk_release')};`] : [];
     const body = [...pointerInto7(p), access, ...release, 'l0_%=:', 'r0 = 0;', 'exit;'];
     const operands = p.pointer === 'xdp_sock' ? '[probe_xsks] "i"(&probe_xsks)' : '';
-    lines.push(`SEC("${p.pointer === 'xdp_sock' ? 'xdp' : 'tc'}") __attribute__((naked)) int ${p.program}(void)`);
-    lines.push(`{ asm volatile(${body.map((b) => JSON.stringify(b)).join(' ')} :: ${operands}); }`);
+    lines.push(...nakedProgram(p.pointer === 'xdp_sock' ? 'xdp' : 'tc', p.program, body, operands));
   }
   lines.push('', 'char LICENSE[] SEC("license") = "GPL";', '');
   return lines.join('\n');
@@ -107,21 +105,7 @@ export function sockProbeSource(probes: readonly SockProbe[]): string {
 
 /** Writes and compiles the probe programs (again only when the source changed); returns the object's path. */
 export function buildSockProbe(probes: readonly SockProbe[] = sockProbes()): string {
-  const source = sockProbeSource(probes);
-  const dir = join(ROOT, 'build', 'bpf', 'tests', 'verifier-probe');
-  const src = join(dir, 'sock_access.c');
-  const out = join(dir, 'sock_access.o');
-  const hashPath = join(dir, 'sock_access.sha256');
-  const hash = createHash('sha256').update(source).digest('hex');
-  if (existsSync(out) && existsSync(hashPath) && readFileSync(hashPath, 'utf8') === hash) return out;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(src, source);
-  const arch = execFileSync('uname', ['-m']).toString().trim();
-  const tmp = `${out}.${process.pid}.tmp`;
-  execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${arch}-linux-gnu`, '-Wall', '-c', src, '-o', tmp]);
-  renameSync(tmp, out);
-  writeFileSync(hashPath, hash);
-  return out;
+  return compileProbe('sock_access', sockProbeSource(probes));
 }
 
 /** The recorded kernel verdicts. */
