@@ -58,6 +58,49 @@ export const fibLookupInline: InlineForm = {
 /** What `fibLookup` returns when the helper must answer instead (nothing was written). */
 const FIB_FALLBACK = -0x8000_0000;
 
+/** dev = the interface entry at `tab` whose ifindex is on the stack (kept in `key`), or 0; `e` and `end` are scratch. */
+function emitFindIface(f: FuncBody, tab: number, key: number, dev: number, e: number, end: number): void {
+  const L = FIB_LAYOUT;
+  f.set(key);
+  f.i32(0).set(dev);
+  f.get(tab).mem(Op.i32_load, L.IFACES).tee(e).get(tab).mem(Op.i32_load, L.N_IFACES).i32(L.IFACE_SIZE).op(Op.i32_mul).op(Op.i32_add).set(end);
+  f.block();
+  f.loop();
+  f.get(e).get(end).op(Op.i32_ge_u).brIf(1);
+  f.get(e).mem(Op.i32_load, L.IF_INDEX).get(key).op(Op.i32_eq).if();
+  f.get(e).set(dev).br(2);
+  f.end();
+  f.get(e).i32(L.IFACE_SIZE).op(Op.i32_add).set(e);
+  f.br(0);
+  f.end();
+  f.end();
+}
+
+/** The MTU check against tot_len (FRAG_NEEDED with the MTU written back), then the route's metric and the egress ifindex (also kept in `ifindex`). */
+function emitEgress(f: FuncBody, p: number, route: number, metricAt: number, dev: number, mtu: number, ifindex: number): void {
+  f.get(p).mem(Op.i32_load16_u, FIB_LOOKUP.tot_len).get(mtu).op(Op.i32_gt_u).if();
+  f.get(p).get(mtu).mem(Op.i32_store16, FIB_LOOKUP.tot_len);
+  f.i32(R.BPF_FIB_LKUP_RET_FRAG_NEEDED).op(Op.return);
+  f.end();
+  f.get(p).get(route).mem(Op.i32_load, metricAt).mem(Op.i32_store, FIB_LOOKUP.rt_metric);
+  f.get(p).get(dev).mem(Op.i32_load, FIB_LAYOUT.IF_INDEX).tee(ifindex).mem(Op.i32_store, FIB_LOOKUP.ifindex);
+}
+
+/** dmac from the neighbour entry `nb` (its MAC at `macAt`), smac from the device: six bytes each. */
+function emitMacs(f: FuncBody, p: number, nb: number, macAt: number, dev: number): void {
+  f.get(p).get(nb).mem(Op.i32_load, macAt).mem(Op.i32_store, FIB_LOOKUP.dmac);
+  f.get(p).get(nb).mem(Op.i32_load16_u, macAt + 4).mem(Op.i32_store16, FIB_LOOKUP.dmac + 4);
+  f.get(p).get(dev).mem(Op.i32_load, FIB_LAYOUT.IF_MAC).mem(Op.i32_store, FIB_LOOKUP.smac);
+  f.get(p).get(dev).mem(Op.i32_load16_u, FIB_LAYOUT.IF_MAC + 4).mem(Op.i32_store16, FIB_LOOKUP.smac + 4);
+}
+
+/** bpf_fib_set_fwd_params: no VLAN, and the MTU; the lookup succeeded. */
+function emitFwdParams(f: FuncBody, p: number, mtu: number): void {
+  f.get(p).i32(0).mem(Op.i32_store, FIB_LOOKUP.tbid);
+  f.get(p).get(mtu).mem(Op.i32_store16, FIB_LOOKUP.tot_len);
+  f.i32(0);
+}
+
 /**
  * `fibLookup(p, flags, tc)`: bpf_fib_lookup for AF_INET as src/helpers/fib-lookup.ts fibLookupAt
  * computes it, on the 64-byte struct at `p` (the caller has checked it is writable and `flags`
@@ -88,22 +131,7 @@ function fibLookupBody(lookup6: number): FuncBody {
   const ret = (code: number): void => {
     f.i32(code).op(Op.return);
   };
-  /** dev = the interface entry whose ifindex is on the stack, or 0. */
-  const findIface = (): void => {
-    f.set(key);
-    f.i32(0).set(dev);
-    f.get(tab).mem(Op.i32_load, L.IFACES).tee(e).get(tab).mem(Op.i32_load, L.N_IFACES).i32(L.IFACE_SIZE).op(Op.i32_mul).op(Op.i32_add).set(end);
-    f.block();
-    f.loop();
-    f.get(e).get(end).op(Op.i32_ge_u).brIf(1);
-    f.get(e).mem(Op.i32_load, L.IF_INDEX).get(key).op(Op.i32_eq).if();
-    f.get(e).set(dev).br(2);
-    f.end();
-    f.get(e).i32(L.IFACE_SIZE).op(Op.i32_add).set(e);
-    f.br(0);
-    f.end();
-    f.end();
-  };
+  const findIface = (): void => emitFindIface(f, tab, key, dev, e, end);
   f.i32(0).mem(Op.i32_load, INLINE_STATE.FIB_TABLES).tee(tab).op(Op.i32_eqz).if();
   fallback();
   f.end();
@@ -155,12 +183,7 @@ function fibLookupBody(lookup6: number): FuncBody {
   findIface();
   // The MTU check (checkMtu: always for XDP, with tot_len for TC): min(mtu, 0xffff).
   f.get(dev).mem(Op.i32_load, L.IF_MTU).tee(mtu).i32(0xffff).get(mtu).i32(0xffff).op(Op.i32_lt_u).op(Op.select).set(mtu);
-  f.get(P).mem(Op.i32_load16_u, FIB_LOOKUP.tot_len).get(mtu).op(Op.i32_gt_u).if();
-  f.get(P).get(mtu).mem(Op.i32_store16, FIB_LOOKUP.tot_len);
-  ret(R.BPF_FIB_LKUP_RET_FRAG_NEEDED);
-  f.end();
-  f.get(P).get(route).mem(Op.i32_load, L.RT_METRIC).mem(Op.i32_store, FIB_LOOKUP.rt_metric);
-  f.get(P).get(dev).mem(Op.i32_load, L.IF_INDEX).tee(ifindex).mem(Op.i32_store, FIB_LOOKUP.ifindex);
+  emitEgress(f, P, route, L.RT_METRIC, dev, mtu, ifindex);
   // The next hop: ipv4_dst, or the gateway, which replaces it.
   f.get(P).mem(Op.i32_load, FIB_LOOKUP.dst).set(hop);
   f.get(route).mem(Op.i32_load, L.RT_HAS_GW).if();
@@ -178,16 +201,9 @@ function fibLookupBody(lookup6: number): FuncBody {
   f.br(0);
   f.end();
   f.end();
-  // dmac from the neighbour, smac from the device: six bytes each.
-  f.get(P).get(e).mem(Op.i32_load, L.NB_MAC).mem(Op.i32_store, FIB_LOOKUP.dmac);
-  f.get(P).get(e).mem(Op.i32_load16_u, L.NB_MAC + 4).mem(Op.i32_store16, FIB_LOOKUP.dmac + 4);
-  f.get(P).get(dev).mem(Op.i32_load, L.IF_MAC).mem(Op.i32_store, FIB_LOOKUP.smac);
-  f.get(P).get(dev).mem(Op.i32_load16_u, L.IF_MAC + 4).mem(Op.i32_store16, FIB_LOOKUP.smac + 4);
+  emitMacs(f, P, e, L.NB_MAC, dev);
   f.end();
-  // bpf_fib_set_fwd_params: no VLAN, and the MTU.
-  f.get(P).i32(0).mem(Op.i32_store, FIB_LOOKUP.tbid);
-  f.get(P).get(mtu).mem(Op.i32_store16, FIB_LOOKUP.tot_len);
-  f.i32(0);
+  emitFwdParams(f, P, mtu);
   return f;
 }
 
@@ -214,22 +230,7 @@ function fibLookup6Body(): FuncBody {
   const ret = (code: number): void => {
     f.i32(code).op(Op.return);
   };
-  /** dev = the interface entry whose ifindex is on the stack, or 0. */
-  const findIface = (): void => {
-    f.set(ifindex);
-    f.i32(0).set(dev);
-    f.get(TAB).mem(Op.i32_load, L.IFACES).tee(e).get(TAB).mem(Op.i32_load, L.N_IFACES).i32(L.IFACE_SIZE).op(Op.i32_mul).op(Op.i32_add).set(end);
-    f.block();
-    f.loop();
-    f.get(e).get(end).op(Op.i32_ge_u).brIf(1);
-    f.get(e).mem(Op.i32_load, L.IF_INDEX).get(ifindex).op(Op.i32_eq).if();
-    f.get(e).set(dev).br(2);
-    f.end();
-    f.get(e).i32(L.IFACE_SIZE).op(Op.i32_add).set(e);
-    f.br(0);
-    f.end();
-    f.end();
-  };
+  const findIface = (): void => emitFindIface(f, TAB, ifindex, dev, e, end);
   // ff00::/8, fe80::/10, ::1 (ipv6NeedsStrict), for the source and the destination.
   for (const at of [FIB_LOOKUP.src, FIB_LOOKUP.dst]) {
     f.get(P).mem(Op.i32_load8_u, at).tee(e).i32(0xff).op(Op.i32_eq);
@@ -278,12 +279,7 @@ function fibLookup6Body(): FuncBody {
   findIface();
   // The MTU check (XDP always, TC with tot_len): IPv6's minimum MTU is 1280.
   f.get(dev).mem(Op.i32_load, L.IF_MTU).tee(mtu).i32(1280).get(mtu).i32(1280).op(Op.i32_gt_u).op(Op.select).set(mtu);
-  f.get(P).mem(Op.i32_load16_u, FIB_LOOKUP.tot_len).get(mtu).op(Op.i32_gt_u).if();
-  f.get(P).get(mtu).mem(Op.i32_store16, FIB_LOOKUP.tot_len);
-  ret(R.BPF_FIB_LKUP_RET_FRAG_NEEDED);
-  f.end();
-  f.get(P).get(route).mem(Op.i32_load, L.RT6_METRIC).mem(Op.i32_store, FIB_LOOKUP.rt_metric);
-  f.get(P).get(dev).mem(Op.i32_load, L.IF_INDEX).tee(ifindex).mem(Op.i32_store, FIB_LOOKUP.ifindex);
+  emitEgress(f, P, route, L.RT6_METRIC, dev, mtu, ifindex);
   // The next hop: ipv6_dst, or the gateway, which replaces it.
   f.get(route).mem(Op.i32_load, L.RT6_HAS_GW).if();
   f.get(route).mem(Op.i64_load, L.RT6_GATEWAY).set(lo);
@@ -305,15 +301,9 @@ function fibLookup6Body(): FuncBody {
   f.br(0);
   f.end();
   f.end();
-  f.get(P).get(e).mem(Op.i32_load, L.NB6_MAC).mem(Op.i32_store, FIB_LOOKUP.dmac);
-  f.get(P).get(e).mem(Op.i32_load16_u, L.NB6_MAC + 4).mem(Op.i32_store16, FIB_LOOKUP.dmac + 4);
-  f.get(P).get(dev).mem(Op.i32_load, L.IF_MAC).mem(Op.i32_store, FIB_LOOKUP.smac);
-  f.get(P).get(dev).mem(Op.i32_load16_u, L.IF_MAC + 4).mem(Op.i32_store16, FIB_LOOKUP.smac + 4);
+  emitMacs(f, P, e, L.NB6_MAC, dev);
   f.end();
-  // bpf_fib_set_fwd_params: no VLAN, and the MTU.
-  f.get(P).i32(0).mem(Op.i32_store, FIB_LOOKUP.tbid);
-  f.get(P).get(mtu).mem(Op.i32_store16, FIB_LOOKUP.tot_len);
-  f.i32(0);
+  emitFwdParams(f, P, mtu);
   return f;
 }
 
