@@ -58,6 +58,12 @@ export interface HelperImpl {
    */
   inline?: InlineForm;
   needsBoundMemory?: boolean;
+  /**
+   * The call acts on VM memory, maps and the kernel's random state alone: nothing a run resets or
+   * reads per packet (the clock, trace lines, events, a redirect or clone target, socket cookies),
+   * so runs of a program calling only such helpers can go back to back in one batch.
+   */
+  batchable?: boolean;
 }
 
 /** One helper. */
@@ -76,9 +82,9 @@ const constant = (fn: HelperFactory): HelperImpl => ({ fn, constantDuringRun: tr
 
 /** The helpers bpfsim simulates, by kernel name. */
 const IMPLEMENTATIONS: Record<string, HelperImpl> = {
-  map_lookup_elem: { fn: () => mapLookupElem, fast: () => mapLookupElemFast, inline: mapLookupInline },
-  map_update_elem: { fn: () => mapUpdateElem, fast: () => mapUpdateElemFast },
-  map_delete_elem: { fn: () => mapDeleteElem, fast: () => mapDeleteElemFast },
+  map_lookup_elem: { fn: () => mapLookupElem, fast: () => mapLookupElemFast, inline: mapLookupInline, batchable: true },
+  map_update_elem: { fn: () => mapUpdateElem, fast: () => mapUpdateElemFast, batchable: true },
+  map_delete_elem: { fn: () => mapDeleteElem, fast: () => mapDeleteElemFast, batchable: true },
   trace_printk: { fn: (k) => tracePrintk(k) },
   skb_store_bytes: { fn: () => skbStoreBytes },
   l3_csum_replace: { fn: () => l3CsumReplace },
@@ -88,18 +94,18 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   skb_load_bytes: { fn: () => skbLoadBytes },
   skb_load_bytes_relative: { fn: () => skbLoadBytesRelative },
   get_socket_uid: { fn: () => getSocketUid },
-  csum_diff: { fn: () => csumDiff, fast: () => csumDiffFast, inline: csumDiffInline },
+  csum_diff: { fn: () => csumDiff, fast: () => csumDiffFast, inline: csumDiffInline, batchable: true },
   skb_pull_data: { fn: () => skbPullData },
   csum_update: { fn: () => csumUpdate },
   set_hash_invalid: { fn: () => setHashInvalid },
   set_hash: { fn: () => setHash },
   csum_level: { fn: () => csumLevel },
-  xdp_adjust_head: { fn: () => xdpAdjustHead },
-  xdp_adjust_meta: { fn: () => xdpAdjustMeta },
-  xdp_adjust_tail: { fn: () => xdpAdjustTail },
+  xdp_adjust_head: { fn: () => xdpAdjustHead, batchable: true },
+  xdp_adjust_meta: { fn: () => xdpAdjustMeta, batchable: true },
+  xdp_adjust_tail: { fn: () => xdpAdjustTail, batchable: true },
   xdp_get_buff_len: { fn: () => xdpGetBuffLen },
-  xdp_load_bytes: { fn: () => xdpLoadBytes },
-  xdp_store_bytes: { fn: () => xdpStoreBytes },
+  xdp_load_bytes: { fn: () => xdpLoadBytes, batchable: true },
+  xdp_store_bytes: { fn: () => xdpStoreBytes, batchable: true },
   redirect_map: { fn: (k) => redirectMap(k), fast: (k, _xdp, fn) => redirectMapFast(k, fn) },
   fib_lookup: {
     fn: (k, xdp) => (xdp ? xdpFibLookup(k) : skbFibLookup(k)),
@@ -111,12 +117,12 @@ const IMPLEMENTATIONS: Record<string, HelperImpl> = {
   ktime_get_boot_ns: constant((k) => timeHelpers(k).ktime_get_boot_ns!),
   ktime_get_coarse_ns: constant((k) => timeHelpers(k).ktime_get_coarse_ns!),
   ktime_get_tai_ns: constant((k) => timeHelpers(k).ktime_get_tai_ns!),
-  get_smp_processor_id: constant((k) => timeHelpers(k).get_smp_processor_id!),
+  get_smp_processor_id: { ...constant((k) => timeHelpers(k).get_smp_processor_id!), batchable: true },
   get_numa_node_id: constant((k) => timeHelpers(k).get_numa_node_id!),
-  get_prandom_u32: { fn: (k) => timeHelpers(k).get_prandom_u32! },
-  map_push_elem: { fn: () => mapPushElem },
-  map_pop_elem: { fn: () => mapPopElem },
-  map_peek_elem: { fn: () => mapPeekElem },
+  get_prandom_u32: { fn: (k) => timeHelpers(k).get_prandom_u32!, batchable: true },
+  map_push_elem: { fn: () => mapPushElem, batchable: true },
+  map_pop_elem: { fn: () => mapPopElem, batchable: true },
+  map_peek_elem: { fn: () => mapPeekElem, batchable: true },
   ringbuf_output: { fn: () => ringbufOutput },
   ringbuf_reserve: { fn: () => ringbufReserve },
   ringbuf_submit: { fn: () => ringbufSubmit },
@@ -217,6 +223,11 @@ export function changesPacketData(id: number): boolean {
 /** `gpl_only` of the prototype a `progType` program gets for helper `id` (false when it gets none). */
 export function gplOnly(id: number, progType: number): boolean {
   return protoFor(id, progType)?.gplOnly ?? false;
+}
+
+/** True when helper `id` is {@link HelperImpl.batchable}; bpf_tail_call is (the engines carry it out). */
+export function helperBatchable(id: number): boolean {
+  return id === BPF_FUNC_tail_call || helperById(id)?.impl?.batchable === true;
 }
 
 /** True when bpfsim implements helper `id`; bpf_tail_call counts (the engines carry it out). */

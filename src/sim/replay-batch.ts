@@ -1,24 +1,11 @@
 import type { SimKernel } from '../helpers/kernel-state.js';
 import { LINKTYPE_ETHERNET, type PacketBatch } from '../pcap/index.js';
-import { helperId } from '../uapi/helper-names.js';
+import { helperBatchable } from '../helpers/table.js';
 import type { Executable, RunEnv } from '../vm/env.js';
 import { BATCH_DESC_SIZE, BATCH_RESULT_SIZE, XdpBatch, type XdpBatchLayout, type XdpBatchTables } from '../vm/wasm/batch.js';
 import type { WasmExecutable } from '../vm/wasm/runtime.js';
 import type { BpfObject } from './object.js';
 import { resetRunEnv } from './program.js';
-
-/**
- * Helpers whose calls act on VM memory, maps and the kernel's random state alone: nothing a run
- * through Program.run resets or reads per packet (the clock, trace lines, events, a redirect or
- * clone target, socket cookies). Programs calling only these can run many packets in one batch.
- */
-const BATCH_SAFE_HELPERS = new Set(
-  [
-    'map_lookup_elem', 'map_update_elem', 'map_delete_elem', 'map_push_elem', 'map_pop_elem', 'map_peek_elem',
-    'tail_call', 'csum_diff', 'xdp_adjust_head', 'xdp_adjust_meta', 'xdp_adjust_tail', 'xdp_load_bytes', 'xdp_store_bytes',
-    'get_prandom_u32', 'get_smp_processor_id',
-  ].map((name) => helperId(name)!),
-);
 
 /** BPF_JMP | BPF_CALL with src BPF_PSEUDO_KFUNC_CALL, and BPF_JMP | BPF_CALL | BPF_X (callx): calls that leave the helper table. */
 const CALL = 0x85;
@@ -32,13 +19,13 @@ const MAX_BATCH = 4096;
 /** The largest output a linear XDP frame can have (the whole page): the output area keeps room for one. */
 const MAX_FRAME = 4096;
 
-/** Whether every program `env` can reach (tail calls included) is compiled to WebAssembly and calls only {@link BATCH_SAFE_HELPERS}. */
+/** Whether every program `env` can reach (tail calls included) is compiled to WebAssembly and calls only batchable helpers (HelperImpl.batchable in the helper table). */
 function batchSafe(env: RunEnv): boolean {
   for (const exec of env.programs) {
     if (exec === undefined) continue;
     const compiled = (exec as Partial<WasmExecutable>).compiled;
     if (compiled === undefined || !('beginDriven' in exec)) return false;
-    if (!compiled.helperIds.every((id) => BATCH_SAFE_HELPERS.has(id))) return false;
+    if (!compiled.helperIds.every(helperBatchable)) return false;
     if (exec.program.insns.some((insn) => insn.opcode === CALLX || (insn.opcode === CALL && insn.src === PSEUDO_KFUNC_CALL))) return false;
   }
   return true;
@@ -54,9 +41,9 @@ export interface LinearXdpFrame {
 }
 
 /**
- * Replay's batch path for XDP programs on the wasm engine whose programs call only
- * {@link BATCH_SAFE_HELPERS}: a batch's packets are copied into VM memory in one piece, run back
- * to back inside WebAssembly ({@link XdpBatch}), and their verdicts and output packets read back
+ * Replay's batch path for XDP programs on the wasm engine whose programs call only batchable
+ * helpers (HelperImpl.batchable in the helper table): a batch's packets are copied into VM
+ * memory in one piece, run back to back inside WebAssembly ({@link XdpBatch}), and their verdicts and output packets read back
  * from tables in VM memory. The kernel's per-run state is set once per batch: the CPU (0),
  * beginRun; `runs` counts every packet. What the programs may do cannot tell the difference
  * (test/sim/replay-fast-path.test.ts compares with Program.run packet by packet).
